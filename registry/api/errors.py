@@ -1,0 +1,47 @@
+"""The one mapping from the registry's errors (and unexpected failures) to HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException
+
+from registry import errors
+
+log = logging.getLogger("registry.api")
+
+STATUS = {
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.Invalid: 400,
+}
+
+
+def registry_error(request: Request, exc: errors.RegistryError) -> Response:
+    status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
+    headers = {"WWW-Authenticate": 'Bearer realm="registry"'} if status == 401 else None
+    return Response({"error": {"code": exc.code, "message": exc.message, "field": exc.field}},
+                    status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+def http_error(request: Request, exc: HTTPException) -> Response:
+    code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "bad_request")
+    if exc.status_code >= 500:
+        return unexpected(request, exc)
+    return Response({"error": {"code": code, "message": exc.detail, "field": None}}, status_code=exc.status_code,
+                    media_type=MediaType.JSON)
+
+
+def unexpected(request: Request, exc: Exception) -> Response:
+    """Log with context; tell the client only an incident id."""
+    incident = uuid.uuid4().hex[:12]
+    log.exception("unexpected error %s on %s %s", incident, request.method, request.url.path)
+    return Response({"error": {"code": "internal", "message": f"Internal error (incident {incident}).",
+                               "field": None}}, status_code=500, media_type=MediaType.JSON)
+
+
+HANDLERS = {errors.RegistryError: registry_error, HTTPException: http_error, Exception: unexpected}

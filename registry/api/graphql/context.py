@@ -1,0 +1,17 @@
+"""The GraphQL context: the use-case context plus per-request loaders."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.litestar import BaseContext
+
+from registry.api.graphql.loaders import Loaders
+from registry.services.common import Ctx
+
+
+class Context(BaseContext, kw_only=True):
+    ctx: Ctx
+    loaders: Loaders
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,246 @@
+"""GraphQL input types, and their conversion to use-case arguments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from registry.api.graphql.types import (Assessment, AttributeType, Cadence, ControlForm, DelegationStatus,
+                                        MembershipRole, PersonRole, SetBy, UnitKind)
+from registry.domain import model
+from registry.services.common import parse_uuid
+
+UNSET = strawberry.UNSET
+
+
+def changes_of(data, ids: tuple[str, ...] = ()) -> dict:
+    """The fields a patch input sets (UNSET ones are left out), with ids parsed and enums unwrapped."""
+    changes = {}
+    for name, value in vars(data).items():
+        if value is UNSET:
+            continue
+        if name in ids and value is not None:
+            value = parse_uuid(value, _camel(name))
+        elif isinstance(value, list):
+            value = [getattr(v, "value", v) for v in value]
+        else:
+            value = getattr(value, "value", value)
+        changes[name] = value
+    return changes
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def opt_uuid(value, field: str):
+    return None if value is None or value is UNSET else parse_uuid(value, field)
+
+
+@strawberry.input
+class CreateUnitInput:
+    name: str
+    kind: UnitKind
+    parent_id: strawberry.ID | None = None
+    external_id: str | None = None
+    deputies_may_delegate: bool = False
+
+
+@strawberry.input
+class UpdateUnitInput:
+    name: str | None = UNSET
+    kind: UnitKind | None = UNSET
+    parent_id: strawberry.ID | None = strawberry.field(default=UNSET, description="Moves the unit; null = a root.")
+    external_id: str | None = UNSET
+    deputies_may_delegate: bool | None = UNSET
+
+
+@strawberry.input
+class CreatePersonInput:
+    external_id: str
+    name: str
+    email: str | None = None
+    roles: list[PersonRole] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class UpdatePersonInput:
+    external_id: str | None = UNSET
+    name: str | None = UNSET
+    email: str | None = UNSET
+    roles: list[PersonRole] | None = UNSET
+
+
+@strawberry.input
+class AddMembershipInput:
+    person_id: strawberry.ID
+    unit_id: strawberry.ID
+    role: MembershipRole
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+
+@strawberry.input
+class UpdateMembershipInput:
+    role: MembershipRole | None = UNSET
+    valid_from: datetime | None = UNSET
+    valid_to: datetime | None = UNSET
+
+
+@strawberry.input
+class CreateTeamInput:
+    unit_id: strawberry.ID
+    name: str
+
+
+@strawberry.input
+class UpdateTeamInput:
+    name: str | None = UNSET
+    unit_id: strawberry.ID | None = UNSET
+
+
+@strawberry.input
+class AddTeamMemberInput:
+    team_id: strawberry.ID
+    person_id: strawberry.ID
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+
+@strawberry.input
+class UpdateTeamMemberInput:
+    valid_from: datetime | None = UNSET
+    valid_to: datetime | None = UNSET
+
+
+@strawberry.input
+class AreaAttributeInput:
+    name: str
+    type: AttributeType
+    unit: str | None = None
+    description: str = ""
+
+    def to_domain(self) -> model.AreaAttribute:
+        return model.AreaAttribute(name=self.name, type=self.type.value, unit=self.unit, description=self.description)
+
+
+@strawberry.input
+class CreateDecisionAreaInput:
+    key: str = strawberry.field(description="A path such as economy/purchase; a sub-area's key extends its parent's.")
+    name_da: str
+    name_en: str
+    parent_id: strawberry.ID | None = None
+    description: str = ""
+    kle: str | None = None
+    attributes: list[AreaAttributeInput] = strawberry.field(default_factory=list)
+    delegable: bool = True
+    reserved_unit_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class UpdateDecisionAreaInput:
+    name_da: str | None = UNSET
+    name_en: str | None = UNSET
+    parent_id: strawberry.ID | None = UNSET
+    description: str | None = UNSET
+    kle: str | None = UNSET
+    attributes: list[AreaAttributeInput] | None = UNSET
+    delegable: bool | None = UNSET
+    reserved_unit_id: strawberry.ID | None = UNSET
+
+
+@strawberry.input
+class TrustAssessmentInput:
+    assessment: Assessment
+    note: str = ""
+
+
+@strawberry.input
+class TrustBasisInput:
+    competence: TrustAssessmentInput | None = None
+    intention: TrustAssessmentInput | None = None
+    resources: TrustAssessmentInput | None = None
+
+    def to_domain(self) -> model.TrustBasis:
+        def one(a):
+            return None if a is None else model.TrustAssessment(assessment=a.assessment.value, note=a.note)
+        return model.TrustBasis(competence=one(self.competence), intention=one(self.intention),
+                                resources=one(self.resources))
+
+
+@strawberry.input
+class ControlInput:
+    form: ControlForm = ControlForm.NONE
+    cadence: Cadence | None = None
+    justify_within_days: int = 5
+
+    def to_domain(self) -> model.Control:
+        return model.Control(form=self.form.value, cadence=None if self.cadence is None else self.cadence.value,
+                             justify_within_days=self.justify_within_days)
+
+
+@strawberry.input(description="A delegation to declare; the delegator is the authenticated person.")
+class DeclareDelegationInput:
+    area_id: strawberry.ID
+    unit_id: strawberry.ID
+    level: int = strawberry.field(description="Involvement level 1-7.")
+    delegate_person_id: strawberry.ID | None = None
+    delegate_team_id: strawberry.ID | None = None
+    include_subunits: bool = True
+    purpose: str = ""
+    trust: TrustBasisInput | None = None
+    control: ControlInput | None = None
+    rules: list[str] = strawberry.field(default_factory=list)
+    valid_from: datetime | None = strawberry.field(default=None, description="Defaults to now.")
+    valid_until: datetime | None = strawberry.field(default=None, description="Null = open-ended.")
+    review_date: date | None = None
+    allow_subdelegation: bool = False
+    max_subdelegation_depth: int = 0
+    parent_id: strawberry.ID | None = strawberry.field(default=None, description="For a sub-delegation.")
+
+
+@strawberry.input(description="Fields to change; the delegation gets a new version, the old one stays in history.")
+class AmendDelegationInput:
+    level: int | None = UNSET
+    purpose: str | None = UNSET
+    trust: TrustBasisInput | None = UNSET
+    control: ControlInput | None = UNSET
+    rules: list[str] | None = UNSET
+    valid_from: datetime | None = UNSET
+    valid_until: datetime | None = UNSET
+    review_date: date | None = UNSET
+    include_subunits: bool | None = UNSET
+    allow_subdelegation: bool | None = UNSET
+    max_subdelegation_depth: int | None = UNSET
+
+
+@strawberry.input
+class CreateRedLineInput:
+    unit_id: strawberry.ID
+    area_id: strawberry.ID
+    condition: str | None = strawberry.field(
+        default=None, description="e.g. 'amount <= 10000'; null = an outright prohibition.")
+    consequence: str = strawberry.field(description="What happens when it is crossed.")
+    set_by: SetBy = SetBy.LEADER
+
+
+@strawberry.input
+class UpdateRedLineInput:
+    condition: str | None = UNSET
+    consequence: str | None = UNSET
+    set_by: SetBy | None = UNSET
+    unit_id: strawberry.ID | None = UNSET
+    area_id: strawberry.ID | None = UNSET
+
+
+@strawberry.input
+class DelegationFilter:
+    unit_id: strawberry.ID | None = strawberry.field(default=None, description="The unit and its subtree.")
+    delegate_person_id: strawberry.ID | None = None
+    delegate_team_id: strawberry.ID | None = None
+    delegator_id: strawberry.ID | None = None
+    area_id: strawberry.ID | None = strawberry.field(default=None, description="The area and its sub-areas.")
+    status: DelegationStatus | None = None
+    valid_at: datetime | None = None

@@ -1,0 +1,59 @@
+"""Per-request DataLoaders, so a list of N objects costs one query per relation, not N."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from uuid import UUID
+
+from strawberry.dataloader import DataLoader
+
+from registry.domain.model import Area, Delegation, Person, Team, Unit
+from registry.storage import org as org_sql
+from registry.storage import rows
+from registry.storage.db import Db
+
+
+class Loaders:
+    def __init__(self, db: Db, tenant_id: UUID):
+        self.db = db
+        self.tenant_id = tenant_id
+        self.unit = DataLoader(self._by_id("org_unit", Unit))
+        self.person = DataLoader(self._by_id("person", Person))
+        self.team = DataLoader(self._by_id("team", Team))
+        self.area = DataLoader(self._by_id("decision_area", Area))
+        self.delegation = DataLoader(self._by_id("delegation", Delegation))
+        self.memberships_of_person = DataLoader(self._grouped(org_sql.memberships_of_people, "person_id"))
+        self.memberships_of_unit = DataLoader(self._grouped(org_sql.memberships_of_units, "unit_id"))
+        self.members_of_team = DataLoader(self._grouped(org_sql.team_members_of_teams, "team_id"))
+        self.children_of_unit = DataLoader(self._children("org_unit", Unit))
+        self.teams_of_unit = DataLoader(self._children("team", Team, column="unit_id"))
+        self.children_of_area = DataLoader(self._children("decision_area", Area))
+        self.subdelegations = DataLoader(self._children("delegation", Delegation))
+
+    def _by_id(self, table: str, kind):
+        async def load(ids: list[UUID]):
+            async with self.db.read() as conn:
+                found = await rows.get_many(conn, table, kind, self.tenant_id, list(ids))
+            return [found.get(i) for i in ids]
+        return load
+
+    def _grouped(self, query, key: str):
+        async def load(ids: list[UUID]):
+            async with self.db.read() as conn:
+                items = await query(conn, self.tenant_id, list(ids))
+            groups: dict[UUID, list] = defaultdict(list)
+            for item in items:
+                groups[getattr(item, key)].append(item)
+            return [groups.get(i, []) for i in ids]
+        return load
+
+    def _children(self, table: str, kind, column: str = "parent_id"):
+        async def load(ids: list[UUID]):
+            async with self.db.read() as conn:
+                found = await rows.children(conn, table, kind, self.tenant_id, column, list(ids))
+            groups: dict[UUID, list] = defaultdict(list)
+            for item in found:
+                groups[getattr(item, column)].append(item)
+            return [groups.get(i, []) for i in ids]
+        return load
+

@@ -1,0 +1,387 @@
+"""The GraphQL schema: queries and mutations call use cases and convert types; nothing else."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import strawberry
+from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+
+from registry import errors
+from registry.api.graphql import inputs as gi
+from registry.api.graphql import types as gt
+from registry.api.graphql.context import Info
+from registry.api.graphql.results import ERROR_TYPES, result, typed_errors
+from registry.domain import levels
+from registry.domain import model
+from registry.services import delegations as delegation_uc
+from registry.services import org as org_uc
+from registry.services import queries
+from registry.services import redlines as red_line_uc
+from registry.services.common import Ctx, parse_uuid, require_scope
+from registry.storage.rows import Page
+
+
+def _ctx(info: Info) -> Ctx:
+    return info.context.ctx
+
+
+def _read(info: Info) -> Ctx:
+    ctx = _ctx(info)
+    require_scope(ctx, "read")
+    return ctx
+
+
+def _page(cls, page: Page, convert):
+    return cls(nodes=[convert(i) for i in page.items],
+               page_info=gt.PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page))
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The caller's organisation (tenant).")
+    async def organisation(self, info: Info) -> gt.Organisation:
+        return gt.Organisation.of(await queries.organisation(_read(info)))
+
+    @strawberry.field(description="The authenticated person (null for API keys).")
+    async def me(self, info: Info) -> gt.Person | None:
+        person = _ctx(info).principal.person
+        return None if person is None else gt.Person.of(person)
+
+    @strawberry.field(description="All units, flat.")
+    async def units(self, info: Info, include_archived: bool = False) -> list[gt.Unit]:
+        return [gt.Unit.of(u) for u in await queries.units(_read(info), include_archived)]
+
+    @strawberry.field(description="The root units; follow `children` for the tree.")
+    async def unit_tree(self, info: Info) -> list[gt.Unit]:
+        units = await queries.units(_read(info), False)
+        return [gt.Unit.of(u) for u in gt.unit_roots(units)]
+
+    @strawberry.field
+    async def unit(self, info: Info, id: strawberry.ID) -> gt.Unit | None:
+        found = await queries.get(_read(info), "org_unit", model.Unit, id)
+        return None if found is None else gt.Unit.of(found)
+
+    @strawberry.field(description="A person by id or by external id (the IdP subject).")
+    async def person(self, info: Info, id: strawberry.ID | None = None,
+                     external_id: str | None = None) -> gt.Person | None:
+        found = await queries.person(_read(info), id, external_id)
+        return None if found is None else gt.Person.of(found)
+
+    @strawberry.field
+    async def people(self, info: Info, unit_id: strawberry.ID | None = None, search: str | None = None,
+                     include_archived: bool = False, first: int = 50, after: str | None = None
+                     ) -> gt.PersonConnection:
+        page = await queries.people(_read(info), unit_id, search, include_archived, first, after)
+        return _page(gt.PersonConnection, page, gt.Person.of)
+
+    @strawberry.field
+    async def teams(self, info: Info, unit_id: strawberry.ID | None = None,
+                    include_archived: bool = False) -> list[gt.Team]:
+        return [gt.Team.of(t) for t in await queries.teams(_read(info), unit_id, include_archived)]
+
+    @strawberry.field
+    async def team(self, info: Info, id: strawberry.ID) -> gt.Team | None:
+        found = await queries.get(_read(info), "team", model.Team, id)
+        return None if found is None else gt.Team.of(found)
+
+    @strawberry.field(description="The decision-area catalogue, ordered by key.")
+    async def decision_areas(self, info: Info, include_archived: bool = False) -> list[gt.DecisionArea]:
+        return [gt.DecisionArea.of(a) for a in await queries.areas(_read(info), include_archived)]
+
+    @strawberry.field
+    async def decision_area(self, info: Info, id: strawberry.ID | None = None,
+                            key: str | None = None) -> gt.DecisionArea | None:
+        found = await queries.area(_read(info), id, key)
+        return None if found is None else gt.DecisionArea.of(found)
+
+    @strawberry.field(description="The involvement scale 1-7 with Danish and English labels.")
+    def involvement_levels(self) -> list[gt.InvolvementLevel]:
+        return [gt.InvolvementLevel.of(lv.number) for lv in levels.LEVELS]
+
+    @strawberry.field(description="Delegations, filtered; cursor-paginated by id.")
+    async def delegations(self, info: Info, filter: gi.DelegationFilter | None = None, first: int = 50,
+                          after: str | None = None) -> gt.DelegationConnection:
+        page = await queries.delegations(_read(info), filter or gi.DelegationFilter(), first, after)
+        return _page(gt.DelegationConnection, page, gt.Delegation.of)
+
+    @strawberry.field
+    async def delegation(self, info: Info, id: strawberry.ID) -> gt.Delegation | None:
+        found = await queries.get(_read(info), "delegation", model.Delegation, id)
+        return None if found is None else gt.Delegation.of(found)
+
+    @strawberry.field(description="Red lines binding a unit (set there or above) for an area (or any area).")
+    async def red_lines_in_force(self, info: Info, unit_id: strawberry.ID,
+                                 area_id: strawberry.ID | None = None) -> list[gt.RedLine]:
+        ctx = _read(info)
+        found = await red_line_uc.in_force(ctx, parse_uuid(unit_id, "unitId"),
+                                           None if area_id is None else parse_uuid(area_id, "areaId"))
+        return [gt.RedLine.of(r) for r in found]
+
+    @strawberry.field
+    async def red_line(self, info: Info, id: strawberry.ID) -> gt.RedLine | None:
+        found = await queries.get(_read(info), "red_line", model.RedLine, id)
+        return None if found is None else gt.RedLine.of(found)
+
+    @strawberry.field(description="Every recorded change to one entity, oldest first.")
+    async def history(self, info: Info, entity_id: strawberry.ID, first: int = 50,
+                      after: str | None = None) -> gt.HistoryConnection:
+        page = await queries.history(_read(info), entity_id, first, after)
+        return _page(gt.HistoryConnection, page, gt.HistoryEntry.of)
+
+
+def _payload(name: str, **fields):
+    """A mutation payload type: the changed entity and the revision the write committed at."""
+    annotations = {**fields, "revision": int}
+    return strawberry.type(type(name, (), {"__annotations__": annotations}))
+
+
+UnitPayload = _payload("UnitPayload", unit=gt.Unit)
+PersonPayload = _payload("PersonPayload", person=gt.Person)
+MembershipPayload = _payload("MembershipPayload", membership=gt.Membership)
+TeamPayload = _payload("TeamPayload", team=gt.Team)
+TeamMemberPayload = _payload("TeamMemberPayload", team_member=gt.TeamMember)
+DecisionAreaPayload = _payload("DecisionAreaPayload", decision_area=gt.DecisionArea)
+DelegationPayload = _payload("DelegationPayload", delegation=gt.Delegation)
+RedLinePayload = _payload("RedLinePayload", red_line=gt.RedLine)
+
+UnitResult = result("UnitResult", UnitPayload)
+PersonResult = result("PersonResult", PersonPayload)
+MembershipResult = result("MembershipResult", MembershipPayload)
+TeamResult = result("TeamResult", TeamPayload)
+TeamMemberResult = result("TeamMemberResult", TeamMemberPayload)
+DecisionAreaResult = result("DecisionAreaResult", DecisionAreaPayload)
+DelegationResult = result("DelegationResult", DelegationPayload)
+RedLineResult = result("RedLineResult", RedLinePayload)
+
+
+def _uid(value, field: str = "id") -> UUID:
+    return parse_uuid(value, field)
+
+
+@strawberry.type
+class Mutation:
+    # --- units
+    @strawberry.mutation
+    @typed_errors
+    async def create_unit(self, info: Info, input: gi.CreateUnitInput) -> UnitResult:
+        r = await org_uc.create_unit(_ctx(info), name=input.name, kind=input.kind.value,
+                                     parent_id=gi.opt_uuid(input.parent_id, "parentId"),
+                                     external_id=input.external_id, deputies_may_delegate=input.deputies_may_delegate)
+        return UnitPayload(unit=gt.Unit.of(r.value), revision=r.revision)
+
+    @strawberry.mutation(description="Rename, re-kind or move a unit; a move that would create a cycle is refused.")
+    @typed_errors
+    async def update_unit(self, info: Info, id: strawberry.ID, version: int, input: gi.UpdateUnitInput) -> UnitResult:
+        r = await org_uc.update_unit(_ctx(info), _uid(id), version, gi.changes_of(input, ("parent_id",)))
+        return UnitPayload(unit=gt.Unit.of(r.value), revision=r.revision)
+
+    @strawberry.mutation
+    @typed_errors
+    async def archive_unit(self, info: Info, id: strawberry.ID, version: int) -> UnitResult:
+        r = await org_uc.archive_unit(_ctx(info), _uid(id), version)
+        return UnitPayload(unit=gt.Unit.of(r.value), revision=r.revision)
+
+    # --- people
+    @strawberry.mutation
+    @typed_errors
+    async def create_person(self, info: Info, input: gi.CreatePersonInput) -> PersonResult:
+        r = await org_uc.create_person(_ctx(info), external_id=input.external_id, name=input.name, email=input.email,
+                                       roles=tuple(x.value for x in input.roles))
+        return PersonPayload(person=gt.Person.of(r.value), revision=r.revision)
+
+    @strawberry.mutation
+    @typed_errors
+    async def update_person(self, info: Info, id: strawberry.ID, version: int,
+                            input: gi.UpdatePersonInput) -> PersonResult:
+        r = await org_uc.update_person(_ctx(info), _uid(id), version, gi.changes_of(input))
+        return PersonPayload(person=gt.Person.of(r.value), revision=r.revision)
+
+    @strawberry.mutation
+    @typed_errors
+    async def archive_person(self, info: Info, id: strawberry.ID, version: int) -> PersonResult:
+        r = await org_uc.archive_person(_ctx(info), _uid(id), version)
+        return PersonPayload(person=gt.Person.of(r.value), revision=r.revision)
+
+    # --- memberships
+    @strawberry.mutation
+    @typed_errors
+    async def add_membership(self, info: Info, input: gi.AddMembershipInput) -> MembershipResult:
+        r = await org_uc.add_membership(_ctx(info), person_id=_uid(input.person_id, "personId"),
+                                        unit_id=_uid(input.unit_id, "unitId"), role=input.role.value,
+                                        valid_from=input.valid_from, valid_to=input.valid_to)
+        return MembershipPayload(membership=gt.Membership.of(r.value), revision=r.revision)
+
+    @strawberry.mutation
+    @typed_errors
+    async def update_membership(self, info: Info, id: strawberry.ID, version: int,
+                                input: gi.UpdateMembershipInput) -> MembershipResult:
+        r = await org_uc.update_membership(_ctx(info), _uid(id), version, gi.changes_of(input))
+        return MembershipPayload(membership=gt.Membership.of(r.value), revision=r.revision)
+
+    @strawberry.mutation
+    @typed_errors
+    async def archive_membership(self, info: Info, id: strawberry.ID, version: int) -> MembershipResult:
+        r = await org_uc.archive_membership(_ctx(info), _uid(id), version)
+        return MembershipPayload(membership=gt.Membership.of(r.value), revision=r.revision)
+
+    # --- teams
+    @strawberry.mutation
+    @typed_errors
+    async def create_team(self, info: Info, input: gi.CreateTeamInput) -> TeamResult:
+        r = await org_uc.create_team(_ctx(info), unit_id=_uid(input.unit_id, "unitId"), name=input.name)
+        return TeamPayload(team=gt.Team.of(r.value), revision=r.revision)
+
+    @strawberry.mutation
+    @typed_errors
+    async def update_team(self, info: Info, id: strawberry.ID, version: int, input: gi.UpdateTeamInput) -> TeamResult:
+        r = await org_uc.update_team(_ctx(info), _uid(id), version, gi.changes_of(input, ("unit_id",)))
+        return TeamPayload(team=gt.Team.of(r.value), revision=r.revision)
+
+    @strawberry.mutation
+    @typed_errors
+    async def archive_team(self, info: Info, id: strawberry.ID, version: int) -> TeamResult:
+        r = await org_uc.archive_team(_ctx(info), _uid(id), version)
+        return TeamPayload(team=gt.Team.of(r.value), revision=r.revision)
+
+    @strawberry.mutation
+    @typed_errors
+    async def add_team_member(self, info: Info, input: gi.AddTeamMemberInput) -> TeamMemberResult:
+        r = await org_uc.add_team_member(_ctx(info), team_id=_uid(input.team_id, "teamId"),
+                                         person_id=_uid(input.person_id, "personId"), valid_from=input.valid_from,
+                                         valid_to=input.valid_to)
+        return TeamMemberPayload(team_member=gt.TeamMember.of(r.value), revision=r.revision)
+
+    @strawberry.mutation
+    @typed_errors
+    async def update_team_member(self, info: Info, id: strawberry.ID, version: int,
+                                 input: gi.UpdateTeamMemberInput) -> TeamMemberResult:
+        r = await org_uc.update_team_member(_ctx(info), _uid(id), version, gi.changes_of(input))
+        return TeamMemberPayload(team_member=gt.TeamMember.of(r.value), revision=r.revision)
+
+    @strawberry.mutation
+    @typed_errors
+    async def archive_team_member(self, info: Info, id: strawberry.ID, version: int) -> TeamMemberResult:
+        r = await org_uc.archive_team_member(_ctx(info), _uid(id), version)
+        return TeamMemberPayload(team_member=gt.TeamMember.of(r.value), revision=r.revision)
+
+    # --- decision areas
+    @strawberry.mutation
+    @typed_errors
+    async def create_decision_area(self, info: Info, input: gi.CreateDecisionAreaInput) -> DecisionAreaResult:
+        r = await org_uc.create_area(
+            _ctx(info), key=input.key, name_da=input.name_da, name_en=input.name_en,
+            parent_id=gi.opt_uuid(input.parent_id, "parentId"), description=input.description, kle=input.kle,
+            attributes=[a.to_domain() for a in input.attributes], delegable=input.delegable,
+            reserved_unit_id=gi.opt_uuid(input.reserved_unit_id, "reservedUnitId"))
+        return DecisionAreaPayload(decision_area=gt.DecisionArea.of(r.value), revision=r.revision)
+
+    @strawberry.mutation
+    @typed_errors
+    async def update_decision_area(self, info: Info, id: strawberry.ID, version: int,
+                                   input: gi.UpdateDecisionAreaInput) -> DecisionAreaResult:
+        attributes = input.attributes
+        input.attributes = gi.UNSET
+        changes = gi.changes_of(input, ("parent_id", "reserved_unit_id"))
+        if attributes is not gi.UNSET:
+            changes["attributes"] = [a.to_domain() for a in attributes or []]
+        r = await org_uc.update_area(_ctx(info), _uid(id), version, changes)
+        return DecisionAreaPayload(decision_area=gt.DecisionArea.of(r.value), revision=r.revision)
+
+    @strawberry.mutation
+    @typed_errors
+    async def archive_decision_area(self, info: Info, id: strawberry.ID, version: int) -> DecisionAreaResult:
+        r = await org_uc.archive_area(_ctx(info), _uid(id), version)
+        return DecisionAreaPayload(decision_area=gt.DecisionArea.of(r.value), revision=r.revision)
+
+    # --- red lines
+    @strawberry.mutation(description="Add a red line in a unit you lead (or as an administrator).")
+    @typed_errors
+    async def create_red_line(self, info: Info, input: gi.CreateRedLineInput) -> RedLineResult:
+        r = await red_line_uc.create_red_line(
+            _ctx(info), unit_id=_uid(input.unit_id, "unitId"), area_id=_uid(input.area_id, "areaId"),
+            condition=input.condition, consequence=input.consequence, set_by=input.set_by.value)
+        return RedLinePayload(red_line=gt.RedLine.of(r.value), revision=r.revision)
+
+    @strawberry.mutation(description="Change a red line; needs authority where it was set.")
+    @typed_errors
+    async def update_red_line(self, info: Info, id: strawberry.ID, version: int,
+                              input: gi.UpdateRedLineInput) -> RedLineResult:
+        r = await red_line_uc.update_red_line(_ctx(info), _uid(id), version,
+                                              gi.changes_of(input, ("unit_id", "area_id")))
+        return RedLinePayload(red_line=gt.RedLine.of(r.value), revision=r.revision)
+
+    @strawberry.mutation
+    @typed_errors
+    async def archive_red_line(self, info: Info, id: strawberry.ID, version: int) -> RedLineResult:
+        r = await red_line_uc.archive_red_line(_ctx(info), _uid(id), version)
+        return RedLinePayload(red_line=gt.RedLine.of(r.value), revision=r.revision)
+
+    # --- delegations
+    @strawberry.mutation(description="Declare a delegation; you (the authenticated person) are the delegator.")
+    @typed_errors
+    async def declare_delegation(self, info: Info, input: gi.DeclareDelegationInput) -> DelegationResult:
+        data = delegation_uc.DeclareInput(
+            delegate_person_id=gi.opt_uuid(input.delegate_person_id, "delegatePersonId"),
+            delegate_team_id=gi.opt_uuid(input.delegate_team_id, "delegateTeamId"),
+            area_id=_uid(input.area_id, "areaId"), unit_id=_uid(input.unit_id, "unitId"),
+            include_subunits=input.include_subunits, level=input.level, purpose=input.purpose,
+            trust=(input.trust or gi.TrustBasisInput()).to_domain(),
+            control=(input.control or gi.ControlInput()).to_domain(), rules=tuple(input.rules),
+            valid_from=input.valid_from, valid_until=input.valid_until, review_date=input.review_date,
+            allow_subdelegation=input.allow_subdelegation, max_subdelegation_depth=input.max_subdelegation_depth,
+            parent_id=gi.opt_uuid(input.parent_id, "parentId"))
+        r = await delegation_uc.declare(_ctx(info), data)
+        return DelegationPayload(delegation=gt.Delegation.of(r.value), revision=r.revision)
+
+    @strawberry.mutation(description="A new version of a delegation (the old one stays in history).")
+    @typed_errors
+    async def amend_delegation(self, info: Info, id: strawberry.ID, version: int,
+                               input: gi.AmendDelegationInput) -> DelegationResult:
+        trust, control = input.trust, input.control
+        input.trust = input.control = gi.UNSET
+        changes = gi.changes_of(input)
+        if trust is not gi.UNSET:
+            changes["trust"] = (trust or gi.TrustBasisInput()).to_domain()
+        if control is not gi.UNSET:
+            changes["control"] = (control or gi.ControlInput()).to_domain()
+        if "rules" in changes:
+            changes["rules"] = tuple(changes["rules"] or ())
+        for required in ("level", "purpose", "valid_from", "include_subunits", "allow_subdelegation",
+                         "max_subdelegation_depth"):
+            if required in changes and changes[required] is None:
+                raise errors.Invalid(f"{required} cannot be null", field=gi._camel(required), code="required")
+        r = await delegation_uc.amend(_ctx(info), _uid(id), version, changes)
+        return DelegationPayload(delegation=gt.Delegation.of(r.value), revision=r.revision)
+
+    @strawberry.mutation(description="Revoke a delegation and all its sub-delegations, with a reason.")
+    @typed_errors
+    async def revoke_delegation(self, info: Info, id: strawberry.ID, version: int, reason: str) -> DelegationResult:
+        r = await delegation_uc.revoke(_ctx(info), _uid(id), version, reason)
+        return DelegationPayload(delegation=gt.Delegation.of(r.value), revision=r.revision)
+
+
+class RegistrySchema(strawberry.Schema):
+    def process_errors(self, errors_, execution_context=None) -> None:
+        """Give every error a code clients can branch on; log the unexpected ones (masked for clients)."""
+        for error in errors_:
+            original = error.original_error
+            if isinstance(original, errors.RegistryError):
+                error.extensions = {**(error.extensions or {}), "code": original.code, "field": original.field}
+            elif original is None:
+                error.extensions = {**(error.extensions or {}), "code": "graphql_validation"}
+            else:
+                super().process_errors([error], execution_context)
+
+
+def _mask(error) -> bool:
+    """Mask everything except GraphQL's own validation errors; resolvers return typed errors instead."""
+    return error.original_error is not None and not isinstance(error.original_error, errors.RegistryError)
+
+
+def create_schema() -> strawberry.Schema:
+    return RegistrySchema(
+        query=Query, mutation=Mutation, types=list(ERROR_TYPES),
+        extensions=[ParserCache(maxsize=256), ValidationCache(maxsize=256),
+                    MaskErrors(should_mask_error=_mask, error_message="Internal error; it has been logged.")])
+

@@ -1,0 +1,497 @@
+"""GraphQL object types. They wrap domain values; relations resolve through DataLoaders."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from enum import Enum
+from typing import Annotated, Any
+from uuid import UUID
+
+import strawberry
+from strawberry.scalars import JSON
+
+from registry.api.graphql.context import Info
+from registry.domain import levels, model
+from registry.domain.tree import Tree
+
+
+@strawberry.enum(description="Kind of organisational unit: direktion > forvaltning > center > unit > subunit.")
+class UnitKind(Enum):
+    DIREKTION = "direktion"
+    FORVALTNING = "forvaltning"
+    CENTER = "center"
+    UNIT = "unit"
+    SUBUNIT = "subunit"
+
+
+@strawberry.enum(description="A person's role in a unit.")
+class MembershipRole(Enum):
+    EMPLOYEE = "employee"
+    LEADER = "leader"
+    DEPUTY = "deputy"
+
+
+@strawberry.enum(description="Organisation-wide roles.")
+class PersonRole(Enum):
+    ADMIN = "admin"
+    HR = "hr"
+    AUDITOR = "auditor"
+
+
+@strawberry.enum(description="Type of a request attribute a decision area declares.")
+class AttributeType(Enum):
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    STRING = "string"
+
+
+@strawberry.enum(description="The leader's assessment of one trust precondition.")
+class Assessment(Enum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+@strawberry.enum(description="How the delegation is followed up (tillid og kontrol).")
+class ControlForm(Enum):
+    NONE = "none"
+    REPORT_AFTERWARDS = "report_afterwards"
+    PERIODIC_REVIEW = "periodic_review"
+    SAMPLING = "sampling"
+    PRE_APPROVAL = "pre_approval"
+
+
+@strawberry.enum
+class Cadence(Enum):
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    HALF_YEARLY = "half_yearly"
+    YEARLY = "yearly"
+
+
+@strawberry.enum(description="active, suspended or revoked as stored; expired when its validity has ended.")
+class DelegationStatus(Enum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+@strawberry.enum(description="Who set a red line.")
+class SetBy(Enum):
+    LAW = "law"
+    DIREKTION = "direktion"
+    FORVALTNING = "forvaltning"
+    LEADER = "leader"
+    TEAM = "team"
+
+
+def build(cls, obj, **extra):
+    """Copy a domain value's same-named fields into a GraphQL type, converting ids and enums."""
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if getattr(f, "base_resolver", None) is not None:
+            continue  # a resolved field, not data
+        if f.name in extra:
+            kwargs[f.name] = extra[f.name]
+            continue
+        value = getattr(obj, f.name)
+        if isinstance(value, UUID) and f.name == "id":
+            value = strawberry.ID(str(value))
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+def _enum(kind, value):
+    return None if value is None else kind(value)
+
+
+@strawberry.interface(description="Bookkeeping every mutable entity carries.")
+class Versioned:
+    version: int
+    created_at: datetime | None
+    created_by: str | None
+    updated_at: datetime | None
+    updated_by: str | None
+
+
+@strawberry.type
+class Organisation:
+    id: strawberry.ID
+    key: str
+    name: str
+    revision: int = strawberry.field(description="The tenant's current revision; every write increments it.")
+
+    @classmethod
+    def of(cls, o: model.Organisation) -> "Organisation":
+        return build(cls, o)
+
+
+@strawberry.type(description="An organisational unit (direktion, forvaltning, center, unit, ...).")
+class Unit(Versioned):
+    id: strawberry.ID
+    name: str
+    kind: UnitKind
+    external_id: str | None = strawberry.field(description="e.g. the FK Organisation / OS2mo UUID")
+    deputies_may_delegate: bool
+    archived_at: datetime | None
+    parent_id: strawberry.Private[UUID | None]
+    uid: strawberry.Private[UUID]
+
+    @classmethod
+    def of(cls, u: model.Unit) -> "Unit":
+        return build(cls, u, kind=UnitKind(u.kind), uid=u.id)
+
+    @strawberry.field
+    async def parent(self, info: Info) -> "Unit | None":
+        if self.parent_id is None:
+            return None
+        found = await info.context.loaders.unit.load(self.parent_id)
+        return None if found is None else Unit.of(found)
+
+    @strawberry.field(description="Sub-units (archived ones only when asked).")
+    async def children(self, info: Info, include_archived: bool = False) -> list["Unit"]:
+        found = await info.context.loaders.children_of_unit.load(self.uid)
+        return [Unit.of(u) for u in found if include_archived or u.archived_at is None]
+
+    @strawberry.field
+    async def memberships(self, info: Info, include_archived: bool = False) -> list["Membership"]:
+        found = await info.context.loaders.memberships_of_unit.load(self.uid)
+        return [Membership.of(m) for m in found if include_archived or m.archived_at is None]
+
+    @strawberry.field
+    async def teams(self, info: Info, include_archived: bool = False) -> list["Team"]:
+        found = await info.context.loaders.teams_of_unit.load(self.uid)
+        return [Team.of(t) for t in found if include_archived or t.archived_at is None]
+
+
+@strawberry.type
+class Person(Versioned):
+    id: strawberry.ID
+    external_id: str = strawberry.field(description="The subject the organisation's identity provider uses.")
+    name: str
+    email: str | None
+    roles: list[PersonRole]
+    archived_at: datetime | None
+    uid: strawberry.Private[UUID]
+
+    @classmethod
+    def of(cls, p: model.Person) -> "Person":
+        return build(cls, p, roles=[PersonRole(r) for r in p.roles], uid=p.id)
+
+    @strawberry.field
+    async def memberships(self, info: Info, include_archived: bool = False) -> list["Membership"]:
+        found = await info.context.loaders.memberships_of_person.load(self.uid)
+        return [Membership.of(m) for m in found if include_archived or m.archived_at is None]
+
+
+@strawberry.type(description="A person's membership of a unit, with a role and a period.")
+class Membership(Versioned):
+    id: strawberry.ID
+    role: MembershipRole
+    valid_from: datetime
+    valid_to: datetime | None
+    archived_at: datetime | None
+    person_id: strawberry.Private[UUID]
+    unit_id: strawberry.Private[UUID]
+
+    @classmethod
+    def of(cls, m: model.Membership) -> "Membership":
+        return build(cls, m, role=MembershipRole(m.role))
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person:
+        return Person.of(await info.context.loaders.person.load(self.person_id))
+
+    @strawberry.field
+    async def unit(self, info: Info) -> Unit:
+        return Unit.of(await info.context.loaders.unit.load(self.unit_id))
+
+
+@strawberry.type(description="A working community inside a unit; teams receive collective delegations.")
+class Team(Versioned):
+    id: strawberry.ID
+    name: str
+    archived_at: datetime | None
+    unit_id: strawberry.Private[UUID]
+    uid: strawberry.Private[UUID]
+
+    @classmethod
+    def of(cls, t: model.Team) -> "Team":
+        return build(cls, t, uid=t.id)
+
+    @strawberry.field
+    async def unit(self, info: Info) -> Unit:
+        return Unit.of(await info.context.loaders.unit.load(self.unit_id))
+
+    @strawberry.field
+    async def members(self, info: Info, include_archived: bool = False) -> list["TeamMember"]:
+        found = await info.context.loaders.members_of_team.load(self.uid)
+        return [TeamMember.of(m) for m in found if include_archived or m.archived_at is None]
+
+
+@strawberry.type
+class TeamMember(Versioned):
+    id: strawberry.ID
+    valid_from: datetime
+    valid_to: datetime | None
+    archived_at: datetime | None
+    team_id: strawberry.Private[UUID]
+    person_id: strawberry.Private[UUID]
+
+    @classmethod
+    def of(cls, m: model.TeamMember) -> "TeamMember":
+        return build(cls, m)
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person:
+        return Person.of(await info.context.loaders.person.load(self.person_id))
+
+    @strawberry.field
+    async def team(self, info: Info) -> Team:
+        return Team.of(await info.context.loaders.team.load(self.team_id))
+
+
+@strawberry.type(description="A request attribute that checks on this area may carry, e.g. amount: number (DKK).")
+class AreaAttribute:
+    name: str
+    type: AttributeType
+    unit: str | None
+    description: str
+
+
+@strawberry.type(description="An area of decisions, in a hierarchical catalogue (e.g. economy/purchase).")
+class DecisionArea(Versioned):
+    id: strawberry.ID
+    key: str
+    name_da: str
+    name_en: str
+    description: str
+    kle: str | None = strawberry.field(description="KLE classification code, when one applies.")
+    delegable: bool = strawberry.field(description="False: reserved (at reservedUnit's subtree, or everywhere).")
+    archived_at: datetime | None
+    parent_id: strawberry.Private[UUID | None]
+    reserved_unit_id: strawberry.Private[UUID | None]
+    uid: strawberry.Private[UUID]
+    declared: strawberry.Private[tuple]
+
+    @classmethod
+    def of(cls, a: model.Area) -> "DecisionArea":
+        return build(cls, a, uid=a.id, declared=a.attributes)
+
+    @strawberry.field(description="Attributes declared on this area itself (sub-areas inherit them).")
+    def attributes(self) -> list[AreaAttribute]:
+        return [AreaAttribute(name=a.name, type=AttributeType(a.type), unit=a.unit, description=a.description)
+                for a in self.declared]
+
+    @strawberry.field
+    async def parent(self, info: Info) -> "DecisionArea | None":
+        if self.parent_id is None:
+            return None
+        return DecisionArea.of(await info.context.loaders.area.load(self.parent_id))
+
+    @strawberry.field
+    async def children(self, info: Info, include_archived: bool = False) -> list["DecisionArea"]:
+        found = await info.context.loaders.children_of_area.load(self.uid)
+        return [DecisionArea.of(a) for a in found if include_archived or a.archived_at is None]
+
+    @strawberry.field
+    async def reserved_unit(self, info: Info) -> Unit | None:
+        if self.reserved_unit_id is None:
+            return None
+        return Unit.of(await info.context.loaders.unit.load(self.reserved_unit_id))
+
+
+@strawberry.type(description="A level of the 1-7 involvement scale (graden af medindflydelse).")
+class InvolvementLevel:
+    number: int
+    key: str
+    label_da: str
+    label_en: str
+
+    @classmethod
+    def of(cls, n: int) -> "InvolvementLevel":
+        lv = levels.level(n)
+        return cls(number=lv.number, key=lv.key, label_da=lv.label_da, label_en=lv.label_en)
+
+
+@strawberry.type
+class TrustAssessment:
+    assessment: Assessment
+    note: str
+
+
+@strawberry.type(description="The leader's calculated trust: competence, intention and resources.")
+class TrustBasis:
+    competence: TrustAssessment | None
+    intention: TrustAssessment | None
+    resources: TrustAssessment | None
+
+    @classmethod
+    def of(cls, t: model.TrustBasis) -> "TrustBasis":
+        def one(a):
+            return None if a is None else TrustAssessment(assessment=Assessment(a.assessment), note=a.note)
+        return cls(competence=one(t.competence), intention=one(t.intention), resources=one(t.resources))
+
+
+@strawberry.type
+class Control:
+    form: ControlForm
+    cadence: Cadence | None
+    justify_within_days: int = strawberry.field(description="Deadline for the justification owed after acting.")
+
+    @classmethod
+    def of(cls, c: model.Control) -> "Control":
+        return cls(form=ControlForm(c.form), cadence=_enum(Cadence, c.cadence),
+                   justify_within_days=c.justify_within_days)
+
+
+@strawberry.type(description="A hard limit (rød linje) for a unit's subtree and an area's sub-areas.")
+class RedLine(Versioned):
+    id: strawberry.ID
+    condition: str | None = strawberry.field(
+        description="What must hold, over the area's declared attributes; null = an outright prohibition.")
+    consequence: str
+    set_by: SetBy
+    archived_at: datetime | None
+    unit_id: strawberry.Private[UUID]
+    area_id: strawberry.Private[UUID]
+
+    @classmethod
+    def of(cls, r: model.RedLine) -> "RedLine":
+        return build(cls, r, set_by=SetBy(r.set_by))
+
+    @strawberry.field
+    def prohibition(self) -> bool:
+        return self.condition is None
+
+    @strawberry.field
+    async def unit(self, info: Info) -> Unit:
+        return Unit.of(await info.context.loaders.unit.load(self.unit_id))
+
+    @strawberry.field
+    async def area(self, info: Info) -> DecisionArea:
+        return DecisionArea.of(await info.context.loaders.area.load(self.area_id))
+
+
+@strawberry.type(description="Who may decide what: a delegation of decision competence.")
+class Delegation(Versioned):
+    id: strawberry.ID
+    include_subunits: bool
+    level: int = strawberry.field(description="Involvement level 1-7; see levelInfo for its labels.")
+    purpose: str = strawberry.field(description="Formål: why, tied to the core task.")
+    rules: list[str] = strawberry.field(description="Spilleregler.")
+    valid_from: datetime
+    valid_until: datetime | None
+    review_date: date | None
+    revoked_at: datetime | None
+    revoked_reason: str | None
+    allow_subdelegation: bool
+    max_subdelegation_depth: int
+    d: strawberry.Private[model.Delegation]
+
+    @classmethod
+    def of(cls, d: model.Delegation) -> "Delegation":
+        return build(cls, d, rules=list(d.rules), d=d)
+
+    @strawberry.field
+    def level_info(self) -> InvolvementLevel:
+        return InvolvementLevel.of(self.d.level)
+
+    @strawberry.field(description="Status now (or at `at`): expired is derived from validity.")
+    def status(self, info: Info, at: datetime | None = None) -> DelegationStatus:
+        return DelegationStatus(self.d.status_at(at or info.context.ctx.now()))
+
+    @strawberry.field
+    def trust(self) -> TrustBasis:
+        return TrustBasis.of(self.d.trust)
+
+    @strawberry.field
+    def control(self) -> Control:
+        return Control.of(self.d.control)
+
+    @strawberry.field
+    async def delegator(self, info: Info) -> Person:
+        return Person.of(await info.context.loaders.person.load(self.d.delegator_id))
+
+    @strawberry.field
+    async def delegate_person(self, info: Info) -> Person | None:
+        if self.d.delegate_person_id is None:
+            return None
+        return Person.of(await info.context.loaders.person.load(self.d.delegate_person_id))
+
+    @strawberry.field
+    async def delegate_team(self, info: Info) -> Team | None:
+        if self.d.delegate_team_id is None:
+            return None
+        return Team.of(await info.context.loaders.team.load(self.d.delegate_team_id))
+
+    @strawberry.field
+    async def area(self, info: Info) -> DecisionArea:
+        return DecisionArea.of(await info.context.loaders.area.load(self.d.area_id))
+
+    @strawberry.field
+    async def unit(self, info: Info) -> Unit:
+        return Unit.of(await info.context.loaders.unit.load(self.d.unit_id))
+
+    @strawberry.field
+    async def parent(self, info: Info) -> "Delegation | None":
+        if self.d.parent_id is None:
+            return None
+        return Delegation.of(await info.context.loaders.delegation.load(self.d.parent_id))
+
+    @strawberry.field
+    async def sub_delegations(self, info: Info) -> list["Delegation"]:
+        return [Delegation.of(d) for d in await info.context.loaders.subdelegations.load(self.d.id)]
+
+
+@strawberry.type(description="One change to one entity: who, when, and the values before and after.")
+class HistoryEntry:
+    id: strawberry.ID
+    revision: int
+    at: datetime
+    entity_type: str
+    entity_id: strawberry.ID
+    operation: str
+    actor: str = strawberry.field(description="person:<id>, apikey:<id> or cli")
+    on_behalf_of: str | None
+    before: JSON | None
+    after: JSON | None
+
+    @classmethod
+    def of(cls, h: model.HistoryEntry) -> "HistoryEntry":
+        return build(cls, h, id=strawberry.ID(str(h.id)), entity_id=strawberry.ID(str(h.entity_id)))
+
+
+@strawberry.type
+class PageInfo:
+    end_cursor: str | None
+    has_next_page: bool
+
+
+@strawberry.type
+class DelegationConnection:
+    nodes: list[Delegation]
+    page_info: PageInfo
+
+
+@strawberry.type
+class PersonConnection:
+    nodes: list[Person]
+    page_info: PageInfo
+
+
+@strawberry.type
+class HistoryConnection:
+    nodes: list[HistoryEntry]
+    page_info: PageInfo
+
+
+def unit_roots(units: list[model.Unit]) -> list[model.Unit]:
+    tree = Tree.of(units)
+    return [u for u in units if u.parent_id is None or u.parent_id not in tree]
+
+
+Id = Annotated[strawberry.ID, strawberry.argument(description="An entity id")]

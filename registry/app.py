@@ -1,0 +1,80 @@
+"""create_app(settings): the litestar application with GraphQL, health routes and one lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from litestar import Litestar, Request
+from litestar.datastructures import State
+from strawberry.litestar import make_graphql_controller
+
+from registry.api import errors as api_errors
+from registry.api import rest
+from registry.api.graphql.context import Context
+from registry.api.graphql.loaders import Loaders
+from registry.api.graphql.schema import create_schema
+from registry.auth import JwtVerifier, authenticate
+from registry.services.common import Ctx, utcnow
+from registry.settings import Settings
+from registry.storage.db import Db
+from registry.storage.migrate import migrate
+
+log = logging.getLogger("registry")
+
+
+async def resolve_database_url(settings: Settings) -> str:
+    """The configured URL, or the embedded PostgreSQL's (started in the data directory on first use)."""
+    if settings.database_url:
+        return settings.database_url
+    import asyncio
+
+    from registry.storage.embedded import start_embedded
+
+    _server, dsn = await asyncio.to_thread(start_embedded, settings.data_dir)
+    return dsn
+
+
+def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db: Db | None = None,
+               run_migrations: bool = True) -> Litestar:
+    verifier = JwtVerifier(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        own = app.state.get("db") is None
+        if own:
+            dsn = await resolve_database_url(settings)
+            if run_migrations:
+                await migrate(dsn)
+            app.state.db = await Db.connect(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        try:
+            yield
+        finally:
+            if own:
+                await app.state.db.close()
+                app.state.db = None
+
+    async def graphql_context(request: Request) -> Context | None:
+        # The GraphiQL page itself (a GET without a query) needs no credentials; everything else does.
+        if request.method == "GET" and "query" not in request.query_params:
+            return None
+        headers = request.headers
+        db: Db = request.app.state.db
+        principal = await authenticate(db, verifier, headers.get("authorization"), headers.get("x-api-key"),
+                                       clock())
+        return Context(ctx=Ctx(db=db, principal=principal, clock=clock), loaders=Loaders(db, principal.tenant_id))
+
+    graphql = make_graphql_controller(
+        create_schema(), path="/graphql", context_getter=graphql_context,
+        graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=False)
+
+    return Litestar(
+        route_handlers=[graphql, *rest.ROUTES],
+        lifespan=[lifespan],
+        state=State({"db": db, "settings": settings, "verifier": verifier, "clock": clock}),
+        exception_handlers=api_errors.HANDLERS,
+        request_max_body_size=1_000_000,
+        debug=False,
+    )

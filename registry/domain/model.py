@@ -1,0 +1,223 @@
+"""The registry's domain values: frozen records, built from storage rows by the storage layer."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+from uuid import UUID
+
+import msgspec
+
+UnitKind = Literal["direktion", "forvaltning", "center", "unit", "subunit"]
+MembershipRole = Literal["employee", "leader", "deputy"]
+PersonRole = Literal["admin", "hr", "auditor"]
+AttrType = Literal["number", "boolean", "string"]
+Assessment = Literal["low", "medium", "high"]
+ControlForm = Literal["none", "report_afterwards", "periodic_review", "sampling", "pre_approval"]
+Cadence = Literal["weekly", "monthly", "quarterly", "half_yearly", "yearly"]
+DelegationStatus = Literal["active", "suspended", "revoked", "expired"]
+SetBy = Literal["law", "direktion", "forvaltning", "leader", "team"]
+
+UNIT_KINDS: tuple[str, ...] = ("direktion", "forvaltning", "center", "unit", "subunit")
+MEMBERSHIP_ROLES: tuple[str, ...] = ("employee", "leader", "deputy")
+PERSON_ROLES: tuple[str, ...] = ("admin", "hr", "auditor")
+ATTR_TYPES: tuple[str, ...] = ("number", "boolean", "string")
+CONTROL_FORMS: tuple[str, ...] = ("none", "report_afterwards", "periodic_review", "sampling", "pre_approval")
+SET_BY: tuple[str, ...] = ("law", "direktion", "forvaltning", "leader", "team")
+
+
+class Record(msgspec.Struct, frozen=True, kw_only=True):
+    """Bookkeeping every mutable row carries."""
+
+    version: int = 1
+    created_at: datetime | None = None
+    created_by: str | None = None
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
+class Organisation(Record, frozen=True, kw_only=True):
+    id: UUID
+    key: str
+    name: str
+    revision: int = 0
+
+
+class Unit(Record, frozen=True, kw_only=True):
+    id: UUID
+    tenant_id: UUID
+    parent_id: UUID | None
+    name: str
+    kind: str
+    external_id: str | None = None
+    deputies_may_delegate: bool = False
+    archived_at: datetime | None = None
+
+
+class Person(Record, frozen=True, kw_only=True):
+    id: UUID
+    tenant_id: UUID
+    external_id: str
+    name: str
+    email: str | None = None
+    roles: tuple[str, ...] = ()
+    archived_at: datetime | None = None
+
+
+class Membership(Record, frozen=True, kw_only=True):
+    id: UUID
+    tenant_id: UUID
+    person_id: UUID
+    unit_id: UUID
+    role: str
+    valid_from: datetime
+    valid_to: datetime | None = None
+    archived_at: datetime | None = None
+
+    def active_at(self, at: datetime) -> bool:
+        return self.archived_at is None and self.valid_from <= at and (self.valid_to is None or at < self.valid_to)
+
+
+class Team(Record, frozen=True, kw_only=True):
+    id: UUID
+    tenant_id: UUID
+    unit_id: UUID
+    name: str
+    archived_at: datetime | None = None
+
+
+class TeamMember(Record, frozen=True, kw_only=True):
+    id: UUID
+    tenant_id: UUID
+    team_id: UUID
+    person_id: UUID
+    valid_from: datetime
+    valid_to: datetime | None = None
+    archived_at: datetime | None = None
+
+    def active_at(self, at: datetime) -> bool:
+        return self.archived_at is None and self.valid_from <= at and (self.valid_to is None or at < self.valid_to)
+
+
+class AreaAttribute(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    name: str
+    type: str
+    unit: str | None = None
+    description: str = ""
+
+
+class Area(Record, frozen=True, kw_only=True):
+    id: UUID
+    tenant_id: UUID
+    parent_id: UUID | None
+    key: str
+    name_da: str
+    name_en: str
+    description: str = ""
+    kle: str | None = None
+    attributes: tuple[AreaAttribute, ...] = ()
+    delegable: bool = True
+    reserved_unit_id: UUID | None = None
+    archived_at: datetime | None = None
+
+
+class TrustAssessment(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    assessment: str
+    note: str = ""
+
+
+class TrustBasis(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """The leader's calculated trust (kalkuleret tillid): competence, intention, resources."""
+
+    competence: TrustAssessment | None = None
+    intention: TrustAssessment | None = None
+    resources: TrustAssessment | None = None
+
+
+class Control(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    form: str = "none"
+    cadence: str | None = None
+    # Deadline for the justification owed after acting at level 6 (issue #3's `justify`).
+    justify_within_days: int = 5
+
+
+class DelegationDraft(msgspec.Struct, frozen=True, kw_only=True):
+    """What a leader declares; the registry fills in id, status and bookkeeping."""
+
+    delegator_id: UUID
+    delegate_person_id: UUID | None
+    delegate_team_id: UUID | None
+    area_id: UUID
+    unit_id: UUID
+    include_subunits: bool
+    level: int
+    purpose: str
+    trust: TrustBasis
+    control: Control
+    rules: tuple[str, ...]
+    valid_from: datetime
+    valid_until: datetime | None
+    review_date: date | None
+    allow_subdelegation: bool
+    max_subdelegation_depth: int
+    parent_id: UUID | None
+
+
+class Delegation(Record, frozen=True, kw_only=True):
+    id: UUID
+    tenant_id: UUID
+    delegator_id: UUID
+    delegate_person_id: UUID | None
+    delegate_team_id: UUID | None
+    area_id: UUID
+    unit_id: UUID
+    include_subunits: bool
+    level: int
+    purpose: str
+    trust: TrustBasis
+    control: Control
+    rules: tuple[str, ...]
+    valid_from: datetime
+    valid_until: datetime | None
+    review_date: date | None
+    status: str
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+    allow_subdelegation: bool = False
+    max_subdelegation_depth: int = 0
+    parent_id: UUID | None = None
+    on_behalf_of_id: UUID | None = None
+
+    def status_at(self, at: datetime) -> str:
+        """Stored status, except that an active delegation past its end is `expired`."""
+        if self.status == "active" and self.valid_until is not None and at >= self.valid_until:
+            return "expired"
+        return self.status
+
+    def valid_at(self, at: datetime) -> bool:
+        return self.valid_from <= at and (self.valid_until is None or at < self.valid_until)
+
+
+class RedLine(Record, frozen=True, kw_only=True):
+    id: UUID
+    tenant_id: UUID
+    unit_id: UUID
+    area_id: UUID
+    condition: str | None
+    consequence: str
+    set_by: str
+    archived_at: datetime | None = None
+
+
+class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    tenant_id: UUID
+    revision: int
+    at: datetime
+    entity_type: str
+    entity_id: UUID
+    operation: str
+    actor: str
+    on_behalf_of: str | None
+    before: dict | None
+    after: dict | None

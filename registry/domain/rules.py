@@ -1,0 +1,171 @@
+"""The delegation rules the registry enforces, as pure functions.
+
+Each raises a RegistryError kind with a stable code and the offending field, and returns nothing
+when the rule holds. Callers load the facts (the unit tree, the delegator's memberships, the parent
+delegation, ...) and pass them in, so every rule can be tested from a truth table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from uuid import UUID
+
+from registry.domain.levels import MAX_LEVEL, MIN_LEVEL
+from registry.domain.model import Area, Delegation, DelegationDraft, Membership, Unit
+from registry.domain.tree import Tree
+from registry.errors import Forbidden, Invalid
+
+MAX_SUBDELEGATION_DEPTH = 10
+
+
+def check_shape(draft: DelegationDraft) -> None:
+    """Rules that need no other facts: level, validity, self-delegation, one delegate."""
+    if not MIN_LEVEL <= draft.level <= MAX_LEVEL:
+        raise Invalid(f"level must be between {MIN_LEVEL} and {MAX_LEVEL}, not {draft.level}",
+                      field="level", code="level_out_of_range")
+    if (draft.delegate_person_id is None) == (draft.delegate_team_id is None):
+        raise Invalid("name exactly one delegate: a person or a team", field="delegate", code="invalid_delegate")
+    if draft.delegate_person_id is not None and draft.delegate_person_id == draft.delegator_id:
+        raise Invalid("a delegation to yourself is not a delegation", field="delegate", code="self_delegation")
+    if draft.valid_until is not None and draft.valid_until <= draft.valid_from:
+        raise Invalid("validUntil must be after validFrom", field="validUntil", code="invalid_validity")
+    if not 0 <= draft.max_subdelegation_depth <= MAX_SUBDELEGATION_DEPTH:
+        raise Invalid(f"maxSubdelegationDepth must be between 0 and {MAX_SUBDELEGATION_DEPTH}",
+                      field="maxSubdelegationDepth", code="invalid_depth")
+    if draft.allow_subdelegation and draft.max_subdelegation_depth < 1:
+        raise Invalid("allowing sub-delegation needs a maximum depth of at least 1",
+                      field="maxSubdelegationDepth", code="invalid_depth")
+    if not draft.allow_subdelegation and draft.max_subdelegation_depth != 0:
+        raise Invalid("a maximum depth needs allowSubdelegation", field="maxSubdelegationDepth", code="invalid_depth")
+    if draft.control.justify_within_days < 1 or draft.control.justify_within_days > 365:
+        raise Invalid("justifyWithinDays must be 1-365", field="control.justifyWithinDays", code="invalid_control")
+
+
+def leads(person_memberships: Iterable[Membership], units: Mapping[UUID, Unit], at: datetime) -> set[UUID]:
+    """The units a person leads at `at`: as leader, or as deputy where the unit lets deputies delegate."""
+    led = set()
+    for m in person_memberships:
+        if not m.active_at(at):
+            continue
+        unit = units.get(m.unit_id)
+        if unit is None or unit.archived_at is not None:
+            continue
+        if m.role == "leader" or (m.role == "deputy" and unit.deputies_may_delegate):
+            led.add(m.unit_id)
+    return led
+
+
+def holds_leader_authority(led_units: set[UUID], unit_id: UUID, tree: Tree) -> bool:
+    """A leader of a unit holds authority over that unit's whole subtree."""
+    return any(u in led_units for u in tree.ancestors(unit_id))
+
+
+def check_area_delegable(area_id: UUID, unit_id: UUID, areas: Mapping[UUID, Area], area_tree: Tree,
+                         unit_tree: Tree) -> None:
+    """An area reserved at unit X (or everywhere) may not be delegated in scopes overlapping X's subtree.
+
+    A reservation on an area binds its sub-areas too.
+    """
+    for a in area_tree.ancestors(area_id):
+        area = areas[a]
+        if area.delegable:
+            continue
+        if area.reserved_unit_id is None or unit_tree.overlaps(unit_id, area.reserved_unit_id):
+            raise Forbidden(f"decisions on '{area.key}' are reserved and cannot be delegated here",
+                            field="area", code="area_reserved")
+
+
+def check_may_declare(draft: DelegationDraft, *, led_units: set[UUID], parent: Delegation | None,
+                      delegator_team_ids: set[UUID], unit_tree: Tree, area_tree: Tree,
+                      areas: Mapping[UUID, Area], at: datetime) -> None:
+    """A leader can only delegate what he or she holds.
+
+    Without a parent: the delegator leads the unit or an ancestor of it. With a parent: the delegator
+    is the parent's delegate (or a member of its team), the parent allows sub-delegation with depth
+    left, and the new delegation stays inside the parent in level, area, scope and validity.
+    """
+    check_area_delegable(draft.area_id, draft.unit_id, areas, area_tree, unit_tree)
+    if parent is None:
+        if not holds_leader_authority(led_units, draft.unit_id, unit_tree):
+            raise Forbidden("you can only delegate in units you lead, or what has been delegated to you",
+                            field="unit", code="not_authorised_to_delegate")
+        return
+    check_attenuation(draft, parent, delegator_team_ids=delegator_team_ids, unit_tree=unit_tree,
+                      area_tree=area_tree, at=at)
+
+
+def check_attenuation(draft: DelegationDraft, parent: Delegation, *, delegator_team_ids: set[UUID],
+                      unit_tree: Tree, area_tree: Tree, at: datetime) -> None:
+    holder = (parent.delegate_person_id == draft.delegator_id
+              or (parent.delegate_team_id is not None and parent.delegate_team_id in delegator_team_ids))
+    if not holder:
+        raise Forbidden("only the holder of a delegation can sub-delegate it", field="parentId",
+                        code="not_authorised_to_delegate")
+    if parent.status_at(at) != "active" or not parent.valid_at(at):
+        raise Forbidden("the parent delegation is not in force", field="parentId", code="parent_not_in_force")
+    if not parent.allow_subdelegation or parent.max_subdelegation_depth < 1:
+        raise Forbidden("the parent delegation does not allow sub-delegation", field="parentId",
+                        code="subdelegation_not_allowed")
+    if draft.level > parent.level:
+        raise Forbidden(f"a sub-delegation cannot exceed its parent's level {parent.level}", field="level",
+                        code="exceeds_parent")
+    if not area_tree.is_within(draft.area_id, parent.area_id):
+        raise Forbidden("a sub-delegation must stay within its parent's decision area", field="area",
+                        code="exceeds_parent")
+    if draft.unit_id == parent.unit_id:
+        if draft.include_subunits and not parent.include_subunits:
+            raise Forbidden("the parent does not cover sub-units", field="includeSubunits", code="exceeds_parent")
+    elif not (parent.include_subunits and unit_tree.is_within(draft.unit_id, parent.unit_id)):
+        raise Forbidden("a sub-delegation must stay within its parent's units", field="unit", code="exceeds_parent")
+    if draft.valid_from < parent.valid_from:
+        raise Forbidden("a sub-delegation cannot start before its parent", field="validFrom", code="exceeds_parent")
+    if parent.valid_until is not None and (draft.valid_until is None or draft.valid_until > parent.valid_until):
+        raise Forbidden("a sub-delegation cannot outlast its parent", field="validUntil", code="exceeds_parent")
+    if draft.max_subdelegation_depth > parent.max_subdelegation_depth - 1:
+        raise Forbidden(f"sub-delegation depth left is {parent.max_subdelegation_depth - 1}",
+                        field="maxSubdelegationDepth", code="exceeds_parent")
+
+
+def check_team_in_scope(team_unit_id: UUID, scope_unit_id: UUID, include_subunits: bool, unit_tree: Tree) -> None:
+    inside = team_unit_id == scope_unit_id or (include_subunits and unit_tree.is_within(team_unit_id, scope_unit_id))
+    if not inside:
+        raise Invalid("a team delegate must belong to the delegation's unit or, when sub-units are covered, "
+                      "one below it", field="delegate", code="team_outside_scope")
+
+
+def check_red_line_authority(red_line_unit_id: UUID, set_by: str, *, led_units: set[UUID], is_admin: bool,
+                             unit_tree: Tree) -> None:
+    """Red lines set higher up bind everything below; only authority at their unit may change them.
+
+    Adding a red line only ever narrows (all red lines in scope must hold), so a leader may add them
+    anywhere in the subtree he or she leads. Changing or archiving one needs authority at the unit
+    where it was set, so a leader below cannot weaken it. Lines set by law are for admins.
+    """
+    if is_admin:
+        return
+    if set_by == "law":
+        raise Forbidden("red lines set by law are maintained by an administrator", field="setBy",
+                        code="red_line_set_above")
+    if not holds_leader_authority(led_units, red_line_unit_id, unit_tree):
+        raise Forbidden("this red line is set above your units; you cannot change or remove it",
+                        field="unit", code="red_line_set_above")
+
+
+def check_unit_move(unit_id: UUID, new_parent_id: UUID | None, unit_tree: Tree) -> None:
+    if new_parent_id == unit_id or unit_tree.would_cycle(unit_id, new_parent_id):
+        raise Invalid("moving the unit there would create a cycle", field="parentId", code="unit_cycle")
+
+
+def check_area_move(area_id: UUID, new_parent_id: UUID | None, area_tree: Tree) -> None:
+    if new_parent_id == area_id or area_tree.would_cycle(area_id, new_parent_id):
+        raise Invalid("moving the area there would create a cycle", field="parentId", code="area_cycle")
+
+
+def effective_attributes(area_id: UUID, areas: Mapping[UUID, Area], area_tree: Tree) -> dict[str, str]:
+    """An area's declared attributes, including those its ancestors declare (sub-areas inherit)."""
+    result: dict[str, str] = {}
+    for a in reversed(area_tree.ancestors(area_id)):
+        for attr in areas[a].attributes:
+            result[attr.name] = attr.type
+    return result

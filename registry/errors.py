@@ -1,0 +1,51 @@
+"""The registry's own errors. Each kind carries a stable code and, where one applies, the field."""
+
+from __future__ import annotations
+
+
+class RegistryError(Exception):
+    """Registry error."""
+
+    code = "error"
+
+    def __init__(self, message: str | None = None, *, field: str | None = None, code: str | None = None):
+        self.message = message or (self.__doc__ or "").strip()
+        self.field = field
+        if code is not None:
+            self.code = code
+        super().__init__(self.message)
+
+
+class NotFound(RegistryError):
+    """Not found."""
+
+    code = "not_found"
+
+
+class Invalid(RegistryError):
+    """Invalid input."""
+
+    code = "invalid"
+
+
+class Conflict(RegistryError):
+    """The entity was changed by someone else; reload it and try again."""
+
+    code = "conflict"
+
+    def __init__(self, message: str | None = None, *, field: str | None = "version",
+                 code: str | None = None, current_version: int | None = None):
+        super().__init__(message, field=field, code=code)
+        self.current_version = current_version
+
+
+class Forbidden(RegistryError):
+    """You may not do this."""
+
+    code = "forbidden"
+
+
+class Unauthenticated(RegistryError):
+    """Authentication required: send a valid bearer token or API key."""
+
+    code = "unauthenticated"

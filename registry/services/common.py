@@ -1,0 +1,118 @@
+"""What every use case needs: the caller, the clock, access checks and the organisation's facts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from uuid import UUID
+
+import msgspec
+
+from registry.auth import Principal
+from registry.domain.model import Area, Unit
+from registry.domain.rules import leads
+from registry.domain.tree import Tree
+from registry.errors import Forbidden, Invalid
+from registry.storage import areas as area_sql
+from registry.storage import org as org_sql
+from registry.storage.db import Conn, Db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Ctx(msgspec.Struct, frozen=True, kw_only=True):
+    """One call's context: the database, who is calling, and the clock (injectable for tests)."""
+
+    db: Db
+    principal: Principal
+    clock: Callable[[], datetime] = utcnow
+
+    @property
+    def tenant_id(self) -> UUID:
+        return self.principal.tenant_id
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def require_scope(ctx: Ctx, scope: str) -> None:
+    if not ctx.principal.has_scope(scope):
+        raise Forbidden(f"this API key lacks the '{scope}' scope", code="missing_scope")
+
+
+def require_admin(ctx: Ctx) -> None:
+    """Organisation data (units, people, teams, areas) is kept by administrators."""
+    if not ctx.principal.is_admin:
+        raise Forbidden("this needs an administrator (a person with the admin role, or an API key with the "
+                        "'admin' scope)", code="admin_required")
+
+
+def require_person(ctx: Ctx, what: str) -> UUID:
+    if ctx.principal.person is None:
+        raise Forbidden(f"{what} must be done by a person, not a system", code="person_required")
+    return ctx.principal.person.id
+
+
+class Result(msgspec.Struct, frozen=True):
+    """A use case's value and the revision its write committed at."""
+
+    value: object
+    revision: int
+
+
+class Facts(msgspec.Struct, frozen=True, kw_only=True):
+    units: dict[UUID, Unit]
+    unit_tree: Tree
+    areas: dict[UUID, Area]
+    area_tree: Tree
+
+    def unit(self, unit_id: UUID, field: str = "unitId") -> Unit:
+        from registry.errors import NotFound
+
+        unit = self.units.get(unit_id)
+        if unit is None:
+            raise NotFound(f"no unit with id {unit_id}", field=field)
+        return unit
+
+    def area(self, area_id: UUID, field: str = "areaId") -> Area:
+        from registry.errors import NotFound
+
+        area = self.areas.get(area_id)
+        if area is None:
+            raise NotFound(f"no decision area with id {area_id}", field=field)
+        return area
+
+
+async def load_facts(conn: Conn, tenant_id: UUID) -> Facts:
+    units = {u.id: u for u in await org_sql.all_units(conn, tenant_id)}
+    areas = {a.id: a for a in await area_sql.all_areas(conn, tenant_id)}
+    return Facts(units=units, unit_tree=Tree.of(units.values()), areas=areas, area_tree=Tree.of(areas.values()))
+
+
+async def led_units(conn: Conn, ctx: Ctx, facts: Facts) -> set[UUID]:
+    if ctx.principal.person is None:
+        return set()
+    memberships = await org_sql.memberships_of_people(conn, ctx.tenant_id, [ctx.principal.person.id])
+    return leads(memberships, facts.units, ctx.now())
+
+
+def parse_uuid(value: str, field: str) -> UUID:
+    try:
+        return UUID(str(value))
+    except ValueError as exc:
+        from registry.errors import NotFound
+
+        raise NotFound(f"'{value}' is not a known id", field=field) from exc
+
+
+def check_text(value: str | None, field: str, *, max_len: int = 200, required: bool = True) -> None:
+    if value is None:
+        if required:
+            raise Invalid(f"{field} is required", field=field, code="required")
+        return
+    if required and not value.strip():
+        raise Invalid(f"{field} may not be empty", field=field, code="required")
+    if len(value) > max_len:
+        raise Invalid(f"{field} is longer than {max_len} characters", field=field, code="too_long")

@@ -1,0 +1,205 @@
+"""Use cases for delegations: declare, amend (a new version) and revoke (cascading)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+import msgspec
+
+from registry.domain import rules
+from registry.domain.model import CONTROL_FORMS, Control, Delegation, DelegationDraft, Person, Team, TrustBasis
+from registry.errors import Conflict, Forbidden, Invalid
+from registry.services.common import Ctx, Facts, Result, check_text, led_units, load_facts, require_person
+from registry.storage import delegations as delegation_sql
+from registry.storage import org as org_sql
+from registry.storage import rows
+from registry.storage.db import WriteTx
+
+_CADENCES = ("weekly", "monthly", "quarterly", "half_yearly", "yearly")
+_ASSESSMENTS = ("low", "medium", "high")
+
+
+def _check_texts(draft: DelegationDraft) -> None:
+    check_text(draft.purpose, "purpose", max_len=4000, required=False)
+    if len(draft.rules) > 50:
+        raise Invalid("at most 50 rules", field="rules", code="too_many")
+    for rule in draft.rules:
+        check_text(rule, "rules", max_len=2000)
+    if draft.control.form not in CONTROL_FORMS:
+        raise Invalid(f"control.form must be one of {', '.join(CONTROL_FORMS)}", field="control.form",
+                      code="invalid_choice")
+    if draft.control.cadence is not None and draft.control.cadence not in _CADENCES:
+        raise Invalid(f"control.cadence must be one of {', '.join(_CADENCES)}", field="control.cadence",
+                      code="invalid_choice")
+    for name in ("competence", "intention", "resources"):
+        part = getattr(draft.trust, name)
+        if part is not None:
+            if part.assessment not in _ASSESSMENTS:
+                raise Invalid(f"trust.{name}.assessment must be low, medium or high", field=f"trust.{name}",
+                              code="invalid_choice")
+            check_text(part.note, f"trust.{name}.note", max_len=2000, required=False)
+
+
+async def _check_draft(ctx: Ctx, tx: WriteTx, facts: Facts, draft: DelegationDraft, *, delegator_led: set[UUID]
+                       ) -> None:
+    """Everything a new or amended delegation must satisfy; raises before anything is written."""
+    rules.check_shape(draft)
+    _check_texts(draft)
+    unit = facts.unit(draft.unit_id)
+    area = facts.area(draft.area_id)
+    if unit.archived_at is not None:
+        raise Invalid("the unit is archived", field="unitId", code="archived")
+    if area.archived_at is not None:
+        raise Invalid("the decision area is archived", field="areaId", code="archived")
+    if draft.delegate_person_id is not None:
+        person = await rows.get(tx.conn, "person", Person, ctx.tenant_id, draft.delegate_person_id,
+                             field="delegatePersonId")
+        if person.archived_at is not None:
+            raise Invalid("the delegate is archived", field="delegate", code="archived")
+    else:
+        team = await rows.get(tx.conn, "team", Team, ctx.tenant_id, draft.delegate_team_id,
+                           field="delegateTeamId")
+        if team.archived_at is not None:
+            raise Invalid("the team is archived", field="delegate", code="archived")
+        rules.check_team_in_scope(team.unit_id, draft.unit_id, draft.include_subunits, facts.unit_tree)
+    parent = None
+    if draft.parent_id is not None:
+        parent = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, draft.parent_id, for_update=True,
+                                field="parentId")
+    teams = await org_sql.team_ids_of_person(tx.conn, ctx.tenant_id, draft.delegator_id, ctx.now())
+    rules.check_may_declare(draft, led_units=delegator_led, parent=parent, delegator_team_ids=teams,
+                            unit_tree=facts.unit_tree, area_tree=facts.area_tree, areas=facts.areas, at=ctx.now())
+
+
+class DeclareInput(msgspec.Struct, frozen=True, kw_only=True):
+    delegate_person_id: UUID | None = None
+    delegate_team_id: UUID | None = None
+    area_id: UUID
+    unit_id: UUID
+    include_subunits: bool = True
+    level: int
+    purpose: str = ""
+    trust: TrustBasis = TrustBasis()
+    control: Control = Control()
+    rules: tuple[str, ...] = ()
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    review_date: date | None = None
+    allow_subdelegation: bool = False
+    max_subdelegation_depth: int = 0
+    parent_id: UUID | None = None
+
+
+def _row(draft: DelegationDraft) -> dict:
+    values = msgspec.structs.asdict(draft)
+    values["trust"] = msgspec.to_builtins(draft.trust)
+    values["control"] = msgspec.to_builtins(draft.control)
+    values["rules"] = list(draft.rules)
+    return values
+
+
+async def declare(ctx: Ctx, data: DeclareInput) -> Result:
+    """A leader (or the holder of a sub-delegable delegation) declares a delegation, as delegator."""
+    delegator = require_person(ctx, "declaring a delegation")
+    draft = DelegationDraft(delegator_id=delegator, valid_from=data.valid_from or ctx.now(),
+                            **{k: v for k, v in msgspec.structs.asdict(data).items() if k != "valid_from"})
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        facts = await load_facts(tx.conn, ctx.tenant_id)
+        led = await led_units(tx.conn, ctx, facts)
+        await _check_draft(ctx, tx, facts, draft, delegator_led=led)
+        delegation = await rows.insert(tx, "delegation", Delegation, _row(draft))
+        return Result(delegation, tx.revision)
+
+
+async def _may_manage(ctx: Ctx, tx: WriteTx, facts: Facts, delegation: Delegation) -> set[UUID]:
+    """The delegator, a leader above the delegation's unit, or an administrator manage a delegation."""
+    led = await led_units(tx.conn, ctx, facts)
+    person = ctx.principal.person
+    if ctx.principal.is_admin and person is None:
+        return led
+    if person is not None and (person.id == delegation.delegator_id or ctx.principal.is_admin
+                               or rules.holds_leader_authority(led, delegation.unit_id, facts.unit_tree)):
+        return led
+    raise Forbidden("only the delegator, a leader above the delegation's unit or an administrator can change it",
+                    field="id", code="not_authorised_to_delegate")
+
+
+_AMENDABLE = {"level", "purpose", "trust", "control", "rules", "valid_from", "valid_until", "review_date",
+              "include_subunits", "allow_subdelegation", "max_subdelegation_depth"}
+
+
+async def amend(ctx: Ctx, delegation_id: UUID, version: int, changes: dict, *, reason: str | None = None) -> Result:
+    """A new version of the delegation; the old one stays in history. Who and what stay the same.
+
+    The amended delegation must pass the same rules as a new one. Sub-delegations that no longer fit
+    inside it are refused: narrow or revoke them first.
+    """
+    unknown = set(changes) - _AMENDABLE
+    if unknown:
+        raise Invalid(f"cannot amend {', '.join(sorted(unknown))}; revoke and declare a new delegation",
+                      field=sorted(unknown)[0], code="immutable")
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        facts = await load_facts(tx.conn, ctx.tenant_id)
+        current = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, delegation_id, for_update=True)
+        if current.version != version:
+            raise _stale(current.version)
+        if current.status == "revoked":
+            raise Invalid("a revoked delegation cannot be amended", field="id", code="revoked")
+        await _may_manage(ctx, tx, facts, current)
+        values = {k: v for k, v in msgspec.structs.asdict(current).items() if k in DelegationDraft.__struct_fields__}
+        values.update(changes)
+        draft = DelegationDraft(**values)
+        # The rules are checked as the original delegator would be held to them: what he or she holds.
+        delegator_led = await _led_units_of(tx, facts, current.delegator_id, ctx.now())
+        await _check_draft(ctx, tx, facts, draft, delegator_led=delegator_led)
+        for child in await delegation_sql.descendants(tx.conn, ctx.tenant_id, delegation_id):
+            if child.parent_id == delegation_id and child.status != "revoked":
+                _check_child_fits(child, draft, facts)
+        row = _row(draft)
+        delegation = await rows.update(tx, "delegation", Delegation, delegation_id, version,
+                                       {k: row[k] for k in changes})
+        return Result(delegation, tx.revision)
+
+
+def _stale(current_version: int) -> Conflict:
+    return Conflict(f"the delegation is at version {current_version}", current_version=current_version)
+
+
+def _check_child_fits(child: Delegation, parent_draft: DelegationDraft, facts: Facts) -> None:
+    parent = Delegation(id=child.parent_id, tenant_id=child.tenant_id, status="active",
+                        **msgspec.structs.asdict(parent_draft))
+    child_draft = DelegationDraft(**{k: getattr(child, k) for k in DelegationDraft.__struct_fields__})
+    try:
+        rules.check_attenuation(child_draft, parent, delegator_team_ids={parent.delegate_team_id} - {None},
+                                unit_tree=facts.unit_tree, area_tree=facts.area_tree, at=parent.valid_from)
+    except Forbidden as exc:
+        raise Invalid(f"sub-delegation {child.id} would no longer fit inside this delegation ({exc.message}); "
+                      "narrow or revoke it first", field=exc.field, code="subdelegation_conflict") from exc
+
+
+async def _led_units_of(tx: WriteTx, facts: Facts, person_id: UUID, at: datetime) -> set[UUID]:
+    memberships = await org_sql.memberships_of_people(tx.conn, tx.tenant_id, [person_id])
+    return rules.leads(memberships, facts.units, at)
+
+
+async def revoke(ctx: Ctx, delegation_id: UUID, version: int, reason: str) -> Result:
+    """Revoke a delegation and, in the same transaction, every sub-delegation below it."""
+    check_text(reason, "reason", max_len=2000)
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        facts = await load_facts(tx.conn, ctx.tenant_id)
+        current = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, delegation_id, for_update=True)
+        if current.version != version:
+            raise _stale(current.version)
+        if current.status == "revoked":
+            raise Invalid("the delegation is already revoked", field="id", code="revoked")
+        await _may_manage(ctx, tx, facts, current)
+        now = ctx.now()
+        revoked = {"status": "revoked", "revoked_at": now, "revoked_reason": reason}
+        delegation = await rows.update(tx, "delegation", Delegation, delegation_id, version, revoked)
+        cascade = {**revoked, "revoked_reason": f"parent delegation {delegation_id} revoked: {reason}"}
+        for child in await delegation_sql.descendants(tx.conn, ctx.tenant_id, delegation_id):
+            if child.status != "revoked":
+                await rows.update(tx, "delegation", Delegation, child.id, child.version, cascade)
+        return Result(delegation, tx.revision)
+

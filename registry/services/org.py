@@ -1,0 +1,313 @@
+"""Use cases for organisation data: units, people, memberships, teams and team members, areas.
+
+All of them need an administrator. Each runs in one write transaction: a bad input raises before
+anything is written, and the transaction rolls back whatever came before it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+from registry.domain import rules
+from registry.domain.model import (ATTR_TYPES, MEMBERSHIP_ROLES, PERSON_ROLES, UNIT_KINDS, Area, AreaAttribute,
+                                   Membership, Person, Team, TeamMember, Unit)
+from registry.errors import Invalid
+from registry.services.common import Ctx, Result, check_text, load_facts, require_admin
+from registry.storage import rows
+
+
+def _choice(value: str, allowed: tuple[str, ...], field: str) -> None:
+    if value not in allowed:
+        raise Invalid(f"{field} must be one of {', '.join(allowed)}", field=field, code="invalid_choice")
+
+
+def _period(valid_from: datetime | None, valid_to: datetime | None, field: str = "validTo") -> None:
+    if valid_from is not None and valid_to is not None and valid_to <= valid_from:
+        raise Invalid(f"{field} must be after validFrom", field=field, code="invalid_validity")
+
+
+# --- units -------------------------------------------------------------------------------------
+
+def _check_unit(values: dict) -> None:
+    if "name" in values:
+        check_text(values["name"], "name")
+    if "kind" in values:
+        _choice(values["kind"], UNIT_KINDS, "kind")
+    if values.get("external_id") is not None:
+        check_text(values["external_id"], "externalId")
+
+
+async def create_unit(ctx: Ctx, *, name: str, kind: str, parent_id: UUID | None, external_id: str | None = None,
+                      deputies_may_delegate: bool = False) -> Result:
+    require_admin(ctx)
+    values = dict(name=name, kind=kind, parent_id=parent_id, external_id=external_id,
+                  deputies_may_delegate=deputies_may_delegate)
+    _check_unit(values)
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        if parent_id is not None:
+            parent = await rows.get(tx.conn, "org_unit", Unit, ctx.tenant_id, parent_id, field="parentId")
+            if parent.archived_at is not None:
+                raise Invalid("the parent unit is archived", field="parentId", code="archived")
+        unit = await rows.insert(tx, "org_unit", Unit, values)
+        return Result(unit, tx.revision)
+
+
+async def update_unit(ctx: Ctx, unit_id: UUID, version: int, changes: dict) -> Result:
+    require_admin(ctx)
+    _check_unit(changes)
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        if "parent_id" in changes:
+            facts = await load_facts(tx.conn, ctx.tenant_id)
+            facts.unit(unit_id, "id")
+            if changes["parent_id"] is not None:
+                facts.unit(changes["parent_id"], "parentId")
+            rules.check_unit_move(unit_id, changes["parent_id"], facts.unit_tree)
+        unit = await rows.update(tx, "org_unit", Unit, unit_id, version, changes)
+        return Result(unit, tx.revision)
+
+
+async def archive_unit(ctx: Ctx, unit_id: UUID, version: int) -> Result:
+    require_admin(ctx)
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        live_children = await tx.conn.fetchval(
+            "SELECT count(*) FROM org_unit WHERE tenant_id = $1 AND parent_id = $2 AND archived_at IS NULL",
+            ctx.tenant_id, unit_id)
+        if live_children:
+            raise Invalid("archive or move the unit's sub-units first", field="id", code="unit_has_children")
+        unit = await rows.update(tx, "org_unit", Unit, unit_id, version, {"archived_at": ctx.now()})
+        return Result(unit, tx.revision)
+
+
+# --- people and memberships --------------------------------------------------------------------
+
+def _check_person(values: dict) -> None:
+    if "name" in values:
+        check_text(values["name"], "name")
+    if "external_id" in values:
+        check_text(values["external_id"], "externalId")
+    if values.get("email") is not None:
+        email = values["email"]
+        if "@" not in email or " " in email or len(email) > 200:
+            raise Invalid("email is not an email address", field="email", code="invalid_email")
+    for role in values.get("roles") or ():
+        _choice(role, PERSON_ROLES, "roles")
+
+
+async def create_person(ctx: Ctx, *, external_id: str, name: str, email: str | None = None,
+                        roles: tuple[str, ...] = ()) -> Result:
+    require_admin(ctx)
+    values = dict(external_id=external_id, name=name, email=email, roles=list(dict.fromkeys(roles)))
+    _check_person(values)
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        person = await rows.insert(tx, "person", Person, values)
+        return Result(person, tx.revision)
+
+
+async def update_person(ctx: Ctx, person_id: UUID, version: int, changes: dict) -> Result:
+    require_admin(ctx)
+    _check_person(changes)
+    if "roles" in changes:
+        changes = {**changes, "roles": list(dict.fromkeys(changes["roles"]))}
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        person = await rows.update(tx, "person", Person, person_id, version, changes)
+        return Result(person, tx.revision)
+
+
+async def archive_person(ctx: Ctx, person_id: UUID, version: int) -> Result:
+    require_admin(ctx)
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        person = await rows.update(tx, "person", Person, person_id, version, {"archived_at": ctx.now()})
+        return Result(person, tx.revision)
+
+
+async def add_membership(ctx: Ctx, *, person_id: UUID, unit_id: UUID, role: str, valid_from: datetime | None,
+                         valid_to: datetime | None) -> Result:
+    require_admin(ctx)
+    _choice(role, MEMBERSHIP_ROLES, "role")
+    valid_from = valid_from or ctx.now()
+    _period(valid_from, valid_to)
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        await rows.get(tx.conn, "person", Person, ctx.tenant_id, person_id, field="personId")
+        await rows.get(tx.conn, "org_unit", Unit, ctx.tenant_id, unit_id, field="unitId")
+        membership = await rows.insert(tx, "membership", Membership, dict(
+            person_id=person_id, unit_id=unit_id, role=role, valid_from=valid_from, valid_to=valid_to))
+        return Result(membership, tx.revision)
+
+
+async def update_membership(ctx: Ctx, membership_id: UUID, version: int, changes: dict) -> Result:
+    require_admin(ctx)
+    if "role" in changes:
+        _choice(changes["role"], MEMBERSHIP_ROLES, "role")
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        current = await rows.get(tx.conn, "membership", Membership, ctx.tenant_id, membership_id)
+        _period(changes.get("valid_from", current.valid_from), changes.get("valid_to", current.valid_to))
+        membership = await rows.update(tx, "membership", Membership, membership_id, version, changes)
+        return Result(membership, tx.revision)
+
+
+async def archive_membership(ctx: Ctx, membership_id: UUID, version: int) -> Result:
+    require_admin(ctx)
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        membership = await rows.update(tx, "membership", Membership, membership_id, version,
+                                       {"archived_at": ctx.now()})
+        return Result(membership, tx.revision)
+
+
+# --- teams -------------------------------------------------------------------------------------
+
+async def create_team(ctx: Ctx, *, unit_id: UUID, name: str) -> Result:
+    require_admin(ctx)
+    check_text(name, "name")
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        await rows.get(tx.conn, "org_unit", Unit, ctx.tenant_id, unit_id, field="unitId")
+        team = await rows.insert(tx, "team", Team, dict(unit_id=unit_id, name=name))
+        return Result(team, tx.revision)
+
+
+async def update_team(ctx: Ctx, team_id: UUID, version: int, changes: dict) -> Result:
+    require_admin(ctx)
+    if "name" in changes:
+        check_text(changes["name"], "name")
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        if "unit_id" in changes:
+            await rows.get(tx.conn, "org_unit", Unit, ctx.tenant_id, changes["unit_id"], field="unitId")
+        team = await rows.update(tx, "team", Team, team_id, version, changes)
+        return Result(team, tx.revision)
+
+
+async def archive_team(ctx: Ctx, team_id: UUID, version: int) -> Result:
+    require_admin(ctx)
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        team = await rows.update(tx, "team", Team, team_id, version, {"archived_at": ctx.now()})
+        return Result(team, tx.revision)
+
+
+async def add_team_member(ctx: Ctx, *, team_id: UUID, person_id: UUID, valid_from: datetime | None,
+                          valid_to: datetime | None) -> Result:
+    require_admin(ctx)
+    valid_from = valid_from or ctx.now()
+    _period(valid_from, valid_to)
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        await rows.get(tx.conn, "team", Team, ctx.tenant_id, team_id, field="teamId")
+        await rows.get(tx.conn, "person", Person, ctx.tenant_id, person_id, field="personId")
+        member = await rows.insert(tx, "team_member", TeamMember, dict(
+            team_id=team_id, person_id=person_id, valid_from=valid_from, valid_to=valid_to))
+        return Result(member, tx.revision)
+
+
+async def update_team_member(ctx: Ctx, member_id: UUID, version: int, changes: dict) -> Result:
+    require_admin(ctx)
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        current = await rows.get(tx.conn, "team_member", TeamMember, ctx.tenant_id, member_id)
+        _period(changes.get("valid_from", current.valid_from), changes.get("valid_to", current.valid_to))
+        member = await rows.update(tx, "team_member", TeamMember, member_id, version, changes)
+        return Result(member, tx.revision)
+
+
+async def archive_team_member(ctx: Ctx, member_id: UUID, version: int) -> Result:
+    require_admin(ctx)
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        member = await rows.update(tx, "team_member", TeamMember, member_id, version, {"archived_at": ctx.now()})
+        return Result(member, tx.revision)
+
+
+# --- decision areas ----------------------------------------------------------------------------
+
+def _check_attributes(attributes: list[AreaAttribute]) -> None:
+    import re
+
+    names = set()
+    for attr in attributes:
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,63}", attr.name):
+            raise Invalid(f"attribute name {attr.name!r} must match [a-z_][a-z0-9_]*", field="attributes",
+                          code="invalid_attribute")
+        if attr.name in ("true", "false", "and", "or", "not", "in"):
+            raise Invalid(f"attribute name {attr.name!r} is a reserved word", field="attributes",
+                          code="invalid_attribute")
+        _choice(attr.type, ATTR_TYPES, "attributes.type")
+        if attr.name in names:
+            raise Invalid(f"attribute {attr.name!r} is declared twice", field="attributes", code="invalid_attribute")
+        names.add(attr.name)
+
+
+def _check_area(values: dict) -> None:
+    import re
+
+    if "key" in values and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*", values["key"] or ""):
+        raise Invalid("key must be a path of lower-case segments, like economy/purchase", field="key",
+                      code="invalid_key")
+    for field in ("name_da", "name_en"):
+        if field in values:
+            check_text(values[field], "nameDa" if field == "name_da" else "nameEn")
+    if "description" in values:
+        check_text(values["description"], "description", max_len=4000, required=False)
+    if "attributes" in values:
+        _check_attributes(values["attributes"])
+
+
+async def _check_area_placement(ctx: Ctx, tx, area_id: UUID | None, values: dict, key: str | None) -> None:
+    facts = await load_facts(tx.conn, ctx.tenant_id)
+    parent_id = values.get("parent_id")
+    if parent_id is not None:
+        parent = facts.area(parent_id, "parentId")
+        if key is not None and not key.startswith(parent.key + "/"):
+            raise Invalid(f"a sub-area's key must start with its parent's key '{parent.key}/'", field="key",
+                          code="invalid_key")
+    elif key is not None and "/" in key and "parent_id" in values:
+        raise Invalid("a key with '/' names a sub-area: give its parentId", field="parentId", code="invalid_key")
+    if area_id is not None and "parent_id" in values:
+        rules.check_area_move(area_id, parent_id, facts.area_tree)
+    if values.get("reserved_unit_id") is not None:
+        facts.unit(values["reserved_unit_id"], "reservedUnitId")
+    if "attributes" in values:
+        # A sub-area inherits its ancestors' attributes; declaring one again would be ambiguous.
+        inherited = rules.effective_attributes(parent_id, facts.areas, facts.area_tree) if parent_id else {}
+        clash = sorted(a.name for a in values["attributes"] if a.name in inherited)
+        if clash:
+            raise Invalid(f"attributes already declared by a parent area: {', '.join(clash)}", field="attributes",
+                          code="invalid_attribute")
+
+
+def _area_row(values: dict) -> dict:
+    if "attributes" in values:
+        values = {**values, "attributes": msgspec.to_builtins(list(values["attributes"]))}
+    return values
+
+
+async def create_area(ctx: Ctx, *, key: str, name_da: str, name_en: str, parent_id: UUID | None = None,
+                      description: str = "", kle: str | None = None, attributes: list[AreaAttribute] = (),
+                      delegable: bool = True, reserved_unit_id: UUID | None = None) -> Result:
+    require_admin(ctx)
+    values = dict(key=key, name_da=name_da, name_en=name_en, parent_id=parent_id, description=description, kle=kle,
+                  attributes=list(attributes), delegable=delegable, reserved_unit_id=reserved_unit_id)
+    _check_area(values)
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        await _check_area_placement(ctx, tx, None, values, key)
+        area = await rows.insert(tx, "decision_area", Area, _area_row(values))
+        return Result(area, tx.revision)
+
+
+async def update_area(ctx: Ctx, area_id: UUID, version: int, changes: dict) -> Result:
+    require_admin(ctx)
+    if "key" in changes:
+        raise Invalid("an area's key is its stable name and cannot change; create a new area", field="key",
+                      code="immutable")
+    _check_area(changes)
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        current = await rows.get(tx.conn, "decision_area", Area, ctx.tenant_id, area_id)
+        if "parent_id" in changes or "attributes" in changes or "reserved_unit_id" in changes:
+            placement = {"parent_id": current.parent_id, **changes}
+            await _check_area_placement(ctx, tx, area_id, placement, current.key if "parent_id" in changes else None)
+        area = await rows.update(tx, "decision_area", Area, area_id, version, _area_row(changes))
+        return Result(area, tx.revision)
+
+
+async def archive_area(ctx: Ctx, area_id: UUID, version: int) -> Result:
+    require_admin(ctx)
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        area = await rows.update(tx, "decision_area", Area, area_id, version, {"archived_at": ctx.now()})
+        return Result(area, tx.revision)
+

@@ -1,0 +1,110 @@
+"""Read use cases. Every read is scoped to the caller's tenant: another tenant's id is simply not found."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from registry.domain.model import Area, Organisation, Person, Team, Unit
+from registry.errors import Invalid, NotFound
+from registry.services.common import Ctx, parse_uuid
+from registry.storage import areas as area_sql
+from registry.storage import delegations as delegation_sql
+from registry.storage import history as history_sql
+from registry.storage import org as org_sql
+from registry.storage import rows
+from registry.storage.rows import Page, check_first, decode_cursor, page_of
+
+
+async def organisation(ctx: Ctx) -> Organisation:
+    async with ctx.db.read() as conn:
+        return await org_sql.tenant_by_id(conn, ctx.tenant_id)
+
+
+async def get(ctx: Ctx, table: str, kind, id: str):
+    try:
+        uid = UUID(str(id))
+    except ValueError:
+        return None
+    async with ctx.db.read() as conn:
+        try:
+            return await rows.get(conn, table, kind, ctx.tenant_id, uid)
+        except NotFound:
+            return None
+
+
+async def units(ctx: Ctx, include_archived: bool) -> list[Unit]:
+    async with ctx.db.read() as conn:
+        return await org_sql.all_units(conn, ctx.tenant_id, include_archived=include_archived)
+
+
+async def person(ctx: Ctx, id: str | None, external_id: str | None) -> Person | None:
+    if (id is None) == (external_id is None):
+        raise Invalid("give either id or externalId", field="id", code="invalid_argument")
+    if id is not None:
+        return await get(ctx, "person", Person, id)
+    async with ctx.db.read() as conn:
+        return await org_sql.person_by_external_id(conn, ctx.tenant_id, external_id)
+
+
+async def people(ctx: Ctx, unit_id: str | None, search: str | None, include_archived: bool, first: int,
+                 after: str | None) -> Page:
+    check_first(first)
+    async with ctx.db.read() as conn:
+        found = await org_sql.list_people(conn, ctx.tenant_id, unit_id=_opt(unit_id, "unitId"), search=search,
+                                          include_archived=include_archived, after=decode_cursor(after),
+                                          limit=first + 1)
+    return page_of(found, first)
+
+
+async def teams(ctx: Ctx, unit_id: str | None, include_archived: bool) -> list[Team]:
+    async with ctx.db.read() as conn:
+        return await org_sql.list_teams(conn, ctx.tenant_id, unit_id=_opt(unit_id, "unitId"),
+                                        include_archived=include_archived)
+
+
+async def areas(ctx: Ctx, include_archived: bool) -> list[Area]:
+    async with ctx.db.read() as conn:
+        found = await area_sql.all_areas(conn, ctx.tenant_id)
+    return [a for a in found if include_archived or a.archived_at is None]
+
+
+async def area(ctx: Ctx, id: str | None, key: str | None) -> Area | None:
+    if (id is None) == (key is None):
+        raise Invalid("give either id or key", field="id", code="invalid_argument")
+    if id is not None:
+        return await get(ctx, "decision_area", Area, id)
+    async with ctx.db.read() as conn:
+        return await area_sql.area_by_key(conn, ctx.tenant_id, key)
+
+
+async def delegations(ctx: Ctx, f, first: int, after: str | None) -> Page:
+    check_first(first)
+    criteria = delegation_sql.DelegationFilter(
+        unit_subtree=_opt(f.unit_id, "unitId"), delegate_person_id=_opt(f.delegate_person_id, "delegatePersonId"),
+        delegate_team_id=_opt(f.delegate_team_id, "delegateTeamId"), delegator_id=_opt(f.delegator_id, "delegatorId"),
+        area_subtree=_opt(f.area_id, "areaId"), status=None if f.status is None else f.status.value,
+        valid_at=f.valid_at)
+    async with ctx.db.read() as conn:
+        found = await delegation_sql.list_delegations(conn, ctx.tenant_id, criteria, now=ctx.now(),
+                                                      after=decode_cursor(after), limit=first + 1)
+    return page_of(found, first)
+
+
+async def history(ctx: Ctx, entity_id: str, first: int, after: str | None) -> Page:
+    check_first(first)
+    entity = parse_uuid(entity_id, "entityId")
+    after_id = None
+    if after is not None:
+        try:
+            after_id = int(after)
+        except ValueError as exc:
+            raise Invalid("malformed cursor", field="after", code="invalid_cursor") from exc
+    async with ctx.db.read() as conn:
+        found = await history_sql.of_entity(conn, ctx.tenant_id, entity, after=after_id, limit=first + 1)
+    more = len(found) > first
+    found = found[:first]
+    return Page(found, str(found[-1].id) if found else None, more)
+
+
+def _opt(value: str | None, field: str) -> UUID | None:
+    return None if value is None else parse_uuid(value, field)

@@ -1,0 +1,90 @@
+"""Use cases for red lines (røde linjer): hard limits that bind a unit's subtree and an area's sub-areas."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from registry.domain import rules
+from registry.domain.conditions import ConditionError, compile_condition
+from registry.domain.model import SET_BY, RedLine
+from registry.errors import Invalid
+from registry.services.common import Ctx, Facts, Result, check_text, led_units, load_facts
+from registry.storage import redlines as red_line_sql
+from registry.storage import rows
+
+
+def _compile(condition: str | None, area_id: UUID, facts: Facts) -> str | None:
+    """Parse and type-check against the area's declared attributes; store the canonical text."""
+    if condition is None:
+        return None
+    attributes = rules.effective_attributes(area_id, facts.areas, facts.area_tree)
+    try:
+        return compile_condition(condition, attributes).text
+    except ConditionError as exc:
+        where = f" (at position {exc.position})" if exc.position is not None else ""
+        raise Invalid(f"{exc.message}{where}", field="condition", code="invalid_condition") from exc
+
+
+async def create_red_line(ctx: Ctx, *, unit_id: UUID, area_id: UUID, condition: str | None, consequence: str,
+                          set_by: str) -> Result:
+    check_text(consequence, "consequence", max_len=2000)
+    if set_by not in SET_BY:
+        raise Invalid(f"setBy must be one of {', '.join(SET_BY)}", field="setBy", code="invalid_choice")
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        facts = await load_facts(tx.conn, ctx.tenant_id)
+        facts.unit(unit_id)
+        facts.area(area_id)
+        canonical = _compile(condition, area_id, facts)
+        rules.check_red_line_authority(unit_id, set_by, led_units=await led_units(tx.conn, ctx, facts),
+                                       is_admin=ctx.principal.is_admin, unit_tree=facts.unit_tree)
+        red_line = await rows.insert(tx, "red_line", RedLine, dict(
+            unit_id=unit_id, area_id=area_id, condition=canonical, consequence=consequence, set_by=set_by))
+        return Result(red_line, tx.revision)
+
+
+async def update_red_line(ctx: Ctx, red_line_id: UUID, version: int, changes: dict) -> Result:
+    """Changing a red line needs authority where it was set, so one set above cannot be weakened."""
+    if "consequence" in changes:
+        check_text(changes["consequence"], "consequence", max_len=2000)
+    if "set_by" in changes and changes["set_by"] not in SET_BY:
+        raise Invalid(f"setBy must be one of {', '.join(SET_BY)}", field="setBy", code="invalid_choice")
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        facts = await load_facts(tx.conn, ctx.tenant_id)
+        current = await rows.get(tx.conn, "red_line", RedLine, ctx.tenant_id, red_line_id, for_update=True)
+        led = await led_units(tx.conn, ctx, facts)
+        rules.check_red_line_authority(current.unit_id, current.set_by, led_units=led,
+                                       is_admin=ctx.principal.is_admin, unit_tree=facts.unit_tree)
+        unit_id = changes.get("unit_id", current.unit_id)
+        area_id = changes.get("area_id", current.area_id)
+        facts.unit(unit_id)
+        facts.area(area_id)
+        # Moving it, or re-labelling who set it, needs the same authority at the destination.
+        rules.check_red_line_authority(unit_id, changes.get("set_by", current.set_by), led_units=led,
+                                       is_admin=ctx.principal.is_admin, unit_tree=facts.unit_tree)
+        if "condition" in changes or "area_id" in changes:
+            changes = {**changes, "condition": _compile(changes.get("condition", current.condition), area_id, facts)}
+        red_line = await rows.update(tx, "red_line", RedLine, red_line_id, version, changes)
+        return Result(red_line, tx.revision)
+
+
+async def archive_red_line(ctx: Ctx, red_line_id: UUID, version: int) -> Result:
+    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+        facts = await load_facts(tx.conn, ctx.tenant_id)
+        current = await rows.get(tx.conn, "red_line", RedLine, ctx.tenant_id, red_line_id, for_update=True)
+        rules.check_red_line_authority(current.unit_id, current.set_by, led_units=await led_units(tx.conn, ctx, facts),
+                                       is_admin=ctx.principal.is_admin, unit_tree=facts.unit_tree)
+        red_line = await rows.update(tx, "red_line", RedLine, red_line_id, version, {"archived_at": ctx.now()})
+        return Result(red_line, tx.revision)
+
+
+async def in_force(ctx: Ctx, unit_id: UUID, area_id: UUID | None) -> list[RedLine]:
+    """Red lines binding a unit (set there or above) for an area (set on it or an ancestor area)."""
+    async with ctx.db.read() as conn:
+        facts = await load_facts(conn, ctx.tenant_id)
+        facts.unit(unit_id)
+        unit_chain = set(facts.unit_tree.ancestors(unit_id))
+        if area_id is not None:
+            facts.area(area_id)
+            area_chain = set(facts.area_tree.ancestors(area_id))
+        lines = await red_line_sql.all_red_lines(conn, ctx.tenant_id)
+    return [r for r in lines if r.unit_id in unit_chain and (area_id is None or r.area_id in area_chain)]

@@ -1,0 +1,33 @@
+"""SQL for API keys. Only a hash of each key is stored."""
+
+from __future__ import annotations
+
+import hashlib
+from uuid import UUID
+
+import msgspec
+
+from registry.storage.db import Conn
+
+
+class ApiKeyRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    tenant_id: UUID
+    name: str
+    prefix: str
+    scopes: tuple[str, ...]
+    expires_at: object = None
+    revoked_at: object = None
+    last_used_at: object = None
+
+
+def digest(secret: str) -> bytes:
+    # Keys are 256-bit random values, so a plain SHA-256 is enough (no slow KDF needed).
+    return hashlib.sha256(secret.encode()).digest()
+
+
+async def by_secret(conn: Conn, secret: str) -> ApiKeyRow | None:
+    row = await conn.fetchrow(
+        "SELECT id, tenant_id, name, prefix, scopes, expires_at, revoked_at, last_used_at FROM api_key"
+        " WHERE secret_hash = $1", digest(secret))
+    return None if row is None else msgspec.convert(dict(row), ApiKeyRow, strict=False)

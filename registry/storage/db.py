@@ -1,0 +1,110 @@
+"""The database layer: a pool, transactions that carry the actor and revision, and a query counter.
+
+All SQL runs through `Db` so that the actor and revision are always set for the history triggers,
+and so that tests can count the queries behind a request.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from uuid import UUID
+
+import asyncpg
+
+from registry.errors import NotFound
+
+# Counts statements issued in the current task (tests use this to prove DataLoaders batch).
+query_counter: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("query_counter", default=None)
+
+
+def _count() -> None:
+    counter = query_counter.get()
+    if counter is not None:
+        counter[0] += 1
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+class Conn:
+    """A connection wrapper that counts statements; the only way the storage modules run SQL."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: asyncpg.Connection):
+        self.raw = raw
+
+    async def fetch(self, sql: str, *args) -> list[asyncpg.Record]:
+        _count()
+        return await self.raw.fetch(sql, *args)
+
+    async def fetchrow(self, sql: str, *args) -> asyncpg.Record | None:
+        _count()
+        return await self.raw.fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args):
+        _count()
+        return await self.raw.fetchval(sql, *args)
+
+    async def execute(self, sql: str, *args) -> str:
+        _count()
+        return await self.raw.execute(sql, *args)
+
+
+class Actor:
+    """Who a write is attributed to in history: `person:<uuid>`, `system:<key name>` or `cli`."""
+
+    __slots__ = ("label", "on_behalf_of")
+
+    def __init__(self, label: str, on_behalf_of: str | None = None):
+        self.label = label
+        self.on_behalf_of = on_behalf_of
+
+
+class Db:
+    def __init__(self, pool: asyncpg.Pool):
+        self.pool = pool
+
+    @classmethod
+    async def connect(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> "Db":
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+        return cls(pool)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Conn]:
+        async with self.pool.acquire() as raw:
+            yield Conn(raw)
+
+    @asynccontextmanager
+    async def write(self, tenant_id: UUID, actor: Actor) -> AsyncIterator["WriteTx"]:
+        """One write transaction: bumps the tenant's revision and sets the actor for history."""
+        async with self.pool.acquire() as raw:
+            async with raw.transaction():
+                conn = Conn(raw)
+                revision = await conn.fetchval(
+                    "UPDATE organisation SET revision = revision + 1 WHERE id = $1 RETURNING revision", tenant_id)
+                if revision is None:
+                    raise NotFound("Unknown organisation", field="tenant")
+                await conn.execute(
+                    "SELECT set_config('registry.revision', $1, true), set_config('registry.actor', $2, true),"
+                    " set_config('registry.on_behalf_of', $3, true)",
+                    str(revision), actor.label, actor.on_behalf_of or "")
+                yield WriteTx(conn, tenant_id, revision, actor)
+
+
+class WriteTx:
+    __slots__ = ("conn", "tenant_id", "revision", "actor")
+
+    def __init__(self, conn: Conn, tenant_id: UUID, revision: int, actor: Actor):
+        self.conn = conn
+        self.tenant_id = tenant_id
+        self.revision = revision
+        self.actor = actor
