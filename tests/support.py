@@ -1,0 +1,101 @@
+"""Helpers for driving the real app through a real HTTP client."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from registry.app import create_app
+from registry.auth import JwtVerifier
+from registry.demo import DEMO_TENANT
+from registry.storage.db import Db
+
+
+class GraphQLResult:
+    def __init__(self, status: int, body: dict):
+        self.status = status
+        self.body = body
+        self.data = body.get("data")
+        self.errors = body.get("errors")
+
+    def __getitem__(self, key: str) -> Any:
+        assert self.errors is None, self.errors
+        return self.data[key]
+
+
+class Api:
+    def __init__(self, client: httpx.AsyncClient, db: Db, settings, clock):
+        self.client = client
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.verifier = JwtVerifier(settings)
+
+    @classmethod
+    @asynccontextmanager
+    async def start(cls, db: Db, settings, clock):
+        # httpx's ASGI transport runs the app on this event loop, where the asyncpg pool lives.
+        # The app is given its database, so its lifespan (which would open one) has nothing to do.
+        app = create_app(settings, clock=clock, db=db)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as client:
+            yield cls(client, db, settings, clock)
+
+    def token(self, external_id: str, tenant: str = DEMO_TENANT) -> str:
+        return self.verifier.mint(subject=external_id, tenant=tenant, ttl_seconds=600)
+
+    async def gql(self, query: str, variables: dict | None = None, *, as_: str | None = None,
+                  token: str | None = None, api_key: str | None = None, tenant: str = DEMO_TENANT) -> GraphQLResult:
+        headers = {}
+        if as_ is not None:
+            token = self.token(as_, tenant)
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        if api_key is not None:
+            headers["X-Api-Key"] = api_key
+        response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}},
+                                          headers=headers)
+        return GraphQLResult(response.status_code, response.json())
+
+    async def ids(self) -> "DemoIds":
+        return await DemoIds.load(self.db)
+
+
+class DemoIds:
+    """Ids of the demo organisation's entities, by their demo keys and names."""
+
+    @classmethod
+    async def load(cls, db: Db) -> "DemoIds":
+        self = cls()
+        async with db.read() as conn:
+            self.tenant = await conn.fetchval("SELECT id FROM organisation WHERE key = $1", DEMO_TENANT)
+            self.units = {r["name"]: str(r["id"]) for r in await conn.fetch(
+                "SELECT id, name FROM org_unit WHERE tenant_id = $1", self.tenant)}
+            self.people = {r["external_id"].split(".")[0]: str(r["id"]) for r in await conn.fetch(
+                "SELECT id, external_id FROM person WHERE tenant_id = $1", self.tenant)}
+            self.areas = {r["key"]: str(r["id"]) for r in await conn.fetch(
+                "SELECT id, key FROM decision_area WHERE tenant_id = $1", self.tenant)}
+            self.teams = {r["name"]: str(r["id"]) for r in await conn.fetch(
+                "SELECT id, name FROM team WHERE tenant_id = $1", self.tenant)}
+        return self
+
+    def unit(self, prefix: str) -> str:
+        matches = [i for n, i in self.units.items() if n.startswith(prefix)]
+        assert len(matches) == 1, (prefix, list(self.units))
+        return matches[0]
+
+
+TABLES = ("organisation", "org_unit", "person", "membership", "team", "team_member", "decision_area", "delegation",
+          "red_line", "api_key", "history")
+
+
+async def snapshot(db: Db) -> dict:
+    """Everything a write could change: each table's rows (as text) and every tenant's revision."""
+    state = {}
+    async with db.read() as conn:
+        for table in TABLES:
+            rows = await conn.fetch(f"SELECT to_jsonb(t)::text AS r FROM {table} t ORDER BY 1")
+            state[table] = [r["r"] for r in rows]
+    return state
