@@ -138,11 +138,14 @@ def cmd_serve(settings: Settings, args) -> int:
             if args.demo or empty:
                 await load_demo(db)
             if await demo_exists(db) and settings.jwt_secret and settings.mode == "development":
-                lines.append("Demo organisation 'Eksempel Kommune' (tenant 'eksempel'). Development tokens:")
+                hours = settings.dev_token_ttl_seconds // 3600
+                lines.append(f"Demo organisation 'Eksempel Kommune' (tenant '{DEMO_TENANT}'). Development tokens, "
+                             f"valid {hours} h; paste one line into GraphiQL's Headers tab:")
                 for role, key in DEMO_LOGINS.items():
                     external_id = person_external_id(key)
-                    lines.append(f"  {role:9s} {external_id}\n    Authorization: Bearer "
-                                 f"{_mint(settings, external_id, DEMO_TENANT)}")
+                    token = _mint(settings, external_id, DEMO_TENANT)
+                    lines.append(f"  {role} ({external_id}):\n    {{\"Authorization\": \"Bearer {token}\"}}")
+                lines.append("More: `registry token --person <external id>`.")
         finally:
             await db.close()
         return dsn, lines

@@ -99,3 +99,19 @@ async def snapshot(db: Db) -> dict:
             rows = await conn.fetch(f"SELECT to_jsonb(t)::text AS r FROM {table} t ORDER BY 1")
             state[table] = [r["r"] for r in rows]
     return state
+
+
+async def other_tenant(db: Db) -> dict:
+    """A second organisation with one unit, one person and one area; returns their ids."""
+    from registry.demo import ensure_tenant
+    from registry.services import org as org_uc
+    from registry.services.common import Ctx
+
+    admin = await ensure_tenant(db, "anden", "Anden Kommune")
+    ctx = Ctx(db=db, principal=admin)
+    unit = (await org_uc.create_unit(ctx, name="Rådhuset", kind="direktion", parent_id=None)).value
+    person = (await org_uc.create_person(ctx, external_id="ole@anden.dk", name="Ole Anden")).value
+    await org_uc.add_membership(ctx, person_id=person.id, unit_id=unit.id, role="leader", valid_from=None,
+                                valid_to=None)
+    area = (await org_uc.create_area(ctx, key="economy", name_da="Økonomi", name_en="Economy")).value
+    return {"unit": str(unit.id), "person": str(person.id), "area": str(area.id)}

@@ -1,0 +1,106 @@
+"""Every request but health and the GraphiQL page needs a valid bearer token or API key."""
+
+import time
+
+import jwt
+import pytest
+
+from registry.auth import new_api_key
+from registry.storage import apikeys
+from registry.storage.db import Actor
+from tests.conftest import JWT_SECRET
+from tests.support import snapshot
+
+QUERY = "{ me { name } organisation { key } }"
+ANNA = "anna.jensen@eksempel.dk"
+
+
+def _token(**claims):
+    now = int(time.time())
+    base = {"sub": ANNA, "tenant": "eksempel", "iat": now, "nbf": now, "exp": now + 300}
+    base.update(claims)
+    return jwt.encode({k: v for k, v in base.items() if v is not None}, JWT_SECRET, algorithm="HS256")
+
+
+async def _post(api, headers, query=QUERY):
+    return await api.client.post("/graphql", json={"query": query}, headers=headers)
+
+
+async def test_a_valid_token_authenticates_the_person(api):
+    response = await _post(api, {"Authorization": f"Bearer {_token()}"})
+    assert response.status_code == 200
+    assert response.json()["data"] == {"me": {"name": "Anna Jensen"}, "organisation": {"key": "eksempel"}}
+
+
+@pytest.mark.parametrize("headers, code", [
+    ({}, "unauthenticated"),
+    ({"Authorization": "Bearer "}, "invalid_token"),
+    ({"Authorization": "Basic YWxhZGRpbjpvcGVuc2VzYW1l"}, "invalid_token"),
+    ({"Authorization": "Bearer not.a.jwt"}, "invalid_token"),
+    ({"Authorization": f"Bearer {jwt.encode({'sub': ANNA, 'tenant': 'eksempel', 'exp': int(time.time()) + 60}, 'wrong-secret-wrong-secret-wrong-secret!', algorithm='HS256')}"},
+     "invalid_token"),
+    ({"Authorization": f"Bearer {jwt.encode({'sub': ANNA, 'tenant': 'eksempel', 'exp': int(time.time()) + 60}, None, algorithm='none')}"},
+     "invalid_token"),
+    ({"Authorization": f"Bearer {_token(exp=int(time.time()) - 3600)}"}, "token_expired"),
+    ({"Authorization": f"Bearer {_token(nbf=int(time.time()) + 3600)}"}, "invalid_token"),
+    ({"Authorization": f"Bearer {_token(exp=None)}"}, "invalid_token"),
+    ({"Authorization": f"Bearer {_token(sub='stranger@eksempel.dk')}"}, "invalid_token"),
+    ({"Authorization": f"Bearer {_token(tenant='nowhere')}"}, "invalid_token"),
+    ({"Authorization": f"Bearer {_token(tenant=None)}"}, "invalid_token"),
+    ({"X-Api-Key": "rk_not-a-real-key"}, "invalid_api_key"),
+])
+async def test_missing_or_invalid_credentials_get_401_with_a_code_and_write_nothing(api, headers, code):
+    before = await snapshot(api.db)
+    mutation = 'mutation { createPerson(input: {externalId: "x@y.dk", name: "X"}) { __typename } }'
+    for query in (QUERY, mutation):
+        response = await _post(api, headers, query)
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == code
+        assert "Bearer" in response.headers["www-authenticate"]
+    assert await snapshot(api.db) == before
+
+
+async def test_health_and_the_graphiql_page_need_no_credentials(api):
+    assert (await api.client.get("/health")).json() == {"status": "ok"}
+    page = await api.client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+
+
+async def _key(api, scopes):
+    ids = await api.ids()
+    secret, prefix = new_api_key()
+    async with api.db.write(ids.tenant, Actor("cli")) as tx:
+        await tx.conn.execute("INSERT INTO api_key (tenant_id, name, prefix, secret_hash, scopes)"
+                              " VALUES ($1, 'test', $2, $3, $4)", ids.tenant, prefix, apikeys.digest(secret), scopes)
+    return secret
+
+
+async def test_an_api_key_with_read_scope_reads_and_one_without_is_refused(api):
+    reader = await _key(api, ["read"])
+    ok = await _post(api, {"X-Api-Key": reader}, "{ organisation { name } }")
+    assert ok.json()["data"] == {"organisation": {"name": "Eksempel Kommune"}}
+    bearer = await _post(api, {"Authorization": f"Bearer {reader}"}, "{ organisation { name } }")
+    assert bearer.json()["data"] == {"organisation": {"name": "Eksempel Kommune"}}
+    checker = await _key(api, ["check"])
+    refused = (await _post(api, {"X-Api-Key": checker}, "{ organisation { name } }")).json()
+    assert refused["data"] is None and refused["errors"][0]["extensions"]["code"] == "missing_scope"
+
+
+async def test_an_api_key_with_admin_scope_manages_organisation_data_as_itself(api):
+    admin_key = await _key(api, ["admin"])
+    result = (await _post(api, {"X-Api-Key": admin_key}, """mutation { createPerson(input: {
+        externalId: "system.made@eksempel.dk", name: "Systemoprettet"}) { ... on PersonPayload { person { id } } } }"""
+        )).json()
+    person_id = result["data"]["createPerson"]["person"]["id"]
+    history = (await api.gql("query($id: ID!) { history(entityId: $id) { nodes { actor } } }", {"id": person_id},
+                             as_=ANNA))["history"]["nodes"]
+    assert history[0]["actor"].startswith("apikey:")
+
+
+async def test_a_system_cannot_declare_a_delegation(api):
+    writer = await _key(api, ["write", "read"])
+    ids = await api.ids()
+    result = (await _post(api, {"X-Api-Key": writer}, """mutation { declareDelegation(input: {areaId: "%s",
+        unitId: "%s", delegatePersonId: "%s", level: 3}) { __typename ... on Error { code } } }""" % (
+        ids.areas["care"], ids.unit("Plejecenter Solhaven"), ids.people["anna"]))).json()
+    assert result["data"]["declareDelegation"] == {"__typename": "ForbiddenError", "code": "person_required"}

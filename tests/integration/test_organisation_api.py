@@ -1,0 +1,139 @@
+"""Every organisation entity can be created, read, updated and archived through GraphQL, with history."""
+
+from tests.support import snapshot
+
+ADMIN = "jonas.kristensen@eksempel.dk"
+ERR = "... on Error { code field message }"
+
+
+async def _history(api, entity_id):
+    result = await api.gql("""query($id: ID!) { history(entityId: $id) {
+        nodes { operation actor onBehalfOf revision before after } } }""", {"id": entity_id}, as_=ADMIN)
+    return result["history"]["nodes"]
+
+
+async def test_admin_creates_updates_moves_and_archives_a_unit_with_history(api):
+    ids = await api.ids()
+    created = (await api.gql("""mutation($p: ID!) { createUnit(input: {name: "Rehabiliteringsteamet",
+        kind: UNIT, parentId: $p, externalId: "LOS-9999"}) { ... on UnitPayload { revision unit { id version
+        parent { name } } } %s } }""" % ERR, {"p": ids.unit("Center for Ældre")}, as_=ADMIN))["createUnit"]
+    unit = created["unit"]
+    assert unit["parent"]["name"] == "Center for Ældre og Pleje" and unit["version"] == 1
+    moved = (await api.gql("""mutation($id: ID!, $p: ID!) { updateUnit(id: $id, version: 1,
+        input: {name: "Rehab", parentId: $p}) { ... on UnitPayload { revision unit { name version parent { name } } }
+        %s } }""" % ERR, {"id": unit["id"], "p": ids.unit("Center for Handicap")}, as_=ADMIN))["updateUnit"]
+    assert moved["unit"] == {"name": "Rehab", "version": 2, "parent": {"name": "Center for Handicap og Psykiatri"}}
+    assert moved["revision"] == created["revision"] + 1
+    archived = (await api.gql("""mutation($id: ID!) { archiveUnit(id: $id, version: 2) {
+        ... on UnitPayload { unit { archivedAt version } } %s } }""" % ERR, {"id": unit["id"]},
+        as_=ADMIN))["archiveUnit"]
+    assert archived["unit"]["archivedAt"] is not None
+    listed = (await api.gql("{ units { id } }", as_=ADMIN))["units"]
+    assert unit["id"] not in {u["id"] for u in listed}
+
+    history = await _history(api, unit["id"])
+    admin_id = ids.people["jonas"]
+    assert [h["operation"] for h in history] == ["create", "update", "update"]
+    assert all(h["actor"] == f"person:{admin_id}" for h in history)
+    assert history[0]["before"] is None and history[0]["after"]["name"] == "Rehabiliteringsteamet"
+    assert history[1]["before"]["name"] == "Rehabiliteringsteamet" and history[1]["after"]["name"] == "Rehab"
+    assert history[2]["before"]["archived_at"] is None and history[2]["after"]["archived_at"] is not None
+
+
+async def test_admin_manages_a_person_membership_team_and_team_member(api):
+    ids = await api.ids()
+    person = (await api.gql("""mutation { createPerson(input: {externalId: "ny.kollega@eksempel.dk",
+        name: "Ny Kollega", email: "ny.kollega@eksempel.dk"}) { ... on PersonPayload { person { id version } } %s } }"""
+        % ERR, as_=ADMIN))["createPerson"]["person"]
+    updated = (await api.gql("""mutation($id: ID!) { updatePerson(id: $id, version: 1, input: {name: "Nina Kollega"})
+        { ... on PersonPayload { person { name version } } %s } }""" % ERR, {"id": person["id"]},
+        as_=ADMIN))["updatePerson"]
+    assert updated["person"] == {"name": "Nina Kollega", "version": 2}
+
+    membership = (await api.gql("""mutation($p: ID!, $u: ID!) { addMembership(input: {personId: $p, unitId: $u,
+        role: EMPLOYEE}) { ... on MembershipPayload { membership { id role unit { name } person { name } } } %s } }"""
+        % ERR, {"p": person["id"], "u": ids.unit("Plejecenter Solhaven")}, as_=ADMIN))["addMembership"]["membership"]
+    assert membership["unit"]["name"] == "Plejecenter Solhaven" and membership["person"]["name"] == "Nina Kollega"
+    changed = (await api.gql("""mutation($id: ID!) { updateMembership(id: $id, version: 1, input: {role: DEPUTY})
+        { ... on MembershipPayload { membership { role version } } %s } }""" % ERR, {"id": membership["id"]},
+        as_=ADMIN))["updateMembership"]
+    assert changed["membership"] == {"role": "DEPUTY", "version": 2}
+
+    team = (await api.gql("""mutation($u: ID!) { createTeam(input: {unitId: $u, name: "Morgenholdet"}) {
+        ... on TeamPayload { team { id name unit { name } } } %s } }""" % ERR,
+        {"u": ids.unit("Plejecenter Solhaven")}, as_=ADMIN))["createTeam"]["team"]
+    member = (await api.gql("""mutation($t: ID!, $p: ID!) { addTeamMember(input: {teamId: $t, personId: $p}) {
+        ... on TeamMemberPayload { teamMember { id person { name } team { name } } } %s } }""" % ERR,
+        {"t": team["id"], "p": person["id"]}, as_=ADMIN))["addTeamMember"]["teamMember"]
+    assert member["team"]["name"] == "Morgenholdet"
+    renamed = (await api.gql("""mutation($id: ID!) { updateTeam(id: $id, version: 1, input: {name: "Morgenvagten"})
+        { ... on TeamPayload { team { name members { person { name } } } } %s } }""" % ERR, {"id": team["id"]},
+        as_=ADMIN))["updateTeam"]
+    assert renamed["team"] == {"name": "Morgenvagten", "members": [{"person": {"name": "Nina Kollega"}}]}
+
+    for mutation, entity in (("archiveTeamMember", member["id"]), ("archiveTeam", team["id"]),
+                             ("archiveMembership", membership["id"])):
+        version = 2 if mutation == "archiveMembership" else (2 if mutation == "archiveTeam" else 1)
+        result = await api.gql(f"""mutation($id: ID!) {{ {mutation}(id: $id, version: {version}) {{
+            __typename {ERR} }} }}""", {"id": entity}, as_=ADMIN)
+        assert result[mutation]["__typename"].endswith("Payload"), result[mutation]
+    archived = (await api.gql("""mutation($id: ID!) { archivePerson(id: $id, version: 2) {
+        ... on PersonPayload { person { archivedAt } } %s } }""" % ERR, {"id": person["id"]}, as_=ADMIN))
+    assert archived["archivePerson"]["person"]["archivedAt"] is not None
+
+    for entity in (person["id"], membership["id"], team["id"], member["id"]):
+        history = await _history(api, entity)
+        assert history[0]["operation"] == "create" and history[-1]["after"]["archived_at"] is not None
+        assert {h["actor"] for h in history} == {f"person:{ids.people['jonas']}"}
+
+
+async def test_admin_manages_a_decision_area_with_attributes(api):
+    ids = await api.ids()
+    created = (await api.gql("""mutation($p: ID!) { createDecisionArea(input: {key: "economy/travel",
+        nameDa: "Rejser", nameEn: "Travel", parentId: $p, kle: "00.01",
+        attributes: [{name: "nights", type: NUMBER, unit: "nætter"}]}) {
+        ... on DecisionAreaPayload { decisionArea { id key attributes { name type unit } parent { key } } } %s } }"""
+        % ERR, {"p": ids.areas["economy"]}, as_=ADMIN))["createDecisionArea"]["decisionArea"]
+    assert created["attributes"] == [{"name": "nights", "type": "NUMBER", "unit": "nætter"}]
+    assert created["parent"]["key"] == "economy"
+    updated = (await api.gql("""mutation($id: ID!, $u: ID!) { updateDecisionArea(id: $id, version: 1,
+        input: {description: "Tjenesterejser", delegable: false, reservedUnitId: $u}) {
+        ... on DecisionAreaPayload { decisionArea { description delegable reservedUnit { name } version } } %s } }"""
+        % ERR, {"id": created["id"], "u": ids.unit("Direktionen")}, as_=ADMIN))["updateDecisionArea"]
+    assert updated["decisionArea"] == {"description": "Tjenesterejser", "delegable": False,
+                                       "reservedUnit": {"name": "Direktionen"}, "version": 2}
+    archived = await api.gql("""mutation($id: ID!) { archiveDecisionArea(id: $id, version: 2) {
+        ... on DecisionAreaPayload { decisionArea { archivedAt } } } }""", {"id": created["id"]}, as_=ADMIN)
+    assert archived["archiveDecisionArea"]["decisionArea"]["archivedAt"] is not None
+    by_key = await api.gql('{ decisionArea(key: "economy/travel") { nameDa } }', as_=ADMIN)
+    assert by_key["decisionArea"] == {"nameDa": "Rejser"}
+
+
+async def test_organisation_data_needs_an_administrator_and_a_refusal_writes_nothing(api):
+    ids = await api.ids()
+    before = await snapshot(api.db)
+    result = await api.gql("""mutation($p: ID!) { createUnit(input: {name: "Skyggeenhed", kind: UNIT, parentId: $p})
+        { __typename %s } }""" % ERR, {"p": ids.unit("Plejecenter Solhaven")}, as_="mette.sorensen@eksempel.dk")
+    assert result["createUnit"] == {"__typename": "ForbiddenError", "code": "admin_required", "field": None,
+                                    "message": result["createUnit"]["message"]}
+    assert await snapshot(api.db) == before
+
+
+async def test_the_unit_tree_and_person_lookups(api):
+    tree = (await api.gql("{ unitTree { name children { name children { name children { name } } } } }",
+                          as_="anna.jensen@eksempel.dk"))["unitTree"]
+    assert [u["name"] for u in tree] == ["Direktionen"]
+    names = {c["name"] for c in tree[0]["children"]}
+    assert names == {"Social- og Sundhedsforvaltningen", "Børne- og Ungeforvaltningen"}
+    anna = (await api.gql('{ person(externalId: "anna.jensen@eksempel.dk") { name memberships { role } } }',
+                          as_="anna.jensen@eksempel.dk"))["person"]
+    assert anna == {"name": "Anna Jensen", "memberships": [{"role": "EMPLOYEE"}]}
+    page1 = (await api.gql("{ people(first: 10) { nodes { id } pageInfo { endCursor hasNextPage } } }",
+                           as_="anna.jensen@eksempel.dk"))["people"]
+    assert len(page1["nodes"]) == 10 and page1["pageInfo"]["hasNextPage"]
+    rest = (await api.gql("query($a: String) { people(first: 100, after: $a) { nodes { id } pageInfo { hasNextPage } } }",
+                          {"a": page1["pageInfo"]["endCursor"]}, as_="anna.jensen@eksempel.dk"))["people"]
+    assert len(rest["nodes"]) == 22 and not rest["pageInfo"]["hasNextPage"]
+    assert not {n["id"] for n in page1["nodes"]} & {n["id"] for n in rest["nodes"]}
+    levels = (await api.gql("{ involvementLevels { number labelDa } }", as_="anna.jensen@eksempel.dk"))
+    assert levels["involvementLevels"][5] == {"number": 6, "labelDa": "Medarbejderen beslutter og orienterer bagefter"}
