@@ -134,6 +134,16 @@ def page_of(items: list, first: int) -> Page:
     return Page(items, encode_cursor(str(items[-1].id)) if items else None, more)
 
 
+def paginate(items: list, first: int, after: str | None) -> Page:
+    """Cursor pagination over a bounded catalogue (units, teams, areas) already in memory, by id."""
+    check_first(first)
+    after_id = decode_cursor(after)
+    ordered = sorted(items, key=lambda i: i.id)
+    if after_id is not None:
+        ordered = [i for i in ordered if i.id > after_id]
+    return page_of(ordered[:first + 1], first)
+
+
 def check_first(first: int) -> int:
     if first < 1 or first > MAX_PAGE:
         raise Invalid(f"first must be between 1 and {MAX_PAGE}", field="first", code="invalid_page_size")

@@ -104,3 +104,79 @@ async def test_a_system_cannot_declare_a_delegation(api):
         unitId: "%s", delegatePersonId: "%s", level: 3}) { __typename ... on Error { code } } }""" % (
         ids.areas["care"], ids.unit("Plejecenter Solhaven"), ids.people["anna"]))).json()
     assert result["data"]["declareDelegation"] == {"__typename": "ForbiddenError", "code": "person_required"}
+
+
+@pytest.fixture(scope="module")
+def rsa_key():
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def ec_key():
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _pem(key) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+async def _api_with(demo_db, clock, env):
+    from registry.settings import Settings
+    from tests.support import Api
+
+    return Api.start(demo_db, Settings.from_env(env), clock)
+
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256"])
+async def test_tokens_signed_by_an_identity_providers_public_key_are_accepted(demo_db, clock, tmp_path, rsa_key,
+                                                                                ec_key, alg):
+    key = rsa_key if alg == "RS256" else ec_key
+    pem = tmp_path / "idp.pem"
+    pem.write_text(_pem(key))
+    env = {"REGISTRY_MODE": "production", "REGISTRY_JWT_PUBLIC_KEY_FILE": str(pem), "REGISTRY_JWT_ALGORITHMS": alg,
+           "REGISTRY_JWT_ISSUER": "https://idp.eksempel.dk", "REGISTRY_JWT_AUDIENCE": "registry",
+           "REGISTRY_DATA_DIR": str(tmp_path)}
+    now = int(time.time())
+    claims = {"sub": ANNA, "tenant": "eksempel", "exp": now + 60, "iss": "https://idp.eksempel.dk", "aud": "registry"}
+    async with await _api_with(demo_db, clock, env) as api:
+        good = await _post(api, {"Authorization": f"Bearer {jwt.encode(claims, key, algorithm=alg)}"})
+        assert good.status_code == 200 and good.json()["data"]["me"] == {"name": "Anna Jensen"}
+        for bad in ({**claims, "aud": "another-service"}, {**claims, "iss": "https://evil.example"}):
+            response = await _post(api, {"Authorization": f"Bearer {jwt.encode(bad, key, algorithm=alg)}"})
+            assert response.status_code == 401
+        # An HS256 token "signed" with the public key must not pass (algorithm confusion).
+        forged = jwt.encode(claims, "x" * 64, algorithm="HS256")
+        assert (await _post(api, {"Authorization": f"Bearer {forged}"})).status_code == 401
+
+
+async def test_tokens_are_verified_against_the_matching_key_of_a_jwks_file(demo_db, clock, tmp_path, rsa_key):
+    import json
+
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwks = {"keys": [{**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(k.public_key())), "kid": kid, "use": "sig",
+                      "alg": "RS256"} for kid, k in (("old", other), ("new", rsa_key))]}
+    (tmp_path / "jwks.json").write_text(json.dumps(jwks))
+    env = {"REGISTRY_MODE": "production", "REGISTRY_JWT_JWKS_FILE": str(tmp_path / "jwks.json"),
+           "REGISTRY_DATA_DIR": str(tmp_path)}
+    claims = {"sub": ANNA, "tenant": "eksempel", "exp": int(time.time()) + 60}
+    async with await _api_with(demo_db, clock, env) as api:
+        for kid, key, status in (("new", rsa_key, 200), ("old", other, 200), ("new", other, 401),
+                                 ("unknown", rsa_key, 401)):
+            token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+            assert (await _post(api, {"Authorization": f"Bearer {token}"})).status_code == status, kid
+
+
+def test_the_none_algorithm_cannot_be_configured():
+    from registry.settings import Settings
+
+    with pytest.raises(ValueError, match="none"):
+        Settings.from_env({"REGISTRY_JWT_SECRET": "s" * 40, "REGISTRY_JWT_ALGORITHMS": "HS256,none"})

@@ -28,7 +28,7 @@ async def test_admin_creates_updates_moves_and_archives_a_unit_with_history(api)
         ... on UnitPayload { unit { archivedAt version } } %s } }""" % ERR, {"id": unit["id"]},
         as_=ADMIN))["archiveUnit"]
     assert archived["unit"]["archivedAt"] is not None
-    listed = (await api.gql("{ units { id } }", as_=ADMIN))["units"]
+    listed = (await api.gql("{ units { nodes { id } } }", as_=ADMIN))["units"]["nodes"]
     assert unit["id"] not in {u["id"] for u in listed}
 
     history = await _history(api, unit["id"])
@@ -137,3 +137,24 @@ async def test_the_unit_tree_and_person_lookups(api):
     assert not {n["id"] for n in page1["nodes"]} & {n["id"] for n in rest["nodes"]}
     levels = (await api.gql("{ involvementLevels { number labelDa } }", as_="anna.jensen@eksempel.dk"))
     assert levels["involvementLevels"][5] == {"number": 6, "labelDa": "Medarbejderen beslutter og orienterer bagefter"}
+
+
+async def test_units_teams_and_areas_are_cursor_paginated(api):
+    seen = []
+    after = None
+    while True:
+        page = (await api.gql("query($a: String) { units(first: 5, after: $a) { nodes { id } pageInfo { endCursor "
+                              "hasNextPage } } }", {"a": after}, as_=ADMIN))["units"]
+        seen += [n["id"] for n in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert len(seen) == len(set(seen)) == 12
+    teams = (await api.gql("{ teams(first: 3) { nodes { name } pageInfo { hasNextPage } } }", as_=ADMIN))["teams"]
+    assert len(teams["nodes"]) == 3 and teams["pageInfo"]["hasNextPage"]
+    areas = (await api.gql("{ decisionAreas(first: 500) { nodes { key } } }", as_=ADMIN))["decisionAreas"]
+    assert len(areas["nodes"]) == 14
+    too_big = await api.gql("{ decisionAreas(first: 501) { nodes { key } } }", as_=ADMIN)
+    assert too_big.errors[0]["extensions"]["code"] == "invalid_page_size"
+    bad_cursor = await api.gql('{ units(after: "%%%") { nodes { id } } }', as_=ADMIN)
+    assert bad_cursor.errors[0]["extensions"]["code"] == "invalid_cursor"

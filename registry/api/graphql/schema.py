@@ -19,7 +19,7 @@ from registry.services import org as org_uc
 from registry.services import queries
 from registry.services import redlines as red_line_uc
 from registry.services.common import Ctx, parse_uuid, require_scope
-from registry.storage.rows import Page
+from registry.storage.rows import Page, paginate
 
 
 def _ctx(info: Info) -> Ctx:
@@ -48,9 +48,11 @@ class Query:
         person = _ctx(info).principal.person
         return None if person is None else gt.Person.of(person)
 
-    @strawberry.field(description="All units, flat.")
-    async def units(self, info: Info, include_archived: bool = False) -> list[gt.Unit]:
-        return [gt.Unit.of(u) for u in await queries.units(_read(info), include_archived)]
+    @strawberry.field(description="All units, flat; cursor-paginated by id.")
+    async def units(self, info: Info, include_archived: bool = False, first: int = 100,
+                    after: str | None = None) -> gt.UnitConnection:
+        page = paginate(await queries.units(_read(info), include_archived), first, after)
+        return _page(gt.UnitConnection, page, gt.Unit.of)
 
     @strawberry.field(description="The root units; follow `children` for the tree.")
     async def unit_tree(self, info: Info) -> list[gt.Unit]:
@@ -76,18 +78,21 @@ class Query:
         return _page(gt.PersonConnection, page, gt.Person.of)
 
     @strawberry.field
-    async def teams(self, info: Info, unit_id: strawberry.ID | None = None,
-                    include_archived: bool = False) -> list[gt.Team]:
-        return [gt.Team.of(t) for t in await queries.teams(_read(info), unit_id, include_archived)]
+    async def teams(self, info: Info, unit_id: strawberry.ID | None = None, include_archived: bool = False,
+                    first: int = 100, after: str | None = None) -> gt.TeamConnection:
+        page = paginate(await queries.teams(_read(info), unit_id, include_archived), first, after)
+        return _page(gt.TeamConnection, page, gt.Team.of)
 
     @strawberry.field
     async def team(self, info: Info, id: strawberry.ID) -> gt.Team | None:
         found = await queries.get(_read(info), "team", model.Team, id)
         return None if found is None else gt.Team.of(found)
 
-    @strawberry.field(description="The decision-area catalogue, ordered by key.")
-    async def decision_areas(self, info: Info, include_archived: bool = False) -> list[gt.DecisionArea]:
-        return [gt.DecisionArea.of(a) for a in await queries.areas(_read(info), include_archived)]
+    @strawberry.field(description="The decision-area catalogue; cursor-paginated by id.")
+    async def decision_areas(self, info: Info, include_archived: bool = False, first: int = 100,
+                             after: str | None = None) -> gt.DecisionAreaConnection:
+        page = paginate(await queries.areas(_read(info), include_archived), first, after)
+        return _page(gt.DecisionAreaConnection, page, gt.DecisionArea.of)
 
     @strawberry.field
     async def decision_area(self, info: Info, id: strawberry.ID | None = None,

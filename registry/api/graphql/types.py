@@ -478,6 +478,24 @@ class DelegationConnection:
 
 
 @strawberry.type
+class UnitConnection:
+    nodes: list[Unit]
+    page_info: PageInfo
+
+
+@strawberry.type
+class TeamConnection:
+    nodes: list[Team]
+    page_info: PageInfo
+
+
+@strawberry.type
+class DecisionAreaConnection:
+    nodes: list[DecisionArea]
+    page_info: PageInfo
+
+
+@strawberry.type
 class PersonConnection:
     nodes: list[Person]
     page_info: PageInfo
