@@ -102,9 +102,8 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
             j = len(text) - len(text[i:].lstrip())
             if j == len(text):
                 return tokens + [("end", "", j)]
-            ch = text[j]
-            hint = " (use '==' for equality)" if ch == "=" else ""
-            raise ConditionError(f"unexpected character {ch!r}{hint}", j)
+            hint = " (use '==' for equality)" if text[j] == "=" else ""
+            raise ConditionError(f"unexpected character {text[j]!r}{hint}", j)
         kind, value, start, i = m.lastgroup, m.group(m.lastgroup), m.start(m.lastgroup), m.end()
         if kind == "word":
             if not _IDENT.fullmatch(value):
@@ -138,9 +137,8 @@ def _literal(kind: str, value: str, pos: int) -> Lit:
         return Lit(value, f"'{value}'", "string", pos)
     if kind == "kw":
         return Lit(value == "true", value, "boolean", pos)
-    # int literals become int and decimals float, exactly as Python (pycasbin) reads them, so both
-    # evaluators agree; the canonical form keeps the decimals but drops leading zeros ('007' is a
-    # syntax error in Python).
+    # int and float, exactly as Python (pycasbin) reads them, so both evaluators agree; leading
+    # zeros go because '007' is a syntax error in Python.
     if "." not in value:
         return Lit(int(value), str(int(value)), "number", pos)
     whole, frac = value.split(".")
@@ -155,14 +153,14 @@ class _Parser:
         return self.tokens[min(self.i + offset, len(self.tokens) - 1)]
 
     def accept(self, kind: str, value: str) -> bool:
-        if self.peek()[:2] == (kind, value):
-            self.i += 1
-            return True
-        return False
+        hit = self.peek()[:2] == (kind, value)
+        self.i += hit
+        return hit
 
     def fail(self, expected: str) -> ConditionError:
         kind, value, pos = self.peek()
-        return ConditionError(f"expected {expected} but found {'end of input' if kind == 'end' else repr(value)}", pos)
+        found = "end of input" if kind == "end" else repr(value)
+        return ConditionError(f"expected {expected} but found {found}", pos)
 
     def node(self, n: Node) -> Node:
         self.nodes += 1
@@ -227,24 +225,20 @@ class _Parser:
             raise self.fail("'[' after 'in'")
         if self.accept("punct", "]"):
             raise ConditionError("the list after 'in' must not be empty", start)
-        items = []
-        while True:
-            item = self.operand()
-            if not isinstance(item, Lit):
+        items: list[Lit] = []
+        while not items or self.accept("punct", ","):
+            if isinstance(item := self.operand(), Attr):
                 raise ConditionError("list items must be values, not attributes", item.pos)
             items.append(item)
-            if self.accept("punct", "]"):
-                return tuple(items)
-            if not self.accept("punct", ","):
-                raise self.fail("',' or ']'")
+        if not self.accept("punct", "]"):
+            raise self.fail("',' or ']'")
+        return tuple(items)
 
 
 def parse(text: str) -> Node:
     """Parse text into an (untyped) AST. Raises ConditionError on syntax errors or oversize input."""
-    if not isinstance(text, str):
-        raise ConditionError("condition must be a string", None)
-    if len(text) > MAX_TEXT:
-        raise ConditionError(f"condition longer than {MAX_TEXT} characters", None)
+    if not isinstance(text, str) or len(text) > MAX_TEXT:
+        raise ConditionError(f"a condition must be a string of at most {MAX_TEXT} characters")
     parser = _Parser(text)
     tree = parser.bool_op("or")
     if parser.peek()[0] != "end":
@@ -256,7 +250,7 @@ def parse(text: str) -> Node:
 def validate_attributes(attributes: Mapping[str, AttrType]) -> None:
     """Reject declarations that no condition could safely use (bad names, unknown types)."""
     for name, typ in attributes.items():
-        if not isinstance(name, str) or not _IDENT.fullmatch(name) or len(name) > MAX_IDENT:
+        if not _IDENT.fullmatch(str(name)) or len(name) > MAX_IDENT:
             raise ConditionError(f"invalid attribute name {name!r}: use [a-z_][a-z0-9_]*, max {MAX_IDENT}")
         if (name in _KEYWORDS or keyword.iskeyword(name) or name in _CASBIN_UNSAFE
                 or name.startswith(("_", "func_"))):
@@ -329,19 +323,15 @@ def _casbin(n: Node, prefix: str) -> tuple[str, int]:
     if isinstance(n, Lit):
         return ("(1 == 1)" if n.value else "(1 != 1)") if n.type == "boolean" else n.raw, 4
     if isinstance(n, Compare):
-        left, right = n.left, n.right
-        for attr, lit in ((left, right), (right, left)):
+        for attr, lit in ((n.left, n.right), (n.right, n.left)):
             if isinstance(lit, Lit) and lit.type == "boolean":
-                positive = lit.value == (n.op == "==")
                 expr = _casbin(attr, prefix)[0]
-                return (expr, 4) if positive else (f"!{expr}", 2)
-        return f"{_casbin(left, prefix)[0]} {n.op} {_casbin(right, prefix)[0]}", 3
+                return (expr, 4) if lit.value == (n.op == "==") else (f"!{expr}", 2)
+        return f"{_casbin(n.left, prefix)[0]} {n.op} {_casbin(n.right, prefix)[0]}", 3
     if isinstance(n, Member):
         op, join = ("!=", " && ") if n.negated else ("==", " || ")
         parts = [_casbin(Compare(op, n.subject, item), prefix) for item in n.items]
-        if len(parts) == 1:
-            return parts[0]
-        return "(" + join.join(s for s, _ in parts) + ")", 4
+        return parts[0] if len(parts) == 1 else ("(" + join.join(s for s, _ in parts) + ")", 4)
     if isinstance(n, Not):
         inner, p = _casbin(n.operand, prefix)
         return (f"!{inner}" if p in (2, 4) else f"!({inner})"), 2
@@ -364,8 +354,7 @@ def _eval(n: Node, values: Mapping[str, object]) -> object:
     if isinstance(n, Compare):
         return _OPS[n.op](_eval(n.left, values), _eval(n.right, values))
     if isinstance(n, Member):
-        found = any(_eval(n.subject, values) == i.value for i in n.items)
-        return found != n.negated
+        return any(_eval(n.subject, values) == i.value for i in n.items) != n.negated
     if isinstance(n, Not):
         return not _eval(n.operand, values)
     results = (_eval(p, values) for p in n.operands)
@@ -392,8 +381,7 @@ class Condition:
         return sorted(a for a in self.attributes if values.get(a) is None)
 
     def evaluate(self, values: Mapping[str, object]) -> bool:
-        # Check every used value first, so a bad value fails loudly even where short-circuiting
-        # would never look at it.
+        # Check all values first: a bad value must fail even where short-circuiting would skip it.
         if missing := self.missing(values):
             raise ConditionError(f"missing values for: {', '.join(missing)}")
         for name, typ in self._types:

@@ -12,7 +12,8 @@ from uuid import UUID
 import msgspec
 
 from registry.domain import rules
-from registry.domain.model import (ATTR_TYPES, MEMBERSHIP_ROLES, PERSON_ROLES, UNIT_KINDS, Area, AreaAttribute,
+from registry.domain.conditions import ConditionError, validate_attributes
+from registry.domain.model import (MEMBERSHIP_ROLES, PERSON_ROLES, UNIT_KINDS, Area, AreaAttribute,
                                    Membership, Person, Team, TeamMember, Unit)
 from registry.errors import Invalid
 from registry.services.common import Ctx, Result, check_text, load_facts, require_admin
@@ -217,20 +218,16 @@ async def archive_team_member(ctx: Ctx, member_id: UUID, version: int) -> Result
 # --- decision areas ----------------------------------------------------------------------------
 
 def _check_attributes(attributes: list[AreaAttribute]) -> None:
-    import re
-
-    names = set()
-    for attr in attributes:
-        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,63}", attr.name):
-            raise Invalid(f"attribute name {attr.name!r} must match [a-z_][a-z0-9_]*", field="attributes",
-                          code="invalid_attribute")
-        if attr.name in ("true", "false", "and", "or", "not", "in"):
-            raise Invalid(f"attribute name {attr.name!r} is a reserved word", field="attributes",
-                          code="invalid_attribute")
-        _choice(attr.type, ATTR_TYPES, "attributes.type")
-        if attr.name in names:
-            raise Invalid(f"attribute {attr.name!r} is declared twice", field="attributes", code="invalid_attribute")
-        names.add(attr.name)
+    """Declared attributes must be usable in red-line conditions (and in exported Casbin rules)."""
+    names = [a.name for a in attributes]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise Invalid(f"attributes declared twice: {', '.join(duplicates)}", field="attributes",
+                      code="invalid_attribute")
+    try:
+        validate_attributes({a.name: a.type for a in attributes})
+    except ConditionError as exc:
+        raise Invalid(exc.message, field="attributes", code="invalid_attribute") from exc
 
 
 def _check_area(values: dict) -> None:

@@ -1,5 +1,7 @@
 """Every organisation entity can be created, read, updated and archived through GraphQL, with history."""
 
+import pytest
+
 from tests.support import snapshot
 
 ADMIN = "jonas.kristensen@eksempel.dk"
@@ -158,3 +160,20 @@ async def test_units_teams_and_areas_are_cursor_paginated(api):
     assert too_big.errors[0]["extensions"]["code"] == "invalid_page_size"
     bad_cursor = await api.gql('{ units(after: "%%%") { nodes { id } } }', as_=ADMIN)
     assert bad_cursor.errors[0]["extensions"]["code"] == "invalid_cursor"
+
+
+@pytest.mark.parametrize("attributes, fragment", [
+    ('[{name: "items", type: NUMBER}]', "reserved"),
+    ('[{name: "Amount", type: NUMBER}]', "invalid attribute name"),
+    ('[{name: "and", type: BOOLEAN}]', "reserved"),
+    ('[{name: "x", type: NUMBER}, {name: "x", type: STRING}]', "twice"),
+])
+async def test_area_attributes_must_be_usable_in_conditions(api, attributes, fragment):
+    before = await snapshot(api.db)
+    result = (await api.gql("""mutation { createDecisionArea(input: {key: "misc", nameDa: "Diverse",
+        nameEn: "Misc", attributes: %s}) { __typename ... on Error { code field message } } }""" % attributes,
+        as_=ADMIN))["createDecisionArea"]
+    assert (result["__typename"], result["code"], result["field"]) == ("InvalidInputError", "invalid_attribute",
+                                                                       "attributes")
+    assert fragment in result["message"]
+    assert await snapshot(api.db) == before
