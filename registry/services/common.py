@@ -12,7 +12,7 @@ from registry.auth import Principal
 from registry.domain.model import Area, Unit
 from registry.domain.rules import leads
 from registry.domain.tree import Tree
-from registry.errors import Forbidden, Invalid
+from registry.errors import Forbidden, Invalid, NotFound
 from registry.storage import areas as area_sql
 from registry.storage import org as org_sql
 from registry.storage.db import Conn, Db
@@ -69,16 +69,12 @@ class Facts(msgspec.Struct, frozen=True, kw_only=True):
     area_tree: Tree
 
     def unit(self, unit_id: UUID, field: str = "unitId") -> Unit:
-        from registry.errors import NotFound
-
         unit = self.units.get(unit_id)
         if unit is None:
             raise NotFound(f"no unit with id {unit_id}", field=field)
         return unit
 
     def area(self, area_id: UUID, field: str = "areaId") -> Area:
-        from registry.errors import NotFound
-
         area = self.areas.get(area_id)
         if area is None:
             raise NotFound(f"no decision area with id {area_id}", field=field)
@@ -102,8 +98,6 @@ def parse_uuid(value: str, field: str) -> UUID:
     try:
         return UUID(str(value))
     except ValueError as exc:
-        from registry.errors import NotFound
-
         raise NotFound(f"'{value}' is not a known id", field=field) from exc
 
 

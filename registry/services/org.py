@@ -6,6 +6,7 @@ anything is written, and the transaction rolls back whatever came before it.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from uuid import UUID
 
@@ -231,8 +232,6 @@ def _check_attributes(attributes: list[AreaAttribute]) -> None:
 
 
 def _check_area(values: dict) -> None:
-    import re
-
     if "key" in values and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*", values["key"] or ""):
         raise Invalid("key must be a path of lower-case segments, like economy/purchase", field="key",
                       code="invalid_key")

@@ -5,6 +5,7 @@ Table and column names only ever come from this package's code, never from clien
 
 from __future__ import annotations
 
+import base64
 from typing import TypeVar
 from uuid import UUID
 
@@ -102,14 +103,10 @@ async def update(tx: WriteTx, table: str, kind: type[T], id: UUID, version: int,
 
 
 def encode_cursor(value: str) -> str:
-    import base64
-
     return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str | None) -> UUID | None:
-    import base64
-
     if cursor is None:
         return None
     try:

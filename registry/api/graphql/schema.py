@@ -387,6 +387,8 @@ def _mask(error) -> bool:
 def create_schema() -> strawberry.Schema:
     return RegistrySchema(
         query=Query, mutation=Mutation, types=list(ERROR_TYPES),
-        extensions=[ParserCache(maxsize=256), ValidationCache(maxsize=256),
-                    MaskErrors(should_mask_error=_mask, error_message="Internal error; it has been logged.")])
+        # Factories: strawberry builds fresh extensions per request; the parser and validation caches
+        # live at module level (keyed by maxsize), so they are still shared across requests.
+        extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256),
+                    lambda: MaskErrors(should_mask_error=_mask, error_message="Internal error; it has been logged.")])
 
