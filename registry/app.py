@@ -17,6 +17,7 @@ from registry.api.graphql.context import Context
 from registry.api.graphql.loaders import Loaders
 from registry.api.graphql.schema import create_schema
 from registry.auth import JwtVerifier, authenticate
+from registry.policy.engine import Engine
 from registry.services.common import Ctx, utcnow
 from registry.settings import Settings
 from registry.storage.db import Db
@@ -37,8 +38,15 @@ async def resolve_database_url(settings: Settings) -> str:
     return dsn
 
 
+def new_engine(settings: Settings, dsn: str) -> Engine:
+    return Engine(dsn, sync_interval=settings.sync_interval, stale_after=settings.stale_after,
+                  min_revision_wait=settings.min_revision_wait)
+
+
 def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db: Db | None = None,
-               run_migrations: bool = True) -> Litestar:
+               engine: Engine | None = None, run_migrations: bool = True) -> Litestar:
+    """The application. Tests pass their own database pool and engine; otherwise the lifespan opens
+    them (starting the embedded PostgreSQL when no database URL is configured)."""
     verifier = JwtVerifier(settings)
 
     @asynccontextmanager
@@ -49,12 +57,15 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
             if run_migrations:
                 await migrate(dsn)
             app.state.db = await Db.connect(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+            app.state.engine = new_engine(settings, dsn)
+            await app.state.engine.start()
         try:
             yield
         finally:
             if own:
+                await app.state.engine.stop()
                 await app.state.db.close()
-                app.state.db = None
+                app.state.db = app.state.engine = None
 
     async def graphql_context(request: Request) -> Context | None:
         # The GraphiQL page itself (a GET without a query) needs no credentials; everything else does.
@@ -64,7 +75,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
         db: Db = request.app.state.db
         principal = await authenticate(db, verifier, headers.get("authorization"), headers.get("x-api-key"),
                                        clock())
-        return Context(ctx=Ctx(db=db, principal=principal, clock=clock), loaders=Loaders(db, principal.tenant_id))
+        return Context(ctx=Ctx(db=db, principal=principal, clock=clock), loaders=Loaders(db, principal.tenant_id),
+                       engine=request.app.state.engine)
 
     graphql = make_graphql_controller(
         create_schema(), path="/graphql", context_getter=graphql_context,
@@ -73,7 +85,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
     return Litestar(
         route_handlers=[graphql, *rest.ROUTES],
         lifespan=[lifespan],
-        state=State({"db": db, "settings": settings, "verifier": verifier, "clock": clock}),
+        state=State({"db": db, "engine": engine, "settings": settings, "verifier": verifier, "clock": clock}),
         exception_handlers=api_errors.HANDLERS,
         request_max_body_size=1_000_000,
         debug=False,

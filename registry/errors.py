@@ -49,3 +49,9 @@ class Unauthenticated(RegistryError):
     """Authentication required: send a valid bearer token or API key."""
 
     code = "unauthenticated"
+
+
+class Unavailable(RegistryError):
+    """The registry cannot confirm it is current (stale); try again shortly."""
+
+    code = "stale"

@@ -32,6 +32,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     graphiql: bool = True
     db_pool_min: int = 1
     db_pool_max: int = 10
+    # Change-feed following: poll interval, how long a server may go without confirming it is
+    # current before it answers `stale`, and how long a check waits for a `min_revision`.
+    sync_interval: float = 1.0
+    stale_after: float = 5.0
+    min_revision_wait: float = 2.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -66,6 +71,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             graphiql=_flag(env.get("REGISTRY_GRAPHIQL"), default=mode == "development"),
             db_pool_min=int(env.get("REGISTRY_DB_POOL_MIN", "1")),
             db_pool_max=int(env.get("REGISTRY_DB_POOL_MAX", "10")),
+            sync_interval=float(env.get("REGISTRY_SYNC_INTERVAL", "1.0")),
+            stale_after=float(env.get("REGISTRY_STALE_AFTER", "5.0")),
+            min_revision_wait=float(env.get("REGISTRY_MIN_REVISION_WAIT", "2.0")),
         )
 
 

@@ -135,16 +135,16 @@ def settings():
 
 
 @pytest.fixture
-async def api(demo_db, settings, clock):
+async def api(demo_db, demo_dsn, settings, clock):
     from tests.support import Api
 
-    async with Api.start(demo_db, settings, clock) as client:
+    async with Api.start(demo_db, settings, clock, demo_dsn) as client:
         yield client
 
 
 @pytest.fixture
-async def empty_api(db, settings, clock):
+async def empty_api(db, empty_dsn, settings, clock):
     from tests.support import Api
 
-    async with Api.start(db, settings, clock) as client:
+    async with Api.start(db, settings, clock, empty_dsn) as client:
         yield client

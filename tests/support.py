@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from registry.app import create_app
+from registry.app import create_app, new_engine
 from registry.auth import JwtVerifier
 from registry.demo import DEMO_TENANT
 from registry.storage.db import Db
@@ -35,13 +35,21 @@ class Api:
 
     @classmethod
     @asynccontextmanager
-    async def start(cls, db: Db, settings, clock):
+    async def start(cls, db: Db, settings, clock, dsn: str):
         # httpx's ASGI transport runs the app on this event loop, where the asyncpg pool lives.
-        # The app is given its database, so its lifespan (which would open one) has nothing to do.
-        app = create_app(settings, clock=clock, db=db)
+        # The app is given its database and engine, so its lifespan (which would open them) has
+        # nothing to do.
+        engine = new_engine(settings, dsn)
+        await engine.start()
+        app = create_app(settings, clock=clock, db=db, engine=engine)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as client:
-            yield cls(client, db, settings, clock)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as client:
+                api = cls(client, db, settings, clock)
+                api.engine = engine
+                yield api
+        finally:
+            await engine.stop()
 
     def token(self, external_id: str, tenant: str = DEMO_TENANT) -> str:
         return self.verifier.mint(subject=external_id, tenant=tenant, ttl_seconds=600)

@@ -18,6 +18,7 @@ STATUS = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.Invalid: 400,
+    errors.Unavailable: 503,
 }
 
 

@@ -127,16 +127,16 @@ def _pem(key) -> str:
                                          serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
-async def _api_with(demo_db, clock, env):
+async def _api_with(demo_db, clock, env, dsn):
     from registry.settings import Settings
     from tests.support import Api
 
-    return Api.start(demo_db, Settings.from_env(env), clock)
+    return Api.start(demo_db, Settings.from_env(env), clock, dsn)
 
 
 @pytest.mark.parametrize("alg", ["RS256", "ES256"])
-async def test_tokens_signed_by_an_identity_providers_public_key_are_accepted(demo_db, clock, tmp_path, rsa_key,
-                                                                                ec_key, alg):
+async def test_tokens_signed_by_an_identity_providers_public_key_are_accepted(demo_db, demo_dsn, clock, tmp_path,
+                                                                                rsa_key, ec_key, alg):
     key = rsa_key if alg == "RS256" else ec_key
     pem = tmp_path / "idp.pem"
     pem.write_text(_pem(key))
@@ -145,7 +145,7 @@ async def test_tokens_signed_by_an_identity_providers_public_key_are_accepted(de
            "REGISTRY_DATA_DIR": str(tmp_path)}
     now = int(time.time())
     claims = {"sub": ANNA, "tenant": "eksempel", "exp": now + 60, "iss": "https://idp.eksempel.dk", "aud": "registry"}
-    async with await _api_with(demo_db, clock, env) as api:
+    async with await _api_with(demo_db, clock, env, demo_dsn) as api:
         good = await _post(api, {"Authorization": f"Bearer {jwt.encode(claims, key, algorithm=alg)}"})
         assert good.status_code == 200 and good.json()["data"]["me"] == {"name": "Anna Jensen"}
         for bad in ({**claims, "aud": "another-service"}, {**claims, "iss": "https://evil.example"}):
@@ -156,7 +156,8 @@ async def test_tokens_signed_by_an_identity_providers_public_key_are_accepted(de
         assert (await _post(api, {"Authorization": f"Bearer {forged}"})).status_code == 401
 
 
-async def test_tokens_are_verified_against_the_matching_key_of_a_jwks_file(demo_db, clock, tmp_path, rsa_key):
+async def test_tokens_are_verified_against_the_matching_key_of_a_jwks_file(demo_db, demo_dsn, clock, tmp_path,
+                                                                             rsa_key):
     import json
 
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -168,7 +169,7 @@ async def test_tokens_are_verified_against_the_matching_key_of_a_jwks_file(demo_
     env = {"REGISTRY_MODE": "production", "REGISTRY_JWT_JWKS_FILE": str(tmp_path / "jwks.json"),
            "REGISTRY_DATA_DIR": str(tmp_path)}
     claims = {"sub": ANNA, "tenant": "eksempel", "exp": int(time.time()) + 60}
-    async with await _api_with(demo_db, clock, env) as api:
+    async with await _api_with(demo_db, clock, env, demo_dsn) as api:
         for kid, key, status in (("new", rsa_key, 200), ("old", other, 200), ("new", other, 401),
                                  ("unknown", rsa_key, 401)):
             token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})

@@ -6,12 +6,14 @@ import strawberry
 from strawberry.litestar import BaseContext
 
 from registry.api.graphql.loaders import Loaders
+from registry.policy.engine import Engine
 from registry.services.common import Ctx
 
 
 class Context(BaseContext, kw_only=True):
     ctx: Ctx
     loaders: Loaders
+    engine: Engine
 
 
 Info = strawberry.Info[Context, None]

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
-from registry.domain.model import Area, Delegation, Person, Team, Unit
+from registry.domain.model import Area, Delegation, Person, RedLine, Team, Unit
 from registry.storage import org as org_sql
 from registry.storage import rows
 from registry.storage.db import Db
@@ -22,6 +22,7 @@ class Loaders:
         self.team = DataLoader(self._by_id("team", Team))
         self.area = DataLoader(self._by_id("decision_area", Area))
         self.delegation = DataLoader(self._by_id("delegation", Delegation))
+        self.red_line = DataLoader(self._by_id("red_line", RedLine))
         self.memberships_of_person = DataLoader(self._grouped(org_sql.memberships_of_people, "person_id"))
         self.memberships_of_unit = DataLoader(self._grouped(org_sql.memberships_of_units, "unit_id"))
         self.members_of_team = DataLoader(self._grouped(org_sql.team_members_of_teams, "team_id"))

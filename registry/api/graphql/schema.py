@@ -6,9 +6,11 @@ from uuid import UUID
 
 import strawberry
 from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.tools import merge_types
 
 from registry import errors
 from registry.api.graphql import inputs as gi
+from registry.api.graphql.checks import CheckQuery
 from registry.api.graphql import types as gt
 from registry.api.graphql.context import Info
 from registry.api.graphql.results import ERROR_TYPES, result, typed_errors
@@ -386,7 +388,7 @@ def _mask(error) -> bool:
 
 def create_schema() -> strawberry.Schema:
     return RegistrySchema(
-        query=Query, mutation=Mutation, types=list(ERROR_TYPES),
+        query=merge_types("Query", (Query, CheckQuery)), mutation=Mutation, types=list(ERROR_TYPES),
         # Factories: strawberry builds fresh extensions per request; the parser and validation caches
         # live at module level (keyed by maxsize), so they are still shared across requests.
         extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256),

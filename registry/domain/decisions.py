@@ -1,0 +1,63 @@
+"""What a check means: actions, the levels they need, reasons and obligations (pure).
+
+A request asks whether a person may take an action on a decision area in a unit. The covering
+delegation's involvement level decides which actions are allowed:
+
+    be_informed 1+ · be_consulted 3+ · co_decide 4+ · decide 5+ · act_as_hverdagsdirektoer 6+
+
+A permit brings obligations: `seek_advice` (deciding at level 5), `justify` (deciding or acting as
+hverdagsdirektør at level 6, due within the delegation's justify_within_days), and from the
+control form `report` (report afterwards, due at the next report) and `pre_approval`.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+ACTIONS: dict[str, int] = {
+    "be_informed": 1,
+    "be_consulted": 3,
+    "co_decide": 4,
+    "decide": 5,
+    "act_as_hverdagsdirektoer": 6,
+}
+
+# Actions that are decisions of the employee's own; only these carry follow-up obligations.
+DECIDING_ACTIONS = frozenset({"decide", "act_as_hverdagsdirektoer"})
+
+REASONS = ("allowed", "no_delegation", "level_too_low", "red_line", "missing_attribute", "not_yet_valid",
+           "expired", "revoked", "suspended", "unknown_person", "unknown_area", "unknown_unit", "stale")
+
+# When no delegation in force covers a request, the covering ones that are not in force explain why,
+# most telling first.
+INACTIVE_PRECEDENCE = ("suspended", "revoked", "expired", "not_yet_valid")
+
+CADENCE_DAYS = {"weekly": 7, "monthly": 30, "quarterly": 91, "half_yearly": 182, "yearly": 365}
+DAY = 86400.0
+
+
+class Obligation(msgspec.Struct, frozen=True, omit_defaults=True):
+    kind: str
+    # Epoch seconds; None where no deadline applies (pre_approval comes before acting).
+    deadline: float | None = None
+
+
+def obligations(action: str, level: int, control_form: str, cadence: str | None, justify_within_days: int,
+                at: float) -> list[Obligation]:
+    """The obligations that come with a permit at `level` for `action`, taken at instant `at`."""
+    if action not in DECIDING_ACTIONS:
+        return []
+    owed: list[Obligation] = []
+    if action == "decide" and level == 5:
+        owed.append(Obligation("seek_advice"))
+    if level == 6:
+        owed.append(Obligation("justify", at + justify_within_days * DAY))
+    if control_form == "report_afterwards":
+        owed.append(Obligation("report", at + CADENCE_DAYS.get(cadence or "", justify_within_days) * DAY))
+    elif control_form == "pre_approval":
+        owed.append(Obligation("pre_approval"))
+    return owed
+
+
+def min_level(action: str) -> int | None:
+    return ACTIONS.get(action)

@@ -1,0 +1,201 @@
+"""The decision engine: an in-memory index per tenant, kept current from the change feed.
+
+Start-up loads every tenant from one consistent snapshot. After that, changes arrive as history
+rows: a LISTEN connection hears "<tenant>:<revision>" at each commit, and the engine applies the
+history rows it has not seen, in order. Revisions are gap-safe (a tenant's writes are serialised
+by its revision row lock), so "every row with revision > n" is exactly what is missing.
+
+A poll of the organisations' revisions runs every `sync_interval` as well: it catches anything a
+lost notification or a reconnect missed, and it is how the engine confirms it is current. When it
+cannot confirm that within `stale_after`, every check answers `stale` (deny) and readiness fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from uuid import UUID
+
+import asyncpg
+
+from registry.policy.index import TenantIndex
+from registry.storage import changes
+
+log = logging.getLogger("registry.engine")
+CHANNEL = "registry_changes"
+
+
+def build_index(org, tables: dict[str, list]) -> TenantIndex:
+    index = TenantIndex(str(org["id"]), org["key"], org["revision"])
+    for entity_type, rows in tables.items():
+        for row in rows:
+            index.apply(entity_type, row)
+    return index
+
+
+class Engine:
+    def __init__(self, dsn: str, *, sync_interval: float = 1.0, stale_after: float = 5.0,
+                 min_revision_wait: float = 2.0):
+        self.dsn = dsn
+        self.sync_interval = sync_interval
+        self.stale_after = stale_after
+        self.min_revision_wait = min_revision_wait
+        self.indexes: dict[str, TenantIndex] = {}     # tenant id -> index
+        self.by_key: dict[str, TenantIndex] = {}
+        self.confirmed_at = 0.0                       # monotonic time the engine last knew it was current
+        self._conn: asyncpg.Connection | None = None  # LISTEN + catch-up reads
+        self._lock = asyncio.Lock()
+        self._advanced = asyncio.Condition()
+        self._task: asyncio.Task | None = None
+        self._pending: set[str] = set()
+        self._wake = asyncio.Event()
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self._connect()
+        await self.load()
+        self._task = asyncio.create_task(self._run(), name="registry-engine-sync")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._disconnect()
+
+    async def _connect(self) -> None:
+        self._conn = await asyncpg.connect(self.dsn)
+        await self._conn.set_type_codec("jsonb", encoder=_dumps, decoder=_loads, schema="pg_catalog")
+        await self._conn.add_listener(CHANNEL, self._on_notify)
+        self._conn.add_termination_listener(lambda _conn: self._wake.set())
+
+    async def _disconnect(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def load(self) -> None:
+        """Replace every index from one consistent snapshot."""
+        async with self._lock:
+            orgs, tables = await changes.snapshot(self._conn)
+            fresh = {}
+            for org in orgs:
+                mine = {t: [r for r in rows if r["tenant_id"] == org["id"]] for t, rows in tables.items()}
+                fresh[str(org["id"])] = build_index(org, mine)
+            self.indexes = fresh
+            self.by_key = {i.tenant_key: i for i in fresh.values()}
+            self.confirmed_at = time.monotonic()
+        async with self._advanced:
+            self._advanced.notify_all()
+
+    # --- following the change feed --------------------------------------------------------------
+
+    def _on_notify(self, _conn, _pid, _channel, payload: str) -> None:
+        tenant, _, _revision = payload.partition(":")
+        self._pending.add(tenant)
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                if self._conn is None or self._conn.is_closed():
+                    await self._disconnect()
+                    await self._connect()
+                    # Notifications may have been missed while disconnected; the poll below catches up.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.sync_interval)
+                self._wake.clear()
+                pending, self._pending = self._pending, set()
+                if pending:
+                    for tenant in pending:
+                        await self.catch_up(tenant)
+                else:
+                    await self.poll()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database may be away; keep trying, and let staleness speak for us
+                log.warning("engine sync failed; retrying", exc_info=True)
+                await self._disconnect()
+                await asyncio.sleep(min(self.sync_interval, 1.0))
+
+    async def poll(self) -> None:
+        """Compare every tenant's revision with the database's and catch up; confirms currency."""
+        started = time.monotonic()
+        for org in await changes.revisions(self._conn):
+            index = self.indexes.get(str(org["id"]))
+            if index is None:
+                await self._load_tenant(org["id"])
+            elif org["revision"] > index.revision:
+                await self.catch_up(str(org["id"]))
+        self.confirmed_at = started
+
+    async def catch_up(self, tenant: str) -> None:
+        async with self._lock:
+            index = self.indexes.get(tenant)
+            if index is None:
+                await self._load_tenant(UUID(tenant), locked=True)
+                return
+            committed, rows = await changes.since(self._conn, UUID(tenant), index.revision)
+            for row in rows:
+                index.apply(row["entity_type"], row["after"], row["before"])
+                index.revision = max(index.revision, row["revision"])
+            index.revision = max(index.revision, committed)
+            if rows:
+                self.by_key[index.tenant_key] = index
+        async with self._advanced:
+            self._advanced.notify_all()
+
+    async def _load_tenant(self, tenant_id: UUID, locked: bool = False) -> None:
+        async def load():
+            orgs, tables = await changes.snapshot(self._conn, tenant_id)
+            for org in orgs:
+                index = build_index(org, tables)
+                self.indexes[str(org["id"])] = index
+                self.by_key[index.tenant_key] = index
+        if locked:
+            await load()
+        else:
+            async with self._lock:
+                await load()
+        async with self._advanced:
+            self._advanced.notify_all()
+
+    # --- answering ------------------------------------------------------------------------------
+
+    def current(self) -> bool:
+        return time.monotonic() - self.confirmed_at <= self.stale_after
+
+    def index(self, tenant_id: UUID | str) -> TenantIndex | None:
+        return self.indexes.get(str(tenant_id))
+
+    async def wait_for(self, tenant_id: UUID | str, revision: int, timeout: float | None = None) -> bool:
+        """Wait (bounded) until the tenant's index has applied `revision`."""
+        index = self.index(tenant_id)
+        if index is not None and index.revision >= revision:
+            return True
+        self._pending.add(str(tenant_id))
+        self._wake.set()
+        deadline = time.monotonic() + (self.min_revision_wait if timeout is None else timeout)
+        async with self._advanced:
+            while True:
+                index = self.index(tenant_id)
+                if index is not None and index.revision >= revision:
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._advanced.wait(), left)
+
+
+def _dumps(value) -> str:
+    return json.dumps(value)
+
+
+def _loads(value: str):
+    return json.loads(value)

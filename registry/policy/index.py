@@ -1,0 +1,497 @@
+"""The in-memory decision index for one tenant: registry state shaped for fast checks.
+
+Pure: no I/O. `apply()` takes one changed row (as the history records it) and updates the index
+incrementally; `check()` answers a request in microseconds from dictionaries. The Casbin model in
+policies/ states the same semantics, and the differential tests hold the two to each other.
+
+Ids are kept as strings and instants as epoch seconds: both are cheap to hash and compare.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import datetime
+
+import msgspec
+
+from registry.domain import levels
+from registry.domain.conditions import Condition, ConditionError, compile_condition
+from registry.domain.decisions import INACTIVE_PRECEDENCE, Obligation, min_level, obligations
+from registry.errors import Invalid
+
+FOREVER = float("inf")
+
+
+class Grant(msgspec.Struct, gc=False):
+    """A delegation, as checks need it."""
+
+    id: str
+    subject: str            # person id or team id
+    subject_kind: str       # "person" | "team"
+    delegator: str
+    area: str
+    unit: str
+    subtree: bool
+    level: int
+    status: str             # active | suspended | revoked (expired is derived)
+    valid_from: float
+    valid_until: float      # FOREVER when open-ended
+    control_form: str
+    cadence: str | None
+    justify_days: int
+
+
+class Line(msgspec.Struct, gc=False):
+    id: str
+    unit: str
+    area: str
+    text: str | None        # None: an outright prohibition
+    consequence: str
+    set_by: str
+    condition: Condition | None = None
+    # The condition no longer type-checks against its area's attributes: fail closed (always denies).
+    broken: bool = False
+
+
+class TeamLink(msgspec.Struct, gc=False):
+    id: str
+    team: str
+    person: str
+    valid_from: float
+    valid_to: float
+    archived: bool
+
+
+class UnitRole(msgspec.Struct, gc=False):
+    id: str
+    person: str
+    unit: str
+    role: str
+    valid_from: float
+    valid_to: float
+    archived: bool
+
+
+class RedLineRef(msgspec.Struct, frozen=True):
+    id: str
+    consequence: str
+    condition: str | None
+
+
+class TraceItem(msgspec.Struct, frozen=True, omit_defaults=True):
+    kind: str               # "delegation" | "red_line"
+    id: str
+    outcome: str            # covers/in_force/level_too_low/expired/... | holds/violated/missing_attribute
+    level: int | None = None
+
+
+class Decision(msgspec.Struct, omit_defaults=True):
+    decision: bool
+    reason: str
+    revision: int
+    level: int | None = None
+    level_label: str | None = None
+    delegation_ids: list[str] = []
+    obligations: list[Obligation] = []
+    red_line: RedLineRef | None = None
+    missing_attributes: list[str] = []
+    trace: list[TraceItem] | None = None
+
+
+def ts(value) -> float:
+    """An instant from a row (datetime) or from history JSON (ISO text) as epoch seconds."""
+    if value is None:
+        return FOREVER
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.timestamp()
+
+
+def _s(value) -> str | None:
+    return None if value is None else str(value)
+
+
+class TenantIndex:
+    def __init__(self, tenant_id: str, tenant_key: str, revision: int = 0):
+        self.tenant_id = tenant_id
+        self.tenant_key = tenant_key
+        self.revision = revision
+        self.unit_parent: dict[str, str | None] = {}
+        self.unit_name: dict[str, str] = {}
+        self.unit_archived: set[str] = set()
+        self.unit_chain: dict[str, tuple[str, ...]] = {}
+        self.area_parent: dict[str, str | None] = {}
+        self.area_key: dict[str, str] = {}
+        self.area_by_key: dict[str, str] = {}
+        self.area_archived: set[str] = set()
+        self.area_attrs: dict[str, dict[str, str]] = {}       # declared on the area itself
+        self.area_chain: dict[str, tuple[str, ...]] = {}
+        self.area_types: dict[str, dict[str, str]] = {}       # effective (inherited) attribute types
+        self.person_ext: dict[str, str] = {}                   # person id -> external id
+        self.person_by_ext: dict[str, str] = {}
+        self.person_name: dict[str, str] = {}
+        self.person_archived: set[str] = set()
+        self.team_unit: dict[str, str] = {}
+        self.team_name: dict[str, str] = {}
+        self.team_archived: set[str] = set()
+        self.team_links: dict[str, TeamLink] = {}
+        self.links_of_person: dict[str, set[str]] = defaultdict(set)
+        self.links_of_team: dict[str, set[str]] = defaultdict(set)
+        self.roles: dict[str, UnitRole] = {}
+        self.grants: dict[str, Grant] = {}
+        self.by_subject_area: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.by_subject: dict[str, set[str]] = defaultdict(set)
+        self.by_area_unit: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.lines: dict[str, Line] = {}
+        self.lines_at: dict[tuple[str, str], set[str]] = defaultdict(set)
+
+    # --- applying changes ---------------------------------------------------------------------
+
+    def apply(self, entity_type: str, row: Mapping | None, old: Mapping | None = None) -> None:
+        """Apply one created/updated (`row`) or deleted (`row` None, `old` given) entity."""
+        handler = getattr(self, f"_apply_{entity_type}", None)
+        if handler is not None:
+            handler(row, old)
+
+    def _apply_organisation(self, row, old) -> None:
+        if row is not None:
+            self.tenant_key = row["key"]
+
+    def _apply_org_unit(self, row, old) -> None:
+        if row is None:
+            uid = str(old["id"])
+            self.unit_parent.pop(uid, None)
+            self.unit_archived.discard(uid)
+        else:
+            uid = str(row["id"])
+            self.unit_parent[uid] = _s(row["parent_id"])
+            self.unit_name[uid] = row["name"]
+            (self.unit_archived.add if row["archived_at"] is not None else self.unit_archived.discard)(uid)
+        self._rebuild_unit_chains()
+
+    def _rebuild_unit_chains(self) -> None:
+        chains = {}
+        for uid in self.unit_parent:
+            chain, seen, cur = [], set(), uid
+            while cur is not None and cur not in seen:
+                seen.add(cur)
+                chain.append(cur)
+                cur = self.unit_parent.get(cur)
+            chains[uid] = tuple(chain)
+        self.unit_chain = chains
+
+    def _apply_decision_area(self, row, old) -> None:
+        if row is None:
+            aid = str(old["id"])
+            for table in (self.area_parent, self.area_attrs):
+                table.pop(aid, None)
+            key = self.area_key.pop(aid, None)
+            if key is not None:
+                self.area_by_key.pop(key, None)
+        else:
+            aid = str(row["id"])
+            self.area_parent[aid] = _s(row["parent_id"])
+            old_key = self.area_key.get(aid)
+            if old_key is not None and old_key != row["key"]:
+                self.area_by_key.pop(old_key, None)
+            self.area_key[aid] = row["key"]
+            self.area_by_key[row["key"]] = aid
+            attrs = row["attributes"] or []
+            self.area_attrs[aid] = {a["name"]: a["type"] for a in (attrs if isinstance(attrs, list) else [])}
+            (self.area_archived.add if row["archived_at"] is not None else self.area_archived.discard)(aid)
+        self._rebuild_area_chains()
+        for line in self.lines.values():
+            self._compile(line)
+
+    def _rebuild_area_chains(self) -> None:
+        chains, types = {}, {}
+        for aid in self.area_parent:
+            chain, seen, cur = [], set(), aid
+            while cur is not None and cur not in seen:
+                seen.add(cur)
+                chain.append(cur)
+                cur = self.area_parent.get(cur)
+            chains[aid] = tuple(chain)
+            effective: dict[str, str] = {}
+            for a in reversed(chain):
+                effective.update(self.area_attrs.get(a, {}))
+            types[aid] = effective
+        self.area_chain, self.area_types = chains, types
+
+    def _apply_person(self, row, old) -> None:
+        if row is None:
+            pid = str(old["id"])
+            ext = self.person_ext.pop(pid, None)
+            if ext is not None:
+                self.person_by_ext.pop(ext, None)
+            return
+        pid = str(row["id"])
+        old_ext = self.person_ext.get(pid)
+        if old_ext is not None and old_ext != row["external_id"]:
+            self.person_by_ext.pop(old_ext, None)
+        self.person_ext[pid] = row["external_id"]
+        self.person_by_ext[row["external_id"]] = pid
+        self.person_name[pid] = row["name"]
+        (self.person_archived.add if row["archived_at"] is not None else self.person_archived.discard)(pid)
+
+    def _apply_team(self, row, old) -> None:
+        if row is None:
+            tid = str(old["id"])
+            self.team_unit.pop(tid, None)
+            return
+        tid = str(row["id"])
+        self.team_unit[tid] = str(row["unit_id"])
+        self.team_name[tid] = row["name"]
+        (self.team_archived.add if row["archived_at"] is not None else self.team_archived.discard)(tid)
+
+    def _apply_team_member(self, row, old) -> None:
+        gone = self.team_links.pop(str((row or old)["id"]), None)
+        if gone is not None:
+            self.links_of_person[gone.person].discard(gone.id)
+            self.links_of_team[gone.team].discard(gone.id)
+        if row is None:
+            return
+        link = TeamLink(str(row["id"]), str(row["team_id"]), str(row["person_id"]), ts(row["valid_from"]),
+                        ts(row["valid_to"]), row["archived_at"] is not None)
+        self.team_links[link.id] = link
+        self.links_of_person[link.person].add(link.id)
+        self.links_of_team[link.team].add(link.id)
+
+    def _apply_membership(self, row, old) -> None:
+        self.roles.pop(str((row or old)["id"]), None)
+        if row is not None:
+            role = UnitRole(str(row["id"]), str(row["person_id"]), str(row["unit_id"]), row["role"],
+                            ts(row["valid_from"]), ts(row["valid_to"]), row["archived_at"] is not None)
+            self.roles[role.id] = role
+
+    def _apply_delegation(self, row, old) -> None:
+        gone = self.grants.pop(str((row or old)["id"]), None)
+        if gone is not None:
+            self.by_subject_area[(gone.subject, gone.area)].discard(gone.id)
+            self.by_subject[gone.subject].discard(gone.id)
+            self.by_area_unit[(gone.area, gone.unit)].discard(gone.id)
+        if row is None:
+            return
+        control = row["control"] or {}
+        team = row["delegate_team_id"]
+        grant = Grant(
+            id=str(row["id"]), subject=str(team if team is not None else row["delegate_person_id"]),
+            subject_kind="team" if team is not None else "person", delegator=str(row["delegator_id"]),
+            area=str(row["area_id"]), unit=str(row["unit_id"]), subtree=bool(row["include_subunits"]),
+            level=int(row["level"]), status=row["status"], valid_from=ts(row["valid_from"]),
+            valid_until=ts(row["valid_until"]), control_form=control.get("form", "none"),
+            cadence=control.get("cadence"), justify_days=int(control.get("justify_within_days", 5)))
+        self.grants[grant.id] = grant
+        self.by_subject_area[(grant.subject, grant.area)].add(grant.id)
+        self.by_subject[grant.subject].add(grant.id)
+        self.by_area_unit[(grant.area, grant.unit)].add(grant.id)
+
+    def _apply_red_line(self, row, old) -> None:
+        gone = self.lines.pop(str((row or old)["id"]), None)
+        if gone is not None:
+            self.lines_at[(gone.unit, gone.area)].discard(gone.id)
+        if row is None or row["archived_at"] is not None:
+            return
+        line = Line(str(row["id"]), str(row["unit_id"]), str(row["area_id"]), row["condition"], row["consequence"],
+                    row["set_by"])
+        self._compile(line)
+        self.lines[line.id] = line
+        self.lines_at[(line.unit, line.area)].add(line.id)
+
+    def _compile(self, line: Line) -> None:
+        if line.text is None:
+            line.condition, line.broken = None, False
+            return
+        try:
+            line.condition = compile_condition(line.text, self.area_types.get(line.area, {}))
+            line.broken = False
+        except ConditionError:
+            line.condition, line.broken = None, True
+
+    # --- questions ----------------------------------------------------------------------------
+
+    def area_live(self, area: str) -> bool:
+        """Known, and neither it nor an area above it archived."""
+        chain = self.area_chain.get(area)
+        return chain is not None and not any(a in self.area_archived for a in chain)
+
+    def person_id(self, external_id: str) -> str | None:
+        pid = self.person_by_ext.get(external_id)
+        return None if pid is None or pid in self.person_archived else pid
+
+    def subjects(self, person: str, at: float) -> list[str]:
+        """The person, and the teams the person belongs to at `at`."""
+        found = [person]
+        for link_id in self.links_of_person.get(person, ()):
+            link = self.team_links[link_id]
+            if (not link.archived and link.valid_from <= at < link.valid_to
+                    and link.team not in self.team_archived):
+                found.append(link.team)
+        return found
+
+    def covering(self, subjects: list[str], area: str, unit: str) -> list[Grant]:
+        """Delegations to these subjects whose area and units cover the request (any status)."""
+        unit_chain = self.unit_chain[unit]
+        found = []
+        for subject in subjects:
+            for a in self.area_chain[area]:
+                for gid in self.by_subject_area.get((subject, a), ()):
+                    g = self.grants[gid]
+                    if g.unit == unit or (g.subtree and g.unit in unit_chain):
+                        found.append(g)
+        return found
+
+    def lines_in_scope(self, area: str, unit: str) -> list[Line]:
+        """Red lines set at the unit or above, on the area or above: higher units first."""
+        found = []
+        for u in reversed(self.unit_chain[unit]):
+            for a in self.area_chain[area]:
+                ids = self.lines_at.get((u, a))
+                if ids:
+                    found.extend(self.lines[i] for i in sorted(ids))
+        return found
+
+    def check_attributes(self, area: str, attributes: Mapping[str, object]) -> None:
+        types = self.area_types.get(area, {})
+        for name, value in attributes.items():
+            expected = types.get(name)
+            if expected is None or value is None:
+                continue
+            ok = (isinstance(value, bool) if expected == "boolean" else
+                  isinstance(value, str) if expected == "string" else
+                  isinstance(value, (int, float)) and not isinstance(value, bool) and value == value)
+            if not ok:
+                raise Invalid(f"attribute {name!r} must be a {expected}", field=f"attributes.{name}",
+                              code="invalid_attribute")
+
+    def check(self, person_external_id: str, area_key: str, unit_id: str, action: str,
+              attributes: Mapping[str, object], at: float, *, explain: bool = False) -> Decision:
+        need = min_level(action)
+        if need is None:
+            raise Invalid(f"unknown action {action!r}", field="action", code="unknown_action")
+        person = self.person_id(person_external_id)
+        if person is None:
+            return Decision(False, "unknown_person", self.revision)
+        area = self.area_by_key.get(area_key)
+        if area is None or not self.area_live(area):
+            return Decision(False, "unknown_area", self.revision)
+        if unit_id not in self.unit_chain or unit_id in self.unit_archived:
+            return Decision(False, "unknown_unit", self.revision)
+        self.check_attributes(area, attributes)
+        return self._decide(person, area, unit_id, action, need, attributes, at, explain)
+
+    def _decide(self, person: str, area: str, unit: str, action: str, need: int, attributes: Mapping[str, object],
+                at: float, explain: bool) -> Decision:
+        trace: list[TraceItem] | None = [] if explain else None
+        best: Grant | None = None
+        held = 0
+        inactive: dict[str, Grant] = {}
+        for g in self.covering(self.subjects(person, at), area, unit):
+            state = self._state(g, at)
+            if trace is not None:
+                outcome = state if state != "in_force" else ("allows" if g.level >= need else "level_too_low")
+                trace.append(TraceItem("delegation", g.id, outcome, g.level))
+            if state != "in_force":
+                if g.level >= need:
+                    inactive.setdefault(state, g)
+                continue
+            held = max(held, g.level)
+            if g.level >= need and (best is None or self._better(g, best)):
+                best = g
+        if best is None:
+            if held:
+                return self._deny("level_too_low", held, [], trace)
+            for state in INACTIVE_PRECEDENCE:
+                if state in inactive:
+                    g = inactive[state]
+                    return self._deny(state, g.level, [g.id], trace)
+            return self._deny("no_delegation", None, [], trace)
+        verdict = None
+        for line in self.lines_in_scope(area, unit):
+            outcome = self._line_outcome(line, attributes)
+            if trace is not None:
+                trace.append(TraceItem("red_line", line.id, outcome))
+            if outcome != "holds" and verdict is None:
+                verdict = (outcome, line)
+                if trace is None:
+                    break
+        if verdict is not None:
+            outcome, line = verdict
+            decision = self._deny(outcome, best.level, [best.id], trace)
+            decision.red_line = RedLineRef(line.id, line.consequence, line.text)
+            if outcome == "missing_attribute":
+                decision.missing_attributes = line.condition.missing(attributes)
+            return decision
+        return Decision(True, "allowed", self.revision, best.level, levels.level(best.level).label_da, [best.id],
+                        obligations(action, best.level, best.control_form, best.cadence, best.justify_days, at),
+                        trace=trace)
+
+    def _better(self, g: Grant, than: Grant) -> bool:
+        """Highest level first; on a tie, the most specific (deepest) unit; then the id, for stability."""
+        key_g = (g.level, len(self.unit_chain.get(g.unit, ())), g.id)
+        key_than = (than.level, len(self.unit_chain.get(than.unit, ())), than.id)
+        return key_g > key_than
+
+    @staticmethod
+    def _state(g: Grant, at: float) -> str:
+        if g.status != "active":
+            return g.status
+        if at < g.valid_from:
+            return "not_yet_valid"
+        if at >= g.valid_until:
+            return "expired"
+        return "in_force"
+
+    @staticmethod
+    def _line_outcome(line: Line, attributes: Mapping[str, object]) -> str:
+        if line.text is None or line.broken:
+            return "violated"
+        if line.condition.missing(attributes):
+            return "missing_attribute"
+        return "holds" if line.condition.evaluate(attributes) else "violated"
+
+    def _deny(self, reason: str, level: int | None, ids: list[str], trace) -> Decision:
+        reason = "red_line" if reason == "violated" else reason
+        return Decision(False, reason, self.revision, level, None if level is None else levels.level(level).label_da,
+                        ids, trace=trace)
+
+    # --- reverse lookups ----------------------------------------------------------------------
+
+    def who_may(self, area_key: str, unit_id: str, action: str, attributes: Mapping[str, object],
+                at: float) -> list[tuple[str, Decision]]:
+        """Everyone a single check would allow: candidates from the index, each confirmed by check()."""
+        need = min_level(action)
+        if need is None:
+            raise Invalid(f"unknown action {action!r}", field="action", code="unknown_action")
+        area = self.area_by_key.get(area_key)
+        if area is None or not self.area_live(area) or unit_id not in self.unit_chain \
+                or unit_id in self.unit_archived:
+            return []
+        self.check_attributes(area, attributes)
+        candidates: set[str] = set()
+        unit_chain = self.unit_chain[unit_id]
+        for a in self.area_chain[area]:
+            for u in unit_chain:
+                for gid in self.by_area_unit.get((a, u), ()):
+                    g = self.grants[gid]
+                    if g.level < need or not (g.unit == unit_id or g.subtree):
+                        continue
+                    if g.subject_kind == "person":
+                        candidates.add(g.subject)
+                    else:
+                        candidates.update(self.team_links[i].person for i in self.links_of_team.get(g.subject, ()))
+        allowed = []
+        for person in sorted(candidates):
+            if person in self.person_archived:
+                continue
+            decision = self._decide(person, area, unit_id, action, need, attributes, at, False)
+            if decision.decision:
+                allowed.append((person, decision))
+        return allowed
+
+    def held_grants(self, person: str, at: float) -> list[Grant]:
+        """Delegations in force that the person holds, directly or through a team."""
+        found = [self.grants[i] for subject in self.subjects(person, at) for i in self.by_subject.get(subject, ())]
+        found = [g for g in found if self._state(g, at) == "in_force"]
+        return sorted(found, key=lambda g: (self.area_key.get(g.area, ""), -g.level, g.id))

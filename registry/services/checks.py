@@ -1,0 +1,190 @@
+"""Use cases for checks: may this person take this action here, now; who may; what is my mandate.
+
+Checks answer from the engine's in-memory index and never touch the database, except checks as of
+a past instant, which rebuild the relevant part of the index from history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import msgspec
+
+from registry.domain import levels
+from registry.domain.decisions import ACTIONS, obligations
+from registry.errors import Invalid
+from registry.policy.engine import Engine
+from registry.policy.index import Decision, TenantIndex
+from registry.services.common import Ctx, require_scope
+from registry.storage import changes
+
+# A check whose `at` lies further in the past than this is answered from history.
+AS_OF_TOLERANCE = timedelta(seconds=1)
+
+
+class CheckRequest(msgspec.Struct, frozen=True, kw_only=True):
+    person: str                       # external id
+    area: str                         # area key
+    unit: str                         # unit id
+    action: str
+    attributes: dict[str, object] = {}
+    at: datetime | None = None
+    min_revision: int | None = None
+    explain: bool = False
+
+
+def _stale(revision: int) -> Decision:
+    return Decision(False, "stale", revision)
+
+
+async def _current_index(ctx: Ctx, engine: Engine, min_revision: int | None) -> TenantIndex | Decision:
+    index = engine.index(ctx.tenant_id)
+    if index is None:
+        return _stale(0)
+    if min_revision is not None and index.revision < min_revision:
+        if not await engine.wait_for(ctx.tenant_id, min_revision):
+            return _stale(engine.index(ctx.tenant_id).revision)
+        index = engine.index(ctx.tenant_id)
+    if not engine.current():
+        return _stale(index.revision)
+    return index
+
+
+def _validate(req: CheckRequest) -> None:
+    if req.action not in ACTIONS:
+        raise Invalid(f"unknown action {req.action!r}; one of {', '.join(ACTIONS)}", field="action",
+                      code="unknown_action")
+    if not req.person:
+        raise Invalid("person is required", field="person", code="required")
+
+
+async def check(ctx: Ctx, engine: Engine, req: CheckRequest) -> Decision:
+    require_scope(ctx, "check")
+    _validate(req)
+    now = ctx.now()
+    at = req.at or now
+    if at < now - AS_OF_TOLERANCE:
+        return await check_as_of(ctx, engine, req, at)
+    index = await _current_index(ctx, engine, req.min_revision)
+    if isinstance(index, Decision):
+        return index
+    return index.check(req.person, req.area, req.unit, req.action, req.attributes, at.timestamp(),
+                       explain=req.explain)
+
+
+async def checks(ctx: Ctx, engine: Engine, requests: list[CheckRequest]) -> list[Decision]:
+    return [await check(ctx, engine, r) for r in requests]
+
+
+async def check_as_of(ctx: Ctx, engine: Engine, req: CheckRequest, at: datetime) -> Decision:
+    """What the registry held at `at`: delegations, red lines, memberships and validity as recorded."""
+    current = engine.index(ctx.tenant_id)
+    if current is None:
+        return _stale(0)
+    async with ctx.db.read() as conn:
+        index = await index_as_of(conn.raw, current, req.person, at)
+    if index is None:
+        return Decision(False, "unknown_person", 0)
+    return index.check(req.person, req.area, req.unit, req.action, req.attributes, at.timestamp(),
+                       explain=req.explain)
+
+
+async def index_as_of(conn, current: TenantIndex, person_external_id: str, at: datetime) -> TenantIndex | None:
+    """A decision index holding, as of `at`, the tree, the catalogue, the person, the person's teams,
+    the delegations to them, and every red line. Entity ids come from today's index (rows are
+    archived, never deleted), their content from history."""
+    tenant = UUID(current.tenant_id)
+    person = current.person_by_ext.get(person_external_id)
+    if person is None:
+        return None
+    links = list(current.links_of_person.get(person, ()))
+    teams = {current.team_links[i].team for i in links}
+    grants = [g for s in (person, *teams) for g in current.by_subject.get(s, ())]
+    line_ids = await conn.fetch("SELECT id FROM red_line WHERE tenant_id = $1", tenant)
+    ids = [*current.unit_parent, *current.area_parent, person, *links, *teams, *grants]
+    entity_ids = [UUID(i) for i in ids] + [r["id"] for r in line_ids]
+    rows = await changes.as_of(conn, tenant, entity_ids, at)
+    index = TenantIndex(current.tenant_id, current.tenant_key, await changes.revision_at(conn, tenant, at))
+    order = {t: n for n, t in enumerate(changes.SNAPSHOT)}
+    for row in sorted(rows, key=lambda r: order.get(r["entity_type"], 99)):
+        if row["operation"] != "delete":
+            index.apply(row["entity_type"], _json(row["after"]))
+    return index
+
+
+def _json(value):
+    if isinstance(value, str):
+        return msgspec.json.decode(value)
+    return value
+
+
+class WhoMayEntry(msgspec.Struct, frozen=True):
+    person_id: str
+    external_id: str
+    decision: Decision
+
+
+async def who_may(ctx: Ctx, engine: Engine, *, area: str, unit: str, action: str,
+                  attributes: Mapping[str, object], at: datetime | None) -> list[WhoMayEntry] | Decision:
+    require_scope(ctx, "check")
+    if action not in ACTIONS:
+        raise Invalid(f"unknown action {action!r}", field="action", code="unknown_action")
+    index = await _current_index(ctx, engine, None)
+    if isinstance(index, Decision):
+        return index
+    instant = (at or ctx.now()).timestamp()
+    return [WhoMayEntry(p, index.person_ext[p], d) for p, d in index.who_may(area, unit, action, attributes, instant)]
+
+
+class Owed(msgspec.Struct, frozen=True):
+    kind: str
+    within_days: int | None
+
+
+class MandateEntry(msgspec.Struct, frozen=True):
+    delegation_id: str
+    area_id: str
+    unit_id: str
+    include_subunits: bool
+    level: int
+    label_da: str
+    actions: list[str]
+    red_line_ids: list[str]
+    owes: list[Owed]
+    valid_until: float
+    via_team_id: str | None
+
+
+async def mandate(ctx: Ctx, engine: Engine, person_external_id: str, at: datetime | None
+                  ) -> list[MandateEntry] | Decision:
+    """Every area the person may decide (or take part in), where, at what level, within which red
+    lines, what is owed afterwards, and until when."""
+    index = await _current_index(ctx, engine, None)
+    if isinstance(index, Decision):
+        return index
+    person = index.person_id(person_external_id)
+    if person is None:
+        return []
+    instant = (at or ctx.now()).timestamp()
+    entries = []
+    for g in index.held_grants(person, instant):
+        if not index.area_live(g.area) or g.unit in index.unit_archived:
+            continue
+        actions = [a for a, need in ACTIONS.items() if g.level >= need]
+        deciding = "act_as_hverdagsdirektoer" if g.level >= 6 else "decide" if g.level >= 5 else None
+        owes = []
+        if deciding is not None:
+            for o in obligations(deciding, g.level, g.control_form, g.cadence, g.justify_days, instant):
+                owes.append(Owed(o.kind, None if o.deadline is None else round((o.deadline - instant) / 86400)))
+        lines = [line.id for line in index.lines.values()
+                 if _overlaps(index.unit_chain, line.unit, g.unit) and _overlaps(index.area_chain, line.area, g.area)]
+        entries.append(MandateEntry(g.id, g.area, g.unit, g.subtree, g.level, levels.level(g.level).label_da,
+                                    actions, sorted(lines), owes, g.valid_until,
+                                    g.subject if g.subject_kind == "team" else None))
+    return entries
+
+
+def _overlaps(chains: dict[str, tuple[str, ...]], a: str, b: str) -> bool:
+    return a in chains.get(b, ()) or b in chains.get(a, ())
