@@ -12,11 +12,12 @@ from litestar.datastructures import State
 from strawberry.litestar import make_graphql_controller
 
 from registry.api import errors as api_errors
-from registry.api import rest
+from registry.api import authzen, casbin_routes, rest
+from registry.api.principal import request_id_middleware
 from registry.api.graphql.context import Context
 from registry.api.graphql.loaders import Loaders
 from registry.api.graphql.schema import create_schema
-from registry.auth import JwtVerifier, authenticate
+from registry.auth import JwtVerifier, PrincipalCache, authenticate
 from registry.policy.engine import Engine
 from registry.services.common import Ctx, utcnow
 from registry.settings import Settings
@@ -83,9 +84,11 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
         graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=False)
 
     return Litestar(
-        route_handlers=[graphql, *rest.ROUTES],
+        route_handlers=[graphql, *rest.ROUTES, *authzen.ROUTES, *casbin_routes.ROUTES],
+        middleware=[request_id_middleware],
         lifespan=[lifespan],
-        state=State({"db": db, "engine": engine, "settings": settings, "verifier": verifier, "clock": clock}),
+        state=State({"db": db, "engine": engine, "settings": settings, "verifier": verifier, "clock": clock,
+                     "principal_cache": PrincipalCache()}),
         exception_handlers=api_errors.HANDLERS,
         request_max_body_size=1_000_000,
         debug=False,

@@ -12,7 +12,7 @@ import jwt
 import msgspec
 
 from registry.domain.model import Person
-from registry.errors import Unauthenticated
+from registry.errors import NotFound, Unauthenticated
 from registry.settings import Settings
 from registry.storage import apikeys
 from registry.storage import org as org_sql
@@ -100,8 +100,33 @@ class JwtVerifier:
         return jwt.encode(claims, self.settings.jwt_secret, algorithm="HS256")
 
 
+class PrincipalCache:
+    """A short-lived cache of resolved principals, so the check path does not touch the database.
+
+    Keys are API-key digests and verified (tenant, subject) pairs; a revoked key or archived person
+    stops working within `ttl` seconds.
+    """
+
+    def __init__(self, ttl: float = 30.0, max_entries: int = 10_000):
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[object, tuple[float, Principal]] = {}
+
+    def get(self, key: object) -> Principal | None:
+        hit = self._entries.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, key: object, value: Principal) -> Principal:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + self.ttl, value)
+        return value
+
+
 async def authenticate(db: Db, verifier: JwtVerifier, authorization: str | None, api_key: str | None,
-                       now: datetime | None = None) -> Principal:
+                       now: datetime | None = None, cache: PrincipalCache | None = None) -> Principal:
     """Resolve the request's credentials to a principal, or raise Unauthenticated."""
     if api_key is None and authorization:
         scheme, _, credentials = authorization.partition(" ")
@@ -111,23 +136,37 @@ async def authenticate(db: Db, verifier: JwtVerifier, authorization: str | None,
         if credentials.startswith(API_KEY_PREFIX):
             api_key = credentials
         else:
-            return await _person_principal(db, verifier, credentials)
+            return await _person_principal(db, verifier, credentials, cache)
     if api_key:
-        return await _key_principal(db, api_key, now or datetime.now(timezone.utc))
+        key = ("key", apikeys.digest(api_key))
+        hit = cache.get(key) if cache is not None else None
+        if hit is not None:
+            return hit
+        found = await _key_principal(db, api_key, now or datetime.now(timezone.utc))
+        return cache.put(key, found) if cache is not None else found
     raise Unauthenticated(code="unauthenticated")
 
 
-async def _person_principal(db: Db, verifier: JwtVerifier, token: str) -> Principal:
+async def _person_principal(db: Db, verifier: JwtVerifier, token: str, cache: PrincipalCache | None) -> Principal:
     claims = verifier.verify(token)
     tenant_key = claims.get(verifier.settings.jwt_tenant_claim)
     if not isinstance(tenant_key, str) or not isinstance(claims.get("sub"), str):
         raise Unauthenticated("the token names no tenant or subject", code="invalid_token")
+    key = ("person", tenant_key, claims["sub"])
+    hit = cache.get(key) if cache is not None else None
+    if hit is not None:
+        return hit
+    found = await _load_person(db, tenant_key, claims["sub"])
+    return cache.put(key, found) if cache is not None else found
+
+
+async def _load_person(db: Db, tenant_key: str, subject: str) -> Principal:
     async with db.read() as conn:
         try:
             tenant = await org_sql.tenant_by_key(conn, tenant_key)
-        except Exception as exc:
+        except NotFound as exc:
             raise Unauthenticated("the token's tenant is unknown", code="invalid_token") from exc
-        person = await org_sql.person_by_external_id(conn, tenant.id, claims["sub"])
+        person = await org_sql.person_by_external_id(conn, tenant.id, subject)
     if person is None or person.archived_at is not None:
         raise Unauthenticated("the token's subject is not a person in this organisation", code="invalid_token")
     return Principal(tenant_id=tenant.id, tenant_key=tenant.key, person=person)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 from registry.settings import Settings
@@ -104,6 +106,43 @@ def cmd_apikey(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_policy(settings: Settings, args) -> int:
+    """Print the Casbin model or a tenant's policy (optionally one unit's subtree) at this instant."""
+    if args.model:
+        from registry.policy.projection import model_text
+
+        sys.stdout.write(model_text())
+        return 0
+
+    async def run() -> str:
+        import asyncpg
+
+        from registry.app import resolve_database_url
+        from registry.policy.engine import build_index
+        from registry.policy.projection import project
+        from registry.storage import changes
+
+        conn = await asyncpg.connect(await resolve_database_url(settings))
+        try:
+            await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+            tenant = await conn.fetchval("SELECT id FROM organisation WHERE key = $1", args.tenant)
+            if tenant is None:
+                raise LookupError(f"no organisation with key {args.tenant!r}")
+            orgs, tables = await changes.snapshot(conn, tenant)
+        finally:
+            await conn.close()
+        index = build_index(orgs[0], tables)
+        if args.unit is not None and args.unit not in index.unit_chain:
+            raise LookupError(f"no unit {args.unit} in {args.tenant}")
+        return project(index, time.time(), unit=args.unit).csv()
+    try:
+        sys.stdout.write(asyncio.run(run()))
+    except LookupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_demo(settings: Settings, args) -> int:
     async def run():
         from registry.demo import demo_exists, load_demo
@@ -188,10 +227,16 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--name", required=True)
     create.add_argument("--scopes", required=True, help="comma-separated: check,record,read,write,admin")
     sub.add_parser("demo", help="load the demo organisation")
+    policy = sub.add_parser("policy", help="Casbin policies for other systems")
+    policy_sub = policy.add_subparsers(dest="policy_command", required=True)
+    export_policy = policy_sub.add_parser("export", help="print a tenant's policy (CSV) or the model")
+    export_policy.add_argument("--tenant", default="eksempel")
+    export_policy.add_argument("--unit", help="only what requests in this unit's subtree need")
+    export_policy.add_argument("--model", action="store_true", help="print the model instead")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     handlers = {"serve": cmd_serve, "migrate": cmd_migrate, "export-schema": cmd_export_schema, "token": cmd_token,
-                "apikey": cmd_apikey, "demo": cmd_demo}
+                "apikey": cmd_apikey, "demo": cmd_demo, "policy": cmd_policy}
     return handlers[args.command](settings, args)
 
 

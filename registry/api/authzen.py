@@ -1,0 +1,296 @@
+"""OpenID AuthZEN Authorization API 1.0 over the decision engine, decoded and encoded with msgspec.
+
+subject  {type: "person", id: <external id>}
+resource {type: "decision", id: <area key>, properties: {unit: <unit id>, ...attributes}}
+action   {name: be_informed | be_consulted | co_decide | decide | act_as_hverdagsdirektoer}
+context  {at?: RFC 3339 instant, min_revision?: int, explain?: bool}
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import datetime, timezone
+from typing import Any
+
+import msgspec
+from litestar import MediaType, Request, Response, get, post
+from litestar.di import Provide
+
+from registry.api.principal import principal
+from registry.auth import Principal
+from registry.domain.decisions import ACTIONS
+from registry.errors import Invalid
+from registry.policy.index import FOREVER, Decision
+from registry.services import checks as check_uc
+from registry.services.common import Ctx
+
+
+class Subject(msgspec.Struct, forbid_unknown_fields=False):
+    type: str
+    id: str | None = None
+    properties: dict[str, Any] = {}
+
+
+class Resource(msgspec.Struct, forbid_unknown_fields=False):
+    type: str
+    id: str | None = None
+    properties: dict[str, Any] = {}
+
+
+class Action(msgspec.Struct, forbid_unknown_fields=False):
+    name: str
+    properties: dict[str, Any] = {}
+
+
+class Evaluation(msgspec.Struct, forbid_unknown_fields=False):
+    subject: Subject | None = None
+    action: Action | None = None
+    resource: Resource | None = None
+    context: dict[str, Any] | None = None
+
+
+class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    evaluations_semantic: str = "execute_all"
+
+
+class Evaluations(Evaluation, forbid_unknown_fields=False):
+    evaluations: list[Evaluation] | None = None
+    options: Options = Options()
+
+
+class Page(msgspec.Struct, forbid_unknown_fields=False):
+    token: str | None = None
+    limit: int | None = None
+
+
+class Search(Evaluation, forbid_unknown_fields=False):
+    page: Page | None = None
+
+
+_decode_evaluation = msgspec.json.Decoder(Evaluation)
+_decode_evaluations = msgspec.json.Decoder(Evaluations)
+_decode_search = msgspec.json.Decoder(Search)
+_encode = msgspec.json.Encoder()
+SEMANTICS = ("execute_all", "deny_on_first_deny", "permit_on_first_permit")
+
+
+def _decode(decoder, body: bytes):
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        raise Invalid(f"invalid request: {exc}", field=None, code="invalid_request") from exc
+    except msgspec.DecodeError as exc:
+        raise Invalid("the body must be a JSON object", field=None, code="invalid_request") from exc
+
+
+def _json(payload) -> Response:
+    return Response(_encode.encode(payload), media_type=MediaType.JSON)
+
+
+def _instant(epoch: float | None) -> str | None:
+    if epoch is None or epoch == FOREVER:
+        return None
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat()
+
+
+def decision_body(d: Decision) -> dict:
+    context: dict[str, Any] = {"reason": d.reason, "revision": d.revision}
+    if d.level is not None:
+        context["level"] = d.level
+        context["level_label_da"] = d.level_label
+    if d.delegation_ids:
+        context["delegation_ids"] = d.delegation_ids
+    if d.obligations:
+        context["obligations"] = [{"kind": o.kind, **({"deadline": _instant(o.deadline)} if o.deadline else {})}
+                                  for o in d.obligations]
+    if d.red_line is not None:
+        context["red_line"] = {"id": d.red_line.id, "consequence": d.red_line.consequence,
+                               "condition": d.red_line.condition}
+    if d.missing_attributes:
+        context["missing_attributes"] = d.missing_attributes
+    if d.trace is not None:
+        context["trace"] = [msgspec.to_builtins(t) for t in d.trace]
+    return {"decision": d.decision, "context": context}
+
+
+def _at(context: dict[str, Any] | None) -> datetime | None:
+    value = (context or {}).get("at")
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise Invalid("context.at must be an RFC 3339 instant with a time zone", field="context.at",
+                      code="invalid_instant")
+    return at
+
+
+def to_request(e: Evaluation) -> check_uc.CheckRequest:
+    """An AuthZEN evaluation as the registry's check request; 400 when a required part is missing."""
+    if e.subject is None or e.action is None or e.resource is None:
+        raise Invalid("subject, action and resource are required", field="subject", code="invalid_request")
+    if e.subject.type != "person" or not e.subject.id:
+        raise Invalid('subject must be {"type": "person", "id": <external id>}', field="subject",
+                      code="invalid_request")
+    if e.resource.type != "decision" or not e.resource.id:
+        raise Invalid('resource must be {"type": "decision", "id": <area key>, "properties": {"unit": ...}}',
+                      field="resource", code="invalid_request")
+    properties = dict(e.resource.properties)
+    unit = properties.pop("unit", None)
+    if not isinstance(unit, str):
+        raise Invalid("resource.properties.unit (the unit id) is required", field="resource.properties.unit",
+                      code="invalid_request")
+    context = e.context or {}
+    min_revision = context.get("min_revision")
+    if min_revision is not None and (not isinstance(min_revision, int) or isinstance(min_revision, bool)):
+        raise Invalid("context.min_revision must be an integer", field="context.min_revision", code="invalid_request")
+    return check_uc.CheckRequest(person=e.subject.id, area=e.resource.id, unit=unit, action=e.action.name,
+                                 attributes=properties, at=_at(context), min_revision=min_revision,
+                                 explain=bool(context.get("explain", False)))
+
+
+def _ctx(request: Request, who: Principal) -> Ctx:
+    return Ctx(db=request.app.state.db, principal=who, clock=request.app.state.clock)
+
+
+@post("/access/v1/evaluation", dependencies={"who": Provide(principal)}, status_code=200)
+async def evaluation(request: Request, who: Principal) -> Response:
+    e = _decode(_decode_evaluation, await request.body())
+    d = await check_uc.check(_ctx(request, who), request.app.state.engine, to_request(e))
+    return _json(decision_body(d))
+
+
+def _merge(defaults: Evaluation, item: Evaluation) -> Evaluation:
+    return Evaluation(subject=item.subject or defaults.subject, action=item.action or defaults.action,
+                      resource=item.resource or defaults.resource,
+                      context=item.context if item.context is not None else defaults.context)
+
+
+@post("/access/v1/evaluations", dependencies={"who": Provide(principal)}, status_code=200)
+async def evaluations(request: Request, who: Principal) -> Response:
+    batch = _decode(_decode_evaluations, await request.body())
+    semantic = batch.options.evaluations_semantic
+    if semantic not in SEMANTICS:
+        raise Invalid(f"options.evaluations_semantic must be one of {', '.join(SEMANTICS)}",
+                      field="options.evaluations_semantic", code="invalid_request")
+    ctx, engine = _ctx(request, who), request.app.state.engine
+    if not batch.evaluations:  # no list (or an empty one): a single evaluation
+        return _json(decision_body(await check_uc.check(ctx, engine, to_request(batch))))
+    if len(batch.evaluations) > 1000:
+        raise Invalid("at most 1000 evaluations per request", field="evaluations", code="too_many")
+    results = []
+    for item in batch.evaluations:
+        try:
+            body = decision_body(await check_uc.check(ctx, engine, to_request(_merge(batch, item))))
+        except Invalid as exc:  # one bad item fails closed on its own; the batch goes on
+            body = {"decision": False, "context": {"error": {"status": 400, "code": exc.code,
+                                                             "message": exc.message}}}
+        results.append(body)
+        if (semantic == "deny_on_first_deny" and not body["decision"]) or \
+                (semantic == "permit_on_first_permit" and body["decision"]):
+            break
+    return _json({"evaluations": results})
+
+
+def _page(items: list, page: Page | None, fingerprint: str) -> tuple[list, dict]:
+    """Offset pagination with an opaque token bound to the request it came from."""
+    limit = 100 if page is None or page.limit is None else page.limit
+    if limit < 1 or limit > 1000:
+        raise Invalid("page.limit must be 1-1000", field="page.limit", code="invalid_request")
+    start = 0
+    if page is not None and page.token:
+        try:
+            mark, _, offset = base64.urlsafe_b64decode(page.token.encode()).decode().partition(":")
+            start = int(offset)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise Invalid("page.token is not valid", field="page.token", code="invalid_request") from exc
+        if mark != fingerprint:
+            raise Invalid("page.token belongs to another request", field="page.token", code="invalid_request")
+    chunk = items[start:start + limit]
+    more = start + limit < len(items)
+    token = base64.urlsafe_b64encode(f"{fingerprint}:{start + limit}".encode()).decode() if more else ""
+    return chunk, {"next_token": token, "count": len(chunk), "total": len(items)}
+
+
+def _fingerprint(search: Search) -> str:
+    basis = msgspec.json.encode([search.subject, search.action, search.resource, search.context,
+                                 None if search.page is None else search.page.limit])
+    return hashlib.sha256(basis).hexdigest()[:16]
+
+
+@post("/access/v1/search/subject", dependencies={"who": Provide(principal)}, status_code=200)
+async def search_subject(request: Request, who: Principal) -> Response:
+    """Everyone a single evaluation would permit: the same people as whoMay."""
+    search = _decode(_decode_search, await request.body())
+    if search.subject is None or search.subject.type != "person":
+        raise Invalid('subject must be {"type": "person"}', field="subject", code="invalid_request")
+    probe = to_request(Evaluation(subject=Subject(type="person", id="?"), action=search.action,
+                                  resource=search.resource, context=search.context))
+    found = await check_uc.who_may(_ctx(request, who), request.app.state.engine, area=probe.area, unit=probe.unit,
+                                   action=probe.action, attributes=probe.attributes, at=probe.at)
+    if isinstance(found, Decision):
+        return _json({"page": {"next_token": ""}, "results": [], "context": {"reason": found.reason}})
+    results = [{"type": "person", "id": e.external_id} for e in sorted(found, key=lambda e: e.external_id)]
+    chunk, page = _page(results, search.page, _fingerprint(search))
+    return _json({"page": page, "results": chunk})
+
+
+@post("/access/v1/search/resource", dependencies={"who": Provide(principal)}, status_code=200)
+async def search_resource(request: Request, who: Principal) -> Response:
+    """The decisions (area in unit) a person may take the action on, given the attributes sent."""
+    search = _decode(_decode_search, await request.body())
+    if search.resource is None or search.resource.type != "decision":
+        raise Invalid('resource must be {"type": "decision"}', field="resource", code="invalid_request")
+    if search.subject is None or not search.subject.id or search.action is None:
+        raise Invalid("subject (with id) and action are required", field="subject", code="invalid_request")
+    ctx, engine = _ctx(request, who), request.app.state.engine
+    at = _at(search.context)
+    entries = await check_uc.mandate(ctx, engine, search.subject.id, at)
+    if isinstance(entries, Decision):
+        return _json({"page": {"next_token": ""}, "results": [], "context": {"reason": entries.reason}})
+    index = engine.index(ctx.tenant_id)
+    results, seen = [], set()
+    for e in entries:
+        key = (index.area_key[e.area_id], e.unit_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        req = check_uc.CheckRequest(person=search.subject.id, area=key[0], unit=e.unit_id,
+                                    action=search.action.name, attributes=dict(search.resource.properties), at=at)
+        if (await check_uc.check(ctx, engine, req)).decision:
+            results.append({"type": "decision", "id": key[0],
+                            "properties": {"unit": e.unit_id, "include_subunits": e.include_subunits}})
+    chunk, page = _page(results, search.page, _fingerprint(search))
+    return _json({"page": page, "results": chunk})
+
+
+@post("/access/v1/search/action", dependencies={"who": Provide(principal)}, status_code=200)
+async def search_action(request: Request, who: Principal) -> Response:
+    search = _decode(_decode_search, await request.body())
+    ctx, engine = _ctx(request, who), request.app.state.engine
+    results = []
+    for name in ACTIONS:
+        req = to_request(Evaluation(subject=search.subject, action=Action(name=name), resource=search.resource,
+                                    context=search.context))
+        if (await check_uc.check(ctx, engine, req)).decision:
+            results.append({"name": name})
+    return _json({"page": {"next_token": "", "count": len(results), "total": len(results)}, "results": results})
+
+
+@get("/.well-known/authzen-configuration", sync_to_thread=False)
+def configuration(request: Request) -> dict:
+    base = str(request.base_url).rstrip("/")
+    return {
+        "policy_decision_point": base,
+        "access_evaluation_endpoint": f"{base}/access/v1/evaluation",
+        "access_evaluations_endpoint": f"{base}/access/v1/evaluations",
+        "search_subject_endpoint": f"{base}/access/v1/search/subject",
+        "search_resource_endpoint": f"{base}/access/v1/search/resource",
+        "search_action_endpoint": f"{base}/access/v1/search/action",
+    }
+
+
+ROUTES = [evaluation, evaluations, search_subject, search_resource, search_action, configuration]
