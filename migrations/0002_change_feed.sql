@@ -13,3 +13,35 @@ CREATE TRIGGER organisation_revision_notify AFTER UPDATE OF revision ON organisa
 -- As-of checks read the newest history row of each entity at an instant.
 CREATE INDEX history_entity_at ON history (tenant_id, entity_id, at, id);
 CREATE INDEX history_at ON history (tenant_id, at, id);
+
+-- History records the instant of the writer's clock when it sets one (`registry.at`), so that
+-- as-of checks and tests with an injected clock agree with what the application saw.
+CREATE OR REPLACE FUNCTION registry_history() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    rev bigint := nullif(current_setting('registry.revision', true), '')::bigint;
+    actor text := nullif(current_setting('registry.actor', true), '');
+    behalf text := nullif(current_setting('registry.on_behalf_of', true), '');
+    stamp timestamptz := coalesce(nullif(current_setting('registry.at', true), '')::timestamptz, now());
+    row_tenant uuid;
+    row_id uuid;
+BEGIN
+    IF rev IS NULL OR actor IS NULL THEN
+        RAISE EXCEPTION 'registry writes must run inside a registry transaction (revision and actor set)';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        row_id := OLD.id;
+        row_tenant := coalesce((to_jsonb(OLD) ->> 'tenant_id')::uuid, OLD.id);
+    ELSE
+        row_id := NEW.id;
+        row_tenant := coalesce((to_jsonb(NEW) ->> 'tenant_id')::uuid, NEW.id);
+    END IF;
+    INSERT INTO history (tenant_id, revision, at, entity_type, entity_id, operation, actor, on_behalf_of, before, after)
+    VALUES (
+        row_tenant, rev, stamp, TG_TABLE_NAME, row_id,
+        CASE TG_OP WHEN 'INSERT' THEN 'create' WHEN 'UPDATE' THEN 'update' ELSE 'delete' END,
+        actor, behalf,
+        CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE to_jsonb(OLD) END,
+        CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE to_jsonb(NEW) END
+    );
+    RETURN NULL;
+END $$;

@@ -49,6 +49,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
     """The application. Tests pass their own database pool and engine; otherwise the lifespan opens
     them (starting the embedded PostgreSQL when no database URL is configured)."""
     verifier = JwtVerifier(settings)
+    if db is not None and engine is not None:
+        db.after_commit = engine.committed
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -60,6 +62,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
             app.state.db = await Db.connect(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
             app.state.engine = new_engine(settings, dsn)
             await app.state.engine.start()
+            app.state.db.after_commit = app.state.engine.committed
         try:
             yield
         finally:
@@ -93,3 +96,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
         request_max_body_size=1_000_000,
         debug=False,
     )
+
+
+def app_from_env() -> Litestar:
+    """For ASGI servers: `uvicorn --factory registry.app:app_from_env` (settings from the environment)."""
+    return create_app(Settings.from_env())

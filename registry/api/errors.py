@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
 
@@ -37,6 +38,14 @@ def http_error(request: Request, exc: HTTPException) -> Response:
                     media_type=MediaType.JSON)
 
 
+def database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database cannot be reached (or refuses us): a retryable 503, logged once with context."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return Response({"error": {"code": "unavailable", "message": "The registry's database is unavailable; "
+                               "try again shortly.", "field": None}}, status_code=503, media_type=MediaType.JSON,
+                    headers={"Retry-After": "1"})
+
+
 def unexpected(request: Request, exc: Exception) -> Response:
     """Log with context; tell the client only an incident id."""
     incident = uuid.uuid4().hex[:12]
@@ -45,4 +54,14 @@ def unexpected(request: Request, exc: Exception) -> Response:
                                "field": None}}, status_code=500, media_type=MediaType.JSON)
 
 
-HANDLERS = {errors.RegistryError: registry_error, HTTPException: http_error, Exception: unexpected}
+UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+               asyncpg.InvalidAuthorizationSpecificationError, asyncpg.CannotConnectNowError)
+
+
+def dispatch_unexpected(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, UNAVAILABLE):
+        return database_unavailable(request, exc)
+    return unexpected(request, exc)
+
+
+HANDLERS = {errors.RegistryError: registry_error, HTTPException: http_error, Exception: dispatch_unexpected}

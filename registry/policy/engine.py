@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import time
 from uuid import UUID
 
@@ -68,7 +69,8 @@ class Engine:
         await self._disconnect()
 
     async def _connect(self) -> None:
-        self._conn = await asyncpg.connect(self.dsn)
+        # Named, so operators (and the fault tests) can tell this server's feed connection apart.
+        self._conn = await asyncpg.connect(self.dsn, server_settings={"application_name": f"registry-feed:{os.getpid()}"})
         await self._conn.set_type_codec("jsonb", encoder=_dumps, decoder=_loads, schema="pg_catalog")
         await self._conn.add_listener(CHANNEL, self._on_notify)
         self._conn.add_termination_listener(lambda _conn: self._wake.set())
@@ -164,6 +166,10 @@ class Engine:
                 await load()
         async with self._advanced:
             self._advanced.notify_all()
+
+    async def committed(self, tenant_id: UUID, revision: int) -> None:
+        """A write through this server committed: apply it before answering anyone (bounded)."""
+        await self.wait_for(tenant_id, revision, timeout=1.0)
 
     # --- answering ------------------------------------------------------------------------------
 

@@ -36,6 +36,10 @@ class Ctx(msgspec.Struct, frozen=True, kw_only=True):
     def now(self) -> datetime:
         return self.clock()
 
+    def write(self):
+        """One write transaction for this caller, stamped in history with this context's clock."""
+        return self.db.write(self.tenant_id, self.principal.actor(), at=self.now())
+
 
 def require_scope(ctx: Ctx, scope: str) -> None:
     if not ctx.principal.has_scope(scope):

@@ -104,7 +104,7 @@ async def declare(ctx: Ctx, data: DeclareInput) -> Result:
     delegator = require_person(ctx, "declaring a delegation")
     draft = DelegationDraft(delegator_id=delegator, valid_from=data.valid_from or ctx.now(),
                             **{k: v for k, v in msgspec.structs.asdict(data).items() if k != "valid_from"})
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         facts = await load_facts(tx.conn, ctx.tenant_id)
         led = await led_units(tx.conn, ctx, facts)
         await _check_draft(ctx, tx, facts, draft, delegator_led=led)
@@ -139,7 +139,7 @@ async def amend(ctx: Ctx, delegation_id: UUID, version: int, changes: dict, *, r
     if unknown:
         raise Invalid(f"cannot amend {', '.join(sorted(unknown))}; revoke and declare a new delegation",
                       field=sorted(unknown)[0], code="immutable")
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         facts = await load_facts(tx.conn, ctx.tenant_id)
         current = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, delegation_id, for_update=True)
         if current.version != version:
@@ -186,7 +186,7 @@ async def _led_units_of(tx: WriteTx, facts: Facts, person_id: UUID, at: datetime
 async def revoke(ctx: Ctx, delegation_id: UUID, version: int, reason: str) -> Result:
     """Revoke a delegation and, in the same transaction, every sub-delegation below it."""
     check_text(reason, "reason", max_len=2000)
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         facts = await load_facts(tx.conn, ctx.tenant_id)
         current = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, delegation_id, for_update=True)
         if current.version != version:

@@ -48,7 +48,7 @@ async def create_unit(ctx: Ctx, *, name: str, kind: str, parent_id: UUID | None,
     values = dict(name=name, kind=kind, parent_id=parent_id, external_id=external_id,
                   deputies_may_delegate=deputies_may_delegate)
     _check_unit(values)
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         if parent_id is not None:
             parent = await rows.get(tx.conn, "org_unit", Unit, ctx.tenant_id, parent_id, field="parentId")
             if parent.archived_at is not None:
@@ -60,7 +60,7 @@ async def create_unit(ctx: Ctx, *, name: str, kind: str, parent_id: UUID | None,
 async def update_unit(ctx: Ctx, unit_id: UUID, version: int, changes: dict) -> Result:
     require_admin(ctx)
     _check_unit(changes)
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         if "parent_id" in changes:
             facts = await load_facts(tx.conn, ctx.tenant_id)
             facts.unit(unit_id, "id")
@@ -73,7 +73,7 @@ async def update_unit(ctx: Ctx, unit_id: UUID, version: int, changes: dict) -> R
 
 async def archive_unit(ctx: Ctx, unit_id: UUID, version: int) -> Result:
     require_admin(ctx)
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         live_children = await tx.conn.fetchval(
             "SELECT count(*) FROM org_unit WHERE tenant_id = $1 AND parent_id = $2 AND archived_at IS NULL",
             ctx.tenant_id, unit_id)
@@ -103,7 +103,7 @@ async def create_person(ctx: Ctx, *, external_id: str, name: str, email: str | N
     require_admin(ctx)
     values = dict(external_id=external_id, name=name, email=email, roles=list(dict.fromkeys(roles)))
     _check_person(values)
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         person = await rows.insert(tx, "person", Person, values)
         return Result(person, tx.revision)
 
@@ -113,14 +113,14 @@ async def update_person(ctx: Ctx, person_id: UUID, version: int, changes: dict) 
     _check_person(changes)
     if "roles" in changes:
         changes = {**changes, "roles": list(dict.fromkeys(changes["roles"]))}
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         person = await rows.update(tx, "person", Person, person_id, version, changes)
         return Result(person, tx.revision)
 
 
 async def archive_person(ctx: Ctx, person_id: UUID, version: int) -> Result:
     require_admin(ctx)
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         person = await rows.update(tx, "person", Person, person_id, version, {"archived_at": ctx.now()})
         return Result(person, tx.revision)
 
@@ -131,7 +131,7 @@ async def add_membership(ctx: Ctx, *, person_id: UUID, unit_id: UUID, role: str,
     _choice(role, MEMBERSHIP_ROLES, "role")
     valid_from = valid_from or ctx.now()
     _period(valid_from, valid_to)
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         await rows.get(tx.conn, "person", Person, ctx.tenant_id, person_id, field="personId")
         await rows.get(tx.conn, "org_unit", Unit, ctx.tenant_id, unit_id, field="unitId")
         membership = await rows.insert(tx, "membership", Membership, dict(
@@ -143,7 +143,7 @@ async def update_membership(ctx: Ctx, membership_id: UUID, version: int, changes
     require_admin(ctx)
     if "role" in changes:
         _choice(changes["role"], MEMBERSHIP_ROLES, "role")
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         current = await rows.get(tx.conn, "membership", Membership, ctx.tenant_id, membership_id)
         _period(changes.get("valid_from", current.valid_from), changes.get("valid_to", current.valid_to))
         membership = await rows.update(tx, "membership", Membership, membership_id, version, changes)
@@ -152,7 +152,7 @@ async def update_membership(ctx: Ctx, membership_id: UUID, version: int, changes
 
 async def archive_membership(ctx: Ctx, membership_id: UUID, version: int) -> Result:
     require_admin(ctx)
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         membership = await rows.update(tx, "membership", Membership, membership_id, version,
                                        {"archived_at": ctx.now()})
         return Result(membership, tx.revision)
@@ -163,7 +163,7 @@ async def archive_membership(ctx: Ctx, membership_id: UUID, version: int) -> Res
 async def create_team(ctx: Ctx, *, unit_id: UUID, name: str) -> Result:
     require_admin(ctx)
     check_text(name, "name")
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         await rows.get(tx.conn, "org_unit", Unit, ctx.tenant_id, unit_id, field="unitId")
         team = await rows.insert(tx, "team", Team, dict(unit_id=unit_id, name=name))
         return Result(team, tx.revision)
@@ -173,7 +173,7 @@ async def update_team(ctx: Ctx, team_id: UUID, version: int, changes: dict) -> R
     require_admin(ctx)
     if "name" in changes:
         check_text(changes["name"], "name")
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         if "unit_id" in changes:
             await rows.get(tx.conn, "org_unit", Unit, ctx.tenant_id, changes["unit_id"], field="unitId")
         team = await rows.update(tx, "team", Team, team_id, version, changes)
@@ -182,7 +182,7 @@ async def update_team(ctx: Ctx, team_id: UUID, version: int, changes: dict) -> R
 
 async def archive_team(ctx: Ctx, team_id: UUID, version: int) -> Result:
     require_admin(ctx)
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         team = await rows.update(tx, "team", Team, team_id, version, {"archived_at": ctx.now()})
         return Result(team, tx.revision)
 
@@ -192,7 +192,7 @@ async def add_team_member(ctx: Ctx, *, team_id: UUID, person_id: UUID, valid_fro
     require_admin(ctx)
     valid_from = valid_from or ctx.now()
     _period(valid_from, valid_to)
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         await rows.get(tx.conn, "team", Team, ctx.tenant_id, team_id, field="teamId")
         await rows.get(tx.conn, "person", Person, ctx.tenant_id, person_id, field="personId")
         member = await rows.insert(tx, "team_member", TeamMember, dict(
@@ -202,7 +202,7 @@ async def add_team_member(ctx: Ctx, *, team_id: UUID, person_id: UUID, valid_fro
 
 async def update_team_member(ctx: Ctx, member_id: UUID, version: int, changes: dict) -> Result:
     require_admin(ctx)
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         current = await rows.get(tx.conn, "team_member", TeamMember, ctx.tenant_id, member_id)
         _period(changes.get("valid_from", current.valid_from), changes.get("valid_to", current.valid_to))
         member = await rows.update(tx, "team_member", TeamMember, member_id, version, changes)
@@ -211,7 +211,7 @@ async def update_team_member(ctx: Ctx, member_id: UUID, version: int, changes: d
 
 async def archive_team_member(ctx: Ctx, member_id: UUID, version: int) -> Result:
     require_admin(ctx)
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         member = await rows.update(tx, "team_member", TeamMember, member_id, version, {"archived_at": ctx.now()})
         return Result(member, tx.revision)
 
@@ -280,7 +280,7 @@ async def create_area(ctx: Ctx, *, key: str, name_da: str, name_en: str, parent_
     values = dict(key=key, name_da=name_da, name_en=name_en, parent_id=parent_id, description=description, kle=kle,
                   attributes=list(attributes), delegable=delegable, reserved_unit_id=reserved_unit_id)
     _check_area(values)
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         await _check_area_placement(ctx, tx, None, values, key)
         area = await rows.insert(tx, "decision_area", Area, _area_row(values))
         return Result(area, tx.revision)
@@ -292,7 +292,7 @@ async def update_area(ctx: Ctx, area_id: UUID, version: int, changes: dict) -> R
         raise Invalid("an area's key is its stable name and cannot change; create a new area", field="key",
                       code="immutable")
     _check_area(changes)
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         current = await rows.get(tx.conn, "decision_area", Area, ctx.tenant_id, area_id)
         if "parent_id" in changes or "attributes" in changes or "reserved_unit_id" in changes:
             placement = {"parent_id": current.parent_id, **changes}
@@ -303,7 +303,7 @@ async def update_area(ctx: Ctx, area_id: UUID, version: int, changes: dict) -> R
 
 async def archive_area(ctx: Ctx, area_id: UUID, version: int) -> Result:
     require_admin(ctx)
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         area = await rows.update(tx, "decision_area", Area, area_id, version, {"archived_at": ctx.now()})
         return Result(area, tx.revision)
 

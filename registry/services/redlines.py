@@ -30,7 +30,7 @@ async def create_red_line(ctx: Ctx, *, unit_id: UUID, area_id: UUID, condition: 
     check_text(consequence, "consequence", max_len=2000)
     if set_by not in SET_BY:
         raise Invalid(f"setBy must be one of {', '.join(SET_BY)}", field="setBy", code="invalid_choice")
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         facts = await load_facts(tx.conn, ctx.tenant_id)
         facts.unit(unit_id)
         facts.area(area_id)
@@ -48,7 +48,7 @@ async def update_red_line(ctx: Ctx, red_line_id: UUID, version: int, changes: di
         check_text(changes["consequence"], "consequence", max_len=2000)
     if "set_by" in changes and changes["set_by"] not in SET_BY:
         raise Invalid(f"setBy must be one of {', '.join(SET_BY)}", field="setBy", code="invalid_choice")
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         facts = await load_facts(tx.conn, ctx.tenant_id)
         current = await rows.get(tx.conn, "red_line", RedLine, ctx.tenant_id, red_line_id, for_update=True)
         led = await led_units(tx.conn, ctx, facts)
@@ -68,7 +68,7 @@ async def update_red_line(ctx: Ctx, red_line_id: UUID, version: int, changes: di
 
 
 async def archive_red_line(ctx: Ctx, red_line_id: UUID, version: int) -> Result:
-    async with ctx.db.write(ctx.tenant_id, ctx.principal.actor()) as tx:
+    async with ctx.write() as tx:
         facts = await load_facts(tx.conn, ctx.tenant_id)
         current = await rows.get(tx.conn, "red_line", RedLine, ctx.tenant_id, red_line_id, for_update=True)
         rules.check_red_line_authority(current.unit_id, current.set_by, led_units=await led_units(tx.conn, ctx, facts),

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextvars
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -69,6 +70,9 @@ class Actor:
 class Db:
     def __init__(self, pool: asyncpg.Pool):
         self.pool = pool
+        # Called with (tenant id, revision) after each write commits; the app uses it so that this
+        # server's own checks see its writes at once (read-your-writes).
+        self.after_commit: Callable[[UUID, int], Awaitable[None]] | None = None
 
     @classmethod
     async def connect(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> "Db":
@@ -84,8 +88,9 @@ class Db:
             yield Conn(raw)
 
     @asynccontextmanager
-    async def write(self, tenant_id: UUID, actor: Actor) -> AsyncIterator["WriteTx"]:
-        """One write transaction: bumps the tenant's revision and sets the actor for history."""
+    async def write(self, tenant_id: UUID, actor: Actor, at: datetime | None = None) -> AsyncIterator["WriteTx"]:
+        """One write transaction: bumps the tenant's revision and sets the actor (and the instant,
+        when the caller's clock is not the database's) for history."""
         async with self.pool.acquire() as raw:
             async with raw.transaction():
                 conn = Conn(raw)
@@ -95,9 +100,11 @@ class Db:
                     raise NotFound("Unknown organisation", field="tenant")
                 await conn.execute(
                     "SELECT set_config('registry.revision', $1, true), set_config('registry.actor', $2, true),"
-                    " set_config('registry.on_behalf_of', $3, true)",
-                    str(revision), actor.label, actor.on_behalf_of or "")
+                    " set_config('registry.on_behalf_of', $3, true), set_config('registry.at', $4, true)",
+                    str(revision), actor.label, actor.on_behalf_of or "", "" if at is None else at.isoformat())
                 yield WriteTx(conn, tenant_id, revision, actor)
+        if self.after_commit is not None:
+            await self.after_commit(tenant_id, revision)
 
 
 class WriteTx:

@@ -55,12 +55,15 @@ async def migrate(dsn_or_conn: str | asyncpg.Connection, directory: Path = MIGRA
 
 
 async def _apply(conn: asyncpg.Connection, migrations: list[tuple[int, str, str]]) -> list[str]:
-    await conn.execute(
-        """CREATE TABLE IF NOT EXISTS schema_migration (
-               number integer PRIMARY KEY,
-               name text NOT NULL,
-               checksum text NOT NULL,
-               applied_at timestamptz NOT NULL DEFAULT now())""")
+    # Only create when missing: a server running as a role without CREATE rights can still start
+    # against an up-to-date database.
+    if await conn.fetchval("SELECT to_regclass('schema_migration')") is None:
+        await conn.execute(
+            """CREATE TABLE schema_migration (
+                   number integer PRIMARY KEY,
+                   name text NOT NULL,
+                   checksum text NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now())""")
     applied = {r["number"]: r for r in await conn.fetch("SELECT number, name, checksum FROM schema_migration")}
     done = []
     for number, name, sql in migrations:
