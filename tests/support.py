@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,6 +18,9 @@ from registry.app import create_app, new_engine
 from registry.auth import JwtVerifier
 from registry.demo import DEMO_TENANT
 from registry.storage.db import Db
+
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class GraphQLResult:
@@ -123,3 +133,48 @@ async def other_tenant(db: Db) -> dict:
                                 valid_to=None)
     area = (await org_uc.create_area(ctx, key="economy", name_da="Økonomi", name_en="Economy")).value
     return {"unit": str(unit.id), "person": str(person.id), "area": str(area.id)}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A real `registry` server process (uvicorn) on a free loopback port."""
+
+    def __init__(self, dsn: str, **env):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        from tests.conftest import JWT_SECRET
+
+        environment = {**os.environ, "REGISTRY_DATABASE_URL": dsn, "REGISTRY_JWT_SECRET": JWT_SECRET,
+                       "REGISTRY_SYNC_INTERVAL": "0.2", "REGISTRY_STALE_AFTER": "1.5",
+                       "REGISTRY_MIN_REVISION_WAIT": "1.0", **env}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "registry.app:app_from_env", "--host", "127.0.0.1",
+             "--port", str(self.port), "--log-level", "warning"],
+            cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    async def ready(self, client: httpx.AsyncClient, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(self.proc.stdout.read().decode())
+            try:
+                if (await client.get(f"{self.url}/health/ready")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+        raise TimeoutError("server did not become ready")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+

@@ -2,60 +2,14 @@
 from a state it cannot vouch for (it catches up after losing its feed, or fails closed)."""
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import JWT_SECRET, with_database
+from tests.support import Server
 
-ROOT = Path(__file__).resolve().parents[2]
 METTE = "mette.sorensen@eksempel.dk"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, dsn: str, **env):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        environment = {**os.environ, "REGISTRY_DATABASE_URL": dsn, "REGISTRY_JWT_SECRET": JWT_SECRET,
-                       "REGISTRY_SYNC_INTERVAL": "0.2", "REGISTRY_STALE_AFTER": "1.5",
-                       "REGISTRY_MIN_REVISION_WAIT": "1.0", **env}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "registry.app:app_from_env", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning"],
-            cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-
-    async def ready(self, client: httpx.AsyncClient, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(self.proc.stdout.read().decode())
-            try:
-                if (await client.get(f"{self.url}/health/ready")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-        raise TimeoutError("server did not become ready")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
 
 
 async def _gql(client, server, token, query, variables=None):
