@@ -27,6 +27,8 @@ import casbin
 from casbin.persist.adapter import Adapter, load_policy_line
 
 _DUMMY = {"number": 0, "boolean": False, "string": ""}
+# Subjects in the policy that are not external ids; g(r.sub, p.sub) would match them directly.
+INTERNAL_PREFIXES = ("person:", "team:")
 
 
 def request(*, tenant: str, person: str, area: str, unit: str, action: str, attributes: Mapping[str, object],
@@ -37,6 +39,8 @@ def request(*, tenant: str, person: str, area: str, unit: str, action: str, attr
     attributes are marked in ctx.has and filled with a value of their type, so every red line that
     needs one denies (as the registry does) instead of raising.
     """
+    if person.startswith(INTERNAL_PREFIXES):
+        raise ValueError("the subject must be a person's external id, not a policy-internal name")
     attrs = {name: attributes.get(name, _DUMMY[kind]) if attributes.get(name) is not None else _DUMMY[kind]
              for name, kind in declared.items()}
     has = {name: attributes.get(name) is not None for name in declared}

@@ -60,8 +60,12 @@ def project(index: TenantIndex, as_of: float, *, unit: str | None = None) -> Pol
     """The tenant's rules at `as_of`; with `unit`, only what matters for requests in that subtree."""
     dom = index.tenant_key
     live_area = {a for a in index.area_chain if index.area_live(a)}
-    in_scope = (lambda u: True) if unit is None else (
-        lambda u: u in index.unit_chain and (unit in index.unit_chain[u] or u in index.unit_chain[unit]))
+
+    def in_scope(u: str) -> bool:
+        # Archived units are unknown to checks, so nothing may match there.
+        if u not in index.unit_chain or u in index.unit_archived:
+            return False
+        return unit is None or unit in index.unit_chain[u] or u in index.unit_chain[unit]
     p: set[tuple[str, ...]] = set()
     for g in index.grants.values():
         if g.status != "active" or g.valid_until <= as_of or g.area not in live_area or not in_scope(g.unit):

@@ -85,11 +85,23 @@ async def archive_unit(ctx: Ctx, unit_id: UUID, version: int) -> Result:
 
 # --- people and memberships --------------------------------------------------------------------
 
+# External ids appear in the exported Casbin policy: they may not contain the policy file's
+# separators, nor look like its own subject names (person:<id>, team:<id>).
+_EXTERNAL_ID_FORBIDDEN = set(',()[]"#\n\r\t')
+
+
+def _check_external_id(value: str) -> None:
+    if value != value.strip() or _EXTERNAL_ID_FORBIDDEN & set(value) or value.startswith(("person:", "team:")):
+        raise Invalid("externalId may not contain , ( ) [ ] \" # or surrounding spaces, nor start with person: "
+                      "or team:", field="externalId", code="invalid_external_id")
+
+
 def _check_person(values: dict) -> None:
     if "name" in values:
         check_text(values["name"], "name")
     if "external_id" in values:
         check_text(values["external_id"], "externalId")
+        _check_external_id(values["external_id"])
     if values.get("email") is not None:
         email = values["email"]
         if "@" not in email or " " in email or len(email) > 200:

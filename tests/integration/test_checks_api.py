@@ -1,5 +1,6 @@
 """Checks through GraphQL against the demo organisation: decisions, reasons, levels, obligations."""
 
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -134,3 +135,21 @@ async def test_the_mandate_lists_what_anna_may_decide(api):
     assert "citizen_category != 'palliativ'" in {r["condition"] for r in by_area["care/alternative-solutions"]["redLines"]}
     assert by_area["care/activities"]["level"] == 7 and by_area["care/activities"]["validUntil"] is None
     assert by_area["personnel/shift-planning"]["viaTeam"]["name"] == "Aftenvagten"
+
+
+async def test_nothing_in_an_archived_unit_is_exported_or_allowed(api):
+    from registry.policy.projection import project
+
+    ids = await api.ids()
+    index = api.engine.index(ids.tenant)
+    kastanjen = ids.unit("Demensafsnittet")
+    assert any(kastanjen in rule for rule in project(index, time.time()).p)
+    version = (await api.gql("query($id: ID!) { unit(id: $id) { version } }", {"id": kastanjen},
+                             as_="jonas.kristensen@eksempel.dk"))["unit"]["version"]
+    archived = await api.gql("mutation($id: ID!, $v: Int!) { archiveUnit(id: $id, version: $v) { __typename } }",
+                             {"id": kastanjen, "v": version}, as_="jonas.kristensen@eksempel.dk")
+    assert archived["archiveUnit"]["__typename"] == "UnitPayload"
+    index = api.engine.index(ids.tenant)
+    assert not any(kastanjen in rule[:4] for rule in project(index, time.time()).p)
+    result = await _check(api, ids, unit="Demensafsnittet", attributes={"deviation": True, "citizen_category": "demens"})
+    assert (result["decision"], result["reason"]) == (False, "unknown_unit")

@@ -177,3 +177,12 @@ async def test_area_attributes_must_be_usable_in_conditions(api, attributes, fra
                                                                        "attributes")
     assert fragment in result["message"]
     assert await snapshot(api.db) == before
+
+
+@pytest.mark.parametrize("external_id", ["team:1234", "person:abc", "cn=x,ou=y", " padded", "a(b)"])
+async def test_external_ids_that_would_break_the_casbin_export_are_refused(api, external_id):
+    before = await snapshot(api.db)
+    result = (await api.gql("""mutation($e: String!) { createPerson(input: {externalId: $e, name: "X"}) {
+        __typename ... on Error { code field } } }""", {"e": external_id}, as_=ADMIN))["createPerson"]
+    assert result == {"__typename": "InvalidInputError", "code": "invalid_external_id", "field": "externalId"}
+    assert await snapshot(api.db) == before
