@@ -221,3 +221,95 @@ class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
     on_behalf_of: str | None
     before: dict | None
     after: dict | None
+
+
+class StandIn(Record, frozen=True, kw_only=True):
+    """A stand-in holds a leader's authority in a unit (and its subtree) for a period of absence."""
+
+    id: UUID
+    tenant_id: UUID
+    unit_id: UUID
+    leader_id: UUID
+    stand_in_id: UUID
+    valid_from: datetime
+    valid_until: datetime
+    note: str = ""
+    archived_at: datetime | None = None
+
+    def active_at(self, at: datetime) -> bool:
+        return self.archived_at is None and self.valid_from <= at < self.valid_until
+
+
+class Act(Record, frozen=True, kw_only=True):
+    """A decision taken under a permit (typically as hverdagsdirektør), and its follow-up."""
+
+    id: UUID
+    tenant_id: UUID
+    person_id: UUID
+    area_id: UUID
+    unit_id: UUID
+    action: str
+    attributes: dict
+    case_ref: str
+    description: str
+    occurred_at: datetime
+    permit_revision: int | None = None
+    delegation_id: UUID | None = None
+    reason: str
+    level: int | None = None
+    justification: str | None = None
+    justified_at: datetime | None = None
+    feedback: str | None = None
+    assessment: str | None = None
+    feedback_by: UUID | None = None
+    feedback_at: datetime | None = None
+
+
+class DueItem(Record, frozen=True, kw_only=True):
+    id: UUID
+    tenant_id: UUID
+    act_id: UUID
+    kind: str
+    due_at: datetime | None
+    status: str
+    fulfilled_at: datetime | None = None
+
+    def status_at(self, at: datetime) -> str:
+        """open, fulfilled, or overdue (open past its deadline: derived, so no job flips it)."""
+        if self.status == "open" and self.due_at is not None and at > self.due_at:
+            return "overdue"
+        return self.status
+
+
+class Breach(Record, frozen=True, kw_only=True):
+    """A trust breach (tillidsbrud). Description, cause and learning notes are personal data."""
+
+    id: UUID
+    tenant_id: UUID
+    person_id: UUID
+    area_id: UUID
+    unit_id: UUID
+    delegation_id: UUID | None = None
+    occurred_at: datetime
+    description: str | None = None
+    cause: str | None = None
+    response: str
+    effect_from: datetime
+    effect_until: datetime | None = None
+    lowered_to: int | None = None
+    follow_up_date: date | None = None
+    repair_status: str = "open"
+    learning_notes: str | None = None
+    closed_at: datetime | None = None
+    purged_at: datetime | None = None
+    recorded_by: UUID | None = None
+
+
+class Review(Record, frozen=True, kw_only=True):
+    id: UUID
+    tenant_id: UUID
+    delegation_id: UUID
+    outcome: str
+    note: str = ""
+    next_review_date: date | None = None
+    reviewed_by: UUID

@@ -62,6 +62,11 @@ def _validate(req: CheckRequest) -> None:
 
 async def check(ctx: Ctx, engine: Engine, req: CheckRequest) -> Decision:
     require_scope(ctx, "check")
+    return await decide(ctx, engine, req)
+
+
+async def decide(ctx: Ctx, engine: Engine, req: CheckRequest) -> Decision:
+    """The decision itself, for use cases that check on the caller's behalf (recording an act)."""
     _validate(req)
     now = ctx.now()
     at = req.at or now

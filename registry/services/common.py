@@ -15,6 +15,7 @@ from registry.domain.tree import Tree
 from registry.errors import Forbidden, Invalid, NotFound
 from registry.storage import areas as area_sql
 from registry.storage import org as org_sql
+from registry.storage import standins as standin_sql
 from registry.storage.db import Conn, Db
 
 
@@ -91,11 +92,33 @@ async def load_facts(conn: Conn, tenant_id: UUID) -> Facts:
     return Facts(units=units, unit_tree=Tree.of(units.values()), areas=areas, area_tree=Tree.of(areas.values()))
 
 
-async def led_units(conn: Conn, ctx: Ctx, facts: Facts) -> set[UUID]:
+async def authority(conn: Conn, ctx: Ctx, facts: Facts) -> dict[UUID, UUID | None]:
+    """The units whose subtrees the caller holds leader authority over, now: unit -> None when the
+    caller leads it, or -> the absent leader's id when the caller stands in for that leader."""
     if ctx.principal.person is None:
-        return set()
-    memberships = await org_sql.memberships_of_people(conn, ctx.tenant_id, [ctx.principal.person.id])
-    return leads(memberships, facts.units, ctx.now())
+        return {}
+    person = ctx.principal.person.id
+    memberships = await org_sql.memberships_of_people(conn, ctx.tenant_id, [person])
+    held: dict[UUID, UUID | None] = {}
+    for s in await standin_sql.active_for(conn, ctx.tenant_id, person, ctx.now()):
+        if s.unit_id in facts.units and facts.units[s.unit_id].archived_at is None:
+            held[s.unit_id] = s.leader_id
+    for unit in leads(memberships, facts.units, ctx.now()):
+        held[unit] = None
+    return held
+
+
+async def led_units(conn: Conn, ctx: Ctx, facts: Facts) -> set[UUID]:
+    return set(await authority(conn, ctx, facts))
+
+
+def standing_in_for(held: dict[UUID, UUID | None], unit_id: UUID, tree: Tree) -> UUID | None:
+    """Whose authority the caller uses at `unit_id`: None for the caller's own (preferred), else
+    the leader the caller stands in for."""
+    chain = tree.ancestors(unit_id)
+    if any(u in held and held[u] is None for u in chain):
+        return None
+    return next((held[u] for u in chain if u in held), None)
 
 
 def parse_uuid(value: str, field: str) -> UUID:

@@ -10,7 +10,8 @@ import msgspec
 from registry.domain import rules
 from registry.domain.model import CONTROL_FORMS, Control, Delegation, DelegationDraft, Person, Team, TrustBasis
 from registry.errors import Conflict, Forbidden, Invalid
-from registry.services.common import Ctx, Facts, Result, check_text, led_units, load_facts, require_person
+from registry.services.common import (Ctx, Facts, Result, authority, check_text, load_facts, require_person,
+                                      standing_in_for)
 from registry.storage import delegations as delegation_sql
 from registry.storage import org as org_sql
 from registry.storage import rows
@@ -106,20 +107,31 @@ async def declare(ctx: Ctx, data: DeclareInput) -> Result:
                             **{k: v for k, v in msgspec.structs.asdict(data).items() if k != "valid_from"})
     async with ctx.write() as tx:
         facts = await load_facts(tx.conn, ctx.tenant_id)
-        led = await led_units(tx.conn, ctx, facts)
-        await _check_draft(ctx, tx, facts, draft, delegator_led=led)
-        delegation = await rows.insert(tx, "delegation", Delegation, _row(draft))
+        held = await authority(tx.conn, ctx, facts)
+        await _check_draft(ctx, tx, facts, draft, delegator_led=set(held))
+        values = _row(draft)
+        leader = None if draft.parent_id is not None else standing_in_for(held, draft.unit_id, facts.unit_tree)
+        if leader is not None:  # a stand-in declares on behalf of the absent leader
+            values["on_behalf_of_id"] = leader
+            await tx.on_behalf_of(f"person:{leader}")
+        delegation = await rows.insert(tx, "delegation", Delegation, values)
         return Result(delegation, tx.revision)
 
 
-async def _may_manage(ctx: Ctx, tx: WriteTx, facts: Facts, delegation: Delegation) -> set[UUID]:
-    """The delegator, a leader above the delegation's unit, or an administrator manage a delegation."""
-    led = await led_units(tx.conn, ctx, facts)
+async def may_manage(ctx: Ctx, tx: WriteTx, facts: Facts, delegation: Delegation) -> set[UUID]:
+    """The delegator, a leader above the delegation's unit (or a stand-in for one), or an
+    administrator manage a delegation."""
+    held = await authority(tx.conn, ctx, facts)
+    led = set(held)
     person = ctx.principal.person
     if ctx.principal.is_admin and person is None:
         return led
-    if person is not None and (person.id == delegation.delegator_id or ctx.principal.is_admin
-                               or rules.holds_leader_authority(led, delegation.unit_id, facts.unit_tree)):
+    if person is not None and (person.id == delegation.delegator_id or ctx.principal.is_admin):
+        return led
+    if person is not None and rules.holds_leader_authority(led, delegation.unit_id, facts.unit_tree):
+        leader = standing_in_for(held, delegation.unit_id, facts.unit_tree)
+        if leader is not None:
+            await tx.on_behalf_of(f"person:{leader}")
         return led
     raise Forbidden("only the delegator, a leader above the delegation's unit or an administrator can change it",
                     field="id", code="not_authorised_to_delegate")
@@ -129,37 +141,46 @@ _AMENDABLE = {"level", "purpose", "trust", "control", "rules", "valid_from", "va
               "include_subunits", "allow_subdelegation", "max_subdelegation_depth"}
 
 
-async def amend(ctx: Ctx, delegation_id: UUID, version: int, changes: dict, *, reason: str | None = None) -> Result:
+async def amend(ctx: Ctx, delegation_id: UUID, version: int, changes: dict) -> Result:
     """A new version of the delegation; the old one stays in history. Who and what stay the same.
 
     The amended delegation must pass the same rules as a new one. Sub-delegations that no longer fit
     inside it are refused: narrow or revoke them first.
     """
+    async with ctx.write() as tx:
+        facts = await load_facts(tx.conn, ctx.tenant_id)
+        current = await locked(tx, delegation_id, version)
+        await may_manage(ctx, tx, facts, current)
+        return Result(await amend_in(ctx, tx, facts, current, changes), tx.revision)
+
+
+async def locked(tx: WriteTx, delegation_id: UUID, version: int) -> Delegation:
+    """The delegation, locked for this transaction, at the version the caller saw."""
+    current = await rows.get(tx.conn, "delegation", Delegation, tx.tenant_id, delegation_id, for_update=True)
+    if current.version != version:
+        raise _stale(current.version)
+    return current
+
+
+async def amend_in(ctx: Ctx, tx: WriteTx, facts: Facts, current: Delegation, changes: dict) -> Delegation:
+    """Amend inside a caller's transaction (a review that adjusts uses it too)."""
     unknown = set(changes) - _AMENDABLE
     if unknown:
         raise Invalid(f"cannot amend {', '.join(sorted(unknown))}; revoke and declare a new delegation",
                       field=sorted(unknown)[0], code="immutable")
-    async with ctx.write() as tx:
-        facts = await load_facts(tx.conn, ctx.tenant_id)
-        current = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, delegation_id, for_update=True)
-        if current.version != version:
-            raise _stale(current.version)
-        if current.status == "revoked":
-            raise Invalid("a revoked delegation cannot be amended", field="id", code="revoked")
-        await _may_manage(ctx, tx, facts, current)
-        values = {k: v for k, v in msgspec.structs.asdict(current).items() if k in DelegationDraft.__struct_fields__}
-        values.update(changes)
-        draft = DelegationDraft(**values)
-        # The rules are checked as the original delegator would be held to them: what he or she holds.
-        delegator_led = await _led_units_of(tx, facts, current.delegator_id, ctx.now())
-        await _check_draft(ctx, tx, facts, draft, delegator_led=delegator_led)
-        for child in await delegation_sql.descendants(tx.conn, ctx.tenant_id, delegation_id):
-            if child.parent_id == delegation_id and child.status != "revoked":
-                _check_child_fits(child, draft, facts)
-        row = _row(draft)
-        delegation = await rows.update(tx, "delegation", Delegation, delegation_id, version,
-                                       {k: row[k] for k in changes})
-        return Result(delegation, tx.revision)
+    if current.status == "revoked":
+        raise Invalid("a revoked delegation cannot be amended", field="id", code="revoked")
+    values = {k: v for k, v in msgspec.structs.asdict(current).items() if k in DelegationDraft.__struct_fields__}
+    values.update(changes)
+    draft = DelegationDraft(**values)
+    # The rules are checked as the original delegator would be held to them: what he or she holds.
+    delegator_led = await _led_units_of(tx, facts, current.delegator_id, ctx.now())
+    await _check_draft(ctx, tx, facts, draft, delegator_led=delegator_led)
+    for child in await delegation_sql.descendants(tx.conn, ctx.tenant_id, current.id):
+        if child.parent_id == current.id and child.status != "revoked":
+            _check_child_fits(child, draft, facts)
+    row = _row(draft)
+    return await rows.update(tx, "delegation", Delegation, current.id, current.version, {k: row[k] for k in changes})
 
 
 def _stale(current_version: int) -> Conflict:
@@ -188,18 +209,19 @@ async def revoke(ctx: Ctx, delegation_id: UUID, version: int, reason: str) -> Re
     check_text(reason, "reason", max_len=2000)
     async with ctx.write() as tx:
         facts = await load_facts(tx.conn, ctx.tenant_id)
-        current = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, delegation_id, for_update=True)
-        if current.version != version:
-            raise _stale(current.version)
-        if current.status == "revoked":
-            raise Invalid("the delegation is already revoked", field="id", code="revoked")
-        await _may_manage(ctx, tx, facts, current)
-        now = ctx.now()
-        revoked = {"status": "revoked", "revoked_at": now, "revoked_reason": reason}
-        delegation = await rows.update(tx, "delegation", Delegation, delegation_id, version, revoked)
-        cascade = {**revoked, "revoked_reason": f"parent delegation {delegation_id} revoked: {reason}"}
-        for child in await delegation_sql.descendants(tx.conn, ctx.tenant_id, delegation_id):
-            if child.status != "revoked":
-                await rows.update(tx, "delegation", Delegation, child.id, child.version, cascade)
-        return Result(delegation, tx.revision)
+        current = await locked(tx, delegation_id, version)
+        await may_manage(ctx, tx, facts, current)
+        return Result(await revoke_in(ctx, tx, current, reason), tx.revision)
 
+
+async def revoke_in(ctx: Ctx, tx: WriteTx, current: Delegation, reason: str) -> Delegation:
+    """Revoke inside a caller's transaction (a breach or a review that ends it uses it too)."""
+    if current.status == "revoked":
+        raise Invalid("the delegation is already revoked", field="id", code="revoked")
+    revoked = {"status": "revoked", "revoked_at": ctx.now(), "revoked_reason": reason}
+    delegation = await rows.update(tx, "delegation", Delegation, current.id, current.version, revoked)
+    cascade = {**revoked, "revoked_reason": f"parent delegation {current.id} revoked: {reason}"}
+    for child in await delegation_sql.descendants(tx.conn, ctx.tenant_id, current.id):
+        if child.status != "revoked":
+            await rows.update(tx, "delegation", Delegation, child.id, child.version, cascade)
+    return delegation

@@ -115,3 +115,9 @@ class WriteTx:
         self.tenant_id = tenant_id
         self.revision = revision
         self.actor = actor
+
+    async def on_behalf_of(self, label: str) -> None:
+        """Record the rest of this transaction's changes as done on behalf of `label` (a stand-in
+        acting for an absent leader)."""
+        self.actor = Actor(self.actor.label, label)
+        await self.conn.execute("SELECT set_config('registry.on_behalf_of', $1, true)", label)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from types import SimpleNamespace
 
 import strawberry
 
 from registry.api.graphql.types import (Assessment, AttributeType, Cadence, ControlForm, DelegationStatus,
                                         MembershipRole, PersonRole, SetBy, UnitKind)
 from registry.domain import model
+from registry.errors import Invalid
 from registry.services.common import parse_uuid
 
 UNSET = strawberry.UNSET
@@ -244,3 +246,21 @@ class DelegationFilter:
     area_id: strawberry.ID | None = strawberry.field(default=None, description="The area and its sub-areas.")
     status: DelegationStatus | None = None
     valid_at: datetime | None = None
+
+
+def amend_changes(input: AmendDelegationInput) -> dict:
+    """The changes an AmendDelegationInput asks for, as the amend use case takes them."""
+    trust, control = input.trust, input.control
+    fields = {k: v for k, v in vars(input).items() if k not in ("trust", "control")}
+    changes = changes_of(SimpleNamespace(**fields))
+    if trust is not UNSET:
+        changes["trust"] = (trust or TrustBasisInput()).to_domain()
+    if control is not UNSET:
+        changes["control"] = (control or ControlInput()).to_domain()
+    if "rules" in changes:
+        changes["rules"] = tuple(changes["rules"] or ())
+    for required in ("level", "purpose", "valid_from", "include_subunits", "allow_subdelegation",
+                     "max_subdelegation_depth"):
+        if required in changes and changes[required] is None:
+            raise Invalid(f"{required} cannot be null", field=_camel(required), code="required")
+    return changes

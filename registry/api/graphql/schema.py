@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 from registry import errors
 from registry.api.graphql import inputs as gi
 from registry.api.graphql.checks import CheckQuery
+from registry.api.graphql.trust import TrustMutation, TrustQuery
 from registry.api.graphql import types as gt
 from registry.api.graphql.context import Info
 from registry.api.graphql.results import ERROR_TYPES, result, typed_errors
@@ -345,19 +346,7 @@ class Mutation:
     @typed_errors
     async def amend_delegation(self, info: Info, id: strawberry.ID, version: int,
                                input: gi.AmendDelegationInput) -> DelegationResult:
-        trust, control = input.trust, input.control
-        input.trust = input.control = gi.UNSET
-        changes = gi.changes_of(input)
-        if trust is not gi.UNSET:
-            changes["trust"] = (trust or gi.TrustBasisInput()).to_domain()
-        if control is not gi.UNSET:
-            changes["control"] = (control or gi.ControlInput()).to_domain()
-        if "rules" in changes:
-            changes["rules"] = tuple(changes["rules"] or ())
-        for required in ("level", "purpose", "valid_from", "include_subunits", "allow_subdelegation",
-                         "max_subdelegation_depth"):
-            if required in changes and changes[required] is None:
-                raise errors.Invalid(f"{required} cannot be null", field=gi._camel(required), code="required")
+        changes = gi.amend_changes(input)
         r = await delegation_uc.amend(_ctx(info), _uid(id), version, changes)
         return DelegationPayload(delegation=gt.Delegation.of(r.value), revision=r.revision)
 
@@ -388,7 +377,8 @@ def _mask(error) -> bool:
 
 def create_schema() -> strawberry.Schema:
     return RegistrySchema(
-        query=merge_types("Query", (Query, CheckQuery)), mutation=Mutation, types=list(ERROR_TYPES),
+        query=merge_types("Query", (Query, CheckQuery, TrustQuery)),
+        mutation=merge_types("Mutation", (Mutation, TrustMutation)), types=list(ERROR_TYPES),
         # Factories: strawberry builds fresh extensions per request; the parser and validation caches
         # live at module level (keyed by maxsize), so they are still shared across requests.
         extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256),

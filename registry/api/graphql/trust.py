@@ -1,0 +1,417 @@
+"""GraphQL for the trust loop: stand-ins, acts (justification, feedback, due items), breaches, reviews."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from uuid import UUID
+
+import strawberry
+from strawberry.scalars import JSON
+
+from registry.api.graphql import types as gt
+from registry.api.graphql.context import Info
+from registry.api.graphql.inputs import UNSET, AmendDelegationInput, amend_changes, changes_of, opt_uuid
+from registry.api.graphql.results import result, typed_errors
+from registry.domain import model
+from registry.errors import NotFound
+from registry.services import acts as act_uc
+from registry.services import breaches as breach_uc
+from registry.services import reviews as review_uc
+from registry.services import standins as standin_uc
+from registry.services.common import parse_uuid
+
+
+@strawberry.type(description="A stand-in holds an absent leader's authority in a unit for a period.")
+class StandIn(gt.Versioned):
+    id: strawberry.ID
+    valid_from: datetime
+    valid_until: datetime
+    note: str
+    archived_at: datetime | None
+    unit_id: strawberry.Private[UUID]
+    leader_id: strawberry.Private[UUID]
+    stand_in_id: strawberry.Private[UUID]
+
+    @classmethod
+    def of(cls, s: model.StandIn) -> "StandIn":
+        return gt.build(cls, s)
+
+    @strawberry.field
+    async def unit(self, info: Info) -> gt.Unit:
+        return gt.Unit.of(await info.context.loaders.unit.load(self.unit_id))
+
+    @strawberry.field
+    async def leader(self, info: Info) -> gt.Person:
+        return gt.Person.of(await info.context.loaders.person.load(self.leader_id))
+
+    @strawberry.field
+    async def stand_in(self, info: Info) -> gt.Person:
+        return gt.Person.of(await info.context.loaders.person.load(self.stand_in_id))
+
+
+@strawberry.enum
+class DueStatus(Enum):
+    OPEN = "open"
+    FULFILLED = "fulfilled"
+    OVERDUE = "overdue"
+
+
+@strawberry.type(description="Something an act owes: a justification by a deadline, a report, ...")
+class DueItem(gt.Versioned):
+    id: strawberry.ID
+    kind: str
+    due_at: datetime | None
+    fulfilled_at: datetime | None
+    item: strawberry.Private[model.DueItem]
+
+    @classmethod
+    def of(cls, d: model.DueItem) -> "DueItem":
+        return gt.build(cls, d, item=d)
+
+    @strawberry.field(description="open, fulfilled, or overdue (open past its deadline)")
+    def status(self, info: Info) -> DueStatus:
+        return DueStatus(self.item.status_at(info.context.ctx.now()))
+
+
+@strawberry.enum
+class FeedbackAssessment(Enum):
+    WELL_FOUNDED = "well_founded"
+    WORTH_DISCUSSING = "worth_discussing"
+    NOT_ACCEPTABLE = "not_acceptable"
+
+
+@strawberry.type(description="A decision taken under a permit (as hverdagsdirektør), with its follow-up.")
+class Act(gt.Versioned):
+    id: strawberry.ID
+    action: str
+    attributes: JSON
+    case_ref: str
+    description: str
+    occurred_at: datetime
+    permit_revision: int | None
+    reason: str
+    level: int | None
+    justification: str | None
+    justified_at: datetime | None
+    feedback: str | None
+    feedback_at: datetime | None
+    a: strawberry.Private[model.Act]
+    due: strawberry.Private[list]
+
+    @classmethod
+    def of(cls, a: model.Act, due: list | None = None) -> "Act":
+        return gt.build(cls, a, a=a, due=due or [])
+
+    @strawberry.field
+    def assessment(self) -> FeedbackAssessment | None:
+        return None if self.a.assessment is None else FeedbackAssessment(self.a.assessment)
+
+    @strawberry.field
+    async def person(self, info: Info) -> gt.Person:
+        return gt.Person.of(await info.context.loaders.person.load(self.a.person_id))
+
+    @strawberry.field
+    async def area(self, info: Info) -> gt.DecisionArea:
+        return gt.DecisionArea.of(await info.context.loaders.area.load(self.a.area_id))
+
+    @strawberry.field
+    async def unit(self, info: Info) -> gt.Unit:
+        return gt.Unit.of(await info.context.loaders.unit.load(self.a.unit_id))
+
+    @strawberry.field
+    async def delegation(self, info: Info) -> gt.Delegation | None:
+        if self.a.delegation_id is None:
+            return None
+        return gt.Delegation.of(await info.context.loaders.delegation.load(self.a.delegation_id))
+
+    @strawberry.field
+    async def feedback_by(self, info: Info) -> gt.Person | None:
+        if self.a.feedback_by is None:
+            return None
+        return gt.Person.of(await info.context.loaders.person.load(self.a.feedback_by))
+
+    @strawberry.field
+    def due_items(self) -> list[DueItem]:
+        return [DueItem.of(d) for d in self.due]
+
+
+@strawberry.enum
+class BreachCause(Enum):
+    COMPETENCE = "competence"
+    INTENTION = "intention"
+    RESOURCES = "resources"
+    CHANGED_CIRCUMSTANCES = "changed_circumstances"
+    ILL_WILL = "ill_will"
+
+
+@strawberry.enum
+class BreachResponse(Enum):
+    DIALOGUE = "dialogue"
+    GUIDANCE = "guidance"
+    EXTRA_CONTROL = "extra_control"
+    LOWERED_LEVEL = "lowered_level"
+    SUSPENSION = "suspension"
+    REVOCATION = "revocation"
+
+
+@strawberry.enum
+class RepairStatus(Enum):
+    OPEN = "open"
+    REPAIRING = "repairing"
+    REPAIRED = "repaired"
+    CLOSED = "closed"
+
+
+@strawberry.type(description="A trust breach (tillidsbrud). Visible to the person concerned, the leader "
+                             "chain above the unit and HR only.")
+class Breach(gt.Versioned):
+    id: strawberry.ID
+    occurred_at: datetime
+    description: str | None
+    effect_from: datetime
+    effect_until: datetime | None
+    lowered_to: int | None
+    follow_up_date: date | None
+    learning_notes: str | None
+    closed_at: datetime | None
+    purged_at: datetime | None
+    b: strawberry.Private[model.Breach]
+
+    @classmethod
+    def of(cls, b: model.Breach) -> "Breach":
+        return gt.build(cls, b, b=b)
+
+    @strawberry.field
+    def cause(self) -> BreachCause | None:
+        return None if self.b.cause is None else BreachCause(self.b.cause)
+
+    @strawberry.field
+    def response(self) -> BreachResponse:
+        return BreachResponse(self.b.response)
+
+    @strawberry.field
+    def repair_status(self) -> RepairStatus:
+        return RepairStatus(self.b.repair_status)
+
+    @strawberry.field
+    async def person(self, info: Info) -> gt.Person:
+        return gt.Person.of(await info.context.loaders.person.load(self.b.person_id))
+
+    @strawberry.field
+    async def area(self, info: Info) -> gt.DecisionArea:
+        return gt.DecisionArea.of(await info.context.loaders.area.load(self.b.area_id))
+
+    @strawberry.field
+    async def unit(self, info: Info) -> gt.Unit:
+        return gt.Unit.of(await info.context.loaders.unit.load(self.b.unit_id))
+
+    @strawberry.field
+    async def delegation(self, info: Info) -> gt.Delegation | None:
+        if self.b.delegation_id is None:
+            return None
+        return gt.Delegation.of(await info.context.loaders.delegation.load(self.b.delegation_id))
+
+
+@strawberry.enum
+class Awaiting(Enum):
+    JUSTIFICATION = "justification"
+    OVERDUE = "overdue"
+    FEEDBACK = "feedback"
+
+
+@strawberry.type
+class TrustQuery:
+    @strawberry.field(description="Acts in units you lead (or stand in for); filter by what they await.")
+    async def acts(self, info: Info, unit_id: strawberry.ID | None = None,
+                   awaiting: Awaiting | None = None) -> list[Act]:
+        found = await act_uc.list_acts(info.context.ctx, mine=False, unit_id=opt_uuid(unit_id, "unitId"),
+                                       awaiting=None if awaiting is None else awaiting.value)
+        return [Act.of(a, due) for a, due in found]
+
+    @strawberry.field(description="Your own acts and what you owe.")
+    async def my_acts(self, info: Info, awaiting: Awaiting | None = None) -> list[Act]:
+        found = await act_uc.list_acts(info.context.ctx, mine=True, unit_id=None,
+                                       awaiting=None if awaiting is None else awaiting.value)
+        return [Act.of(a, due) for a, due in found]
+
+    @strawberry.field
+    async def act(self, info: Info, id: strawberry.ID) -> Act | None:
+        try:
+            found = await act_uc.get_act(info.context.ctx, parse_uuid(id, "id"))
+        except NotFound:
+            return None
+        return Act.of(found, await act_uc.due_items_of(info.context.ctx, found.id))
+
+    @strawberry.field(description="Breaches you may read (yours, those in units you lead, all for HR).")
+    async def breaches(self, info: Info, person_id: strawberry.ID | None = None) -> list[Breach]:
+        return [Breach.of(b) for b in await breach_uc.list_visible(info.context.ctx, opt_uuid(person_id, "personId"))]
+
+    @strawberry.field(description="A breach, if you may read it; otherwise null.")
+    async def breach(self, info: Info, id: strawberry.ID) -> Breach | None:
+        try:
+            return Breach.of(await breach_uc.get(info.context.ctx, parse_uuid(id, "id")))
+        except NotFound:
+            return None
+
+    @strawberry.field(description="Active delegations in the unit's subtree whose review date falls in the period.")
+    async def delegations_due_for_review(self, info: Info, unit_id: strawberry.ID, from_date: date | None = None,
+                                         to_date: date | None = None) -> list[gt.Delegation]:
+        found = await review_uc.due(info.context.ctx, parse_uuid(unit_id, "unitId"), review_from=from_date,
+                                    review_to=to_date)
+        return [gt.Delegation.of(d) for d in found]
+
+    @strawberry.field(description="Active delegations in the unit's subtree that end within the period.")
+    async def delegations_expiring(self, info: Info, unit_id: strawberry.ID, from_time: datetime | None = None,
+                                   to_time: datetime | None = None) -> list[gt.Delegation]:
+        found = await review_uc.due(info.context.ctx, parse_uuid(unit_id, "unitId"), expiring_from=from_time,
+                                    expiring_to=to_time)
+        return [gt.Delegation.of(d) for d in found]
+
+    @strawberry.field
+    async def stand_ins(self, info: Info, unit_id: strawberry.ID | None = None) -> list[StandIn]:
+        return [StandIn.of(s) for s in await standin_uc.list_for(info.context.ctx, opt_uuid(unit_id, "unitId"))]
+
+
+@strawberry.input
+class RecordActInput:
+    person: str = strawberry.field(description="The actor's external id.")
+    area: str
+    unit: strawberry.ID
+    case_ref: str
+    description: str = strawberry.field(description="The alternative solution chosen.")
+    occurred_at: datetime
+    action: str = "act_as_hverdagsdirektoer"
+    attributes: JSON | None = None
+    permit_revision: int | None = None
+
+
+@strawberry.input
+class RecordBreachInput:
+    occurred_at: datetime
+    description: str
+    cause: BreachCause
+    response: BreachResponse
+    delegation_id: strawberry.ID | None = None
+    person_id: strawberry.ID | None = None
+    area_id: strawberry.ID | None = None
+    unit_id: strawberry.ID | None = None
+    until: datetime | None = None
+    lowered_to: int | None = None
+    follow_up_date: date | None = None
+    learning_notes: str | None = None
+
+
+@strawberry.input
+class FollowUpBreachInput:
+    repair_status: RepairStatus | None = UNSET
+    learning_notes: str | None = UNSET
+    follow_up_date: date | None = UNSET
+    description: str | None = UNSET
+    cause: BreachCause | None = UNSET
+    effect_until: datetime | None = UNSET
+
+
+@strawberry.enum
+class ReviewOutcome(Enum):
+    CONTINUE = "continue"
+    ADJUST = "adjust"
+    END = "end"
+
+
+def _payload(name: str, **fields):
+    annotations = {**fields, "revision": int}
+    return strawberry.type(type(name, (), {"__annotations__": annotations}))
+
+
+StandInPayload = _payload("StandInPayload", stand_in=StandIn)
+ActPayload = _payload("ActPayload", act=Act)
+FeedbackPayload = _payload("FeedbackPayload", act=Act, suggest_breach=bool)
+DueItemPayload = _payload("DueItemPayload", due_item=DueItem)
+BreachPayload = _payload("BreachPayload", breach=Breach)
+ReviewPayload = _payload("ReviewPayload", delegation=gt.Delegation)
+StandInResult = result("StandInResult", StandInPayload)
+ActResult = result("ActResult", ActPayload)
+FeedbackResult = result("FeedbackResult", FeedbackPayload)
+DueItemResult = result("DueItemResult", DueItemPayload)
+BreachResult = result("BreachResult", BreachPayload)
+ReviewResult = result("ReviewResult", ReviewPayload)
+
+
+@strawberry.type
+class TrustMutation:
+    @strawberry.mutation(description="Appoint a stand-in for a unit you lead, for a period of absence.")
+    @typed_errors
+    async def appoint_stand_in(self, info: Info, unit_id: strawberry.ID, stand_in_id: strawberry.ID,
+                               valid_from: datetime, valid_until: datetime, note: str = "") -> StandInResult:
+        r = await standin_uc.appoint(info.context.ctx, unit_id=parse_uuid(unit_id, "unitId"),
+                                     stand_in_id=parse_uuid(stand_in_id, "standInId"), valid_from=valid_from,
+                                     valid_until=valid_until, note=note)
+        return StandInPayload(stand_in=StandIn.of(r.value), revision=r.revision)
+
+    @strawberry.mutation
+    @typed_errors
+    async def end_stand_in(self, info: Info, id: strawberry.ID, version: int) -> StandInResult:
+        r = await standin_uc.end(info.context.ctx, parse_uuid(id, "id"), version)
+        return StandInPayload(stand_in=StandIn.of(r.value), revision=r.revision)
+
+    @strawberry.mutation(description="Record an act; refused unless it was allowed at its instant.")
+    @typed_errors
+    async def record_act(self, info: Info, input: RecordActInput) -> ActResult:
+        r = await act_uc.record(info.context.ctx, info.context.engine, act_uc.ActInput(
+            person=input.person, area=input.area, unit=str(input.unit), action=input.action,
+            attributes=dict(input.attributes or {}), case_ref=input.case_ref, description=input.description,
+            occurred_at=input.occurred_at, permit_revision=input.permit_revision))
+        return ActPayload(act=Act.of(r.value, await act_uc.due_items_of(info.context.ctx, r.value.id)),
+                          revision=r.revision)
+
+    @strawberry.mutation(description="Your professional argument for an act; editable until feedback is given.")
+    @typed_errors
+    async def justify_act(self, info: Info, id: strawberry.ID, version: int, justification: str) -> ActResult:
+        r = await act_uc.justify(info.context.ctx, parse_uuid(id, "id"), version, justification)
+        return ActPayload(act=Act.of(r.value, await act_uc.due_items_of(info.context.ctx, r.value.id)),
+                          revision=r.revision)
+
+    @strawberry.mutation(description="Faglig feedback on an act. NOT_ACCEPTABLE suggests (never opens) a breach.")
+    @typed_errors
+    async def give_feedback(self, info: Info, id: strawberry.ID, version: int, feedback: str,
+                            assessment: FeedbackAssessment) -> FeedbackResult:
+        r = await act_uc.give_feedback(info.context.ctx, parse_uuid(id, "id"), version, feedback, assessment.value)
+        act = r.value.act
+        return FeedbackPayload(act=Act.of(act, await act_uc.due_items_of(info.context.ctx, act.id)),
+                               suggest_breach=r.value.suggest_breach, revision=r.revision)
+
+    @strawberry.mutation(description="Mark a report, advice or pre-approval as done.")
+    @typed_errors
+    async def fulfil_due_item(self, info: Info, id: strawberry.ID, version: int) -> DueItemResult:
+        r = await act_uc.fulfil(info.context.ctx, parse_uuid(id, "id"), version)
+        return DueItemPayload(due_item=DueItem.of(r.value), revision=r.revision)
+
+    @strawberry.mutation(description="Record a trust breach (leaders in the chain above only).")
+    @typed_errors
+    async def record_breach(self, info: Info, input: RecordBreachInput) -> BreachResult:
+        r = await breach_uc.record(info.context.ctx, breach_uc.BreachInput(
+            delegation_id=opt_uuid(input.delegation_id, "delegationId"), person_id=opt_uuid(input.person_id, "personId"),
+            area_id=opt_uuid(input.area_id, "areaId"), unit_id=opt_uuid(input.unit_id, "unitId"),
+            occurred_at=input.occurred_at, description=input.description, cause=input.cause.value,
+            response=input.response.value, until=input.until, lowered_to=input.lowered_to,
+            follow_up_date=input.follow_up_date, learning_notes=input.learning_notes))
+        return BreachPayload(breach=Breach.of(r.value), revision=r.revision)
+
+    @strawberry.mutation(description="Follow up a breach: repair status, learning notes, end an effect early.")
+    @typed_errors
+    async def follow_up_breach(self, info: Info, id: strawberry.ID, version: int,
+                               input: FollowUpBreachInput) -> BreachResult:
+        r = await breach_uc.follow_up(info.context.ctx, parse_uuid(id, "id"), version, changes_of(input))
+        return BreachPayload(breach=Breach.of(r.value), revision=r.revision)
+
+    @strawberry.mutation(description="Complete a review: continue, adjust (a new version) or end.")
+    @typed_errors
+    async def complete_review(self, info: Info, delegation_id: strawberry.ID, version: int, outcome: ReviewOutcome,
+                              note: str = "", next_review_date: date | None = None,
+                              adjust: AmendDelegationInput | None = None) -> ReviewResult:
+        changes = None if adjust is None else amend_changes(adjust)
+        r = await review_uc.complete(info.context.ctx, parse_uuid(delegation_id, "delegationId"), version,
+                                     outcome=outcome.value, note=note, next_review_date=next_review_date,
+                                     changes=changes)
+        return ReviewPayload(delegation=gt.Delegation.of(r.value), revision=r.revision)

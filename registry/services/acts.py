@@ -1,0 +1,226 @@
+"""Use cases for acts as hverdagsdirektør: record (checked at its instant), justify, feedback, due items.
+
+The loop is act -> justify -> feedback -> learn. Obligations of the permit become due items;
+`overdue` is derived from the deadline, so nothing has to run on a schedule.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+from registry.domain.model import Act, Delegation, DueItem
+from registry.errors import Forbidden, Invalid, NotFound
+from registry.policy.engine import Engine
+from registry.services import checks as check_uc
+from registry.services.common import Ctx, Result, authority, check_text, load_facts, standing_in_for
+from registry.storage import org as org_sql
+from registry.storage import rows
+
+ASSESSMENTS = ("well_founded", "worth_discussing", "not_acceptable")
+
+
+class ActInput(msgspec.Struct, frozen=True, kw_only=True):
+    person: str                  # the actor's external id
+    area: str                    # area key
+    unit: str                    # unit id
+    action: str = "act_as_hverdagsdirektoer"
+    attributes: dict[str, object] = {}
+    case_ref: str
+    description: str
+    occurred_at: datetime
+    permit_revision: int | None = None
+
+
+async def record(ctx: Ctx, engine: Engine, data: ActInput) -> Result:
+    """The employee (for herself) or a system with the `record` scope records an act. The registry
+    checks that it was allowed at its instant; an act that was not allowed is refused."""
+    person = ctx.principal.person
+    if person is not None:
+        if person.external_id != data.person:
+            raise Forbidden("people record their own acts; systems record with the 'record' scope",
+                            field="person", code="not_your_act")
+    elif not ctx.principal.has_scope("record"):
+        raise Forbidden("this API key lacks the 'record' scope", code="missing_scope")
+    check_text(data.case_ref, "caseRef")
+    check_text(data.description, "description", max_len=4000)
+    if data.occurred_at > ctx.now():
+        raise Invalid("an act cannot have happened in the future", field="occurredAt", code="invalid_instant")
+    decision = await check_uc.decide(ctx, engine, check_uc.CheckRequest(
+        person=data.person, area=data.area, unit=data.unit, action=data.action, attributes=dict(data.attributes),
+        at=data.occurred_at))
+    if not decision.decision:
+        raise Forbidden(f"the act was not allowed at that time ({decision.reason})", field="action",
+                        code="act_not_allowed")
+    index = engine.index(ctx.tenant_id)
+    async with ctx.write() as tx:
+        actor = await org_sql.person_by_external_id(tx.conn, ctx.tenant_id, data.person)
+        area = index.area_by_key[data.area]
+        act = await rows.insert(tx, "act", Act, dict(
+            person_id=actor.id, area_id=UUID(area), unit_id=UUID(data.unit), action=data.action,
+            attributes=dict(data.attributes), case_ref=data.case_ref, description=data.description,
+            occurred_at=data.occurred_at, permit_revision=data.permit_revision or decision.revision,
+            delegation_id=UUID(decision.delegation_ids[0]) if decision.delegation_ids else None,
+            reason=decision.reason, level=decision.level))
+        for o in decision.obligations:
+            due = None if o.deadline is None else datetime.fromtimestamp(o.deadline, data.occurred_at.tzinfo)
+            await rows.insert(tx, "due_item", DueItem, dict(act_id=act.id, kind=o.kind, due_at=due, status="open"))
+        return Result(act, tx.revision)
+
+
+async def justify(ctx: Ctx, act_id: UUID, version: int, text: str) -> Result:
+    """The actor's professional argument (faglig argumentation); editable until feedback is given."""
+    check_text(text, "justification", max_len=8000)
+    async with ctx.write() as tx:
+        act = await rows.get(tx.conn, "act", Act, ctx.tenant_id, act_id, for_update=True)
+        if ctx.principal.person is None or ctx.principal.person.id != act.person_id:
+            raise Forbidden("only the person who acted can justify the act", field="id", code="not_your_act")
+        if act.feedback_at is not None:
+            raise Invalid("the act has had feedback; its justification can no longer change", field="id",
+                          code="already_reviewed")
+        updated = await rows.update(tx, "act", Act, act_id, version,
+                                    {"justification": text, "justified_at": ctx.now()})
+        for item in await _due_items(tx.conn, ctx.tenant_id, act_id):
+            if item.kind == "justify" and item.status == "open":
+                await rows.update(tx, "due_item", DueItem, item.id, item.version,
+                                  {"status": "fulfilled", "fulfilled_at": ctx.now()})
+        return Result(updated, tx.revision)
+
+
+class FeedbackResult(msgspec.Struct, frozen=True):
+    act: Act
+    # "Not acceptable" offers to open a breach; it never opens one by itself.
+    suggest_breach: bool
+
+
+async def give_feedback(ctx: Ctx, act_id: UUID, version: int, text: str, assessment: str) -> Result:
+    """The unit's leader (or a stand-in, on her behalf) or the delegator answers with faglig feedback."""
+    check_text(text, "feedback", max_len=8000)
+    if assessment not in ASSESSMENTS:
+        raise Invalid(f"assessment must be one of {', '.join(ASSESSMENTS)}", field="assessment",
+                      code="invalid_choice")
+    async with ctx.write() as tx:
+        act = await rows.get(tx.conn, "act", Act, ctx.tenant_id, act_id, for_update=True)
+        reviewer = ctx.principal.person
+        if reviewer is None or reviewer.id == act.person_id:
+            raise Forbidden("feedback comes from the leader or the delegator, not the actor", field="id",
+                            code="not_authorised_to_review")
+        await _check_reviewer(ctx, tx, act)
+        updated = await rows.update(tx, "act", Act, act_id, version, {
+            "feedback": text, "assessment": assessment, "feedback_by": reviewer.id, "feedback_at": ctx.now()})
+        return Result(FeedbackResult(updated, assessment == "not_acceptable"), tx.revision)
+
+
+async def _check_reviewer(ctx: Ctx, tx, act: Act) -> None:
+    facts = await load_facts(tx.conn, ctx.tenant_id)
+    held = await authority(tx.conn, ctx, facts)
+    if any(u in held for u in facts.unit_tree.ancestors(act.unit_id)):
+        leader = standing_in_for(held, act.unit_id, facts.unit_tree)
+        if leader is not None:
+            await tx.on_behalf_of(f"person:{leader}")
+        return
+    if act.delegation_id is not None:
+        delegation = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, act.delegation_id)
+        if delegation.delegator_id == ctx.principal.person.id:
+            return
+    raise Forbidden("feedback comes from a leader of the act's unit (or above), a stand-in, or the delegator",
+                    field="id", code="not_authorised_to_review")
+
+
+async def fulfil(ctx: Ctx, item_id: UUID, version: int) -> Result:
+    """Mark a report, advice or pre-approval as done. The actor fulfils report and seek_advice; a
+    leader of the unit (or the delegator) grants a pre_approval. Justify is fulfilled by justifying."""
+    async with ctx.write() as tx:
+        item = await rows.get(tx.conn, "due_item", DueItem, ctx.tenant_id, item_id, for_update=True)
+        act = await rows.get(tx.conn, "act", Act, ctx.tenant_id, item.act_id)
+        if item.kind == "justify":
+            raise Invalid("a justification is fulfilled by justifying the act", field="id", code="use_justify")
+        if item.status == "fulfilled":
+            raise Invalid("already fulfilled", field="id", code="already_fulfilled")
+        person = ctx.principal.person
+        if item.kind == "pre_approval":
+            if person is None or person.id == act.person_id:
+                raise Forbidden("a pre-approval is granted by a leader or the delegator", field="id",
+                                code="not_authorised_to_review")
+            await _check_reviewer(ctx, tx, act)
+        elif person is None or person.id != act.person_id:
+            raise Forbidden("only the person who acted fulfils this", field="id", code="not_your_act")
+        done = await rows.update(tx, "due_item", DueItem, item_id, version,
+                                 {"status": "fulfilled", "fulfilled_at": ctx.now()})
+        return Result(done, tx.revision)
+
+
+async def due_items_of(ctx: Ctx, act_id: UUID) -> list[DueItem]:
+    async with ctx.db.read() as conn:
+        return await _due_items(conn, ctx.tenant_id, act_id)
+
+
+async def _due_items(conn, tenant_id: UUID, act_id: UUID) -> list[DueItem]:
+    return rows.many(DueItem, await conn.fetch(
+        "SELECT * FROM due_item WHERE tenant_id = $1 AND act_id = $2 ORDER BY due_at NULLS LAST, id",
+        tenant_id, act_id))
+
+
+async def get_act(ctx: Ctx, act_id: UUID) -> Act:
+    """An act is visible to its actor, to leaders of its unit (and above, and their stand-ins), and
+    to administrators and auditors."""
+    async with ctx.db.read() as conn:
+        act = await rows.get(conn, "act", Act, ctx.tenant_id, act_id)
+        if not await _may_see(ctx, conn, act):
+            raise NotFound(f"no act with id {act_id}", field="id")
+        return act
+
+
+async def _may_see(ctx: Ctx, conn, act: Act) -> bool:
+    person = ctx.principal.person
+    if person is None:
+        return ctx.principal.has_scope("read")
+    if person.id == act.person_id or set(person.roles) & {"admin", "auditor"}:
+        return True
+    facts = await load_facts(conn, ctx.tenant_id)
+    held = await authority(conn, ctx, facts)
+    return any(u in held for u in facts.unit_tree.ancestors(act.unit_id))
+
+
+async def list_acts(ctx: Ctx, *, mine: bool, unit_id: UUID | None, awaiting: str | None) -> list[tuple[Act, list]]:
+    """Acts with their due items. `mine`: the caller's own. Otherwise those in units the caller
+    leads (or stands in for), optionally within `unit_id`'s subtree. `awaiting`: justification,
+    overdue (justification past its deadline) or feedback (justified, no feedback yet)."""
+    now = ctx.now()
+    async with ctx.db.read() as conn:
+        if mine:
+            if ctx.principal.person is None:
+                raise Forbidden("only people have acts of their own", code="person_required")
+            found = rows.many(Act, await conn.fetch(
+                "SELECT * FROM act WHERE tenant_id = $1 AND person_id = $2 ORDER BY occurred_at DESC, id",
+                ctx.tenant_id, ctx.principal.person.id))
+        else:
+            facts = await load_facts(conn, ctx.tenant_id)
+            held = set(await authority(conn, ctx, facts))
+            if ctx.principal.person is not None and set(ctx.principal.person.roles) & {"admin", "auditor"}:
+                held |= {u for u, unit in facts.units.items() if unit.parent_id is None}
+            scope = [u for u in facts.units if any(a in held for a in facts.unit_tree.ancestors(u))
+                     and (unit_id is None or facts.unit_tree.is_within(u, unit_id))]
+            found = rows.many(Act, await conn.fetch(
+                "SELECT * FROM act WHERE tenant_id = $1 AND unit_id = ANY($2::uuid[]) ORDER BY occurred_at DESC, id",
+                ctx.tenant_id, scope))
+        items = rows.many(DueItem, await conn.fetch(
+            "SELECT * FROM due_item WHERE tenant_id = $1 AND act_id = ANY($2::uuid[]) ORDER BY due_at NULLS LAST",
+            ctx.tenant_id, [a.id for a in found]))
+    by_act: dict[UUID, list[DueItem]] = {}
+    for item in items:
+        by_act.setdefault(item.act_id, []).append(item)
+    result = []
+    for act in found:
+        due = by_act.get(act.id, [])
+        justify = [i for i in due if i.kind == "justify"]
+        if awaiting == "justification" and not any(i.status == "open" for i in justify):
+            continue
+        if awaiting == "overdue" and not any(i.status_at(now) == "overdue" for i in justify):
+            continue
+        if awaiting == "feedback" and (act.justified_at is None or act.feedback_at is not None):
+            continue
+        result.append((act, due))
+    return result

@@ -1,0 +1,194 @@
+"""Use cases for trust breaches (tillidsbrud): record, follow up, read (few may), purge details.
+
+A breach is for learning, not shaming. Its details (description, cause, learning notes) are
+personal data: the employee concerned, the leader chain above the unit, and HR may read them, and
+no one else; they are purged a configurable time after closure. Integrating systems and colleagues
+only ever see the effect on checks (a reason or an obligation), computed at check time from the
+response's window, so nothing has to run when a window ends.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from uuid import UUID
+
+import msgspec
+
+from registry.domain.model import Breach, Delegation, Person
+from registry.errors import Forbidden, Invalid, NotFound
+from registry.services import delegations as delegation_uc
+from registry.services.common import Ctx, Result, authority, check_text, load_facts, standing_in_for
+from registry.storage import rows
+from registry.storage.db import Actor, Db
+
+CAUSES = ("competence", "intention", "resources", "changed_circumstances", "ill_will")
+RESPONSES = ("dialogue", "guidance", "extra_control", "lowered_level", "suspension", "revocation")
+TEMPORARY = ("extra_control", "lowered_level", "suspension")
+REPAIR = ("open", "repairing", "repaired", "closed")
+DEFAULT_RETENTION = timedelta(days=730)  # 24 months after closure
+
+
+class BreachInput(msgspec.Struct, frozen=True, kw_only=True):
+    delegation_id: UUID | None = None
+    person_id: UUID | None = None
+    area_id: UUID | None = None
+    unit_id: UUID | None = None
+    occurred_at: datetime
+    description: str
+    cause: str
+    response: str
+    until: datetime | None = None
+    lowered_to: int | None = None
+    follow_up_date: date | None = None
+    learning_notes: str | None = None
+
+
+def _validate(data: BreachInput, now: datetime) -> None:
+    check_text(data.description, "description", max_len=8000)
+    check_text(data.learning_notes, "learningNotes", max_len=8000, required=False)
+    if data.cause not in CAUSES:
+        raise Invalid(f"cause must be one of {', '.join(CAUSES)}", field="cause", code="invalid_choice")
+    if data.response not in RESPONSES:
+        raise Invalid(f"response must be one of {', '.join(RESPONSES)}", field="response", code="invalid_choice")
+    if data.response in TEMPORARY and (data.until is None or data.until <= now):
+        raise Invalid(f"{data.response} is temporary: give `until`, a future instant", field="until",
+                      code="invalid_validity")
+    if data.response == "lowered_level" and (data.lowered_to is None or not 1 <= data.lowered_to <= 6):
+        raise Invalid("a lowered level must be 1-6", field="loweredTo", code="level_out_of_range")
+    if data.response != "lowered_level" and data.lowered_to is not None:
+        raise Invalid("loweredTo only goes with the lowered_level response", field="loweredTo", code="invalid_choice")
+    if data.response == "revocation" and data.delegation_id is None:
+        raise Invalid("revocation names the delegation to revoke", field="delegationId", code="required")
+    if data.occurred_at > now:
+        raise Invalid("a breach cannot have occurred in the future", field="occurredAt", code="invalid_instant")
+
+
+async def record(ctx: Ctx, data: BreachInput) -> Result:
+    """A leader in the chain above records a breach against a delegation, or a person and an area."""
+    if ctx.principal.person is None:
+        raise Forbidden("breaches are recorded by leaders", code="person_required")
+    now = ctx.now()
+    _validate(data, now)
+    async with ctx.write() as tx:
+        facts = await load_facts(tx.conn, ctx.tenant_id)
+        delegation = None
+        person_id, area_id, unit_id = data.person_id, data.area_id, data.unit_id
+        if data.delegation_id is not None:
+            delegation = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, data.delegation_id,
+                                        for_update=True, field="delegationId")
+            area_id, unit_id = delegation.area_id, delegation.unit_id
+            person_id = delegation.delegate_person_id or person_id
+            if person_id is None:
+                raise Invalid("for a team delegation, name the person the breach concerns", field="personId",
+                              code="required")
+            if data.response == "lowered_level" and data.lowered_to >= delegation.level:
+                raise Invalid(f"a lowered level must be below the delegation's level {delegation.level}",
+                              field="loweredTo", code="level_out_of_range")
+        if person_id is None or area_id is None or unit_id is None:
+            raise Invalid("name a delegation, or a person, an area and a unit", field="delegationId",
+                          code="required")
+        await rows.get(tx.conn, "person", Person, ctx.tenant_id, person_id, field="personId")
+        facts.area(area_id)
+        facts.unit(unit_id)
+        if person_id == ctx.principal.person.id:
+            raise Forbidden("a breach is recorded by a leader above you, not by yourself", field="personId",
+                            code="not_authorised_to_record")
+        await _require_leader_chain(ctx, tx, facts, unit_id)
+        breach = await rows.insert(tx, "breach", Breach, dict(
+            person_id=person_id, area_id=area_id, unit_id=unit_id, delegation_id=data.delegation_id,
+            occurred_at=data.occurred_at, description=data.description, cause=data.cause, response=data.response,
+            effect_from=now, effect_until=data.until, lowered_to=data.lowered_to,
+            follow_up_date=data.follow_up_date, learning_notes=data.learning_notes,
+            recorded_by=ctx.principal.person.id))
+        if data.response == "revocation":
+            await delegation_uc.revoke_in(ctx, tx, delegation, f"breach {breach.id}")
+        return Result(breach, tx.revision)
+
+
+async def _require_leader_chain(ctx: Ctx, tx, facts, unit_id: UUID) -> None:
+    held = await authority(tx.conn, ctx, facts)
+    if not any(u in held for u in facts.unit_tree.ancestors(unit_id)):
+        raise Forbidden("only the leader chain above the unit records and follows up breaches", field="unitId",
+                        code="not_authorised_to_record")
+    leader = standing_in_for(held, unit_id, facts.unit_tree)
+    if leader is not None:
+        await tx.on_behalf_of(f"person:{leader}")
+
+
+_FOLLOW_UP = {"repair_status", "learning_notes", "follow_up_date", "description", "cause", "effect_until"}
+
+
+async def follow_up(ctx: Ctx, breach_id: UUID, version: int, changes: dict) -> Result:
+    """Repair status, learning notes, the follow-up date; end an effect early with effectUntil."""
+    unknown = set(changes) - _FOLLOW_UP
+    if unknown:
+        raise Invalid(f"cannot change {', '.join(sorted(unknown))}", field=sorted(unknown)[0], code="immutable")
+    if "repair_status" in changes and changes["repair_status"] not in REPAIR:
+        raise Invalid(f"repairStatus must be one of {', '.join(REPAIR)}", field="repairStatus", code="invalid_choice")
+    if "cause" in changes and changes["cause"] not in CAUSES:
+        raise Invalid(f"cause must be one of {', '.join(CAUSES)}", field="cause", code="invalid_choice")
+    async with ctx.write() as tx:
+        current = await _visible(ctx, tx.conn, breach_id, for_update=True)
+        facts = await load_facts(tx.conn, ctx.tenant_id)
+        if ctx.principal.person is not None and current.person_id == ctx.principal.person.id:
+            raise Forbidden("the leader chain follows up a breach", field="id", code="not_authorised_to_record")
+        await _require_leader_chain(ctx, tx, facts, current.unit_id)
+        if current.purged_at is not None:
+            raise Invalid("the breach's details have been purged", field="id", code="purged")
+        if "effect_until" in changes and changes["effect_until"] is not None \
+                and changes["effect_until"] <= current.effect_from:
+            raise Invalid("effectUntil must be after the effect began", field="effectUntil", code="invalid_validity")
+        if changes.get("repair_status") == "closed" and current.closed_at is None:
+            changes = {**changes, "closed_at": ctx.now()}
+        updated = await rows.update(tx, "breach", Breach, breach_id, version, changes)
+        return Result(updated, tx.revision)
+
+
+async def _visible(ctx: Ctx, conn, breach_id: UUID, for_update: bool = False) -> Breach:
+    """The breach, if the caller may read its details: else it does not exist for them."""
+    try:
+        breach = await rows.get(conn, "breach", Breach, ctx.tenant_id, breach_id, for_update=for_update)
+    except NotFound:
+        breach = None
+    if breach is None or not await may_read(ctx, conn, breach):
+        raise NotFound(f"no breach with id {breach_id}", field="id")
+    return breach
+
+
+async def may_read(ctx: Ctx, conn, breach: Breach) -> bool:
+    person = ctx.principal.person
+    if person is None:  # systems see effects on checks, never breaches
+        return False
+    if person.id == breach.person_id or "hr" in person.roles:
+        return True
+    facts = await load_facts(conn, ctx.tenant_id)
+    held = await authority(conn, ctx, facts)
+    return any(u in held for u in facts.unit_tree.ancestors(breach.unit_id))
+
+
+async def get(ctx: Ctx, breach_id: UUID) -> Breach:
+    async with ctx.db.read() as conn:
+        return await _visible(ctx, conn, breach_id)
+
+
+async def list_visible(ctx: Ctx, person_id: UUID | None) -> list[Breach]:
+    async with ctx.db.read() as conn:
+        found = rows.many(Breach, await conn.fetch(
+            "SELECT * FROM breach WHERE tenant_id = $1 AND ($2::uuid IS NULL OR person_id = $2)"
+            " ORDER BY occurred_at DESC, id", ctx.tenant_id, person_id))
+        return [b for b in found if await may_read(ctx, conn, b)]
+
+
+async def purge_closed(db: Db, now: datetime, retention: timedelta = DEFAULT_RETENTION) -> int:
+    """Purge the details of breaches closed more than `retention` ago; keep that they existed and
+    their effect windows. Returns how many were purged."""
+    purged = 0
+    async with db.read() as conn:
+        due = await conn.fetch("SELECT id, tenant_id, version FROM breach WHERE purged_at IS NULL"
+                               " AND closed_at IS NOT NULL AND closed_at < $1", now - retention)
+    for row in due:
+        async with db.write(row["tenant_id"], Actor("system:retention"), at=now) as tx:
+            await rows.update(tx, "breach", Breach, row["id"], row["version"], {
+                "description": None, "cause": None, "learning_notes": None, "purged_at": now})
+        purged += 1
+    return purged
