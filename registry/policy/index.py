@@ -17,7 +17,7 @@ import msgspec
 
 from registry.domain import levels
 from registry.domain.conditions import Condition, ConditionError, compile_condition
-from registry.domain.decisions import INACTIVE_PRECEDENCE, Obligation, min_level, obligations
+from registry.domain.decisions import DECIDING_ACTIONS, INACTIVE_PRECEDENCE, Obligation, min_level, obligations
 from registry.errors import Invalid
 
 FOREVER = float("inf")
@@ -71,6 +71,29 @@ class UnitRole(msgspec.Struct, gc=False):
     valid_from: float
     valid_to: float
     archived: bool
+
+
+class StandInRow(msgspec.Struct, gc=False):
+    id: str
+    unit: str
+    leader: str
+    person: str
+    valid_from: float
+    valid_until: float
+    archived: bool
+
+
+class BreachEffect(msgspec.Struct, gc=False):
+    """What a breach does to checks; its details (description, cause, notes) never reach the index."""
+
+    id: str
+    person: str
+    area: str
+    unit: str
+    response: str
+    effect_from: float
+    effect_until: float
+    lowered_to: int | None
 
 
 class RedLineRef(msgspec.Struct, frozen=True):
@@ -145,6 +168,14 @@ class TenantIndex:
         self.by_area_unit: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.lines: dict[str, Line] = {}
         self.lines_at: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.area_reserved_at: dict[str, str | None] = {}      # reserved area -> unit (None: everywhere)
+        self.roles_of_person: dict[str, set[str]] = defaultdict(set)
+        self.roles_at_unit: dict[str, set[str]] = defaultdict(set)
+        self.stand_ins: dict[str, StandInRow] = {}
+        self.stand_ins_of_person: dict[str, set[str]] = defaultdict(set)
+        self.stand_ins_at_unit: dict[str, set[str]] = defaultdict(set)
+        self.breaches: dict[str, BreachEffect] = {}
+        self.breaches_of_person: dict[str, set[str]] = defaultdict(set)
 
     # --- applying changes ---------------------------------------------------------------------
 
@@ -199,6 +230,10 @@ class TenantIndex:
             self.area_by_key[row["key"]] = aid
             attrs = row["attributes"] or []
             self.area_attrs[aid] = {a["name"]: a["type"] for a in (attrs if isinstance(attrs, list) else [])}
+            if row.get("delegable", True) is False:
+                self.area_reserved_at[aid] = _s(row.get("reserved_unit_id"))
+            else:
+                self.area_reserved_at.pop(aid, None)
             (self.area_archived.add if row["archived_at"] is not None else self.area_archived.discard)(aid)
         self._rebuild_area_chains()
         for line in self.lines.values():
@@ -259,11 +294,39 @@ class TenantIndex:
         self.links_of_team[link.team].add(link.id)
 
     def _apply_membership(self, row, old) -> None:
-        self.roles.pop(str((row or old)["id"]), None)
+        gone = self.roles.pop(str((row or old)["id"]), None)
+        if gone is not None:
+            self.roles_of_person[gone.person].discard(gone.id)
+            self.roles_at_unit[gone.unit].discard(gone.id)
         if row is not None:
             role = UnitRole(str(row["id"]), str(row["person_id"]), str(row["unit_id"]), row["role"],
                             ts(row["valid_from"]), ts(row["valid_to"]), row["archived_at"] is not None)
             self.roles[role.id] = role
+            if role.role == "leader":  # leader authority in checks comes from leading, not deputising
+                self.roles_of_person[role.person].add(role.id)
+                self.roles_at_unit[role.unit].add(role.id)
+
+    def _apply_stand_in(self, row, old) -> None:
+        gone = self.stand_ins.pop(str((row or old)["id"]), None)
+        if gone is not None:
+            self.stand_ins_of_person[gone.person].discard(gone.id)
+            self.stand_ins_at_unit[gone.unit].discard(gone.id)
+        if row is not None:
+            s = StandInRow(str(row["id"]), str(row["unit_id"]), str(row["leader_id"]), str(row["stand_in_id"]),
+                           ts(row["valid_from"]), ts(row["valid_until"]), row["archived_at"] is not None)
+            self.stand_ins[s.id] = s
+            self.stand_ins_of_person[s.person].add(s.id)
+            self.stand_ins_at_unit[s.unit].add(s.id)
+
+    def _apply_breach(self, row, old) -> None:
+        gone = self.breaches.pop(str((row or old)["id"]), None)
+        if gone is not None:
+            self.breaches_of_person[gone.person].discard(gone.id)
+        if row is not None and row["response"] in ("extra_control", "lowered_level", "suspension"):
+            b = BreachEffect(str(row["id"]), str(row["person_id"]), str(row["area_id"]), str(row["unit_id"]),
+                             row["response"], ts(row["effect_from"]), ts(row["effect_until"]), row["lowered_to"])
+            self.breaches[b.id] = b
+            self.breaches_of_person[b.person].add(b.id)
 
     def _apply_delegation(self, row, old) -> None:
         gone = self.grants.pop(str((row or old)["id"]), None)
@@ -329,6 +392,58 @@ class TenantIndex:
                     and link.team not in self.team_archived):
                 found.append(link.team)
         return found
+
+    def reserved_above(self, area: str, unit: str) -> bool:
+        """The area (or one above it) is reserved at a unit strictly above `unit`: not this leader's."""
+        chain = self.unit_chain.get(unit, ())
+        for a in self.area_chain.get(area, ()):
+            if a in self.area_reserved_at:
+                at_unit = self.area_reserved_at[a]
+                if at_unit is not None and at_unit != unit and at_unit in chain:
+                    return True
+        return False
+
+    def authority_units(self, person: str, at: float) -> dict[str, str]:
+        """Units whose subtree the person holds leader authority over at `at`: unit -> "leader" or
+        "stand_in:<appointment id>"."""
+        held: dict[str, str] = {}
+        for sid in self.stand_ins_of_person.get(person, ()):
+            s = self.stand_ins[sid]
+            if not s.archived and s.valid_from <= at < s.valid_until:
+                held[s.unit] = f"stand_in:{s.id}"
+        for rid in self.roles_of_person.get(person, ()):
+            r = self.roles[rid]
+            if not r.archived and r.valid_from <= at < r.valid_to:
+                held[r.unit] = "leader"
+        return held
+
+    def leader_authority(self, person: str, area: str, unit: str, at: float) -> str | None:
+        """How the person holds leader authority over the area in the unit, if at all."""
+        held = self.authority_units(person, at)
+        if not held:
+            return None
+        for u in self.unit_chain[unit]:
+            if u in held and u not in self.unit_archived and not self.reserved_above(area, u):
+                return held[u]
+        return None
+
+    def breach_effects(self, person: str, area: str, unit: str, at: float) -> tuple[bool, int | None, bool]:
+        """(suspended, level cap, extra control) from the breach responses in force at `at`."""
+        suspended, cap, extra = False, None, False
+        ids = self.breaches_of_person.get(person)
+        if not ids:
+            return suspended, cap, extra
+        areas, units = self.area_chain[area], self.unit_chain[unit]
+        for bid in ids:
+            b = self.breaches[bid]
+            if b.area in areas and b.unit in units and b.effect_from <= at < b.effect_until:
+                if b.response == "suspension":
+                    suspended = True
+                elif b.response == "lowered_level":
+                    cap = b.lowered_to if cap is None else min(cap, b.lowered_to)
+                elif b.response == "extra_control":
+                    extra = True
+        return suspended, cap, extra
 
     def covering(self, subjects: list[str], area: str, unit: str) -> list[Grant]:
         """Delegations to these subjects whose area and units cover the request (any status)."""
@@ -399,7 +514,17 @@ class TenantIndex:
             held = max(held, g.level)
             if g.level >= need and (best is None or self._better(g, best)):
                 best = g
-        if best is None:
+        # A leader (or her stand-in) holds the delegable areas of her units herself.
+        authority = self.leader_authority(person, area, unit, at)
+        if authority is not None:
+            if trace is not None:
+                trace.append(TraceItem("leader_authority", authority.partition(":")[2] or person, "allows", 7))
+            level, reason, ids = 7, "leader_authority", []
+            control = ("none", None, 5)
+        elif best is not None:
+            level, reason, ids = best.level, "allowed", [best.id]
+            control = (best.control_form, best.cadence, best.justify_days)
+        else:
             if held:
                 return self._deny("level_too_low", held, [], trace)
             for state in INACTIVE_PRECEDENCE:
@@ -407,6 +532,15 @@ class TenantIndex:
                     g = inactive[state]
                     return self._deny(state, g.level, [g.id], trace)
             return self._deny("no_delegation", None, [], trace)
+        # Breach responses in force: suspension denies, a lowered level caps, extra control adds a
+        # pre-approval. Only their effect is visible here, never the breach.
+        suspended, cap, extra = self.breach_effects(person, area, unit, at)
+        if suspended:
+            return self._deny("suspended", level, ids, trace)
+        if cap is not None and cap < level:
+            level = cap
+            if level < need:
+                return self._deny("level_too_low", level, ids, trace)
         verdict = None
         for line in self.lines_in_scope(area, unit):
             outcome = self._line_outcome(line, attributes)
@@ -418,14 +552,15 @@ class TenantIndex:
                     break
         if verdict is not None:
             outcome, line = verdict
-            decision = self._deny(outcome, best.level, [best.id], trace)
+            decision = self._deny(outcome, level, ids, trace)
             decision.red_line = RedLineRef(line.id, line.consequence, line.text)
             if outcome == "missing_attribute":
                 decision.missing_attributes = line.condition.missing(attributes)
             return decision
-        return Decision(True, "allowed", self.revision, best.level, levels.level(best.level).label_da, [best.id],
-                        obligations(action, best.level, best.control_form, best.cadence, best.justify_days, at),
-                        trace=trace)
+        owed = [] if reason == "leader_authority" else obligations(action, level, *control, at)
+        if extra and action in DECIDING_ACTIONS and not any(o.kind == "pre_approval" for o in owed):
+            owed.append(Obligation("pre_approval"))
+        return Decision(True, reason, self.revision, level, levels.level(level).label_da, ids, owed, trace=trace)
 
     def _better(self, g: Grant, than: Grant) -> bool:
         """Highest level first; on a tie, the most specific (deepest) unit; then the id, for stability."""
@@ -481,6 +616,9 @@ class TenantIndex:
                         candidates.add(g.subject)
                     else:
                         candidates.update(self.team_links[i].person for i in self.links_of_team.get(g.subject, ()))
+        for u in unit_chain:
+            candidates.update(self.roles[r].person for r in self.roles_at_unit.get(u, ()))
+            candidates.update(self.stand_ins[i].person for i in self.stand_ins_at_unit.get(u, ()))
         allowed = []
         for person in sorted(candidates):
             if person in self.person_archived:

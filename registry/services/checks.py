@@ -107,9 +107,13 @@ async def index_as_of(conn, current: TenantIndex, person_external_id: str, at: d
     links = list(current.links_of_person.get(person, ()))
     teams = {current.team_links[i].team for i in links}
     grants = [g for s in (person, *teams) for g in current.by_subject.get(s, ())]
-    line_ids = await conn.fetch("SELECT id FROM red_line WHERE tenant_id = $1", tenant)
+    extra = await conn.fetch(
+        """SELECT id FROM red_line WHERE tenant_id = $1
+           UNION ALL SELECT id FROM membership WHERE tenant_id = $1 AND person_id = $2
+           UNION ALL SELECT id FROM stand_in WHERE tenant_id = $1 AND stand_in_id = $2
+           UNION ALL SELECT id FROM breach WHERE tenant_id = $1 AND person_id = $2""", tenant, UUID(person))
     ids = [*current.unit_parent, *current.area_parent, person, *links, *teams, *grants]
-    entity_ids = [UUID(i) for i in ids] + [r["id"] for r in line_ids]
+    entity_ids = [UUID(i) for i in ids] + [r["id"] for r in extra]
     rows = await changes.as_of(conn, tenant, entity_ids, at)
     index = TenantIndex(current.tenant_id, current.tenant_key, await changes.revision_at(conn, tenant, at))
     order = {t: n for n, t in enumerate(changes.SNAPSHOT)}

@@ -11,7 +11,8 @@ import asyncpg
 # (units and areas before what refers to them).
 SNAPSHOT = {
     "org_unit": "SELECT id, tenant_id, parent_id, name, archived_at FROM org_unit",
-    "decision_area": "SELECT id, tenant_id, parent_id, key, attributes, archived_at FROM decision_area",
+    "decision_area": """SELECT id, tenant_id, parent_id, key, attributes, delegable, reserved_unit_id, archived_at
+                        FROM decision_area""",
     "person": "SELECT id, tenant_id, external_id, name, archived_at FROM person",
     "team": "SELECT id, tenant_id, unit_id, name, archived_at FROM team",
     "team_member": "SELECT id, tenant_id, team_id, person_id, valid_from, valid_to, archived_at FROM team_member",
@@ -19,6 +20,11 @@ SNAPSHOT = {
     "delegation": """SELECT id, tenant_id, delegator_id, delegate_person_id, delegate_team_id, area_id, unit_id,
                             include_subunits, level, status, valid_from, valid_until, control FROM delegation""",
     "red_line": "SELECT id, tenant_id, unit_id, area_id, condition, consequence, set_by, archived_at FROM red_line",
+    "stand_in": """SELECT id, tenant_id, unit_id, leader_id, stand_in_id, valid_from, valid_until, archived_at
+                   FROM stand_in""",
+    # Only what checks need: never the breach's details.
+    "breach": """SELECT id, tenant_id, person_id, area_id, unit_id, response, effect_from, effect_until, lowered_to
+                 FROM breach""",
 }
 
 

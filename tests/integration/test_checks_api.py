@@ -111,16 +111,19 @@ async def test_who_may_equals_the_people_single_checks_allow(api):
     ids = await api.ids()
     query = """query($u: ID!, $attrs: JSON) { whoMay(area: "care/alternative-solutions", unit: $u,
         action: ACT_AS_HVERDAGSDIREKTOER, attributes: $attrs) { stale revision people { level person { externalId } } } }"""
+    leaders = [f"{p}@eksempel.dk" for p in ("lars.mikkelsen", "birgitte.holm", "susanne.kjaer", "mette.sorensen")]
     allowed = (await api.gql(query, {"u": ids.unit("Plejecenter Solhaven"),
                                      "attrs": {"deviation": True, "citizen_category": "demens"}}, as_=METTE))["whoMay"]
-    assert [p["person"]["externalId"] for p in allowed["people"]] == [ANNA]
+    assert sorted(p["person"]["externalId"] for p in allowed["people"]) == sorted([ANNA, *leaders])
+    # The forvaltning's red line binds leaders too: nobody may.
     none = (await api.gql(query, {"u": ids.unit("Plejecenter Solhaven"),
                                   "attrs": {"deviation": True, "citizen_category": "palliativ"}}, as_=METTE))["whoMay"]
     assert none["people"] == []
     kastanjen = (await api.gql(query, {"u": ids.unit("Demensafsnittet"),
                                        "attrs": {"deviation": True, "citizen_category": "demens"}}, as_=METTE))
     people = sorted(p["person"]["externalId"] for p in kastanjen["whoMay"]["people"])
-    assert people == sorted([ANNA, "ida.rasmussen@eksempel.dk", "mads.christensen@eksempel.dk"])
+    assert people == sorted([ANNA, "ida.rasmussen@eksempel.dk", "mads.christensen@eksempel.dk",
+                             "karen.pedersen@eksempel.dk", *leaders])
 
 
 async def test_the_mandate_lists_what_anna_may_decide(api):
