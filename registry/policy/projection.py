@@ -60,6 +60,7 @@ def project(index: TenantIndex, as_of: float, *, unit: str | None = None) -> Pol
     """The tenant's rules at `as_of`; with `unit`, only what matters for requests in that subtree."""
     dom = index.tenant_key
     live_area = {a for a in index.area_chain if index.area_live(a)}
+    live_unit = {u for u in index.unit_chain if u not in index.unit_archived}
 
     def in_scope(u: str) -> bool:
         # Archived units are unknown to checks, so nothing may match there.
@@ -76,6 +77,21 @@ def project(index: TenantIndex, as_of: float, *, unit: str | None = None) -> Pol
             if g.level >= need:
                 p.add((dom, subject, index.area_key[g.area], g.unit, "1" if g.subtree else "0", action, "allow",
                        cond))
+    for subject, u, valid_from, valid_until in _authority_holders(index, as_of):
+        if not in_scope(u):
+            continue
+        cond = window(valid_from, valid_until)
+        for key, exact in _authority_areas(index, u, live_area):
+            rule_cond = f"r.area == '{key}' && {cond}" if exact else cond
+            p.add((dom, subject, key, u, "1", "*", "allow", rule_cond))
+    for b in index.breaches.values():
+        if b.effect_until <= as_of or b.area not in live_area or not in_scope(b.unit) \
+                or b.response == "extra_control":  # extra control only adds an obligation
+            continue
+        cond = window(b.effect_from, b.effect_until)
+        denied = ["*"] if b.response == "suspension" else [a for a, need in ACTIONS.items() if need > b.lowered_to]
+        for action in denied:
+            p.add((dom, f"person:{b.person}", index.area_key[b.area], b.unit, "1", action, "deny", cond))
     for line in index.lines.values():
         if line.area in index.area_key and in_scope(line.unit):
             p.add((dom, "*", index.area_key[line.area], line.unit, "1", "*", "deny", red_line_cond(index, line)))
@@ -87,10 +103,48 @@ def project(index: TenantIndex, as_of: float, *, unit: str | None = None) -> Pol
         if (not link.archived and link.valid_from <= as_of < link.valid_to and link.team not in index.team_archived
                 and link.person not in index.person_archived):
             g.add((f"person:{link.person}", f"team:{link.team}", dom))
+    # Archived areas (and those below them) and archived units are unknown to checks: without their
+    # links up the trees, no delegation above them reaches a request that names them.
     g2 = {(index.area_key[a], index.area_key[parent], dom) for a, parent in index.area_parent.items()
-          if parent is not None and parent in index.area_key}
-    g3 = {(u, parent, dom) for u, parent in index.unit_parent.items() if parent is not None}
+          if parent is not None and parent in index.area_key and a in live_area}
+    g3 = {(u, parent, dom) for u, parent in index.unit_parent.items() if parent is not None and u in live_unit}
     return Policy(sorted(p), sorted(g), sorted(g2), sorted(g3))
+
+
+def _authority_holders(index: TenantIndex, as_of: float):
+    """(subject, unit, from, until) for every leader and stand-in whose authority is not over yet."""
+    for r in index.roles.values():
+        if r.role == "leader" and not r.archived and r.valid_to > as_of and r.person not in index.person_archived:
+            yield f"person:{r.person}", r.unit, r.valid_from, r.valid_to
+    for s in index.stand_ins.values():
+        if not s.archived and s.valid_until > as_of and s.person not in index.person_archived:
+            yield f"person:{s.person}", s.unit, s.valid_from, s.valid_until
+
+
+def _authority_areas(index: TenantIndex, unit: str, live_area: set[str]) -> list[tuple[str, bool]]:
+    """The areas a leader of `unit` holds, as few rules as possible: (area key, exact).
+
+    A rule on an area covers its sub-areas (g2). Where a sub-area is reserved above the unit, its
+    parent gets an exact rule (matching only itself) and the parent's other children are covered
+    one by one.
+    """
+    children: dict[str | None, list[str]] = {}
+    for a, parent in index.area_parent.items():
+        if a in live_area:
+            children.setdefault(parent, []).append(a)
+    excluded = {a for a in live_area if index.reserved_above(a, unit)}
+
+    def has_excluded_below(a: str) -> bool:
+        return any(x != a and a in index.area_chain[x] for x in excluded)
+
+    def cover(a: str) -> list[tuple[str, bool]]:
+        if a in excluded:
+            return []
+        if not has_excluded_below(a):
+            return [(index.area_key[a], False)]
+        return [(index.area_key[a], True)] + [c for child in sorted(children.get(a, ())) for c in cover(child)]
+
+    return [c for root in sorted(children.get(None, ())) for c in cover(root)]
 
 
 def model_text() -> str:
