@@ -436,6 +436,12 @@ class Delegation(Versioned):
     async def unit(self, info: Info) -> Unit:
         return Unit.of(await info.context.loaders.unit.load(self.d.unit_id))
 
+    @strawberry.field(description="The absent leader a stand-in declared this on behalf of.")
+    async def on_behalf_of(self, info: Info) -> Person | None:
+        if self.d.on_behalf_of_id is None:
+            return None
+        return Person.of(await info.context.loaders.person.load(self.d.on_behalf_of_id))
+
     @strawberry.field
     async def parent(self, info: Info) -> "Delegation | None":
         if self.d.parent_id is None:
