@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from litestar import Litestar, Request
 from litestar.datastructures import State
@@ -19,6 +21,7 @@ from registry.api.graphql.loaders import Loaders
 from registry.api.graphql.schema import create_schema
 from registry.auth import JwtVerifier, PrincipalCache, authenticate
 from registry.policy.engine import Engine
+from registry.services.breaches import purge_closed
 from registry.services.common import Ctx, utcnow
 from registry.settings import Settings
 from registry.storage.db import Db
@@ -31,12 +34,22 @@ async def resolve_database_url(settings: Settings) -> str:
     """The configured URL, or the embedded PostgreSQL's (started in the data directory on first use)."""
     if settings.database_url:
         return settings.database_url
-    import asyncio
-
     from registry.storage.embedded import start_embedded
 
     _server, dsn = await asyncio.to_thread(start_embedded, settings.data_dir)
     return dsn
+
+
+async def _retention_loop(db: Db, settings: Settings, clock: Callable[[], datetime]) -> None:
+    """Purge breach details past their retention, at start-up and every six hours."""
+    while True:
+        try:
+            purged = await purge_closed(db, clock(), timedelta(days=settings.breach_retention_days))
+            if purged:
+                log.info("purged the details of %d closed breaches past retention", purged)
+        except Exception:  # the database may be away; the next round tries again
+            log.warning("breach retention purge failed", exc_info=True)
+        await asyncio.sleep(6 * 3600)
 
 
 def new_engine(settings: Settings, dsn: str) -> Engine:
@@ -63,9 +76,13 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
             app.state.engine = new_engine(settings, dsn)
             await app.state.engine.start()
             app.state.db.after_commit = app.state.engine.committed
+        retention = asyncio.create_task(_retention_loop(app.state.db, settings, clock), name="registry-retention")
         try:
             yield
         finally:
+            retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await retention
             if own:
                 await app.state.engine.stop()
                 await app.state.db.close()

@@ -143,6 +143,23 @@ def cmd_policy(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_purge_breaches(settings: Settings, args) -> int:
+    """Purge breach details past retention now (the server also does this every six hours)."""
+    async def run() -> int:
+        from datetime import datetime, timedelta, timezone
+
+        from registry.services.breaches import purge_closed
+
+        _dsn, _applied, db = await _database(settings)
+        try:
+            days = args.retention_days if args.retention_days is not None else settings.breach_retention_days
+            return await purge_closed(db, datetime.now(timezone.utc), timedelta(days=days))
+        finally:
+            await db.close()
+    print(f"purged the details of {asyncio.run(run())} closed breaches")
+    return 0
+
+
 def cmd_demo(settings: Settings, args) -> int:
     async def run():
         from registry.demo import demo_exists, load_demo
@@ -227,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--name", required=True)
     create.add_argument("--scopes", required=True, help="comma-separated: check,record,read,write,admin")
     sub.add_parser("demo", help="load the demo organisation")
+    purge = sub.add_parser("purge-breaches", help="purge breach details past their retention after closure")
+    purge.add_argument("--retention-days", type=int, help="default: REGISTRY_BREACH_RETENTION_DAYS (730)")
     policy = sub.add_parser("policy", help="Casbin policies for other systems")
     policy_sub = policy.add_subparsers(dest="policy_command", required=True)
     export_policy = policy_sub.add_parser("export", help="print a tenant's policy (CSV) or the model")
@@ -236,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     handlers = {"serve": cmd_serve, "migrate": cmd_migrate, "export-schema": cmd_export_schema, "token": cmd_token,
-                "apikey": cmd_apikey, "demo": cmd_demo, "policy": cmd_policy}
+                "apikey": cmd_apikey, "demo": cmd_demo, "policy": cmd_policy,
+                "purge-breaches": cmd_purge_breaches}
     return handlers[args.command](settings, args)
 
 

@@ -37,6 +37,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sync_interval: float = 1.0
     stale_after: float = 5.0
     min_revision_wait: float = 2.0
+    # Breach details (description, cause, learning notes) are purged this long after closure.
+    breach_retention_days: int = 730
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -74,6 +76,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             sync_interval=float(env.get("REGISTRY_SYNC_INTERVAL", "1.0")),
             stale_after=float(env.get("REGISTRY_STALE_AFTER", "5.0")),
             min_revision_wait=float(env.get("REGISTRY_MIN_REVISION_WAIT", "2.0")),
+            breach_retention_days=int(env.get("REGISTRY_BREACH_RETENTION_DAYS", "730")),
         )
 
 
