@@ -70,9 +70,9 @@ class TraceEntry:
 @strawberry.type(description="The answer to a check: decision, reason code, level and what is owed.")
 class CheckResult:
     decision: bool
-    reason: str = strawberry.field(description="allowed, no_delegation, level_too_low, red_line, missing_attribute, "
-                                               "not_yet_valid, expired, revoked, suspended, unknown_person, "
-                                               "unknown_area, unknown_unit or stale")
+    reason: str = strawberry.field(description="allowed, leader_authority, no_delegation, level_too_low, red_line, "
+                                               "missing_attribute, not_yet_valid, expired, revoked, suspended, "
+                                               "unknown_person, unknown_area, unknown_unit or stale")
     revision: int
     level: int | None
     level_label_da: str | None
