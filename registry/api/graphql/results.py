@@ -68,3 +68,9 @@ def typed_errors(fn):
         except errors.RegistryError as exc:
             return to_error(exc)
     return wrapper
+
+
+def payload(name: str, **fields):
+    """A mutation payload type: the changed entity (or entities) and the revision the write committed at."""
+    annotations = {**fields, "revision": int}
+    return strawberry.type(type(name, (), {"__annotations__": annotations}))

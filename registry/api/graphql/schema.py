@@ -14,7 +14,7 @@ from registry.api.graphql.checks import CheckQuery
 from registry.api.graphql.trust import TrustMutation, TrustQuery
 from registry.api.graphql import types as gt
 from registry.api.graphql.context import Info
-from registry.api.graphql.results import ERROR_TYPES, result, typed_errors
+from registry.api.graphql.results import ERROR_TYPES, payload, result, typed_errors
 from registry.domain import levels
 from registry.domain import model
 from registry.services import delegations as delegation_uc
@@ -138,20 +138,14 @@ class Query:
         return _page(gt.HistoryConnection, page, gt.HistoryEntry.of)
 
 
-def _payload(name: str, **fields):
-    """A mutation payload type: the changed entity and the revision the write committed at."""
-    annotations = {**fields, "revision": int}
-    return strawberry.type(type(name, (), {"__annotations__": annotations}))
-
-
-UnitPayload = _payload("UnitPayload", unit=gt.Unit)
-PersonPayload = _payload("PersonPayload", person=gt.Person)
-MembershipPayload = _payload("MembershipPayload", membership=gt.Membership)
-TeamPayload = _payload("TeamPayload", team=gt.Team)
-TeamMemberPayload = _payload("TeamMemberPayload", team_member=gt.TeamMember)
-DecisionAreaPayload = _payload("DecisionAreaPayload", decision_area=gt.DecisionArea)
-DelegationPayload = _payload("DelegationPayload", delegation=gt.Delegation)
-RedLinePayload = _payload("RedLinePayload", red_line=gt.RedLine)
+UnitPayload = payload("UnitPayload", unit=gt.Unit)
+PersonPayload = payload("PersonPayload", person=gt.Person)
+MembershipPayload = payload("MembershipPayload", membership=gt.Membership)
+TeamPayload = payload("TeamPayload", team=gt.Team)
+TeamMemberPayload = payload("TeamMemberPayload", team_member=gt.TeamMember)
+DecisionAreaPayload = payload("DecisionAreaPayload", decision_area=gt.DecisionArea)
+DelegationPayload = payload("DelegationPayload", delegation=gt.Delegation)
+RedLinePayload = payload("RedLinePayload", red_line=gt.RedLine)
 
 UnitResult = result("UnitResult", UnitPayload)
 PersonResult = result("PersonResult", PersonPayload)

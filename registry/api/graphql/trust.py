@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 from registry.api.graphql import types as gt
 from registry.api.graphql.context import Info
 from registry.api.graphql.inputs import UNSET, AmendDelegationInput, amend_changes, changes_of, opt_uuid
-from registry.api.graphql.results import result, typed_errors
+from registry.api.graphql.results import payload, result, typed_errors
 from registry.domain import model
 from registry.errors import NotFound
 from registry.services import acts as act_uc
@@ -319,17 +319,12 @@ class ReviewOutcome(Enum):
     END = "end"
 
 
-def _payload(name: str, **fields):
-    annotations = {**fields, "revision": int}
-    return strawberry.type(type(name, (), {"__annotations__": annotations}))
-
-
-StandInPayload = _payload("StandInPayload", stand_in=StandIn)
-ActPayload = _payload("ActPayload", act=Act)
-FeedbackPayload = _payload("FeedbackPayload", act=Act, suggest_breach=bool)
-DueItemPayload = _payload("DueItemPayload", due_item=DueItem)
-BreachPayload = _payload("BreachPayload", breach=Breach)
-ReviewPayload = _payload("ReviewPayload", delegation=gt.Delegation)
+StandInPayload = payload("StandInPayload", stand_in=StandIn)
+ActPayload = payload("ActPayload", act=Act)
+FeedbackPayload = payload("FeedbackPayload", act=Act, suggest_breach=bool)
+DueItemPayload = payload("DueItemPayload", due_item=DueItem)
+BreachPayload = payload("BreachPayload", breach=Breach)
+ReviewPayload = payload("ReviewPayload", delegation=gt.Delegation)
 StandInResult = result("StandInResult", StandInPayload)
 ActResult = result("ActResult", ActPayload)
 FeedbackResult = result("FeedbackResult", FeedbackPayload)
