@@ -31,10 +31,7 @@ CHANNEL = "registry_changes"
 
 def build_index(org, tables: dict[str, list]) -> TenantIndex:
     index = TenantIndex(str(org["id"]), org["key"], org["revision"])
-    for entity_type, rows in tables.items():
-        for row in rows:
-            index.apply(entity_type, row)
-    return index
+    return index.load((entity_type, row) for entity_type, rows in tables.items() for row in rows)
 
 
 class Engine:

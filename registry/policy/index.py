@@ -9,6 +9,7 @@ Ids are kept as strings and instants as epoch seconds: both are cheap to hash an
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime
@@ -131,6 +132,15 @@ def ts(value) -> float:
     return value.timestamp()
 
 
+@functools.lru_cache(maxsize=20_000)
+def _compiled(text: str, types: tuple[tuple[str, str], ...]) -> Condition | None:
+    """Compiled conditions are immutable, so identical ones are shared (many lines repeat a text)."""
+    try:
+        return compile_condition(text, dict(types))
+    except ConditionError:
+        return None
+
+
 def _s(value) -> str | None:
     return None if value is None else str(value)
 
@@ -176,6 +186,24 @@ class TenantIndex:
         self.stand_ins_at_unit: dict[str, set[str]] = defaultdict(set)
         self.breaches: dict[str, BreachEffect] = {}
         self.breaches_of_person: dict[str, set[str]] = defaultdict(set)
+        self.live_areas: set[str] = set()
+        # While loading many rows at once, the trees are rebuilt (and red lines compiled) once at
+        # the end instead of after every unit or area row.
+        self._bulk = False
+
+    def load(self, rows_by_type) -> "TenantIndex":
+        """Apply many rows (an iterable of (entity type, row)), rebuilding derived state once."""
+        self._bulk = True
+        try:
+            for entity_type, row in rows_by_type:
+                self.apply(entity_type, row)
+        finally:
+            self._bulk = False
+        self._rebuild_unit_chains()
+        self._rebuild_area_chains()
+        for line in self.lines.values():
+            self._compile(line)
+        return self
 
     # --- applying changes ---------------------------------------------------------------------
 
@@ -199,7 +227,8 @@ class TenantIndex:
             self.unit_parent[uid] = _s(row["parent_id"])
             self.unit_name[uid] = row["name"]
             (self.unit_archived.add if row["archived_at"] is not None else self.unit_archived.discard)(uid)
-        self._rebuild_unit_chains()
+        if not self._bulk:
+            self._rebuild_unit_chains()
 
     def _rebuild_unit_chains(self) -> None:
         chains = {}
@@ -235,9 +264,10 @@ class TenantIndex:
             else:
                 self.area_reserved_at.pop(aid, None)
             (self.area_archived.add if row["archived_at"] is not None else self.area_archived.discard)(aid)
-        self._rebuild_area_chains()
-        for line in self.lines.values():
-            self._compile(line)
+        if not self._bulk:
+            self._rebuild_area_chains()
+            for line in self.lines.values():
+                self._compile(line)
 
     def _rebuild_area_chains(self) -> None:
         chains, types = {}, {}
@@ -253,6 +283,7 @@ class TenantIndex:
                 effective.update(self.area_attrs.get(a, {}))
             types[aid] = effective
         self.area_chain, self.area_types = chains, types
+        self.live_areas = {a for a, chain in chains.items() if not any(x in self.area_archived for x in chain)}
 
     def _apply_person(self, row, old) -> None:
         if row is None:
@@ -363,21 +394,18 @@ class TenantIndex:
         self.lines_at[(line.unit, line.area)].add(line.id)
 
     def _compile(self, line: Line) -> None:
-        if line.text is None:
+        if line.text is None or self._bulk:  # in bulk, every line is compiled once at the end
             line.condition, line.broken = None, False
             return
-        try:
-            line.condition = compile_condition(line.text, self.area_types.get(line.area, {}))
-            line.broken = False
-        except ConditionError:
-            line.condition, line.broken = None, True
+        types = self.area_types.get(line.area, {})
+        line.condition = _compiled(line.text, tuple(sorted(types.items())))
+        line.broken = line.condition is None
 
     # --- questions ----------------------------------------------------------------------------
 
     def area_live(self, area: str) -> bool:
         """Known, and neither it nor an area above it archived."""
-        chain = self.area_chain.get(area)
-        return chain is not None and not any(a in self.area_archived for a in chain)
+        return area in self.live_areas
 
     def person_id(self, external_id: str) -> str | None:
         pid = self.person_by_ext.get(external_id)

@@ -60,7 +60,10 @@ def project(index: TenantIndex, as_of: float, *, unit: str | None = None) -> Pol
     """The tenant's rules at `as_of`; with `unit`, only what matters for requests in that subtree."""
     dom = index.tenant_key
     live_area = {a for a in index.area_chain if index.area_live(a)}
-    live_unit = {u for u in index.unit_chain if u not in index.unit_archived}
+    # Units that a live unit's chain goes through: an archived unit with no live unit below it is
+    # unknown to checks, and only live units' requests need the links above it.
+    on_live_chain = {u for live in index.unit_chain if live not in index.unit_archived
+                     for u in index.unit_chain[live]}
 
     def in_scope(u: str) -> bool:
         # Archived units are unknown to checks, so nothing may match there.
@@ -107,7 +110,7 @@ def project(index: TenantIndex, as_of: float, *, unit: str | None = None) -> Pol
     # links up the trees, no delegation above them reaches a request that names them.
     g2 = {(index.area_key[a], index.area_key[parent], dom) for a, parent in index.area_parent.items()
           if parent is not None and parent in index.area_key and a in live_area}
-    g3 = {(u, parent, dom) for u, parent in index.unit_parent.items() if parent is not None and u in live_unit}
+    g3 = {(u, parent, dom) for u, parent in index.unit_parent.items() if parent is not None and u in on_live_chain}
     return Policy(sorted(p), sorted(g), sorted(g2), sorted(g3))
 
 

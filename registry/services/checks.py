@@ -117,10 +117,9 @@ async def index_as_of(conn, current: TenantIndex, person_external_id: str, at: d
     rows = await changes.as_of(conn, tenant, entity_ids, at)
     index = TenantIndex(current.tenant_id, current.tenant_key, await changes.revision_at(conn, tenant, at))
     order = {t: n for n, t in enumerate(changes.SNAPSHOT)}
-    for row in sorted(rows, key=lambda r: order.get(r["entity_type"], 99)):
-        if row["operation"] != "delete":
-            index.apply(row["entity_type"], _json(row["after"]))
-    return index
+    return index.load((row["entity_type"], _json(row["after"]))
+                      for row in sorted(rows, key=lambda r: order.get(r["entity_type"], 99))
+                      if row["operation"] != "delete")
 
 
 def _json(value):
