@@ -14,11 +14,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 import msgspec
-from litestar import MediaType, Request, Response, get, post
+from litestar import MediaType, Request, Response, asgi, get, post
+from litestar.exceptions import MethodNotAllowedException
+from litestar.types import Receive, Scope, Send
 from litestar.di import Provide
 
 from registry.api.principal import principal
-from registry.auth import Principal
+from registry.auth import Principal, authenticate
 from registry.domain.decisions import ACTIONS
 from registry.errors import Invalid
 from registry.policy.index import FOREVER, Decision
@@ -156,11 +158,40 @@ def _ctx(request: Request, who: Principal) -> Ctx:
     return Ctx(db=request.app.state.db, principal=who, clock=request.app.state.clock)
 
 
-@post("/access/v1/evaluation", dependencies={"who": Provide(principal)}, status_code=200)
-async def evaluation(request: Request, who: Principal) -> Response:
-    e = _decode(_decode_evaluation, await request.body())
-    d = await check_uc.check(_ctx(request, who), request.app.state.engine, to_request(e))
-    return _json(decision_body(d))
+MAX_BODY = 1_000_000
+
+
+@asgi("/access/v1/evaluation", copy_scope=False)
+async def evaluation(scope: Scope, receive: Receive, send: Send) -> None:
+    """The hot path, as a plain ASGI handler: no dependency injection or request object, just
+    headers -> principal (cached) -> msgspec decode -> index -> msgspec encode."""
+    if scope["method"] != "POST":
+        raise MethodNotAllowedException()
+    state = scope["app"].state
+    headers = dict(scope["headers"])
+    who = await authenticate(state.db, state.verifier, _header(headers, b"authorization"),
+                             _header(headers, b"x-api-key"), state.clock(), cache=state.principal_cache)
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise Invalid("the request body is too large", field=None, code="too_large")
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    e = _decode(_decode_evaluation, b"".join(chunks))
+    ctx = Ctx(db=state.db, principal=who, clock=state.clock)
+    body = _encode.encode(decision_body(await check_uc.check(ctx, state.engine, to_request(e))))
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:
+    value = headers.get(name)
+    return None if value is None else value.decode("latin-1")
 
 
 def _merge(defaults: Evaluation, item: Evaluation) -> Evaluation:
