@@ -92,9 +92,7 @@ def cmd_apikey(settings: Settings, args) -> int:
 
             secret, prefix = new_api_key()
             async with db.write(tenant.id, Actor("cli")) as tx:
-                await tx.conn.execute(
-                    "INSERT INTO api_key (tenant_id, name, prefix, secret_hash, scopes) VALUES ($1, $2, $3, $4, $5)",
-                    tenant.id, args.name, prefix, apikeys.digest(secret), scopes)
+                await apikeys.create(tx, args.name, scopes, secret, prefix)
             print(secret)
         finally:
             await db.close()

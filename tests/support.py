@@ -178,3 +178,17 @@ class Server:
             self.proc.kill()
 
 
+
+
+async def api_key(db: Db, scopes: list[str], name: str = "test-system", tenant: str = DEMO_TENANT) -> str:
+    """A new API key for a tenant, as `registry apikey create` makes them."""
+    from registry.auth import new_api_key
+    from registry.storage import apikeys
+    from registry.storage.db import Actor
+
+    async with db.read() as conn:
+        tenant_id = await conn.fetchval("SELECT id FROM organisation WHERE key = $1", tenant)
+    secret, prefix = new_api_key()
+    async with db.write(tenant_id, Actor("cli")) as tx:
+        await apikeys.create(tx, name, scopes, secret, prefix)
+    return secret

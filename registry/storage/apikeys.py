@@ -31,3 +31,10 @@ async def by_secret(conn: Conn, secret: str) -> ApiKeyRow | None:
         "SELECT id, tenant_id, name, prefix, scopes, expires_at, revoked_at, last_used_at FROM api_key"
         " WHERE secret_hash = $1", digest(secret))
     return None if row is None else msgspec.convert(dict(row), ApiKeyRow, strict=False)
+
+
+async def create(tx, name: str, scopes: list[str], secret: str, prefix: str) -> UUID:
+    """Store a new key for the transaction's tenant (only its hash); returns its id."""
+    return await tx.conn.fetchval(
+        "INSERT INTO api_key (tenant_id, name, prefix, secret_hash, scopes) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        tx.tenant_id, name, prefix, digest(secret), scopes)

@@ -5,11 +5,8 @@ import time
 import jwt
 import pytest
 
-from registry.auth import new_api_key
-from registry.storage import apikeys
-from registry.storage.db import Actor
 from tests.conftest import JWT_SECRET
-from tests.support import snapshot
+from tests.support import api_key, snapshot
 
 QUERY = "{ me { name } organisation { key } }"
 ANNA = "anna.jensen@eksempel.dk"
@@ -67,12 +64,7 @@ async def test_health_and_the_graphiql_page_need_no_credentials(api):
 
 
 async def _key(api, scopes):
-    ids = await api.ids()
-    secret, prefix = new_api_key()
-    async with api.db.write(ids.tenant, Actor("cli")) as tx:
-        await tx.conn.execute("INSERT INTO api_key (tenant_id, name, prefix, secret_hash, scopes)"
-                              " VALUES ($1, 'test', $2, $3, $4)", ids.tenant, prefix, apikeys.digest(secret), scopes)
-    return secret
+    return await api_key(api.db, scopes)
 
 
 async def test_an_api_key_with_read_scope_reads_and_one_without_is_refused(api):

@@ -2,21 +2,13 @@
 
 import pytest
 
-from registry.auth import new_api_key
-from registry.storage import apikeys
-from registry.storage.db import Actor
+from tests.support import api_key
 
 ANNA = "anna.jensen@eksempel.dk"
 
 
 async def _key(api, scopes=("check",)):
-    ids = await api.ids()
-    secret, prefix = new_api_key()
-    async with api.db.write(ids.tenant, Actor("cli")) as tx:
-        await tx.conn.execute("INSERT INTO api_key (tenant_id, name, prefix, secret_hash, scopes)"
-                              " VALUES ($1, 'sagssystem', $2, $3, $4)", ids.tenant, prefix, apikeys.digest(secret),
-                              list(scopes))
-    return secret
+    return await api_key(api.db, list(scopes), name="sagssystem")
 
 
 def _evaluation(ids, **over):

@@ -5,27 +5,19 @@ import asyncio
 import asyncpg
 import httpx
 
-from registry.auth import new_api_key
 from registry.casbin import RegistryWatcher, new_enforcer, request
-from registry.storage import apikeys
-from tests.support import Server
+from tests.support import Server, api_key
 
 METTE = "mette.sorensen@eksempel.dk"
 
 
-async def test_an_embedded_enforcer_agrees_and_the_watcher_applies_only_the_difference(demo_dsn, settings):
+async def test_an_embedded_enforcer_agrees_and_the_watcher_applies_only_the_difference(demo_dsn, demo_db, settings):
     from registry.auth import JwtVerifier
 
-    secret, prefix = new_api_key()
+    secret = await api_key(demo_db, ["check"], name="fagsystem")
     admin = await asyncpg.connect(demo_dsn)
     server = Server(demo_dsn)
     try:
-        tenant = await admin.fetchval("SELECT id FROM organisation WHERE key = 'eksempel'")
-        async with admin.transaction():
-            await admin.execute("SELECT set_config('registry.revision', '0', true), set_config('registry.actor', 'test', true)")
-            await admin.execute("INSERT INTO api_key (tenant_id, name, prefix, secret_hash, scopes)"
-                                " VALUES ($1, 'fagsystem', $2, $3, ARRAY['check'])", tenant, prefix,
-                                apikeys.digest(secret))
         unit = str(await admin.fetchval("SELECT id FROM org_unit WHERE name = 'Plejecenter Solhaven'"))
         declared = {"deviation": "boolean", "citizen_category": "string"}
         ask = request(tenant="eksempel", person="anna.jensen@eksempel.dk", area="care/alternative-solutions",

@@ -4,10 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from registry.auth import new_api_key
-from registry.storage import apikeys
-from registry.storage.db import Actor
-from tests.support import snapshot
+from tests.support import api_key, snapshot
 
 METTE, ANNA, SUSANNE = "mette.sorensen@eksempel.dk", "anna.jensen@eksempel.dk", "susanne.kjaer@eksempel.dk"
 MARIA, FATIMA, HR = "maria.larsen@eksempel.dk", "fatima.ali@eksempel.dk", "louise.thomsen@eksempel.dk"
@@ -149,11 +146,7 @@ async def test_an_act_that_was_not_allowed_is_refused_and_writes_nothing(api, cl
 async def test_a_system_with_the_record_scope_records_acts(api, clock):
     ids = await api.ids()
     clock.value = NOW
-    secret, prefix = new_api_key()
-    async with api.db.write(ids.tenant, Actor("cli")) as tx:
-        await tx.conn.execute("INSERT INTO api_key (tenant_id, name, prefix, secret_hash, scopes)"
-                              " VALUES ($1, 'omsorgssystem', $2, $3, ARRAY['record'])", ids.tenant, prefix,
-                              apikeys.digest(secret))
+    secret = await api_key(api.db, ["record"], name="omsorgssystem")
     recorded = (await api.gql(RECORD, {"i": {
         "person": ANNA, "area": "care/alternative-solutions", "unit": ids.unit("Plejecenter Solhaven"),
         "caseRef": "SAG-9", "description": "Aftenbesøg flyttet", "occurredAt": NOW.isoformat(),
@@ -221,11 +214,7 @@ async def test_breach_details_are_visible_to_the_employee_the_leader_chain_and_h
         assert (await api.gql(query, {"id": recorded["id"]}, as_=outsider))["breach"] is None, outsider
         listed = (await api.gql("{ breaches { id } }", as_=outsider))["breaches"]
         assert recorded["id"] not in {b["id"] for b in listed}
-    secret, prefix = new_api_key()
-    async with api.db.write(ids.tenant, Actor("cli")) as tx:
-        await tx.conn.execute("INSERT INTO api_key (tenant_id, name, prefix, secret_hash, scopes)"
-                              " VALUES ($1, 'system', $2, $3, ARRAY['read','check'])", ids.tenant, prefix,
-                              apikeys.digest(secret))
+    secret = await api_key(api.db, ["read", "check"])
     assert (await api.gql(query, {"id": recorded["id"]}, api_key=secret))["breach"] is None
     # History keeps that it existed and its effect window, never its details.
     history = (await api.gql("query($id: ID!) { history(entityId: $id) { nodes { after } } }",
