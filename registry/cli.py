@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
 import time
@@ -119,10 +118,11 @@ def cmd_policy(settings: Settings, args) -> int:
         from registry.policy.engine import build_index
         from registry.policy.projection import project
         from registry.storage import changes
+        from registry.storage.db import init_connection
 
         conn = await asyncpg.connect(await resolve_database_url(settings))
         try:
-            await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+            await init_connection(conn)
             tenant = await conn.fetchval("SELECT id FROM organisation WHERE key = $1", args.tenant)
             if tenant is None:
                 raise LookupError(f"no organisation with key {args.tenant!r}")

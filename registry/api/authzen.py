@@ -213,9 +213,10 @@ async def evaluations(request: Request, who: Principal) -> Response:
     if len(batch.evaluations) > 1000:
         raise Invalid("at most 1000 evaluations per request", field="evaluations", code="too_many")
     results = []
+    now = ctx.now()
     for item in batch.evaluations:
         try:
-            body = decision_body(await check_uc.check(ctx, engine, to_request(_merge(batch, item))))
+            body = decision_body(await check_uc.check(ctx, engine, to_request(_merge(batch, item)), now))
         except Invalid as exc:  # one bad item fails closed on its own; the batch goes on
             body = {"decision": False, "context": {"error": {"status": 400, "code": exc.code,
                                                              "message": exc.message}}}

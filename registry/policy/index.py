@@ -173,7 +173,8 @@ class TenantIndex:
         self.links_of_team: dict[str, set[str]] = defaultdict(set)
         self.roles: dict[str, UnitRole] = {}
         self.grants: dict[str, Grant] = {}
-        self.by_subject_area: dict[tuple[str, str], set[str]] = defaultdict(set)
+        # (subject, area) -> {delegation id: Grant}: the check path iterates Grants without lookups.
+        self.by_subject_area: dict[tuple[str, str], dict[str, Grant]] = defaultdict(dict)
         self.by_subject: dict[str, set[str]] = defaultdict(set)
         self.by_area_unit: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.lines: dict[str, Line] = {}
@@ -362,7 +363,7 @@ class TenantIndex:
     def _apply_delegation(self, row, old) -> None:
         gone = self.grants.pop(str((row or old)["id"]), None)
         if gone is not None:
-            self.by_subject_area[(gone.subject, gone.area)].discard(gone.id)
+            self.by_subject_area[(gone.subject, gone.area)].pop(gone.id, None)
             self.by_subject[gone.subject].discard(gone.id)
             self.by_area_unit[(gone.area, gone.unit)].discard(gone.id)
         if row is None:
@@ -377,7 +378,7 @@ class TenantIndex:
             valid_until=ts(row["valid_until"]), control_form=control.get("form", "none"),
             cadence=control.get("cadence"), justify_days=int(control.get("justify_within_days", 5)))
         self.grants[grant.id] = grant
-        self.by_subject_area[(grant.subject, grant.area)].add(grant.id)
+        self.by_subject_area[(grant.subject, grant.area)][grant.id] = grant
         self.by_subject[grant.subject].add(grant.id)
         self.by_area_unit[(grant.area, grant.unit)].add(grant.id)
 
@@ -476,23 +477,28 @@ class TenantIndex:
     def covering(self, subjects: list[str], area: str, unit: str) -> list[Grant]:
         """Delegations to these subjects whose area and units cover the request (any status)."""
         unit_chain = self.unit_chain[unit]
+        area_chain = self.area_chain[area]
+        lookup = self.by_subject_area.get
         found = []
         for subject in subjects:
-            for a in self.area_chain[area]:
-                for gid in self.by_subject_area.get((subject, a), ()):
-                    g = self.grants[gid]
-                    if g.unit == unit or (g.subtree and g.unit in unit_chain):
-                        found.append(g)
+            for a in area_chain:
+                grants = lookup((subject, a))
+                if grants:
+                    for g in grants.values():
+                        if g.unit == unit or (g.subtree and g.unit in unit_chain):
+                            found.append(g)
         return found
 
     def lines_in_scope(self, area: str, unit: str) -> list[Line]:
         """Red lines set at the unit or above, on the area or above: higher units first."""
         found = []
+        lookup = self.lines_at.get
+        area_chain = self.area_chain[area]
         for u in reversed(self.unit_chain[unit]):
-            for a in self.area_chain[area]:
-                ids = self.lines_at.get((u, a))
+            for a in area_chain:
+                ids = lookup((u, a))
                 if ids:
-                    found.extend(self.lines[i] for i in sorted(ids))
+                    found.extend(self.lines[i] for i in (ids if len(ids) == 1 else sorted(ids)))
         return found
 
     def check_attributes(self, area: str, attributes: Mapping[str, object]) -> None:

@@ -65,9 +65,10 @@ def project(index: TenantIndex, as_of: float, *, unit: str | None = None) -> Pol
     on_live_chain = {u for live in index.unit_chain if live not in index.unit_archived
                      for u in index.unit_chain[live]}
 
-    def in_scope(u: str) -> bool:
-        # Archived units are unknown to checks, so nothing may match there.
-        if u not in index.unit_chain or u in index.unit_archived:
+    def in_scope(u: str, *, deny: bool = False) -> bool:
+        # Archived units are unknown to checks, so no permit may match there; but their red lines and
+        # breach responses still bind the live units below them (a unit can be moved under one).
+        if u not in index.unit_chain or (u in index.unit_archived and not (deny and u in on_live_chain)):
             return False
         return unit is None or unit in index.unit_chain[u] or u in index.unit_chain[unit]
     p: set[tuple[str, ...]] = set()
@@ -88,7 +89,7 @@ def project(index: TenantIndex, as_of: float, *, unit: str | None = None) -> Pol
             rule_cond = f"r.area == '{key}' && {cond}" if exact else cond
             p.add((dom, subject, key, u, "1", "*", "allow", rule_cond))
     for b in index.breaches.values():
-        if b.effect_until <= as_of or b.area not in live_area or not in_scope(b.unit) \
+        if b.effect_until <= as_of or b.area not in live_area or not in_scope(b.unit, deny=True) \
                 or b.response == "extra_control":  # extra control only adds an obligation
             continue
         cond = window(b.effect_from, b.effect_until)
@@ -96,7 +97,7 @@ def project(index: TenantIndex, as_of: float, *, unit: str | None = None) -> Pol
         for action in denied:
             p.add((dom, f"person:{b.person}", index.area_key[b.area], b.unit, "1", action, "deny", cond))
     for line in index.lines.values():
-        if line.area in index.area_key and in_scope(line.unit):
+        if line.area in index.area_key and in_scope(line.unit, deny=True):
             p.add((dom, "*", index.area_key[line.area], line.unit, "1", "*", "deny", red_line_cond(index, line)))
     g: set[tuple[str, ...]] = set()
     for pid, ext in index.person_ext.items():

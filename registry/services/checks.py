@@ -60,15 +60,16 @@ def _validate(req: CheckRequest) -> None:
         raise Invalid("person is required", field="person", code="required")
 
 
-async def check(ctx: Ctx, engine: Engine, req: CheckRequest) -> Decision:
+async def check(ctx: Ctx, engine: Engine, req: CheckRequest, now: datetime | None = None) -> Decision:
+    """`now` lets a batch read the clock once for all its checks."""
     require_scope(ctx, "check")
-    return await decide(ctx, engine, req)
+    return await decide(ctx, engine, req, now)
 
 
-async def decide(ctx: Ctx, engine: Engine, req: CheckRequest) -> Decision:
+async def decide(ctx: Ctx, engine: Engine, req: CheckRequest, now: datetime | None = None) -> Decision:
     """The decision itself, for use cases that check on the caller's behalf (recording an act)."""
     _validate(req)
-    now = ctx.now()
+    now = now or ctx.now()
     at = req.at or now
     if at < now - AS_OF_TOLERANCE:
         return await check_as_of(ctx, engine, req, at)
@@ -89,37 +90,54 @@ async def check_as_of(ctx: Ctx, engine: Engine, req: CheckRequest, at: datetime)
     if current is None:
         return _stale(0)
     async with ctx.db.read() as conn:
-        index = await index_as_of(conn.raw, current, req.person, at)
+        index = await index_as_of(conn.raw, current, req.person, at, req.unit)
     if index is None:
         return Decision(False, "unknown_person", 0)
     return index.check(req.person, req.area, req.unit, req.action, req.attributes, at.timestamp(),
                        explain=req.explain)
 
 
-async def index_as_of(conn, current: TenantIndex, person_external_id: str, at: datetime) -> TenantIndex | None:
-    """A decision index holding, as of `at`, the tree, the catalogue, the person, the person's teams,
-    the delegations to them, and every red line. Entity ids come from today's index (rows are
+async def index_as_of(conn, current: TenantIndex, person_external_id: str, at: datetime,
+                      unit: str | None = None) -> TenantIndex | None:
+    """A decision index holding, as of `at`, the tree, the catalogue, the person, the person's teams
+    and roles and stand-in appointments and breaches, the delegations to them, and the red lines
+    along the unit's chain as it was then. Entity ids come from today's index and tables (rows are
     archived, never deleted), their content from history."""
     tenant = UUID(current.tenant_id)
     person = current.person_by_ext.get(person_external_id)
     if person is None:
         return None
+    order = {t: n for n, t in enumerate(changes.SNAPSHOT)}
+    tree_ids = [UUID(i) for i in (*current.unit_parent, *current.area_parent)]
+    tree_rows = await changes.as_of(conn, tenant, tree_ids, at)
+    parent = {str(r["after"]["id"]): r["after"]["parent_id"] for r in tree_rows
+              if r["entity_type"] == "org_unit" and r["operation"] != "delete"}
+    chain, cursor = [], unit
+    while cursor is not None and cursor not in chain:
+        chain.append(cursor)
+        cursor = parent.get(cursor)
+    lines = await changes.red_lines_along(conn, tenant, [UUID(u) for u in chain if _is_uuid(u)])
     links = list(current.links_of_person.get(person, ()))
     teams = {current.team_links[i].team for i in links}
     grants = [g for s in (person, *teams) for g in current.by_subject.get(s, ())]
     extra = await conn.fetch(
-        """SELECT id FROM red_line WHERE tenant_id = $1
-           UNION ALL SELECT id FROM membership WHERE tenant_id = $1 AND person_id = $2
+        """SELECT id FROM membership WHERE tenant_id = $1 AND person_id = $2
            UNION ALL SELECT id FROM stand_in WHERE tenant_id = $1 AND stand_in_id = $2
            UNION ALL SELECT id FROM breach WHERE tenant_id = $1 AND person_id = $2""", tenant, UUID(person))
-    ids = [*current.unit_parent, *current.area_parent, person, *links, *teams, *grants]
-    entity_ids = [UUID(i) for i in ids] + [r["id"] for r in extra]
-    rows = await changes.as_of(conn, tenant, entity_ids, at)
+    ids = [UUID(i) for i in (person, *links, *teams, *grants)] + [r["id"] for r in extra] + lines
+    rows = tree_rows + await changes.as_of(conn, tenant, ids, at)
     index = TenantIndex(current.tenant_id, current.tenant_key, await changes.revision_at(conn, tenant, at))
-    order = {t: n for n, t in enumerate(changes.SNAPSHOT)}
     return index.load((row["entity_type"], _json(row["after"]))
                       for row in sorted(rows, key=lambda r: order.get(r["entity_type"], 99))
                       if row["operation"] != "delete")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+        return True
+    except ValueError:
+        return False
 
 
 def _json(value):

@@ -73,3 +73,13 @@ async def as_of(conn: asyncpg.Connection, tenant_id: UUID, entity_ids: list[UUID
 async def revision_at(conn: asyncpg.Connection, tenant_id: UUID, at: datetime) -> int:
     return await conn.fetchval("SELECT revision FROM history WHERE tenant_id = $1 AND at <= $2"
                                " ORDER BY at DESC, id DESC LIMIT 1", tenant_id, at) or 0
+
+
+async def red_lines_along(conn: asyncpg.Connection, tenant_id: UUID, units: list[UUID]) -> list[UUID]:
+    """Red lines set at these units now, and every red line that has ever moved between units."""
+    rows = await conn.fetch(
+        """SELECT id FROM red_line WHERE tenant_id = $1 AND unit_id = ANY($2::uuid[])
+           UNION SELECT entity_id FROM history WHERE tenant_id = $1 AND entity_type = 'red_line'
+             AND operation = 'update' AND (before ->> 'unit_id') IS DISTINCT FROM (after ->> 'unit_id')""",
+        tenant_id, units)
+    return [r["id"] for r in rows]

@@ -7,13 +7,13 @@ and so that tests can count the queries behind a request.
 from __future__ import annotations
 
 import contextvars
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from registry.errors import NotFound
 
@@ -27,9 +27,15 @@ def _count() -> None:
         counter[0] += 1
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+def _encode_json(value) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    """Codecs every registry connection uses (the pool's, the change feed's, the CLI's)."""
+    # msgspec decodes JSON several times faster than the standard library (history rows are JSON).
+    for name in ("jsonb", "json"):
+        await conn.set_type_codec(name, encoder=_encode_json, decoder=msgspec.json.decode, schema="pg_catalog")
 
 
 class Conn:
@@ -76,7 +82,7 @@ class Db:
 
     @classmethod
     async def connect(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> "Db":
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=init_connection)
         return cls(pool)
 
     async def close(self) -> None:
