@@ -27,6 +27,7 @@ import casbin
 from casbin.persist.adapter import Adapter, load_policy_line
 
 _DUMMY = {"number": 0, "boolean": False, "string": ""}
+MAX_DEPTH = 64
 # Subjects in the policy that are not external ids; g(r.sub, p.sub) would match them directly.
 INTERNAL_PREFIXES = ("person:", "team:")
 
@@ -93,6 +94,9 @@ def new_enforcer(base_url: str, *, tenant: str, api_key: str, unit: str | None =
     # tens of thousands of links).
     for ptype in ("g", "g2", "g3"):
         enforcer.add_named_matching_func(ptype, None)
+        # pycasbin follows at most 10 links by default; unit trees can be deeper than that.
+        enforcer.get_named_role_manager(ptype).max_hierarchy_level = MAX_DEPTH
+    enforcer.build_role_links()
     return enforcer
 
 

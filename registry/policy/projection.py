@@ -112,6 +112,9 @@ def project(index: TenantIndex, as_of: float, *, unit: str | None = None) -> Pol
     g2 = {(index.area_key[a], index.area_key[parent], dom) for a, parent in index.area_parent.items()
           if parent is not None and parent in index.area_key and a in live_area}
     g3 = {(u, parent, dom) for u, parent in index.unit_parent.items() if parent is not None and u in on_live_chain}
+    # A rule that never matches, so that no export is empty (pycasbin raises on an empty policy
+    # instead of denying).
+    p.add((dom, "*", "*", "*", "0", "*", "deny", "(1 != 1)"))
     return Policy(sorted(p), sorted(g), sorted(g2), sorted(g3))
 
 

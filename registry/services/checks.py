@@ -80,6 +80,22 @@ async def decide(ctx: Ctx, engine: Engine, req: CheckRequest, now: datetime | No
                        explain=req.explain)
 
 
+def live_index(ctx: Ctx, engine: Engine) -> TenantIndex | None:
+    """The tenant's index when the engine vouches for it now (else None: take the slow path)."""
+    require_scope(ctx, "check")
+    return engine.index(ctx.tenant_id) if engine.current() else None
+
+
+def answer_now(index: TenantIndex | None, req: CheckRequest, now: datetime, now_ts: float) -> Decision | None:
+    """The in-memory answer, synchronously, when nothing needs waiting for or history (batches use
+    it per item to skip the coroutine chain); None when `check` must take the full path."""
+    if index is None or req.min_revision is not None or (req.at is not None and req.at < now - AS_OF_TOLERANCE):
+        return None
+    _validate(req)
+    at = now_ts if req.at is None else req.at.timestamp()
+    return index.check(req.person, req.area, req.unit, req.action, req.attributes, at, explain=req.explain)
+
+
 async def checks(ctx: Ctx, engine: Engine, requests: list[CheckRequest]) -> list[Decision]:
     return [await check(ctx, engine, r) for r in requests]
 

@@ -65,7 +65,8 @@ async def update_unit(ctx: Ctx, unit_id: UUID, version: int, changes: dict) -> R
             facts = await load_facts(tx.conn, ctx.tenant_id)
             facts.unit(unit_id, "id")
             if changes["parent_id"] is not None:
-                facts.unit(changes["parent_id"], "parentId")
+                if facts.unit(changes["parent_id"], "parentId").archived_at is not None:
+                    raise Invalid("the new parent unit is archived", field="parentId", code="archived")
             rules.check_unit_move(unit_id, changes["parent_id"], facts.unit_tree)
         unit = await rows.update(tx, "org_unit", Unit, unit_id, version, changes)
         return Result(unit, tx.revision)
@@ -270,13 +271,26 @@ async def _check_area_placement(ctx: Ctx, tx, area_id: UUID | None, values: dict
         rules.check_area_move(area_id, parent_id, facts.area_tree)
     if values.get("reserved_unit_id") is not None:
         facts.unit(values["reserved_unit_id"], "reservedUnitId")
-    if "attributes" in values:
-        # A sub-area inherits its ancestors' attributes; declaring one again would be ambiguous.
+    if "attributes" in values or (area_id is not None and "parent_id" in values):
+        # A sub-area inherits its ancestors' attributes; a name declared twice along one chain
+        # (above or below, or after a move) would be ambiguous.
+        own = values["attributes"] if "attributes" in values else list(facts.areas[area_id].attributes)
         inherited = rules.effective_attributes(parent_id, facts.areas, facts.area_tree) if parent_id else {}
-        clash = sorted(a.name for a in values["attributes"] if a.name in inherited)
+        below = set()
+        if area_id is not None:
+            for other in facts.areas.values():
+                if other.id != area_id and facts.area_tree.is_within(other.id, area_id):
+                    below.update(a.name for a in other.attributes)
+            if "parent_id" in values:  # what moves along must not clash with the new ancestors either
+                below_names = below | {a.name for a in own}
+                clash = sorted(n for n in below_names if n in inherited)
+                if clash:
+                    raise Invalid(f"attributes already declared above the new place: {', '.join(clash)}",
+                                  field="parentId", code="invalid_attribute")
+        clash = sorted(a.name for a in own if a.name in inherited or a.name in below)
         if clash:
-            raise Invalid(f"attributes already declared by a parent area: {', '.join(clash)}", field="attributes",
-                          code="invalid_attribute")
+            raise Invalid(f"attributes already declared above or below this area: {', '.join(clash)}",
+                          field="attributes", code="invalid_attribute")
 
 
 def _area_row(values: dict) -> dict:

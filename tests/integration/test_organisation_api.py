@@ -186,3 +186,29 @@ async def test_external_ids_that_would_break_the_casbin_export_are_refused(api, 
         __typename ... on Error { code field } } }""", {"e": external_id}, as_=ADMIN))["createPerson"]
     assert result == {"__typename": "InvalidInputError", "code": "invalid_external_id", "field": "externalId"}
     assert await snapshot(api.db) == before
+
+
+async def test_a_unit_cannot_move_under_an_archived_one(api):
+    ids = await api.ids()
+    kastanjen = ids.unit("Demensafsnittet")
+    version = (await api.gql("query($id: ID!) { unit(id: $id) { version } }", {"id": kastanjen}, as_=ADMIN))
+    await api.gql("mutation($id: ID!, $v: Int!) { archiveUnit(id: $id, version: $v) { __typename } }",
+                  {"id": kastanjen, "v": version["unit"]["version"]}, as_=ADMIN)
+    before = await snapshot(api.db)
+    moved = (await api.gql("""mutation($id: ID!, $p: ID!) { updateUnit(id: $id, version: 1, input: {parentId: $p})
+        { __typename ... on Error { code field } } }""", {"id": ids.unit("Plejecenter Egelund"), "p": kastanjen},
+        as_=ADMIN))["updateUnit"]
+    assert moved == {"__typename": "InvalidInputError", "code": "archived", "field": "parentId"}
+    assert await snapshot(api.db) == before
+
+
+async def test_a_parent_area_cannot_declare_an_attribute_a_sub_area_already_declares(api):
+    ids = await api.ids()
+    version = (await api.gql("query($id: ID!) { decisionArea(id: $id) { version } }", {"id": ids.areas["economy"]},
+                             as_=ADMIN))["decisionArea"]["version"]
+    before = await snapshot(api.db)
+    clash = (await api.gql("""mutation($id: ID!, $v: Int!) { updateDecisionArea(id: $id, version: $v,
+        input: {attributes: [{name: "amount", type: STRING}]}) { __typename ... on Error { code field } } }""",
+        {"id": ids.areas["economy"], "v": version}, as_=ADMIN))["updateDecisionArea"]
+    assert clash == {"__typename": "InvalidInputError", "code": "invalid_attribute", "field": "attributes"}
+    assert await snapshot(api.db) == before
