@@ -100,7 +100,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
                        engine=request.app.state.engine)
 
     graphql = make_graphql_controller(
-        create_schema(), path="/graphql", context_getter=graphql_context,
+        create_schema(settings), path="/graphql", context_getter=graphql_context,
         graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=False)
 
     return Litestar(

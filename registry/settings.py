@@ -30,6 +30,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Lifetime of tokens minted by `registry token` (development only).
     dev_token_ttl_seconds: int = 8 * 3600
     graphiql: bool = True
+    introspection: bool = True
+    # Limits on every GraphQL document, so no single request can be made arbitrarily expensive.
+    graphql_max_depth: int = 12
+    graphql_max_tokens: int = 4000
+    graphql_max_aliases: int = 30
     db_pool_min: int = 1
     db_pool_max: int = 10
     # Change-feed following: poll interval, how long a server may go without confirming it is
@@ -71,6 +76,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             jwt_tenant_claim=env.get("REGISTRY_JWT_TENANT_CLAIM", "tenant"),
             jwt_leeway_seconds=int(env.get("REGISTRY_JWT_LEEWAY_SECONDS", "30")),
             graphiql=_flag(env.get("REGISTRY_GRAPHIQL"), default=mode == "development"),
+            introspection=_flag(env.get("REGISTRY_INTROSPECTION"), default=mode == "development"),
+            graphql_max_depth=int(env.get("REGISTRY_GRAPHQL_MAX_DEPTH", "12")),
+            graphql_max_tokens=int(env.get("REGISTRY_GRAPHQL_MAX_TOKENS", "4000")),
+            graphql_max_aliases=int(env.get("REGISTRY_GRAPHQL_MAX_ALIASES", "30")),
             db_pool_min=int(env.get("REGISTRY_DB_POOL_MIN", "1")),
             db_pool_max=int(env.get("REGISTRY_DB_POOL_MAX", "10")),
             sync_interval=float(env.get("REGISTRY_SYNC_INTERVAL", "1.0")),

@@ -5,7 +5,9 @@ from __future__ import annotations
 from uuid import UUID
 
 import strawberry
-from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (AddValidationRules, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache,
+                                   QueryDepthLimiter, ValidationCache)
 from strawberry.tools import merge_types
 
 from registry import errors
@@ -22,6 +24,7 @@ from registry.services import org as org_uc
 from registry.services import queries
 from registry.services import redlines as red_line_uc
 from registry.services.common import Ctx, parse_uuid, require_scope
+from registry.settings import Settings
 from registry.storage.rows import Page, paginate
 
 
@@ -369,12 +372,19 @@ def _mask(error) -> bool:
     return error.original_error is not None and not isinstance(error.original_error, errors.RegistryError)
 
 
-def create_schema() -> strawberry.Schema:
+def create_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The schema; with settings, the request limits and introspection switch they configure."""
+    settings = settings or Settings()
+    limits = [lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+              lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+              lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases)]
+    if not settings.introspection:
+        limits.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return RegistrySchema(
         query=merge_types("Query", (Query, CheckQuery, TrustQuery)),
         mutation=merge_types("Mutation", (Mutation, TrustMutation)), types=list(ERROR_TYPES),
         # Factories: strawberry builds fresh extensions per request; the parser and validation caches
         # live at module level (keyed by maxsize), so they are still shared across requests.
-        extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256),
+        extensions=[lambda: ParserCache(maxsize=256), *limits, lambda: ValidationCache(maxsize=256),
                     lambda: MaskErrors(should_mask_error=_mask, error_message="Internal error; it has been logged.")])
 
