@@ -178,6 +178,8 @@ async def _key_principal(db: Db, secret: str, now: datetime) -> Principal:
         if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
             raise Unauthenticated("the API key is not valid", code="invalid_api_key")
         tenant = await org_sql.tenant_by_id(conn, row.tenant_id)
+        # Cached principals skip this, so last use is recorded at most once per cache lifetime.
+        await apikeys.mark_used(conn, row.id, now)
     return Principal(tenant_id=row.tenant_id, tenant_key=tenant.key, api_key_id=row.id, api_key_name=row.name,
                      scopes=frozenset(row.scopes))
 

@@ -72,36 +72,71 @@ def cmd_token(settings: Settings, args) -> int:
 
 
 def cmd_apikey(settings: Settings, args) -> int:
+    """create (the key is printed once), list, revoke, rotate (a new key with the same name and
+    scopes; the old one is revoked in the same transaction)."""
+    from datetime import datetime, timedelta, timezone
+
     from registry.auth import SCOPES, new_api_key
     from registry.storage import apikeys
     from registry.storage import org as org_sql
+    from registry.storage.db import Actor
 
-    scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
-    bad = [s for s in scopes if s not in SCOPES]
-    if bad or not scopes:
-        print(f"scopes must be a comma-separated subset of {', '.join(SCOPES)}", file=sys.stderr)
-        return 2
-
-    async def run():
+    async def run() -> int:
         _dsn, _applied, db = await _database(settings)
         try:
             async with db.read() as conn:
                 tenant = await org_sql.tenant_by_key(conn, args.tenant)
-            from registry.storage.db import Actor
-
-            secret, prefix = new_api_key()
+                keys = {k.id: k for k in await apikeys.of_tenant(conn, tenant.id)}
+            now = datetime.now(timezone.utc)
+            if args.apikey_command == "list":
+                for k in keys.values():
+                    state = "revoked" if k.revoked_at else "expired" if k.expires_at and k.expires_at <= now else "active"
+                    print(f"{k.id}  {k.prefix}…  {k.name}  scopes={','.join(k.scopes)}  {state}"
+                          f"  expires={k.expires_at or '-'}  last_used={k.last_used_at or 'never'}")
+                return 0
+            if args.apikey_command == "create":
+                scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
+                if not scopes or any(s not in SCOPES for s in scopes):
+                    print(f"scopes must be a comma-separated subset of {', '.join(SCOPES)}", file=sys.stderr)
+                    return 2
+                expires = None if args.expires_days is None else now + timedelta(days=args.expires_days)
+                secret, prefix = new_api_key()
+                async with db.write(tenant.id, Actor("cli")) as tx:
+                    await apikeys.create(tx, args.name, scopes, secret, prefix, expires)
+                print(secret)
+                return 0
+            key = keys.get(_uuid_or_none(args.id))
+            if key is None or key.revoked_at is not None:
+                print(f"no active API key {args.id} in {args.tenant}", file=sys.stderr)
+                return 1
             async with db.write(tenant.id, Actor("cli")) as tx:
-                await apikeys.create(tx, args.name, scopes, secret, prefix)
-            print(secret)
+                await apikeys.revoke(tx, key.id, now)
+                if args.apikey_command == "rotate":
+                    secret, prefix = new_api_key()
+                    await apikeys.create(tx, key.name, list(key.scopes), secret, prefix, key.expires_at)
+                    print(secret)
+                else:
+                    print(f"revoked {key.id} ({key.name})")
+            return 0
         finally:
             await db.close()
     try:
-        asyncio.run(run())
-    except Exception as exc:  # a clear message, not a traceback, for an unknown tenant and the like
-        print(f"could not create the key: {exc}", file=sys.stderr)
+        return asyncio.run(run())
+    except LookupError as exc:
+        print(str(exc), file=sys.stderr)
         return 1
-    return 0
+    except Exception as exc:  # a clear message, not a traceback, for an unknown tenant and the like
+        print(f"could not {args.apikey_command} the key: {exc}", file=sys.stderr)
+        return 1
 
+
+def _uuid_or_none(value: str | None):
+    from uuid import UUID
+
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
 
 def cmd_policy(settings: Settings, args) -> int:
     """Print the Casbin model or a tenant's policy (optionally one unit's subtree) at this instant."""
@@ -241,6 +276,13 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--tenant", required=True)
     create.add_argument("--name", required=True)
     create.add_argument("--scopes", required=True, help="comma-separated: check,record,read,write,admin")
+    create.add_argument("--expires-days", type=int, help="the key stops working after this many days")
+    listing = apikey_sub.add_parser("list", help="list a tenant's keys (never the keys themselves)")
+    listing.add_argument("--tenant", required=True)
+    for verb, text in (("revoke", "revoke a key at once"), ("rotate", "replace a key: prints the new one")):
+        cmd = apikey_sub.add_parser(verb, help=text)
+        cmd.add_argument("--tenant", required=True)
+        cmd.add_argument("--id", required=True)
     sub.add_parser("demo", help="load the demo organisation")
     purge = sub.add_parser("purge-breaches", help="purge breach details past their retention after closure")
     purge.add_argument("--retention-days", type=int, help="default: REGISTRY_BREACH_RETENTION_DAYS (730)")

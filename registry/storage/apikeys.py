@@ -33,8 +33,28 @@ async def by_secret(conn: Conn, secret: str) -> ApiKeyRow | None:
     return None if row is None else msgspec.convert(dict(row), ApiKeyRow, strict=False)
 
 
-async def create(tx, name: str, scopes: list[str], secret: str, prefix: str) -> UUID:
+async def create(tx, name: str, scopes: list[str], secret: str, prefix: str, expires_at=None) -> UUID:
     """Store a new key for the transaction's tenant (only its hash); returns its id."""
     return await tx.conn.fetchval(
-        "INSERT INTO api_key (tenant_id, name, prefix, secret_hash, scopes) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        tx.tenant_id, name, prefix, digest(secret), scopes)
+        "INSERT INTO api_key (tenant_id, name, prefix, secret_hash, scopes, expires_at) VALUES ($1, $2, $3, $4, $5, $6)"
+        " RETURNING id", tx.tenant_id, name, prefix, digest(secret), scopes, expires_at)
+
+
+async def of_tenant(conn: Conn, tenant_id: UUID) -> list[ApiKeyRow]:
+    rows = await conn.fetch(
+        "SELECT id, tenant_id, name, prefix, scopes, expires_at, revoked_at, last_used_at FROM api_key"
+        " WHERE tenant_id = $1 ORDER BY created_at, id", tenant_id)
+    return [msgspec.convert(dict(r), ApiKeyRow, strict=False) for r in rows]
+
+
+async def revoke(tx, key_id: UUID, at) -> ApiKeyRow | None:
+    row = await tx.conn.fetchrow(
+        "UPDATE api_key SET revoked_at = $3 WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL"
+        " RETURNING id, tenant_id, name, prefix, scopes, expires_at, revoked_at, last_used_at",
+        tx.tenant_id, key_id, at)
+    return None if row is None else msgspec.convert(dict(row), ApiKeyRow, strict=False)
+
+
+async def mark_used(conn: Conn, key_id: UUID, at) -> None:
+    """Bookkeeping outside any write transaction (no history, no version: see migration 0005)."""
+    await conn.execute("UPDATE api_key SET last_used_at = $2 WHERE id = $1", key_id, at)

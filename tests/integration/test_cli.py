@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import jwt
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,3 +50,34 @@ async def test_apikey_create_prints_a_key_once_and_stores_only_its_hash(demo_dsn
     assert key not in dump
     bad = _run("apikey", "create", "--tenant", "eksempel", "--name", "x", "--scopes", "root", env=env)
     assert bad.returncode == 2
+
+
+async def test_apikey_list_revoke_and_rotate(demo_dsn):
+    from registry.auth import authenticate
+    from registry.errors import Unauthenticated
+    from registry.storage.db import Db
+
+    env = {"REGISTRY_DATABASE_URL": demo_dsn}
+    key = _run("apikey", "create", "--tenant", "eksempel", "--name", "vagtplan", "--scopes", "check",
+               "--expires-days", "30", env=env).stdout.strip()
+    db = await Db.connect(demo_dsn)
+    try:
+        used = await authenticate(db, None, None, key)
+        listed = _run("apikey", "list", "--tenant", "eksempel", env=env).stdout
+        line = next(row for row in listed.splitlines() if "vagtplan" in row)
+        assert "active" in line and "last_used=never" not in line and key not in listed
+        key_id = line.split()[0]
+        rotated = _run("apikey", "rotate", "--tenant", "eksempel", "--id", key_id, env=env)
+        assert rotated.returncode == 0, rotated.stderr
+        new_key = rotated.stdout.strip()
+        with pytest.raises(Unauthenticated):
+            await authenticate(db, None, None, key)
+        assert (await authenticate(db, None, None, new_key)).scopes == used.scopes
+        new_id = next(r.split()[0] for r in _run("apikey", "list", "--tenant", "eksempel", env=env).stdout.splitlines()
+                      if "vagtplan" in r and "active" in r)
+        assert _run("apikey", "revoke", "--tenant", "eksempel", "--id", new_id, env=env).returncode == 0
+        with pytest.raises(Unauthenticated):
+            await authenticate(db, None, None, new_key)
+        assert _run("apikey", "revoke", "--tenant", "eksempel", "--id", new_id, env=env).returncode == 1
+    finally:
+        await db.close()
