@@ -21,6 +21,7 @@ from registry.api.graphql.loaders import Loaders
 from registry.api.graphql.schema import create_schema
 from registry.auth import JwtVerifier, PrincipalCache, authenticate
 from registry.policy.engine import Engine
+from registry.ratelimit import RateLimiter
 from registry.services.breaches import purge_closed
 from registry.services.common import Ctx, utcnow
 from registry.settings import Settings
@@ -96,6 +97,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
         db: Db = request.app.state.db
         principal = await authenticate(db, verifier, headers.get("authorization"), headers.get("x-api-key"),
                                        clock())
+        request.app.state.rate_limiter.take(principal)
         return Context(ctx=Ctx(db=db, principal=principal, clock=clock), loaders=Loaders(db, principal.tenant_id),
                        engine=request.app.state.engine)
 
@@ -108,7 +110,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
         middleware=[request_id_middleware],
         lifespan=[lifespan],
         state=State({"db": db, "engine": engine, "settings": settings, "verifier": verifier, "clock": clock,
-                     "principal_cache": PrincipalCache()}),
+                     "principal_cache": PrincipalCache(),
+                     "rate_limiter": RateLimiter(settings.rate_limit_person, settings.rate_limit_system)}),
         exception_handlers=api_errors.HANDLERS,
         request_max_body_size=1_000_000,
         debug=False,

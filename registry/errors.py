@@ -55,3 +55,13 @@ class Unavailable(RegistryError):
     """The registry cannot confirm it is current (stale); try again shortly."""
 
     code = "stale"
+
+
+class RateLimited(RegistryError):
+    """Too many requests from this principal; slow down and retry after the given seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1):
+        super().__init__(message)
+        self.retry_after = retry_after

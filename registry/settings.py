@@ -35,6 +35,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     graphql_max_depth: int = 12
     graphql_max_tokens: int = 4000
     graphql_max_aliases: int = 30
+    # Requests per second per person and per API key (token buckets, 2 s of burst); 0: unlimited.
+    rate_limit_person: float = 50.0
+    rate_limit_system: float = 20_000.0
     db_pool_min: int = 1
     db_pool_max: int = 10
     # Change-feed following: poll interval, how long a server may go without confirming it is
@@ -80,6 +83,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             graphql_max_depth=int(env.get("REGISTRY_GRAPHQL_MAX_DEPTH", "12")),
             graphql_max_tokens=int(env.get("REGISTRY_GRAPHQL_MAX_TOKENS", "4000")),
             graphql_max_aliases=int(env.get("REGISTRY_GRAPHQL_MAX_ALIASES", "30")),
+            rate_limit_person=float(env.get("REGISTRY_RATE_LIMIT_PERSON", "50")),
+            rate_limit_system=float(env.get("REGISTRY_RATE_LIMIT_SYSTEM", "20000")),
             db_pool_min=int(env.get("REGISTRY_DB_POOL_MIN", "1")),
             db_pool_max=int(env.get("REGISTRY_DB_POOL_MAX", "10")),
             sync_interval=float(env.get("REGISTRY_SYNC_INTERVAL", "1.0")),

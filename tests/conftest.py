@@ -134,7 +134,9 @@ def clock():
 def settings():
     from registry.settings import Settings
 
-    return Settings.from_env({"REGISTRY_JWT_SECRET": JWT_SECRET, "REGISTRY_DATA_DIR": "/tmp/registry-test-unused"})
+    # Tests fire requests far faster than a person would; the rate limit has tests of its own.
+    return Settings.from_env({"REGISTRY_JWT_SECRET": JWT_SECRET, "REGISTRY_DATA_DIR": "/tmp/registry-test-unused",
+                              "REGISTRY_RATE_LIMIT_PERSON": "10000"})
 
 
 @pytest.fixture

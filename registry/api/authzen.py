@@ -171,6 +171,7 @@ async def evaluation(scope: Scope, receive: Receive, send: Send) -> None:
     headers = dict(scope["headers"])
     who = await authenticate(state.db, state.verifier, _header(headers, b"authorization"),
                              _header(headers, b"x-api-key"), state.clock(), cache=state.principal_cache)
+    state.rate_limiter.take(who)
     chunks, size = [], 0
     while True:
         message = await receive()

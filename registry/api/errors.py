@@ -20,12 +20,15 @@ STATUS = {
     errors.Conflict: 409,
     errors.Invalid: 400,
     errors.Unavailable: 503,
+    errors.RateLimited: 429,
 }
 
 
 def registry_error(request: Request, exc: errors.RegistryError) -> Response:
     status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
     headers = {"WWW-Authenticate": 'Bearer realm="registry"'} if status == 401 else None
+    if isinstance(exc, errors.RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     return Response({"error": {"code": exc.code, "message": exc.message, "field": exc.field}},
                     status_code=status, media_type=MediaType.JSON, headers=headers)
 

@@ -11,8 +11,10 @@ from registry.auth import Principal, authenticate
 async def principal(request: Request) -> Principal:
     state = request.app.state
     headers = request.headers
-    return await authenticate(state.db, state.verifier, headers.get("authorization"), headers.get("x-api-key"),
-                              state.clock(), cache=state.principal_cache)
+    who = await authenticate(state.db, state.verifier, headers.get("authorization"), headers.get("x-api-key"),
+                             state.clock(), cache=state.principal_cache)
+    state.rate_limiter.take(who)
+    return who
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
