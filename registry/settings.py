@@ -37,6 +37,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     graphql_max_aliases: int = 30
     # Requests per second per person and per API key (token buckets, 2 s of burst); 0: unlimited.
     rate_limit_person: float = 50.0
+    log_format: str = "text"
     rate_limit_system: float = 20_000.0
     db_pool_min: int = 1
     db_pool_max: int = 10
@@ -84,6 +85,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             graphql_max_tokens=int(env.get("REGISTRY_GRAPHQL_MAX_TOKENS", "4000")),
             graphql_max_aliases=int(env.get("REGISTRY_GRAPHQL_MAX_ALIASES", "30")),
             rate_limit_person=float(env.get("REGISTRY_RATE_LIMIT_PERSON", "50")),
+            log_format=env.get("REGISTRY_LOG_FORMAT", "json" if mode == "production" else "text"),
             rate_limit_system=float(env.get("REGISTRY_RATE_LIMIT_SYSTEM", "20000")),
             db_pool_min=int(env.get("REGISTRY_DB_POOL_MIN", "1")),
             db_pool_max=int(env.get("REGISTRY_DB_POOL_MAX", "10")),

@@ -19,6 +19,7 @@ from litestar.exceptions import MethodNotAllowedException
 from litestar.types import Receive, Scope, Send
 from litestar.di import Provide
 
+from registry import logs
 from registry.api.principal import principal
 from registry.auth import Principal, authenticate
 from registry.domain.decisions import ACTIONS
@@ -171,6 +172,7 @@ async def evaluation(scope: Scope, receive: Receive, send: Send) -> None:
     headers = dict(scope["headers"])
     who = await authenticate(state.db, state.verifier, _header(headers, b"authorization"),
                              _header(headers, b"x-api-key"), state.clock(), cache=state.principal_cache)
+    logs.principal.set(who.actor().label)
     state.rate_limiter.take(who)
     chunks, size = [], 0
     while True:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from registry import logs
 from registry.auth import Principal, authenticate
 
 
@@ -13,24 +16,29 @@ async def principal(request: Request) -> Principal:
     headers = request.headers
     who = await authenticate(state.db, state.verifier, headers.get("authorization"), headers.get("x-api-key"),
                              state.clock(), cache=state.principal_cache)
+    logs.principal.set(who.actor().label)
     state.rate_limiter.take(who)
     return who
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Echo a client's X-Request-ID on the response (AuthZEN asks for it; it helps everyone)."""
+    """Every response carries an X-Request-ID: the client's (AuthZEN asks for the echo), or a new
+    one. Logs written while handling the request carry it too."""
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        request_id = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
-        if request_id is None or len(request_id) > 200:
-            await app(scope, receive, send)
-            return
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
+        rid = given if given is not None and 0 < len(given) <= 200 else uuid.uuid4().hex.encode()
+        tokens = (logs.request_id.set(rid.decode("latin-1")), logs.principal.set(None))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id)]}
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", rid)]}
             await send(message)
-        await app(scope, receive, send_with_id)
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            logs.request_id.reset(tokens[0])
+            logs.principal.reset(tokens[1])
     return middleware

@@ -135,3 +135,10 @@ async def test_the_well_known_configuration_lists_the_endpoints(api):
     config = (await api.client.get("/.well-known/authzen-configuration")).json()
     assert config["access_evaluation_endpoint"].endswith("/access/v1/evaluation")
     assert config["search_subject_endpoint"].endswith("/access/v1/search/subject")
+
+
+async def test_every_response_carries_a_request_id(api):
+    first = await api.client.get("/health")
+    second = await api.client.get("/health")
+    assert len(first.headers["x-request-id"]) == 32
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
