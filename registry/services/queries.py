@@ -5,8 +5,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from registry.domain.model import Area, Organisation, Person, Team, Unit
-from registry.errors import Invalid, NotFound
-from registry.services.common import Ctx, parse_uuid
+from registry.errors import Forbidden, Invalid, NotFound
+from registry.services.common import Ctx, load_facts, parse_uuid
 from registry.storage import areas as area_sql
 from registry.storage import delegations as delegation_sql
 from registry.storage import history as history_sql
@@ -108,3 +108,31 @@ async def history(ctx: Ctx, entity_id: str, first: int, after: str | None) -> Pa
 
 def _opt(value: str | None, field: str) -> UUID | None:
     return None if value is None else parse_uuid(value, field)
+
+
+async def audit(ctx: Ctx, *, entity_id: str | None, entity_type: str | None, actor: str | None,
+                unit_id: str | None, since, until, first: int, after: str | None) -> Page:
+    """Who changed what, when, on whose behalf: for administrators and auditors (and admin keys)."""
+    person = ctx.principal.person
+    allowed = ctx.principal.is_admin or (person is not None and "auditor" in person.roles)
+    if not allowed:
+        raise Forbidden("the audit history is for administrators and auditors", code="auditor_required")
+    check_first(first)
+    after_id = None
+    if after is not None:
+        try:
+            after_id = int(after)
+        except ValueError as exc:
+            raise Invalid("malformed cursor", field="after", code="invalid_cursor") from exc
+    async with ctx.db.read() as conn:
+        units = None
+        if unit_id is not None:
+            facts = await load_facts(conn, ctx.tenant_id)
+            root = facts.unit(parse_uuid(unit_id, "unitId")).id
+            units = [u for u in facts.units if facts.unit_tree.is_within(u, root)]
+        found = await history_sql.search(
+            conn, ctx.tenant_id, entity_id=_opt(entity_id, "entityId"), entity_type=entity_type, actor=actor,
+            units=units, since=since, until=until, after=after_id, limit=first + 1)
+    more = len(found) > first
+    found = found[:first]
+    return Page(found, str(found[-1].id) if found else None, more)

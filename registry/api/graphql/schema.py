@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import strawberry
@@ -133,6 +134,16 @@ class Query:
     async def red_line(self, info: Info, id: strawberry.ID) -> gt.RedLine | None:
         found = await queries.get(_read(info), "red_line", model.RedLine, id)
         return None if found is None else gt.RedLine.of(found)
+
+    @strawberry.field(description="Audit: changes filtered by entity, type, actor (person:<id> or apikey:<id>, also "
+                                  "matching on-behalf-of), unit subtree and time. Administrators and auditors.")
+    async def audit_history(self, info: Info, entity_id: strawberry.ID | None = None, entity_type: str | None = None,
+                            actor: str | None = None, unit_id: strawberry.ID | None = None,
+                            since: datetime | None = None, until: datetime | None = None, first: int = 50,
+                            after: str | None = None) -> gt.HistoryConnection:
+        page = await queries.audit(_read(info), entity_id=entity_id, entity_type=entity_type, actor=actor,
+                                   unit_id=unit_id, since=since, until=until, first=first, after=after)
+        return _page(gt.HistoryConnection, page, gt.HistoryEntry.of)
 
     @strawberry.field(description="Every recorded change to one entity, oldest first.")
     async def history(self, info: Info, entity_id: strawberry.ID, first: int = 50,
