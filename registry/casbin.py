@@ -26,10 +26,10 @@ from types import SimpleNamespace
 import casbin
 from casbin.persist.adapter import Adapter, load_policy_line
 
+from registry.policy.projection import INTERNAL_SUBJECT_PREFIXES
+
 _DUMMY = {"number": 0, "boolean": False, "string": ""}
 MAX_DEPTH = 64
-# Subjects in the policy that are not external ids; g(r.sub, p.sub) would match them directly.
-INTERNAL_PREFIXES = ("person:", "team:")
 
 
 def request(*, tenant: str, person: str, area: str, unit: str, action: str, attributes: Mapping[str, object],
@@ -40,7 +40,7 @@ def request(*, tenant: str, person: str, area: str, unit: str, action: str, attr
     attributes are marked in ctx.has and filled with a value of their type, so every red line that
     needs one denies (as the registry does) instead of raising.
     """
-    if person.startswith(INTERNAL_PREFIXES):
+    if person.startswith(INTERNAL_SUBJECT_PREFIXES):
         raise ValueError("the subject must be a person's external id, not a policy-internal name")
     attrs = {name: attributes.get(name, _DUMMY[kind]) if attributes.get(name) is not None else _DUMMY[kind]
              for name, kind in declared.items()}

@@ -42,6 +42,3 @@ class Tree:
     def would_cycle(self, node: UUID, new_parent: UUID | None) -> bool:
         """Moving `node` under `new_parent` creates a cycle when the new parent is in node's subtree."""
         return new_parent is not None and self.is_within(new_parent, node)
-
-    def depth(self, node: UUID) -> int:
-        return len(self.ancestors(node)) - 1

@@ -18,6 +18,9 @@ MODEL_FILE = Path(__file__).resolve().parents[2] / "policies" / "delegation_mode
 ATTRS = "r.ctx.attrs."
 HAS = "r.ctx.has."
 ALWAYS = "(1 == 1)"
+# The policy's own subject names (g links lead from an external id to these); an external id may
+# never look like one, or it would match the rules directly.
+INTERNAL_SUBJECT_PREFIXES = ("person:", "team:")
 
 
 class Policy(msgspec.Struct, frozen=True):

@@ -17,6 +17,7 @@ from registry.domain.conditions import ConditionError, validate_attributes
 from registry.domain.model import (MEMBERSHIP_ROLES, PERSON_ROLES, UNIT_KINDS, Area, AreaAttribute,
                                    Membership, Person, Team, TeamMember, Unit)
 from registry.errors import Invalid
+from registry.policy.projection import INTERNAL_SUBJECT_PREFIXES
 from registry.services.common import Ctx, Result, check_text, load_facts, require_admin
 from registry.storage import rows
 
@@ -92,7 +93,7 @@ _EXTERNAL_ID_FORBIDDEN = set(',()[]"#\n\r\t')
 
 
 def _check_external_id(value: str) -> None:
-    if value != value.strip() or _EXTERNAL_ID_FORBIDDEN & set(value) or value.startswith(("person:", "team:")):
+    if value != value.strip() or _EXTERNAL_ID_FORBIDDEN & set(value) or value.startswith(INTERNAL_SUBJECT_PREFIXES):
         raise Invalid("externalId may not contain , ( ) [ ] \" # or surrounding spaces, nor start with person: "
                       "or team:", field="externalId", code="invalid_external_id")
 

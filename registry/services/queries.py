@@ -91,16 +91,27 @@ async def delegations(ctx: Ctx, f, first: int, after: str | None) -> Page:
 
 
 async def history(ctx: Ctx, entity_id: str, first: int, after: str | None) -> Page:
+    """One entity's changes, oldest first (anyone who may read the registry)."""
     check_first(first)
     entity = parse_uuid(entity_id, "entityId")
-    after_id = None
-    if after is not None:
-        try:
-            after_id = int(after)
-        except ValueError as exc:
-            raise Invalid("malformed cursor", field="after", code="invalid_cursor") from exc
     async with ctx.db.read() as conn:
-        found = await history_sql.of_entity(conn, ctx.tenant_id, entity, after=after_id, limit=first + 1)
+        found = await history_sql.search(conn, ctx.tenant_id, entity_id=entity, entity_type=None, actor=None,
+                                         units=None, since=None, until=None, after=_history_cursor(after),
+                                         limit=first + 1)
+    return _history_page(found, first)
+
+
+def _history_cursor(after: str | None) -> int | None:
+    """History is paged by its own (integer) id."""
+    if after is None:
+        return None
+    try:
+        return int(after)
+    except ValueError as exc:
+        raise Invalid("malformed cursor", field="after", code="invalid_cursor") from exc
+
+
+def _history_page(found: list, first: int) -> Page:
     more = len(found) > first
     found = found[:first]
     return Page(found, str(found[-1].id) if found else None, more)
@@ -118,12 +129,6 @@ async def audit(ctx: Ctx, *, entity_id: str | None, entity_type: str | None, act
     if not allowed:
         raise Forbidden("the audit history is for administrators and auditors", code="auditor_required")
     check_first(first)
-    after_id = None
-    if after is not None:
-        try:
-            after_id = int(after)
-        except ValueError as exc:
-            raise Invalid("malformed cursor", field="after", code="invalid_cursor") from exc
     async with ctx.db.read() as conn:
         units = None
         if unit_id is not None:
@@ -132,7 +137,5 @@ async def audit(ctx: Ctx, *, entity_id: str | None, entity_type: str | None, act
             units = [u for u in facts.units if facts.unit_tree.is_within(u, root)]
         found = await history_sql.search(
             conn, ctx.tenant_id, entity_id=_opt(entity_id, "entityId"), entity_type=entity_type, actor=actor,
-            units=units, since=since, until=until, after=after_id, limit=first + 1)
-    more = len(found) > first
-    found = found[:first]
-    return Page(found, str(found[-1].id) if found else None, more)
+            units=units, since=since, until=until, after=_history_cursor(after), limit=first + 1)
+    return _history_page(found, first)

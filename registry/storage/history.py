@@ -9,13 +9,6 @@ from registry.storage.db import Conn
 from registry.storage.rows import many
 
 
-async def of_entity(conn: Conn, tenant_id: UUID, entity_id: UUID, *, after: int | None, limit: int
-                    ) -> list[HistoryEntry]:
-    return many(HistoryEntry, await conn.fetch(
-        """SELECT * FROM history WHERE tenant_id = $1 AND entity_id = $2 AND ($3::bigint IS NULL OR id > $3)
-           ORDER BY id LIMIT $4""", tenant_id, entity_id, after, limit))
-
-
 async def search(conn: Conn, tenant_id: UUID, *, entity_id: UUID | None, entity_type: str | None,
                  actor: str | None, units: list[UUID] | None, since, until, after: int | None,
                  limit: int) -> list[HistoryEntry]:

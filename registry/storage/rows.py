@@ -32,10 +32,6 @@ def many(kind: type[T], rows: list[asyncpg.Record]) -> list[T]:
     return [msgspec.convert(dict(r), kind, strict=False) for r in rows]
 
 
-def builtins(value):
-    return msgspec.to_builtins(value)
-
-
 async def run_write(coro, *, what: str):
     """Turn constraint violations the domain did not catch first into the registry's errors."""
     try:
