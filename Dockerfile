@@ -9,6 +9,7 @@ COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --locked --no-dev --no-install-project
 COPY registry ./registry
 COPY migrations ./migrations
+COPY policies ./policies
 COPY schema.graphql ./
 RUN uv sync --locked --no-dev
 

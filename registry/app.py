@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 
 from litestar import Litestar, Request
 from litestar.datastructures import State
-from strawberry.litestar import make_graphql_controller
 
 from registry.api import errors as api_errors
 from registry import logs
-from registry.api import authzen, casbin_routes, rest
+from registry.api import authzen, casbin_routes, openapi, rest
+from registry.api.authorization import rest_door
 from registry.api.principal import request_id_middleware
 from registry.api.graphql.context import Context
+from registry.api.graphql.http import graphql_controller
 from registry.api.graphql.loaders import Loaders
 from registry.api.graphql.schema import create_schema
 from registry.auth import JwtVerifier, PrincipalCache, authenticate
@@ -25,6 +26,8 @@ from registry.policy.engine import Engine
 from registry.ratelimit import RateLimiter
 from registry.services.breaches import purge_closed
 from registry.services.common import Ctx, utcnow
+from registry.services.decision_log import DecisionLog
+from registry.services.decision_log import purge as purge_decision_log
 from registry.settings import Settings
 from registry.storage.db import Db
 from registry.storage.migrate import migrate
@@ -43,7 +46,8 @@ async def resolve_database_url(settings: Settings) -> str:
 
 
 async def _retention_loop(db: Db, settings: Settings, clock: Callable[[], datetime]) -> None:
-    """Purge breach details past their retention, at start-up and every six hours."""
+    """Purge breach details and decision-log entries past their retention, at start-up and every six
+    hours."""
     while True:
         try:
             purged = await purge_closed(db, clock(), timedelta(days=settings.breach_retention_days))
@@ -51,6 +55,12 @@ async def _retention_loop(db: Db, settings: Settings, clock: Callable[[], dateti
                 log.info("purged the details of %d closed breaches past retention", purged)
         except Exception:  # the database may be away; the next round tries again
             log.warning("breach retention purge failed", exc_info=True)
+        try:
+            deleted = await purge_decision_log(db, clock(), timedelta(days=settings.decision_log_retention_days))
+            if deleted:
+                log.info("deleted %d decision-log entries past retention", deleted)
+        except Exception:
+            log.warning("decision log retention purge failed", exc_info=True)
         await asyncio.sleep(6 * 3600)
 
 
@@ -64,8 +74,13 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
     """The application. Tests pass their own database pool and engine; otherwise the lifespan opens
     them (starting the embedded PostgreSQL when no database URL is configured)."""
     verifier = JwtVerifier(settings)
+    decision_log = DecisionLog(settings.decision_log, queue_size=settings.decision_log_queue_size,
+                               batch_size=settings.decision_log_batch_size,
+                               flush_interval=settings.decision_log_flush_interval)
     if db is not None and engine is not None:
         db.after_commit = engine.committed
+    if engine is not None:
+        engine.decision_log = decision_log
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -78,13 +93,18 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
             app.state.engine = new_engine(settings, dsn)
             await app.state.engine.start()
             app.state.db.after_commit = app.state.engine.committed
+            app.state.engine.decision_log = decision_log
+        decision_log.start(app.state.db)
         retention = asyncio.create_task(_retention_loop(app.state.db, settings, clock), name="registry-retention")
+        await verifier.start()  # a JWKS URL: the first fetch, then refreshes in the background
         try:
             yield
         finally:
+            await verifier.stop()
             retention.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await retention
+            await decision_log.close(app.state.db)  # writes what is still queued
             if own:
                 await app.state.engine.stop()
                 await app.state.db.close()
@@ -103,18 +123,21 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
         return Context(ctx=Ctx(db=db, principal=principal, clock=clock), loaders=Loaders(db, principal.tenant_id),
                        engine=request.app.state.engine)
 
-    graphql = make_graphql_controller(
+    graphql = graphql_controller(
         create_schema(settings), path="/graphql", context_getter=graphql_context,
         graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=False)
 
     return Litestar(
         route_handlers=[graphql, *rest.ROUTES, *authzen.ROUTES, *casbin_routes.ROUTES],
         middleware=[request_id_middleware],
+        guards=[rest_door],
         lifespan=[lifespan],
         state=State({"db": db, "engine": engine, "settings": settings, "verifier": verifier, "clock": clock,
+                     "decision_log": decision_log,
                      "principal_cache": PrincipalCache(),
                      "rate_limiter": RateLimiter(settings.rate_limit_person, settings.rate_limit_system)}),
         exception_handlers=api_errors.HANDLERS,
+        openapi_config=openapi.config(settings.openapi),
         request_max_body_size=1_000_000,
         debug=False,
     )

@@ -6,8 +6,12 @@ import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import msgspec
+
+# Hosts that may serve a JWKS over plain http (a sidecar or a test server on this machine).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -18,11 +22,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     port: int = 8000
     # "development" enables GraphiQL and introspection by default and allows the dev token secret.
     mode: str = "development"
-    # JWT verification. One of: an HS256 secret, a PEM public key file, or a JWKS file.
+    # JWT verification. One of: an HS256 secret, a PEM public key file, a JWKS file or a JWKS URL.
     jwt_algorithms: tuple[str, ...] = ("HS256",)
     jwt_secret: str | None = None
     jwt_public_key_file: str | None = None
     jwt_jwks_file: str | None = None
+    jwt_jwks_url: str | None = None
+    # JWKS caching (file or URL): keys are refreshed after the TTL, refetched on an unknown kid at
+    # most once per cool-down, and kept through failed refreshes for at most max_stale seconds.
+    jwt_jwks_ttl_seconds: float = 300.0
+    jwt_jwks_cooldown_seconds: float = 30.0
+    jwt_jwks_max_stale_seconds: float = 3600.0
+    jwt_jwks_timeout_seconds: float = 5.0
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_tenant_claim: str = "tenant"
@@ -31,6 +42,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     dev_token_ttl_seconds: int = 8 * 3600
     graphiql: bool = True
     introspection: bool = True
+    # The REST API's OpenAPI document at /schema/openapi.json (on in development mode, like GraphiQL).
+    openapi: bool = True
     # Limits on every GraphQL document, so no single request can be made arbitrarily expensive.
     graphql_max_depth: int = 12
     graphql_max_tokens: int = 4000
@@ -48,6 +61,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     min_revision_wait: float = 2.0
     # Breach details (description, cause, learning notes) are purged this long after closure.
     breach_retention_days: int = 730
+    # The decision log (check decisions answered to callers, for accountability): "off", "denies" or
+    # "all". Default "denies": every refusal is kept (who was refused what, where, by which system), at a
+    # small fraction of the write volume and personal data of logging every permit as well ("all").
+    decision_log: str = "denies"
+    # Entries wait in a bounded in-memory queue (full: dropped and counted) and are written in batches
+    # every flush interval, or as soon as a batch is full; they are deleted after the retention.
+    decision_log_queue_size: int = 50_000
+    decision_log_batch_size: int = 500
+    decision_log_flush_interval: float = 1.0
+    decision_log_retention_days: int = 365
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -57,14 +80,30 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError(f"REGISTRY_MODE must be 'development' or 'production', not {mode!r}")
         secret = env.get("REGISTRY_JWT_SECRET")
         data_dir = env.get("REGISTRY_DATA_DIR") or default_data_dir()
-        if secret is None and mode == "development" and not env.get("REGISTRY_JWT_PUBLIC_KEY_FILE") \
-                and not env.get("REGISTRY_JWT_JWKS_FILE"):
+        key_settings = [name for name in ("REGISTRY_JWT_SECRET", "REGISTRY_JWT_PUBLIC_KEY_FILE",
+                                          "REGISTRY_JWT_JWKS_FILE", "REGISTRY_JWT_JWKS_URL") if env.get(name)]
+        if len(key_settings) > 1:
+            raise ValueError(f"set only one of {', '.join(key_settings)}: they are alternative sources of the "
+                             "keys that verify bearer tokens")
+        jwks_url = check_jwks_url(env["REGISTRY_JWT_JWKS_URL"]) if env.get("REGISTRY_JWT_JWKS_URL") else None
+        if secret is None and mode == "development" and not key_settings:
             secret = _development_secret(data_dir)
         algorithms = tuple(a.strip() for a in env.get("REGISTRY_JWT_ALGORITHMS", "").split(",") if a.strip())
         if not algorithms:
             algorithms = ("HS256",) if secret else ("RS256",)
         if any(a.lower() == "none" for a in algorithms):
             raise ValueError("REGISTRY_JWT_ALGORITHMS may not include 'none'")
+        if jwks_url and any(a.upper().startswith("HS") for a in algorithms):
+            raise ValueError("REGISTRY_JWT_ALGORITHMS may not include HS* with REGISTRY_JWT_JWKS_URL: symmetric "
+                             "keys are never taken from a URL")
+        jwks_timing = {name: _number(env, f"REGISTRY_JWT_JWKS_{name.upper()}_SECONDS", default, float)
+                       for name, default in (("ttl", 300.0), ("cooldown", 30.0), ("max_stale", 3600.0),
+                                             ("timeout", 5.0))}
+        if jwks_timing["max_stale"] < jwks_timing["ttl"]:
+            raise ValueError("REGISTRY_JWT_JWKS_MAX_STALE_SECONDS must be at least REGISTRY_JWT_JWKS_TTL_SECONDS")
+        decision_log = env.get("REGISTRY_DECISION_LOG", "denies").strip().lower()
+        if decision_log not in ("off", "denies", "all"):
+            raise ValueError(f"REGISTRY_DECISION_LOG must be 'off', 'denies' or 'all', not {decision_log!r}")
         return cls(
             database_url=env.get("REGISTRY_DATABASE_URL") or env.get("DATABASE_URL") or None,
             data_dir=data_dir,
@@ -75,12 +114,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             jwt_secret=secret,
             jwt_public_key_file=env.get("REGISTRY_JWT_PUBLIC_KEY_FILE"),
             jwt_jwks_file=env.get("REGISTRY_JWT_JWKS_FILE"),
+            jwt_jwks_url=jwks_url,
+            jwt_jwks_ttl_seconds=jwks_timing["ttl"],
+            jwt_jwks_cooldown_seconds=jwks_timing["cooldown"],
+            jwt_jwks_max_stale_seconds=jwks_timing["max_stale"],
+            jwt_jwks_timeout_seconds=jwks_timing["timeout"],
             jwt_issuer=env.get("REGISTRY_JWT_ISSUER"),
             jwt_audience=env.get("REGISTRY_JWT_AUDIENCE"),
             jwt_tenant_claim=env.get("REGISTRY_JWT_TENANT_CLAIM", "tenant"),
             jwt_leeway_seconds=int(env.get("REGISTRY_JWT_LEEWAY_SECONDS", "30")),
             graphiql=_flag(env.get("REGISTRY_GRAPHIQL"), default=mode == "development"),
             introspection=_flag(env.get("REGISTRY_INTROSPECTION"), default=mode == "development"),
+            openapi=_flag(env.get("REGISTRY_OPENAPI"), default=mode == "development"),
             graphql_max_depth=int(env.get("REGISTRY_GRAPHQL_MAX_DEPTH", "12")),
             graphql_max_tokens=int(env.get("REGISTRY_GRAPHQL_MAX_TOKENS", "4000")),
             graphql_max_aliases=int(env.get("REGISTRY_GRAPHQL_MAX_ALIASES", "30")),
@@ -93,7 +138,41 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             stale_after=float(env.get("REGISTRY_STALE_AFTER", "5.0")),
             min_revision_wait=float(env.get("REGISTRY_MIN_REVISION_WAIT", "2.0")),
             breach_retention_days=int(env.get("REGISTRY_BREACH_RETENTION_DAYS", "730")),
+            decision_log=decision_log,
+            decision_log_queue_size=_number(env, "REGISTRY_DECISION_LOG_QUEUE_SIZE", 50_000, int),
+            decision_log_batch_size=_number(env, "REGISTRY_DECISION_LOG_BATCH_SIZE", 500, int),
+            decision_log_flush_interval=_number(env, "REGISTRY_DECISION_LOG_FLUSH_INTERVAL", 1.0, float),
+            decision_log_retention_days=_number(env, "REGISTRY_DECISION_LOG_RETENTION_DAYS", 365, int),
         )
+
+
+def check_jwks_url(url: str) -> str:
+    """The URL, if keys may be fetched from it: https, or http on this machine only."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        parts, host = None, ""
+    if parts is None or not host or parts.scheme not in ("https", "http") or \
+            (parts.scheme == "http" and host not in LOOPBACK_HOSTS):
+        raise ValueError(f"REGISTRY_JWT_JWKS_URL must be an https:// URL (http:// only for 127.0.0.1 or "
+                         f"localhost), not {url!r}")
+    return url
+
+
+def _number(env: Mapping[str, str], name: str, default, kind: type):
+    """A positive int or float setting, or a ValueError naming the variable."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < float("inf"):
+        what = "a positive whole number" if kind is int else "a positive number"
+        raise ValueError(f"{name} must be {what}, not {raw!r}")
+    return value
 
 
 def _flag(value: str | None, *, default: bool) -> bool:

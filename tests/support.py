@@ -106,7 +106,7 @@ class DemoIds:
 
 
 TABLES = ("organisation", "org_unit", "person", "membership", "team", "team_member", "decision_area", "delegation",
-          "red_line", "api_key", "history")
+          "red_line", "api_key", "history", "stand_in", "act", "due_item", "breach", "review")
 
 
 async def snapshot(db: Db) -> dict:
@@ -114,7 +114,8 @@ async def snapshot(db: Db) -> dict:
     state = {}
     async with db.read() as conn:
         for table in TABLES:
-            rows = await conn.fetch(f"SELECT to_jsonb(t)::text AS r FROM {table} t ORDER BY 1")
+            # When a key was last used is bookkeeping, not a change (migration 0005).
+            rows = await conn.fetch(f"SELECT (to_jsonb(t) - 'last_used_at')::text AS r FROM {table} t ORDER BY 1")
             state[table] = [r["r"] for r in rows]
     return state
 

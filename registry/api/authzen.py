@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import datetime, timezone
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import MediaType, Request, Response, asgi, get, post
@@ -19,9 +19,9 @@ from litestar.exceptions import MethodNotAllowedException
 from litestar.types import Receive, Scope, Send
 from litestar.di import Provide
 
-from registry import logs
+from registry.api.authorization import principal_of
 from registry.api.principal import principal
-from registry.auth import Principal, authenticate
+from registry.auth import Principal
 from registry.domain.decisions import ACTIONS
 from registry.errors import Invalid
 from registry.policy.index import FOREVER, Decision
@@ -29,51 +29,81 @@ from registry.services import checks as check_uc
 from registry.services.common import Ctx
 
 
+# The bodies are decoded with these types, and the OpenAPI document's request schemas are generated
+# from them (registry.api.openapi). `Meta(extra_json_schema=...)` only documents what the handlers
+# check themselves (with the registry's error codes); it adds nothing to decoding.
+def _doc(description: str, **schema: Any) -> msgspec.Meta:
+    return msgspec.Meta(description=description, extra_json_schema=schema or None)
+
+
 class Subject(msgspec.Struct, forbid_unknown_fields=False):
-    type: str
-    id: str | None = None
+    type: Annotated[str, _doc("Always `person`.", enum=["person"])]
+    id: Annotated[str | None, _doc("The person's external id (the identity provider's subject).")] = None
     properties: dict[str, Any] = {}
 
 
 class Resource(msgspec.Struct, forbid_unknown_fields=False):
-    type: str
-    id: str | None = None
-    properties: dict[str, Any] = {}
+    type: Annotated[str, _doc("Always `decision`.", enum=["decision"])]
+    id: Annotated[str | None, _doc("The decision area's key, e.g. `care/alternative-solutions`.")] = None
+    properties: Annotated[dict[str, Any], _doc(
+        "`unit` (the unit's id, a string; required for an evaluation, not used by a resource search), and the "
+        "case's attributes that the area declares (numbers, booleans, strings), which red-line conditions "
+        "read.")] = {}
 
 
 class Action(msgspec.Struct, forbid_unknown_fields=False):
-    name: str
+    name: Annotated[str, _doc("The involvement asked about.", enum=list(ACTIONS))]
     properties: dict[str, Any] = {}
+
+
+Context = Annotated[dict[str, Any], _doc(
+    "Optional: `at` (an RFC 3339 instant with a time zone: decide as of then), `min_revision` (wait up to a "
+    "bound until the registry holds at least this revision), `explain` (add a trace).",
+    properties={"at": {"type": ["string", "null"], "format": "date-time"},
+                "min_revision": {"type": ["integer", "null"]}, "explain": {"type": ["boolean", "null"]}})]
 
 
 class Evaluation(msgspec.Struct, forbid_unknown_fields=False):
     subject: Subject | None = None
     action: Action | None = None
     resource: Resource | None = None
-    context: dict[str, Any] | None = None
+    context: Context | None = None
 
 
 class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
-    evaluations_semantic: str = "execute_all"
+    evaluations_semantic: Annotated[str, _doc(
+        "execute_all, deny_on_first_deny or permit_on_first_permit.",
+        enum=["execute_all", "deny_on_first_deny", "permit_on_first_permit"])] = "execute_all"
 
 
 class Evaluations(Evaluation, forbid_unknown_fields=False):
-    evaluations: list[Evaluation] | None = None
+    evaluations: Annotated[list[Evaluation], _doc("At most 1000; each item's missing parts default to the "
+                                                  "request's.", maxItems=1000)] | None = None
     options: Options = Options()
 
 
 class Page(msgspec.Struct, forbid_unknown_fields=False):
-    token: str | None = None
-    limit: int | None = None
+    token: Annotated[str | None, _doc("The previous answer's page.next_token (same request otherwise).")] = None
+    limit: Annotated[int | None, _doc("1-1000; default 100.", minimum=1, maximum=1000)] = None
 
 
 class Search(Evaluation, forbid_unknown_fields=False):
     page: Page | None = None
 
 
+class ActionSearch(msgspec.Struct, forbid_unknown_fields=False):
+    """An action search names no action: the actions are what it looks for."""
+
+    subject: Subject | None = None
+    resource: Resource | None = None
+    context: Context | None = None
+    page: Page | None = None
+
+
 _decode_evaluation = msgspec.json.Decoder(Evaluation)
 _decode_evaluations = msgspec.json.Decoder(Evaluations)
 _decode_search = msgspec.json.Decoder(Search)
+_decode_action_search = msgspec.json.Decoder(ActionSearch)
 _encode = msgspec.json.Encoder()
 SEMANTICS = ("execute_all", "deny_on_first_deny", "permit_on_first_permit")
 
@@ -146,13 +176,21 @@ def to_request(e: Evaluation) -> check_uc.CheckRequest:
     if not isinstance(unit, str):
         raise Invalid("resource.properties.unit (the unit id) is required", field="resource.properties.unit",
                       code="invalid_request")
-    context = e.context or {}
+    at, min_revision, explain = _context(e.context)
+    return check_uc.CheckRequest(person=e.subject.id, area=e.resource.id, unit=unit, action=e.action.name,
+                                 attributes=properties, at=at, min_revision=min_revision, explain=explain)
+
+
+def _context(context: dict[str, Any] | None) -> tuple[datetime | None, int | None, bool]:
+    """context.at, min_revision and explain, each checked (null is the same as absent)."""
+    context = context or {}
     min_revision = context.get("min_revision")
     if min_revision is not None and (not isinstance(min_revision, int) or isinstance(min_revision, bool)):
         raise Invalid("context.min_revision must be an integer", field="context.min_revision", code="invalid_request")
-    return check_uc.CheckRequest(person=e.subject.id, area=e.resource.id, unit=unit, action=e.action.name,
-                                 attributes=properties, at=_at(context), min_revision=min_revision,
-                                 explain=bool(context.get("explain", False)))
+    explain = context.get("explain")
+    if explain is not None and not isinstance(explain, bool):
+        raise Invalid("context.explain must be true or false", field="context.explain", code="invalid_request")
+    return _at(context), min_revision, bool(explain)
 
 
 def _ctx(request: Request, who: Principal) -> Ctx:
@@ -169,11 +207,7 @@ async def evaluation(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["method"] != "POST":
         raise MethodNotAllowedException()
     state = scope["app"].state
-    headers = dict(scope["headers"])
-    who = await authenticate(state.db, state.verifier, _header(headers, b"authorization"),
-                             _header(headers, b"x-api-key"), state.clock(), cache=state.principal_cache)
-    logs.principal.set(who.actor().label)
-    state.rate_limiter.take(who)
+    who = principal_of(scope)  # authenticated and let in by the door
     chunks, size = [], 0
     while True:
         message = await receive()
@@ -186,15 +220,11 @@ async def evaluation(scope: Scope, receive: Receive, send: Send) -> None:
             break
     e = _decode(_decode_evaluation, b"".join(chunks))
     ctx = Ctx(db=state.db, principal=who, clock=state.clock)
-    body = _encode.encode(decision_body(await check_uc.check(ctx, state.engine, to_request(e))))
+    body = _encode.encode(decision_body(await check_uc.check(ctx, state.engine, to_request(e),
+                                                               source="authzen.evaluation")))
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
-
-
-def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:
-    value = headers.get(name)
-    return None if value is None else value.decode("latin-1")
 
 
 def _merge(defaults: Evaluation, item: Evaluation) -> Evaluation:
@@ -212,7 +242,8 @@ async def evaluations(request: Request, who: Principal) -> Response:
                       field="options.evaluations_semantic", code="invalid_request")
     ctx, engine = _ctx(request, who), request.app.state.engine
     if not batch.evaluations:  # no list (or an empty one): a single evaluation
-        return _json(decision_body(await check_uc.check(ctx, engine, to_request(batch))))
+        return _json(decision_body(await check_uc.check(ctx, engine, to_request(batch),
+                                                         source="authzen.evaluations")))
     if len(batch.evaluations) > 1000:
         raise Invalid("at most 1000 evaluations per request", field="evaluations", code="too_many")
     results = []
@@ -221,9 +252,9 @@ async def evaluations(request: Request, who: Principal) -> Response:
     for item in batch.evaluations:
         try:
             req = to_request(_merge(batch, item))
-            decision = check_uc.answer_now(index, req, now, now_ts)
+            decision = check_uc.answer_now(ctx, engine, index, req, now, now_ts, source="authzen.evaluations")
             if decision is None:
-                decision = await check_uc.check(ctx, engine, req, now)
+                decision = await check_uc.check(ctx, engine, req, now, source="authzen.evaluations")
             body = decision_body(decision)
         except Invalid as exc:  # one bad item fails closed on its own; the batch goes on
             body = {"decision": False, "context": {"error": {"status": 400, "code": exc.code,
@@ -255,8 +286,8 @@ def _page(items: list, page: Page | None, fingerprint: str) -> tuple[list, dict]
     return chunk, {"next_token": token, "count": len(chunk), "total": len(items)}
 
 
-def _fingerprint(search: Search) -> str:
-    basis = msgspec.json.encode([search.subject, search.action, search.resource, search.context,
+def _fingerprint(search: Search | ActionSearch) -> str:
+    basis = msgspec.json.encode([search.subject, getattr(search, "action", None), search.resource, search.context,
                                  None if search.page is None else search.page.limit])
     return hashlib.sha256(basis).hexdigest()[:16]
 
@@ -271,8 +302,9 @@ async def search_subject(request: Request, who: Principal) -> Response:
                                   resource=search.resource, context=search.context))
     found = await check_uc.who_may(_ctx(request, who), request.app.state.engine, area=probe.area, unit=probe.unit,
                                    action=probe.action, attributes=probe.attributes, at=probe.at)
-    if isinstance(found, Decision):
-        return _json({"page": {"next_token": ""}, "results": [], "context": {"reason": found.reason}})
+    if isinstance(found, Decision):  # (the page is still checked: the same request may be answered later)
+        return _json({"page": _page([], search.page, _fingerprint(search))[1], "results": [],
+                      "context": {"reason": found.reason}})
     results = [{"type": "person", "id": e.external_id} for e in sorted(found, key=lambda e: e.external_id)]
     chunk, page = _page(results, search.page, _fingerprint(search))
     return _json({"page": page, "results": chunk})
@@ -286,12 +318,21 @@ async def search_resource(request: Request, who: Principal) -> Response:
         raise Invalid('resource must be {"type": "decision"}', field="resource", code="invalid_request")
     if search.subject is None or not search.subject.id or search.action is None:
         raise Invalid("subject (with id) and action are required", field="subject", code="invalid_request")
+    # Checked here, not only by the checks below: a person with no delegation gets no check at all.
+    if search.subject.type != "person":
+        raise Invalid('subject must be {"type": "person", "id": <external id>}', field="subject",
+                      code="invalid_request")
+    if search.action.name not in ACTIONS:
+        raise Invalid(f"unknown action {search.action.name!r}; one of {', '.join(ACTIONS)}", field="action",
+                      code="unknown_action")
     ctx, engine = _ctx(request, who), request.app.state.engine
-    at = _at(search.context)
+    at, _, _ = _context(search.context)
     entries = await check_uc.mandate(ctx, engine, search.subject.id, at)
     if isinstance(entries, Decision):
-        return _json({"page": {"next_token": ""}, "results": [], "context": {"reason": entries.reason}})
+        return _json({"page": _page([], search.page, _fingerprint(search))[1], "results": [],
+                      "context": {"reason": entries.reason}})
     index = engine.index(ctx.tenant_id)
+    attributes = {k: v for k, v in search.resource.properties.items() if k != "unit"}  # each result has its unit
     results, seen = [], set()
     for e in entries:
         key = (index.area_key[e.area_id], e.unit_id)
@@ -299,8 +340,8 @@ async def search_resource(request: Request, who: Principal) -> Response:
             continue
         seen.add(key)
         req = check_uc.CheckRequest(person=search.subject.id, area=key[0], unit=e.unit_id,
-                                    action=search.action.name, attributes=dict(search.resource.properties), at=at)
-        if (await check_uc.check(ctx, engine, req)).decision:
+                                    action=search.action.name, attributes=attributes, at=at)
+        if (await check_uc.check(ctx, engine, req, source="authzen.search_resource")).decision:
             results.append({"type": "decision", "id": key[0],
                             "properties": {"unit": e.unit_id, "include_subunits": e.include_subunits}})
     chunk, page = _page(results, search.page, _fingerprint(search))
@@ -309,15 +350,16 @@ async def search_resource(request: Request, who: Principal) -> Response:
 
 @post("/access/v1/search/action", dependencies={"who": Provide(principal)}, status_code=200)
 async def search_action(request: Request, who: Principal) -> Response:
-    search = _decode(_decode_search, await request.body())
+    search = _decode(_decode_action_search, await request.body())
     ctx, engine = _ctx(request, who), request.app.state.engine
     results = []
     for name in ACTIONS:
         req = to_request(Evaluation(subject=search.subject, action=Action(name=name), resource=search.resource,
                                     context=search.context))
-        if (await check_uc.check(ctx, engine, req)).decision:
+        if (await check_uc.check(ctx, engine, req, source="authzen.search_action")).decision:
             results.append({"name": name})
-    return _json({"page": {"next_token": "", "count": len(results), "total": len(results)}, "results": results})
+    chunk, page = _page(results, search.page, _fingerprint(search))  # pages like the other searches
+    return _json({"page": page, "results": chunk})
 
 
 @get("/.well-known/authzen-configuration", sync_to_thread=False)

@@ -8,17 +8,13 @@ from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from registry import logs
-from registry.auth import Principal, authenticate
+from registry.api.authorization import principal_of
+from registry.auth import Principal
 
 
 async def principal(request: Request) -> Principal:
-    state = request.app.state
-    headers = request.headers
-    who = await authenticate(state.db, state.verifier, headers.get("authorization"), headers.get("x-api-key"),
-                             state.clock(), cache=state.principal_cache)
-    logs.principal.set(who.actor().label)
-    state.rate_limiter.take(who)
-    return who
+    """The caller, authenticated and let in by the door (registry.api.authorization.rest_door)."""
+    return principal_of(request.scope)
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:

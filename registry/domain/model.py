@@ -62,6 +62,8 @@ class Person(Record, frozen=True, kw_only=True):
     email: str | None = None
     roles: tuple[str, ...] = ()
     archived_at: datetime | None = None
+    # Erased (GDPR art. 17): name, e-mail and external id are a pseudonym since then.
+    erased_at: datetime | None = None
 
 
 class Membership(Record, frozen=True, kw_only=True):

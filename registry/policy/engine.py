@@ -42,6 +42,9 @@ class Engine:
         self.sync_interval = sync_interval
         self.stale_after = stale_after
         self.min_revision_wait = min_revision_wait
+        # Where checks record the decisions they answer (registry.services.decision_log.DecisionLog);
+        # set by the app, None elsewhere.
+        self.decision_log = None
         self.indexes: dict[str, TenantIndex] = {}     # tenant id -> index
         self.by_key: dict[str, TenantIndex] = {}
         self.confirmed_at = 0.0                       # monotonic time the engine last knew it was current
@@ -111,8 +114,11 @@ class Engine:
                     await self._disconnect()
                     await self._connect()
                     # Notifications may have been missed while disconnected; the poll below catches up.
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.sync_interval)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
+                # arrives as the event fires, and stop() would then wait for this loop forever.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.sync_interval):
+                        await self._wake.wait()
                 self._wake.clear()
                 pending, self._pending = self._pending, set()
                 if pending:
@@ -197,6 +203,7 @@ class Engine:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._advanced.wait(), left)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(left):
+                        await self._advanced.wait()
 

@@ -15,7 +15,8 @@ from registry.domain.model import Act, Delegation, DueItem
 from registry.errors import Forbidden, Invalid, NotFound
 from registry.policy.engine import Engine
 from registry.services import checks as check_uc
-from registry.services.common import Ctx, Result, authority, check_text, load_facts, standing_in_for
+from registry.services.common import (Ctx, Result, authority, check_text, load_facts, may, relations_to_unit, require,
+                                      standing_in_for)
 from registry.storage import org as org_sql
 from registry.storage import rows
 
@@ -38,19 +39,16 @@ async def record(ctx: Ctx, engine: Engine, data: ActInput) -> Result:
     """The employee (for herself) or a system with the `record` scope records an act. The registry
     checks that it was allowed at its instant; an act that was not allowed is refused."""
     person = ctx.principal.person
-    if person is not None:
-        if person.external_id != data.person:
-            raise Forbidden("people record their own acts; systems record with the 'record' scope",
-                            field="person", code="not_your_act")
-    elif not ctx.principal.has_scope("record"):
-        raise Forbidden("this API key lacks the 'record' scope", code="missing_scope")
+    require(ctx, "recordAct", {"self"} if person is not None and person.external_id == data.person else (),
+            code="not_your_act", field="person",
+            message="people record their own acts; systems record with the 'record' scope")
     check_text(data.case_ref, "caseRef")
     check_text(data.description, "description", max_len=4000)
     if data.occurred_at > ctx.now():
         raise Invalid("an act cannot have happened in the future", field="occurredAt", code="invalid_instant")
     decision = await check_uc.decide(ctx, engine, check_uc.CheckRequest(
         person=data.person, area=data.area, unit=data.unit, action=data.action, attributes=dict(data.attributes),
-        at=data.occurred_at))
+        at=data.occurred_at), source="record_act")
     if not decision.decision:
         raise Forbidden(f"the act was not allowed at that time ({decision.reason})", field="action",
                         code="act_not_allowed")
@@ -75,8 +73,8 @@ async def justify(ctx: Ctx, act_id: UUID, version: int, text: str) -> Result:
     check_text(text, "justification", max_len=8000)
     async with ctx.write() as tx:
         act = await rows.get(tx.conn, "act", Act, ctx.tenant_id, act_id, for_update=True)
-        if ctx.principal.person is None or ctx.principal.person.id != act.person_id:
-            raise Forbidden("only the person who acted can justify the act", field="id", code="not_your_act")
+        require(ctx, "justifyAct", _self(ctx, act), code="not_your_act", field="id",
+                message="only the person who acted can justify the act")
         if act.feedback_at is not None:
             raise Invalid("the act has had feedback; its justification can no longer change", field="id",
                           code="already_reviewed")
@@ -107,26 +105,31 @@ async def give_feedback(ctx: Ctx, act_id: UUID, version: int, text: str, assessm
         if reviewer is None or reviewer.id == act.person_id:
             raise Forbidden("feedback comes from the leader or the delegator, not the actor", field="id",
                             code="not_authorised_to_review")
-        await _check_reviewer(ctx, tx, act)
+        await _check_reviewer(ctx, tx, act, "giveFeedback")
         updated = await rows.update(tx, "act", Act, act_id, version, {
             "feedback": text, "assessment": assessment, "feedback_by": reviewer.id, "feedback_at": ctx.now()})
         return Result(FeedbackResult(updated, assessment == "not_acceptable"), tx.revision)
 
 
-async def _check_reviewer(ctx: Ctx, tx, act: Act) -> None:
+def _self(ctx: Ctx, act: Act) -> set[str]:
+    person = ctx.principal.person
+    return {"self"} if person is not None and person.id == act.person_id else set()
+
+
+async def _check_reviewer(ctx: Ctx, tx, act: Act, op: str) -> None:
+    """The leader chain of the act's unit, a stand-in for it (on the leader's behalf) or the
+    delegator reviews an act."""
     facts = await load_facts(tx.conn, ctx.tenant_id)
     held = await authority(tx.conn, ctx, facts)
-    if any(u in held for u in facts.unit_tree.ancestors(act.unit_id)):
-        leader = standing_in_for(held, act.unit_id, facts.unit_tree)
-        if leader is not None:
-            await tx.on_behalf_of(f"person:{leader}")
-        return
-    if act.delegation_id is not None:
+    relations = relations_to_unit(held, act.unit_id, facts.unit_tree)
+    if act.delegation_id is not None and ctx.principal.person is not None:
         delegation = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, act.delegation_id)
         if delegation.delegator_id == ctx.principal.person.id:
-            return
-    raise Forbidden("feedback comes from a leader of the act's unit (or above), a stand-in, or the delegator",
-                    field="id", code="not_authorised_to_review")
+            relations.add("delegator")
+    require(ctx, op, relations, code="not_authorised_to_review", field="id",
+            message="feedback comes from a leader of the act's unit (or above), a stand-in, or the delegator")
+    if "leader" not in relations and "delegator" not in relations:
+        await tx.on_behalf_of(f"person:{standing_in_for(held, act.unit_id, facts.unit_tree)}")
 
 
 async def fulfil(ctx: Ctx, item_id: UUID, version: int) -> Result:
@@ -144,9 +147,10 @@ async def fulfil(ctx: Ctx, item_id: UUID, version: int) -> Result:
             if person is None or person.id == act.person_id:
                 raise Forbidden("a pre-approval is granted by a leader or the delegator", field="id",
                                 code="not_authorised_to_review")
-            await _check_reviewer(ctx, tx, act)
-        elif person is None or person.id != act.person_id:
-            raise Forbidden("only the person who acted fulfils this", field="id", code="not_your_act")
+            await _check_reviewer(ctx, tx, act, "fulfilDueItem:pre_approval")
+        else:
+            require(ctx, "fulfilDueItem", _self(ctx, act), code="not_your_act", field="id",
+                    message="only the person who acted fulfils this")
         done = await rows.update(tx, "due_item", DueItem, item_id, version,
                                  {"status": "fulfilled", "fulfilled_at": ctx.now()})
         return Result(done, tx.revision)
@@ -174,14 +178,11 @@ async def get_act(ctx: Ctx, act_id: UUID) -> Act:
 
 
 async def _may_see(ctx: Ctx, conn, act: Act) -> bool:
-    person = ctx.principal.person
-    if person is None:
-        return ctx.principal.has_scope("read")
-    if person.id == act.person_id or set(person.roles) & {"admin", "auditor"}:
+    if may(ctx, "act", _self(ctx, act)):
         return True
     facts = await load_facts(conn, ctx.tenant_id)
     held = await authority(conn, ctx, facts)
-    return any(u in held for u in facts.unit_tree.ancestors(act.unit_id))
+    return may(ctx, "act", relations_to_unit(held, act.unit_id, facts.unit_tree))
 
 
 async def list_acts(ctx: Ctx, *, mine: bool, unit_id: UUID | None, awaiting: str | None) -> list[tuple[Act, list]]:
@@ -191,15 +192,14 @@ async def list_acts(ctx: Ctx, *, mine: bool, unit_id: UUID | None, awaiting: str
     now = ctx.now()
     async with ctx.db.read() as conn:
         if mine:
-            if ctx.principal.person is None:
-                raise Forbidden("only people have acts of their own", code="person_required")
+            require(ctx, "myActs")
             found = rows.many(Act, await conn.fetch(
                 "SELECT * FROM act WHERE tenant_id = $1 AND person_id = $2 ORDER BY occurred_at DESC, id",
                 ctx.tenant_id, ctx.principal.person.id))
         else:
             facts = await load_facts(conn, ctx.tenant_id)
             held = set(await authority(conn, ctx, facts))
-            if ctx.principal.person is not None and set(ctx.principal.person.roles) & {"admin", "auditor"}:
+            if may(ctx, "acts"):  # administrators, auditors and systems with `read`: every unit
                 held |= {u for u, unit in facts.units.items() if unit.parent_id is None}
             scope = [u for u in facts.units if any(a in held for a in facts.unit_tree.ancestors(u))
                      and (unit_id is None or facts.unit_tree.is_within(u, unit_id))]

@@ -17,7 +17,8 @@ import msgspec
 from registry.domain.model import Breach, Delegation, Person
 from registry.errors import Forbidden, Invalid, NotFound
 from registry.services import delegations as delegation_uc
-from registry.services.common import Ctx, Result, authority, check_text, load_facts, standing_in_for
+from registry.services.common import (Ctx, Result, authority, check_text, load_facts, may, relations_to_unit, require,
+                                      standing_in_for)
 from registry.storage import rows
 from registry.storage.db import Actor, Db
 
@@ -93,7 +94,7 @@ async def record(ctx: Ctx, data: BreachInput) -> Result:
         if person_id == ctx.principal.person.id:
             raise Forbidden("a breach is recorded by a leader above you, not by yourself", field="personId",
                             code="not_authorised_to_record")
-        await _require_leader_chain(ctx, tx, facts, unit_id)
+        await _require_leader_chain(ctx, tx, facts, unit_id, "recordBreach")
         breach = await rows.insert(tx, "breach", Breach, dict(
             person_id=person_id, area_id=area_id, unit_id=unit_id, delegation_id=data.delegation_id,
             occurred_at=data.occurred_at, description=data.description, cause=data.cause, response=data.response,
@@ -105,14 +106,13 @@ async def record(ctx: Ctx, data: BreachInput) -> Result:
         return Result(breach, tx.revision)
 
 
-async def _require_leader_chain(ctx: Ctx, tx, facts, unit_id: UUID) -> None:
+async def _require_leader_chain(ctx: Ctx, tx, facts, unit_id: UUID, op: str) -> None:
     held = await authority(tx.conn, ctx, facts)
-    if not any(u in held for u in facts.unit_tree.ancestors(unit_id)):
-        raise Forbidden("only the leader chain above the unit records and follows up breaches", field="unitId",
-                        code="not_authorised_to_record")
-    leader = standing_in_for(held, unit_id, facts.unit_tree)
-    if leader is not None:
-        await tx.on_behalf_of(f"person:{leader}")
+    relations = relations_to_unit(held, unit_id, facts.unit_tree)
+    require(ctx, op, relations, code="not_authorised_to_record", field="unitId",
+            message="only the leader chain above the unit records and follows up breaches")
+    if "leader" not in relations:  # a stand-in, on the absent leader's behalf
+        await tx.on_behalf_of(f"person:{standing_in_for(held, unit_id, facts.unit_tree)}")
 
 
 _FOLLOW_UP = {"repair_status", "learning_notes", "follow_up_date", "description", "cause", "effect_until"}
@@ -132,7 +132,7 @@ async def follow_up(ctx: Ctx, breach_id: UUID, version: int, changes: dict) -> R
         facts = await load_facts(tx.conn, ctx.tenant_id)
         if ctx.principal.person is not None and current.person_id == ctx.principal.person.id:
             raise Forbidden("the leader chain follows up a breach", field="id", code="not_authorised_to_record")
-        await _require_leader_chain(ctx, tx, facts, current.unit_id)
+        await _require_leader_chain(ctx, tx, facts, current.unit_id, "followUpBreach")
         if current.purged_at is not None:
             raise Invalid("the breach's details have been purged", field="id", code="purged")
         if "effect_until" in changes and changes["effect_until"] is not None \
@@ -156,14 +156,14 @@ async def _visible(ctx: Ctx, conn, breach_id: UUID, for_update: bool = False) ->
 
 
 async def may_read(ctx: Ctx, conn, breach: Breach) -> bool:
+    """The employee concerned, the leader chain above the unit (or a stand-in for it), and HR;
+    systems see a breach's effects on checks, never the breach."""
     person = ctx.principal.person
-    if person is None:  # systems see effects on checks, never breaches
-        return False
-    if person.id == breach.person_id or "hr" in person.roles:
+    if may(ctx, "breach", {"self"} if person is not None and person.id == breach.person_id else ()):
         return True
     facts = await load_facts(conn, ctx.tenant_id)
     held = await authority(conn, ctx, facts)
-    return any(u in held for u in facts.unit_tree.ancestors(breach.unit_id))
+    return may(ctx, "breach", relations_to_unit(held, breach.unit_id, facts.unit_tree))
 
 
 async def get(ctx: Ctx, breach_id: UUID) -> Breach:

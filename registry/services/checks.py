@@ -12,12 +12,13 @@ from uuid import UUID
 
 import msgspec
 
+from registry import logs
 from registry.domain import levels
 from registry.domain.decisions import ACTIONS, obligations
 from registry.errors import Invalid
 from registry.policy.engine import Engine
 from registry.policy.index import Decision, TenantIndex
-from registry.services.common import Ctx, require_scope
+from registry.services.common import Ctx
 from registry.storage import changes
 
 # A check whose `at` lies further in the past than this is answered from history.
@@ -60,44 +61,62 @@ def _validate(req: CheckRequest) -> None:
         raise Invalid("person is required", field="person", code="required")
 
 
-async def check(ctx: Ctx, engine: Engine, req: CheckRequest, now: datetime | None = None) -> Decision:
-    """`now` lets a batch read the clock once for all its checks."""
-    require_scope(ctx, "check")
-    return await decide(ctx, engine, req, now)
+async def check(ctx: Ctx, engine: Engine, req: CheckRequest, now: datetime | None = None, *,
+                source: str = "internal") -> Decision:
+    """`now` lets a batch read the clock once for all its checks; `source` names the endpoint that
+    answers the caller, for the decision log."""
+    return await decide(ctx, engine, req, now, source=source)
 
 
-async def decide(ctx: Ctx, engine: Engine, req: CheckRequest, now: datetime | None = None) -> Decision:
-    """The decision itself, for use cases that check on the caller's behalf (recording an act)."""
+async def decide(ctx: Ctx, engine: Engine, req: CheckRequest, now: datetime | None = None, *,
+                 source: str = "internal") -> Decision:
+    """The decision itself, for use cases that check on the caller's behalf (recording an act).
+    Every decision answered goes through here or `answer_now`, and so to the decision log."""
     _validate(req)
     now = now or ctx.now()
     at = req.at or now
     if at < now - AS_OF_TOLERANCE:
-        return await check_as_of(ctx, engine, req, at)
+        return _logged(ctx, engine, None, req, await check_as_of(ctx, engine, req, at), now, source)
     index = await _current_index(ctx, engine, req.min_revision)
     if isinstance(index, Decision):
-        return index
-    return index.check(req.person, req.area, req.unit, req.action, req.attributes, at.timestamp(),
-                       explain=req.explain)
+        return _logged(ctx, engine, None, req, index, now, source)
+    return _logged(ctx, engine, index, req, index.check(req.person, req.area, req.unit, req.action, req.attributes,
+                                                        at.timestamp(), explain=req.explain), now, source)
+
+
+def _logged(ctx: Ctx, engine: Engine, index: TenantIndex | None, req: CheckRequest, decision: Decision,
+            now: datetime, source: str) -> Decision:
+    """Queue the decision for the decision log when its mode keeps this kind (no I/O, no await)."""
+    log = engine.decision_log
+    if log is not None and log.wants(decision.decision):
+        current = index or engine.index(ctx.tenant_id)
+        # Ids as text, and the label the request's authentication set for its logs: cheap to get,
+        # and an entry of atomic values only is not tracked by the garbage collector while queued.
+        log.record(str(ctx.tenant_id) if current is None else current.tenant_id, current, req, decision, now, source,
+                   logs.principal.get() or ctx.principal.actor().label)
+    return decision
 
 
 def live_index(ctx: Ctx, engine: Engine) -> TenantIndex | None:
     """The tenant's index when the engine vouches for it now (else None: take the slow path)."""
-    require_scope(ctx, "check")
     return engine.index(ctx.tenant_id) if engine.current() else None
 
 
-def answer_now(index: TenantIndex | None, req: CheckRequest, now: datetime, now_ts: float) -> Decision | None:
+def answer_now(ctx: Ctx, engine: Engine, index: TenantIndex | None, req: CheckRequest, now: datetime,
+               now_ts: float, *, source: str = "internal") -> Decision | None:
     """The in-memory answer, synchronously, when nothing needs waiting for or history (batches use
     it per item to skip the coroutine chain); None when `check` must take the full path."""
     if index is None or req.min_revision is not None or (req.at is not None and req.at < now - AS_OF_TOLERANCE):
         return None
     _validate(req)
     at = now_ts if req.at is None else req.at.timestamp()
-    return index.check(req.person, req.area, req.unit, req.action, req.attributes, at, explain=req.explain)
+    return _logged(ctx, engine, index, req, index.check(req.person, req.area, req.unit, req.action, req.attributes,
+                                                        at, explain=req.explain), now, source)
 
 
-async def checks(ctx: Ctx, engine: Engine, requests: list[CheckRequest]) -> list[Decision]:
-    return [await check(ctx, engine, r) for r in requests]
+async def checks(ctx: Ctx, engine: Engine, requests: list[CheckRequest], *, source: str = "internal"
+                 ) -> list[Decision]:
+    return [await check(ctx, engine, r, source=source) for r in requests]
 
 
 async def check_as_of(ctx: Ctx, engine: Engine, req: CheckRequest, at: datetime) -> Decision:
@@ -170,7 +189,6 @@ class WhoMayEntry(msgspec.Struct, frozen=True):
 
 async def who_may(ctx: Ctx, engine: Engine, *, area: str, unit: str, action: str,
                   attributes: Mapping[str, object], at: datetime | None) -> list[WhoMayEntry] | Decision:
-    require_scope(ctx, "check")
     if action not in ACTIONS:
         raise Invalid(f"unknown action {action!r}", field="action", code="unknown_action")
     index = await _current_index(ctx, engine, None)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from uuid import UUID
 
 import msgspec
 
+from registry.access import access
 from registry.auth import Principal
 from registry.domain.model import Area, Unit
 from registry.domain.rules import leads
@@ -42,16 +43,15 @@ class Ctx(msgspec.Struct, frozen=True, kw_only=True):
         return self.db.write(self.tenant_id, self.principal.actor(), at=self.now())
 
 
-def require_scope(ctx: Ctx, scope: str) -> None:
-    if not ctx.principal.has_scope(scope):
-        raise Forbidden(f"this API key lacks the '{scope}' scope", code="missing_scope")
+def require(ctx: Ctx, op: str, relations: Iterable[str] = (), *, code: str | None = None,
+            message: str | None = None, field: str | None = None) -> None:
+    """Refuse unless the registry's policy (registry.access) allows `op` to the caller, given its
+    relations to the target (see relations_to_unit)."""
+    access().require(ctx.principal, op, relations, code=code, message=message, field=field)
 
 
-def require_admin(ctx: Ctx) -> None:
-    """Organisation data (units, people, teams, areas) is kept by administrators."""
-    if not ctx.principal.is_admin:
-        raise Forbidden("this needs an administrator (a person with the admin role, or an API key with the "
-                        "'admin' scope)", code="admin_required")
+def may(ctx: Ctx, op: str, relations: Iterable[str] = ()) -> bool:
+    return access().may(ctx.principal, op, relations)
 
 
 def require_person(ctx: Ctx, what: str) -> UUID:
@@ -110,6 +110,13 @@ async def authority(conn: Conn, ctx: Ctx, facts: Facts) -> dict[UUID, UUID | Non
 
 async def led_units(conn: Conn, ctx: Ctx, facts: Facts) -> set[UUID]:
     return set(await authority(conn, ctx, facts))
+
+
+def relations_to_unit(held: dict[UUID, UUID | None], unit_id: UUID, tree: Tree) -> set[str]:
+    """The caller's relations to a unit, from `authority`: "leader" when it leads the unit or one
+    above, "standin" when it stands in for such a leader."""
+    chain = tree.ancestors(unit_id)
+    return {"leader" if held[u] is None else "standin" for u in chain if u in held}
 
 
 def standing_in_for(held: dict[UUID, UUID | None], unit_id: UUID, tree: Tree) -> UUID | None:

@@ -10,8 +10,8 @@ import msgspec
 from registry.domain import rules
 from registry.domain.model import CONTROL_FORMS, Control, Delegation, DelegationDraft, Person, Team, TrustBasis
 from registry.errors import Conflict, Forbidden, Invalid
-from registry.services.common import (Ctx, Facts, Result, authority, check_text, load_facts, require_person,
-                                      standing_in_for)
+from registry.services.common import (Ctx, Facts, Result, authority, check_text, load_facts, relations_to_unit,
+                                      require, require_person, standing_in_for)
 from registry.storage import delegations as delegation_sql
 from registry.storage import org as org_sql
 from registry.storage import rows
@@ -108,6 +108,12 @@ async def declare(ctx: Ctx, data: DeclareInput) -> Result:
     async with ctx.write() as tx:
         facts = await load_facts(tx.conn, ctx.tenant_id)
         held = await authority(tx.conn, ctx, facts)
+        facts.unit(draft.unit_id)
+        relations = relations_to_unit(held, draft.unit_id, facts.unit_tree)
+        if draft.parent_id is not None and await _holds(tx, ctx, draft.parent_id, delegator):
+            relations.add("holder")
+        require(ctx, "declareDelegation", relations, code="not_authorised_to_delegate", field="unit",
+                message="you can only delegate in units you lead, or what has been delegated to you")
         await _check_draft(ctx, tx, facts, draft, delegator_led=set(held))
         values = _row(draft)
         leader = None if draft.parent_id is not None else standing_in_for(held, draft.unit_id, facts.unit_tree)
@@ -118,23 +124,27 @@ async def declare(ctx: Ctx, data: DeclareInput) -> Result:
         return Result(delegation, tx.revision)
 
 
-async def may_manage(ctx: Ctx, tx: WriteTx, facts: Facts, delegation: Delegation) -> set[UUID]:
+async def _holds(tx: WriteTx, ctx: Ctx, parent_id: UUID, person_id: UUID) -> bool:
+    """Whether the person holds the parent delegation (as its delegate or a member of its team)."""
+    parent = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, parent_id, field="parentId")
+    if parent.delegate_person_id is not None:
+        return parent.delegate_person_id == person_id
+    return parent.delegate_team_id in await org_sql.team_ids_of_person(tx.conn, ctx.tenant_id, person_id, ctx.now())
+
+
+async def may_manage(ctx: Ctx, tx: WriteTx, facts: Facts, delegation: Delegation, op: str) -> set[UUID]:
     """The delegator, a leader above the delegation's unit (or a stand-in for one), or an
-    administrator manage a delegation."""
+    administrator manage a delegation (policies/registry_admin_policy.csv, `op`)."""
     held = await authority(tx.conn, ctx, facts)
-    led = set(held)
+    relations = relations_to_unit(held, delegation.unit_id, facts.unit_tree)
     person = ctx.principal.person
-    if ctx.principal.is_admin and person is None:
-        return led
-    if person is not None and (person.id == delegation.delegator_id or ctx.principal.is_admin):
-        return led
-    if person is not None and rules.holds_leader_authority(led, delegation.unit_id, facts.unit_tree):
-        leader = standing_in_for(held, delegation.unit_id, facts.unit_tree)
-        if leader is not None:
-            await tx.on_behalf_of(f"person:{leader}")
-        return led
-    raise Forbidden("only the delegator, a leader above the delegation's unit or an administrator can change it",
-                    field="id", code="not_authorised_to_delegate")
+    if person is not None and person.id == delegation.delegator_id:
+        relations.add("delegator")
+    require(ctx, op, relations, code="not_authorised_to_delegate", field="id",
+            message="only the delegator, a leader above the delegation's unit or an administrator can change it")
+    if "delegator" not in relations and "leader" not in relations and not ctx.principal.is_admin:
+        await tx.on_behalf_of(f"person:{standing_in_for(held, delegation.unit_id, facts.unit_tree)}")
+    return set(held)
 
 
 _AMENDABLE = {"level", "purpose", "trust", "control", "rules", "valid_from", "valid_until", "review_date",
@@ -150,7 +160,7 @@ async def amend(ctx: Ctx, delegation_id: UUID, version: int, changes: dict) -> R
     async with ctx.write() as tx:
         facts = await load_facts(tx.conn, ctx.tenant_id)
         current = await locked(tx, delegation_id, version)
-        await may_manage(ctx, tx, facts, current)
+        await may_manage(ctx, tx, facts, current, "amendDelegation")
         return Result(await amend_in(ctx, tx, facts, current, changes), tx.revision)
 
 
@@ -210,7 +220,7 @@ async def revoke(ctx: Ctx, delegation_id: UUID, version: int, reason: str) -> Re
     async with ctx.write() as tx:
         facts = await load_facts(tx.conn, ctx.tenant_id)
         current = await locked(tx, delegation_id, version)
-        await may_manage(ctx, tx, facts, current)
+        await may_manage(ctx, tx, facts, current, "revokeDelegation")
         return Result(await revoke_in(ctx, tx, current, reason), tx.revision)
 
 

@@ -18,7 +18,7 @@ from registry.domain.model import (MEMBERSHIP_ROLES, PERSON_ROLES, UNIT_KINDS, A
                                    Membership, Person, Team, TeamMember, Unit)
 from registry.errors import Invalid
 from registry.policy.projection import INTERNAL_SUBJECT_PREFIXES
-from registry.services.common import Ctx, Result, check_text, load_facts, require_admin
+from registry.services.common import Ctx, Result, check_text, load_facts
 from registry.storage import rows
 
 
@@ -45,7 +45,6 @@ def _check_unit(values: dict) -> None:
 
 async def create_unit(ctx: Ctx, *, name: str, kind: str, parent_id: UUID | None, external_id: str | None = None,
                       deputies_may_delegate: bool = False) -> Result:
-    require_admin(ctx)
     values = dict(name=name, kind=kind, parent_id=parent_id, external_id=external_id,
                   deputies_may_delegate=deputies_may_delegate)
     _check_unit(values)
@@ -59,7 +58,6 @@ async def create_unit(ctx: Ctx, *, name: str, kind: str, parent_id: UUID | None,
 
 
 async def update_unit(ctx: Ctx, unit_id: UUID, version: int, changes: dict) -> Result:
-    require_admin(ctx)
     _check_unit(changes)
     async with ctx.write() as tx:
         if "parent_id" in changes:
@@ -74,7 +72,6 @@ async def update_unit(ctx: Ctx, unit_id: UUID, version: int, changes: dict) -> R
 
 
 async def archive_unit(ctx: Ctx, unit_id: UUID, version: int) -> Result:
-    require_admin(ctx)
     async with ctx.write() as tx:
         live_children = await tx.conn.fetchval(
             "SELECT count(*) FROM org_unit WHERE tenant_id = $1 AND parent_id = $2 AND archived_at IS NULL",
@@ -114,7 +111,6 @@ def _check_person(values: dict) -> None:
 
 async def create_person(ctx: Ctx, *, external_id: str, name: str, email: str | None = None,
                         roles: tuple[str, ...] = ()) -> Result:
-    require_admin(ctx)
     values = dict(external_id=external_id, name=name, email=email, roles=list(dict.fromkeys(roles)))
     _check_person(values)
     async with ctx.write() as tx:
@@ -123,17 +119,18 @@ async def create_person(ctx: Ctx, *, external_id: str, name: str, email: str | N
 
 
 async def update_person(ctx: Ctx, person_id: UUID, version: int, changes: dict) -> Result:
-    require_admin(ctx)
     _check_person(changes)
-    if "roles" in changes:
+    if changes.get("roles") is not None:  # null is refused by the storage layer (roles cannot be cleared so)
         changes = {**changes, "roles": list(dict.fromkeys(changes["roles"]))}
     async with ctx.write() as tx:
+        current = await rows.get(tx.conn, "person", Person, ctx.tenant_id, person_id, for_update=True)
+        if current.erased_at is not None:  # a pseudonym is never turned back into a person
+            raise Invalid("the person has been erased", field="id", code="erased")
         person = await rows.update(tx, "person", Person, person_id, version, changes)
         return Result(person, tx.revision)
 
 
 async def archive_person(ctx: Ctx, person_id: UUID, version: int) -> Result:
-    require_admin(ctx)
     async with ctx.write() as tx:
         person = await rows.update(tx, "person", Person, person_id, version, {"archived_at": ctx.now()})
         return Result(person, tx.revision)
@@ -141,7 +138,6 @@ async def archive_person(ctx: Ctx, person_id: UUID, version: int) -> Result:
 
 async def add_membership(ctx: Ctx, *, person_id: UUID, unit_id: UUID, role: str, valid_from: datetime | None,
                          valid_to: datetime | None) -> Result:
-    require_admin(ctx)
     _choice(role, MEMBERSHIP_ROLES, "role")
     valid_from = valid_from or ctx.now()
     _period(valid_from, valid_to)
@@ -154,7 +150,6 @@ async def add_membership(ctx: Ctx, *, person_id: UUID, unit_id: UUID, role: str,
 
 
 async def update_membership(ctx: Ctx, membership_id: UUID, version: int, changes: dict) -> Result:
-    require_admin(ctx)
     if "role" in changes:
         _choice(changes["role"], MEMBERSHIP_ROLES, "role")
     async with ctx.write() as tx:
@@ -165,7 +160,6 @@ async def update_membership(ctx: Ctx, membership_id: UUID, version: int, changes
 
 
 async def archive_membership(ctx: Ctx, membership_id: UUID, version: int) -> Result:
-    require_admin(ctx)
     async with ctx.write() as tx:
         membership = await rows.update(tx, "membership", Membership, membership_id, version,
                                        {"archived_at": ctx.now()})
@@ -175,7 +169,6 @@ async def archive_membership(ctx: Ctx, membership_id: UUID, version: int) -> Res
 # --- teams -------------------------------------------------------------------------------------
 
 async def create_team(ctx: Ctx, *, unit_id: UUID, name: str) -> Result:
-    require_admin(ctx)
     check_text(name, "name")
     async with ctx.write() as tx:
         await rows.get(tx.conn, "org_unit", Unit, ctx.tenant_id, unit_id, field="unitId")
@@ -184,7 +177,6 @@ async def create_team(ctx: Ctx, *, unit_id: UUID, name: str) -> Result:
 
 
 async def update_team(ctx: Ctx, team_id: UUID, version: int, changes: dict) -> Result:
-    require_admin(ctx)
     if "name" in changes:
         check_text(changes["name"], "name")
     async with ctx.write() as tx:
@@ -195,7 +187,6 @@ async def update_team(ctx: Ctx, team_id: UUID, version: int, changes: dict) -> R
 
 
 async def archive_team(ctx: Ctx, team_id: UUID, version: int) -> Result:
-    require_admin(ctx)
     async with ctx.write() as tx:
         team = await rows.update(tx, "team", Team, team_id, version, {"archived_at": ctx.now()})
         return Result(team, tx.revision)
@@ -203,7 +194,6 @@ async def archive_team(ctx: Ctx, team_id: UUID, version: int) -> Result:
 
 async def add_team_member(ctx: Ctx, *, team_id: UUID, person_id: UUID, valid_from: datetime | None,
                           valid_to: datetime | None) -> Result:
-    require_admin(ctx)
     valid_from = valid_from or ctx.now()
     _period(valid_from, valid_to)
     async with ctx.write() as tx:
@@ -215,7 +205,6 @@ async def add_team_member(ctx: Ctx, *, team_id: UUID, person_id: UUID, valid_fro
 
 
 async def update_team_member(ctx: Ctx, member_id: UUID, version: int, changes: dict) -> Result:
-    require_admin(ctx)
     async with ctx.write() as tx:
         current = await rows.get(tx.conn, "team_member", TeamMember, ctx.tenant_id, member_id)
         _period(changes.get("valid_from", current.valid_from), changes.get("valid_to", current.valid_to))
@@ -224,7 +213,6 @@ async def update_team_member(ctx: Ctx, member_id: UUID, version: int, changes: d
 
 
 async def archive_team_member(ctx: Ctx, member_id: UUID, version: int) -> Result:
-    require_admin(ctx)
     async with ctx.write() as tx:
         member = await rows.update(tx, "team_member", TeamMember, member_id, version, {"archived_at": ctx.now()})
         return Result(member, tx.revision)
@@ -303,7 +291,6 @@ def _area_row(values: dict) -> dict:
 async def create_area(ctx: Ctx, *, key: str, name_da: str, name_en: str, parent_id: UUID | None = None,
                       description: str = "", kle: str | None = None, attributes: list[AreaAttribute] = (),
                       delegable: bool = True, reserved_unit_id: UUID | None = None) -> Result:
-    require_admin(ctx)
     values = dict(key=key, name_da=name_da, name_en=name_en, parent_id=parent_id, description=description, kle=kle,
                   attributes=list(attributes), delegable=delegable, reserved_unit_id=reserved_unit_id)
     _check_area(values)
@@ -314,7 +301,6 @@ async def create_area(ctx: Ctx, *, key: str, name_da: str, name_en: str, parent_
 
 
 async def update_area(ctx: Ctx, area_id: UUID, version: int, changes: dict) -> Result:
-    require_admin(ctx)
     if "key" in changes:
         raise Invalid("an area's key is its stable name and cannot change; create a new area", field="key",
                       code="immutable")
@@ -329,7 +315,6 @@ async def update_area(ctx: Ctx, area_id: UUID, version: int, changes: dict) -> R
 
 
 async def archive_area(ctx: Ctx, area_id: UUID, version: int) -> Result:
-    require_admin(ctx)
     async with ctx.write() as tx:
         area = await rows.update(tx, "decision_area", Area, area_id, version, {"archived_at": ctx.now()})
         return Result(area, tx.revision)

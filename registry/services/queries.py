@@ -5,8 +5,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from registry.domain.model import Area, Organisation, Person, Team, Unit
-from registry.errors import Forbidden, Invalid, NotFound
-from registry.services.common import Ctx, load_facts, parse_uuid
+from registry.errors import Invalid, NotFound
+from registry.services.common import Ctx, authority, load_facts, may, parse_uuid, relations_to_unit, require
 from registry.storage import areas as area_sql
 from registry.storage import delegations as delegation_sql
 from registry.storage import history as history_sql
@@ -98,7 +98,7 @@ async def history(ctx: Ctx, entity_id: str, first: int, after: str | None) -> Pa
         found = await history_sql.search(conn, ctx.tenant_id, entity_id=entity, entity_type=None, actor=None,
                                          units=None, since=None, until=None, after=_history_cursor(after),
                                          limit=first + 1)
-    return _history_page(found, first)
+        return _history_page(found, first, await _hidden(ctx, conn, found))
 
 
 def _history_cursor(after: str | None) -> int | None:
@@ -111,10 +111,43 @@ def _history_cursor(after: str | None) -> int | None:
         raise Invalid("malformed cursor", field="after", code="invalid_cursor") from exc
 
 
-def _history_page(found: list, first: int) -> Page:
+def _history_page(found: list, first: int, hidden: set[int]) -> Page:
+    """A page of history without the entries the caller may not see (the cursor still moves past them)."""
     more = len(found) > first
     found = found[:first]
-    return Page(found, str(found[-1].id) if found else None, more)
+    return Page([e for e in found if e.id not in hidden], str(found[-1].id) if found else None, more)
+
+
+# Entities whose history is as private as the entity: acts (and their due items) and breaches.
+_PRIVATE = {"act": "act", "due_item": "act", "breach": "breach"}
+
+
+async def _hidden(ctx: Ctx, conn, entries: list) -> set[int]:
+    """The history entries of acts and breaches the caller may not read (see the policy's `act` and
+    `breach` rows): the history of a private thing is exactly as private as the thing."""
+    hidden: set[int] = set()
+    held = facts = None
+    for e in entries:
+        op = _PRIVATE.get(e.entity_type)
+        if op is None:
+            continue
+        row = e.after or e.before or {}
+        if e.entity_type == "due_item":
+            row = await conn.fetchrow("SELECT person_id, unit_id FROM act WHERE tenant_id = $1 AND id = $2",
+                                      ctx.tenant_id, UUID(str(row.get("act_id")))) or {}
+        if not row:
+            hidden.add(e.id)
+            continue
+        person = ctx.principal.person
+        if may(ctx, op, {"self"} if person is not None and str(person.id) == str(row["person_id"]) else ()):
+            continue
+        if held is None:
+            facts = await load_facts(conn, ctx.tenant_id)
+            held = await authority(conn, ctx, facts)
+        unit = UUID(str(row["unit_id"]))
+        if unit not in facts.units or not may(ctx, op, relations_to_unit(held, unit, facts.unit_tree)):
+            hidden.add(e.id)
+    return hidden
 
 
 def _opt(value: str | None, field: str) -> UUID | None:
@@ -124,10 +157,8 @@ def _opt(value: str | None, field: str) -> UUID | None:
 async def audit(ctx: Ctx, *, entity_id: str | None, entity_type: str | None, actor: str | None,
                 unit_id: str | None, since, until, first: int, after: str | None) -> Page:
     """Who changed what, when, on whose behalf: for administrators and auditors (and admin keys)."""
-    person = ctx.principal.person
-    allowed = ctx.principal.is_admin or (person is not None and "auditor" in person.roles)
-    if not allowed:
-        raise Forbidden("the audit history is for administrators and auditors", code="auditor_required")
+    require(ctx, "auditHistory", code="auditor_required",
+            message="the audit history is for administrators and auditors")
     check_first(first)
     async with ctx.db.read() as conn:
         units = None
@@ -138,4 +169,4 @@ async def audit(ctx: Ctx, *, entity_id: str | None, entity_type: str | None, act
         found = await history_sql.search(
             conn, ctx.tenant_id, entity_id=_opt(entity_id, "entityId"), entity_type=entity_type, actor=actor,
             units=units, since=since, until=until, after=_history_cursor(after), limit=first + 1)
-    return _history_page(found, first)
+        return _history_page(found, first, await _hidden(ctx, conn, found))

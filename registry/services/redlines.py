@@ -8,7 +8,7 @@ from registry.domain import rules
 from registry.domain.conditions import ConditionError, compile_condition
 from registry.domain.model import SET_BY, RedLine
 from registry.errors import Invalid
-from registry.services.common import Ctx, Facts, Result, check_text, led_units, load_facts
+from registry.services.common import Ctx, Facts, Result, authority, check_text, load_facts, relations_to_unit, require
 from registry.storage import redlines as red_line_sql
 from registry.storage import rows
 
@@ -35,8 +35,11 @@ async def create_red_line(ctx: Ctx, *, unit_id: UUID, area_id: UUID, condition: 
         facts.unit(unit_id)
         facts.area(area_id)
         canonical = _compile(condition, area_id, facts)
-        rules.check_red_line_authority(unit_id, set_by, led_units=await led_units(tx.conn, ctx, facts),
-                                       is_admin=ctx.principal.is_admin, unit_tree=facts.unit_tree)
+        held = await authority(tx.conn, ctx, facts)
+        require(ctx, "createRedLine", relations_to_unit(held, unit_id, facts.unit_tree), code="red_line_set_above",
+                field="unitId", message="red lines are set by the leader chain of the unit (or an administrator)")
+        rules.check_red_line_authority(unit_id, set_by, led_units=set(held), is_admin=ctx.principal.is_admin,
+                                       unit_tree=facts.unit_tree)
         red_line = await rows.insert(tx, "red_line", RedLine, dict(
             unit_id=unit_id, area_id=area_id, condition=canonical, consequence=consequence, set_by=set_by))
         return Result(red_line, tx.revision)
@@ -51,7 +54,7 @@ async def update_red_line(ctx: Ctx, red_line_id: UUID, version: int, changes: di
     async with ctx.write() as tx:
         facts = await load_facts(tx.conn, ctx.tenant_id)
         current = await rows.get(tx.conn, "red_line", RedLine, ctx.tenant_id, red_line_id, for_update=True)
-        led = await led_units(tx.conn, ctx, facts)
+        led = _require_at(ctx, "updateRedLine", current, await authority(tx.conn, ctx, facts), facts)
         rules.check_red_line_authority(current.unit_id, current.set_by, led_units=led,
                                        is_admin=ctx.principal.is_admin, unit_tree=facts.unit_tree)
         unit_id = changes.get("unit_id", current.unit_id)
@@ -71,10 +74,18 @@ async def archive_red_line(ctx: Ctx, red_line_id: UUID, version: int) -> Result:
     async with ctx.write() as tx:
         facts = await load_facts(tx.conn, ctx.tenant_id)
         current = await rows.get(tx.conn, "red_line", RedLine, ctx.tenant_id, red_line_id, for_update=True)
-        rules.check_red_line_authority(current.unit_id, current.set_by, led_units=await led_units(tx.conn, ctx, facts),
+        led = _require_at(ctx, "archiveRedLine", current, await authority(tx.conn, ctx, facts), facts)
+        rules.check_red_line_authority(current.unit_id, current.set_by, led_units=led,
                                        is_admin=ctx.principal.is_admin, unit_tree=facts.unit_tree)
         red_line = await rows.update(tx, "red_line", RedLine, red_line_id, version, {"archived_at": ctx.now()})
         return Result(red_line, tx.revision)
+
+
+def _require_at(ctx: Ctx, op: str, line: RedLine, held: dict, facts: Facts) -> set[UUID]:
+    """Changing a red line takes the policy's say-so at the unit where it was set."""
+    require(ctx, op, relations_to_unit(held, line.unit_id, facts.unit_tree), code="red_line_set_above",
+            field="unit", message="this red line is set above your units; you cannot change or remove it")
+    return set(held)
 
 
 async def in_force(ctx: Ctx, unit_id: UUID, area_id: UUID | None) -> list[RedLine]:

@@ -8,7 +8,7 @@ from uuid import UUID
 from registry.domain.model import Delegation, Review
 from registry.errors import Invalid
 from registry.services import delegations as delegation_uc
-from registry.services.common import Ctx, Result, check_text, load_facts
+from registry.services.common import Ctx, Result, check_text, load_facts, require_person
 from registry.storage import rows
 
 OUTCOMES = ("continue", "adjust", "end")
@@ -45,18 +45,17 @@ async def complete(ctx: Ctx, delegation_id: UUID, version: int, *, outcome: str,
         raise Invalid("only an adjusting review changes the delegation", field="adjust", code="invalid_choice")
     if outcome != "end" and next_review_date is None:
         raise Invalid("set the next review date", field="nextReviewDate", code="required")
+    require_person(ctx, "completing a review")
     async with ctx.write() as tx:
         facts = await load_facts(tx.conn, ctx.tenant_id)
         current = await delegation_uc.locked(tx, delegation_id, version)
-        await delegation_uc.may_manage(ctx, tx, facts, current)
+        await delegation_uc.may_manage(ctx, tx, facts, current, "completeReview")
         if outcome == "end":
             delegation = await delegation_uc.revoke_in(ctx, tx, current, f"ended at review: {note}".strip())
         else:
             delegation = await delegation_uc.amend_in(ctx, tx, facts, current,
                                                       {**(changes or {}), "review_date": next_review_date})
-        reviewer = ctx.principal.person.id if ctx.principal.person is not None else None
-        if reviewer is None:
-            raise Invalid("reviews are completed by people", field="id", code="person_required")
+        reviewer = ctx.principal.person.id
         await rows.insert(tx, "review", Review, dict(delegation_id=delegation_id, outcome=outcome, note=note,
                                                       next_review_date=next_review_date, reviewed_by=reviewer))
         return Result(delegation, tx.revision)

@@ -6,8 +6,8 @@ from datetime import datetime
 from uuid import UUID
 
 from registry.domain.model import Person, StandIn
-from registry.errors import Forbidden, Invalid
-from registry.services.common import Ctx, Result, check_text, load_facts, require_person
+from registry.errors import Invalid
+from registry.services.common import Ctx, Result, check_text, load_facts, require
 from registry.storage import org as org_sql
 from registry.storage import standins as standin_sql
 from registry.storage import rows
@@ -36,19 +36,22 @@ async def appoint(ctx: Ctx, *, unit_id: UUID, stand_in_id: UUID, valid_from: dat
 
 
 async def _leader_of(conn, ctx: Ctx, unit_id: UUID) -> UUID:
+    """Whose stand-in is appointed: the caller's, when she leads the unit; else (an administrator
+    appointing) the unit's current leader's."""
+    relations = set()
     if ctx.principal.person is not None:
         mine = await org_sql.memberships_of_people(conn, ctx.tenant_id, [ctx.principal.person.id])
         if unit_id in {m.unit_id for m in mine if m.role == "leader" and m.active_at(ctx.now())}:
-            return ctx.principal.person.id
-    if ctx.principal.is_admin:
-        members = await org_sql.memberships_of_units(conn, ctx.tenant_id, [unit_id])
-        leaders = [m.person_id for m in members if m.role == "leader" and m.active_at(ctx.now())]
-        if leaders:
-            return leaders[0]
-        raise Invalid("the unit has no leader to stand in for", field="unitId", code="no_leader")
-    require_person(ctx, "appointing a stand-in")
-    raise Forbidden("only the unit's leader (or an administrator) appoints a stand-in", field="unitId",
-                    code="not_the_leader")
+            relations.add("unit_leader")
+    require(ctx, "appointStandIn", relations, code="not_the_leader", field="unitId",
+            message="only the unit's leader (or an administrator) appoints a stand-in")
+    if relations:
+        return ctx.principal.person.id
+    members = await org_sql.memberships_of_units(conn, ctx.tenant_id, [unit_id])
+    leaders = [m.person_id for m in members if m.role == "leader" and m.active_at(ctx.now())]
+    if leaders:
+        return leaders[0]
+    raise Invalid("the unit has no leader to stand in for", field="unitId", code="no_leader")
 
 
 async def end(ctx: Ctx, stand_in_id: UUID, version: int) -> Result:
@@ -56,9 +59,9 @@ async def end(ctx: Ctx, stand_in_id: UUID, version: int) -> Result:
     async with ctx.write() as tx:
         current = await rows.get(tx.conn, "stand_in", StandIn, ctx.tenant_id, stand_in_id)
         person = ctx.principal.person
-        if not ctx.principal.is_admin and (person is None or person.id != current.leader_id):
-            raise Forbidden("only the leader who appointed the stand-in (or an administrator) ends it",
-                            field="id", code="not_the_leader")
+        require(ctx, "endStandIn", {"appointer"} if person is not None and person.id == current.leader_id else (),
+                code="not_the_leader", field="id",
+                message="only the leader who appointed the stand-in (or an administrator) ends it")
         ended = await rows.update(tx, "stand_in", StandIn, stand_in_id, version, {"archived_at": ctx.now()})
         return Result(ended, tx.revision)
 

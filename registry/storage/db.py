@@ -15,7 +15,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from registry.errors import NotFound
+from registry.errors import Invalid, NotFound
 
 # Counts statements issued in the current task (tests use this to prove DataLoaders batch).
 query_counter: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("query_counter", default=None)
@@ -25,6 +25,17 @@ def _count() -> None:
     counter = query_counter.get()
     if counter is not None:
         counter[0] += 1
+
+
+def _refuse_text(exc: asyncpg.DataError) -> None:
+    """Text PostgreSQL cannot hold - a NUL character (refused in text, and as \\u0000 in jsonb) or an
+    unpaired surrogate (a JSON escape can carry one; asyncpg cannot encode it) - is the caller's input:
+    refused as invalid, not left to fail as a server error (found by fuzzing,
+    tests/integration/test_fuzzing.py)."""
+    if isinstance(exc, (asyncpg.exceptions.CharacterNotInRepertoireError,
+                        asyncpg.exceptions.UntranslatableCharacterError)) or \
+            isinstance(exc.__cause__, UnicodeEncodeError):
+        raise Invalid("Text may not contain NUL characters or unpaired surrogates.", code="invalid_text") from exc
 
 
 def _encode_json(value) -> str:
@@ -48,19 +59,35 @@ class Conn:
 
     async def fetch(self, sql: str, *args) -> list[asyncpg.Record]:
         _count()
-        return await self.raw.fetch(sql, *args)
+        try:
+            return await self.raw.fetch(sql, *args)
+        except asyncpg.DataError as exc:
+            _refuse_text(exc)
+            raise
 
     async def fetchrow(self, sql: str, *args) -> asyncpg.Record | None:
         _count()
-        return await self.raw.fetchrow(sql, *args)
+        try:
+            return await self.raw.fetchrow(sql, *args)
+        except asyncpg.DataError as exc:
+            _refuse_text(exc)
+            raise
 
     async def fetchval(self, sql: str, *args):
         _count()
-        return await self.raw.fetchval(sql, *args)
+        try:
+            return await self.raw.fetchval(sql, *args)
+        except asyncpg.DataError as exc:
+            _refuse_text(exc)
+            raise
 
     async def execute(self, sql: str, *args) -> str:
         _count()
-        return await self.raw.execute(sql, *args)
+        try:
+            return await self.raw.execute(sql, *args)
+        except asyncpg.DataError as exc:
+            _refuse_text(exc)
+            raise
 
 
 class Actor:

@@ -43,6 +43,8 @@ async def run_write(coro, *, what: str):
                        code="not_found") from exc
     except asyncpg.CheckViolationError as exc:
         raise Invalid(f"{what} is not valid ({exc.constraint_name})", field=_field(exc), code="invalid") from exc
+    except asyncpg.NotNullViolationError as exc:  # an explicit null in a patch, for a value that cannot be cleared
+        raise Invalid(f"{exc.column_name or 'a value'} may not be null", field=_field(exc), code="required") from exc
 
 
 def _field(exc: asyncpg.PostgresError) -> str | None:

@@ -215,7 +215,8 @@ async def test_breach_details_are_visible_to_the_employee_the_leader_chain_and_h
         listed = (await api.gql("{ breaches { id } }", as_=outsider))["breaches"]
         assert recorded["id"] not in {b["id"] for b in listed}
     secret = await api_key(api.db, ["read", "check"])
-    assert (await api.gql(query, {"id": recorded["id"]}, api_key=secret))["breach"] is None
+    refused = await api.gql(query, {"id": recorded["id"]}, api_key=secret)  # systems never read breaches
+    assert refused.data["breach"] is None and refused.errors[0]["extensions"]["code"] == "person_required"
     # History keeps that it existed and its effect window, never its details.
     history = (await api.gql("query($id: ID!) { history(entityId: $id) { nodes { after } } }",
                              {"id": recorded["id"]}, as_=METTE))["history"]["nodes"]

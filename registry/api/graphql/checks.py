@@ -161,13 +161,15 @@ class CheckQuery:
     @strawberry.field(description="May this person take this action on this decision area in this unit?")
     async def check(self, info: Info, input: CheckInput) -> CheckResult:
         ctx = info.context.ctx
-        return CheckResult.of(await check_uc.check(ctx, info.context.engine, input.to_request()))
+        return CheckResult.of(await check_uc.check(ctx, info.context.engine, input.to_request(),
+                                                   source="graphql.check"))
 
     @strawberry.field(description="Several checks in one request, answered in order.")
     async def checks(self, info: Info, inputs: list[CheckInput]) -> list[CheckResult]:
         ctx = info.context.ctx
         return [CheckResult.of(d) for d in await check_uc.checks(ctx, info.context.engine,
-                                                                  [i.to_request() for i in inputs])]
+                                                                  [i.to_request() for i in inputs],
+                                                                  source="graphql.checks")]
 
     @strawberry.field(description="Everyone a single check would allow, with level and obligations.")
     async def who_may(self, info: Info, area: str, unit: strawberry.ID, action: CheckAction,

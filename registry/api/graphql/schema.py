@@ -6,14 +6,18 @@ from datetime import datetime
 from uuid import UUID
 
 import strawberry
+from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (AddValidationRules, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache,
                                    QueryDepthLimiter, ValidationCache)
 from strawberry.tools import merge_types
 
 from registry import errors
+from registry.api.authorization import GraphQLDoor
 from registry.api.graphql import inputs as gi
 from registry.api.graphql.checks import CheckQuery
+from registry.api.graphql.decision_log import DecisionLogQuery
+from registry.api.graphql.personal_data import PersonalDataMutation, PersonalDataQuery
 from registry.api.graphql.trust import TrustMutation, TrustQuery
 from registry.api.graphql import types as gt
 from registry.api.graphql.context import Info
@@ -24,7 +28,7 @@ from registry.services import delegations as delegation_uc
 from registry.services import org as org_uc
 from registry.services import queries
 from registry.services import redlines as red_line_uc
-from registry.services.common import Ctx, parse_uuid, require_scope
+from registry.services.common import Ctx, parse_uuid
 from registry.settings import Settings
 from registry.storage.rows import Page, paginate
 
@@ -34,9 +38,7 @@ def _ctx(info: Info) -> Ctx:
 
 
 def _read(info: Info) -> Ctx:
-    ctx = _ctx(info)
-    require_scope(ctx, "read")
-    return ctx
+    return _ctx(info)  # the door (registry.api.authorization) has let the caller read
 
 
 def _page(cls, page: Page, convert):
@@ -372,10 +374,20 @@ class RegistrySchema(strawberry.Schema):
             original = error.original_error
             if isinstance(original, errors.RegistryError):
                 error.extensions = {**(error.extensions or {}), "code": original.code, "field": original.field}
-            elif original is None:
-                error.extensions = {**(error.extensions or {}), "code": "graphql_validation"}
+            elif original is None or isinstance(original, GraphQLError):
+                error.extensions = {**(error.extensions or {}), "code": _validation_code(error.message)}
             else:
                 super().process_errors([error], execution_context)
+
+
+# The request limits say which one was hit; every other validation error is graphql_validation.
+_LIMIT_CODES = (("exceeds maximum operation depth", "query_too_deep"), ("aliases found", "too_many_aliases"),
+                ("tokens. parsing aborted", "too_many_tokens"))
+
+
+def _validation_code(message: str) -> str:
+    lowered = message.lower()
+    return next((code for fragment, code in _LIMIT_CODES if fragment in lowered), "graphql_validation")
 
 
 def _mask(error) -> bool:
@@ -392,10 +404,10 @@ def create_schema(settings: Settings | None = None) -> strawberry.Schema:
     if not settings.introspection:
         limits.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return RegistrySchema(
-        query=merge_types("Query", (Query, CheckQuery, TrustQuery)),
-        mutation=merge_types("Mutation", (Mutation, TrustMutation)), types=list(ERROR_TYPES),
+        query=merge_types("Query", (Query, CheckQuery, TrustQuery, DecisionLogQuery, PersonalDataQuery)),
+        mutation=merge_types("Mutation", (Mutation, TrustMutation, PersonalDataMutation)), types=list(ERROR_TYPES),
         # Factories: strawberry builds fresh extensions per request; the parser and validation caches
         # live at module level (keyed by maxsize), so they are still shared across requests.
-        extensions=[lambda: ParserCache(maxsize=256), *limits, lambda: ValidationCache(maxsize=256),
+        extensions=[lambda: ParserCache(maxsize=256), *limits, lambda: ValidationCache(maxsize=256), GraphQLDoor,
                     lambda: MaskErrors(should_mask_error=_mask, error_message="Internal error; it has been logged.")])
 

@@ -175,6 +175,8 @@ class Person(Versioned):
     email: str | None
     roles: list[PersonRole]
     archived_at: datetime | None
+    erased_at: datetime | None = strawberry.field(
+        description="Set when the person was erased: name and external id are a pseudonym since then.")
     uid: strawberry.Private[UUID]
 
     @classmethod

@@ -1,0 +1,76 @@
+"""The doors: every REST route and every GraphQL query and mutation is checked here, by
+registry.access, before its handler runs. Use cases check the caller's relation to the target."""
+
+from __future__ import annotations
+
+import re
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import MethodNotAllowedException
+from litestar.handlers.base import BaseRouteHandler
+from strawberry.extensions import SchemaExtension
+
+from registry import errors, logs
+from registry.access import access
+from registry.api.graphql.results import to_error
+from registry.auth import Principal, authenticate
+
+PRINCIPAL = "registry.principal"  # where the REST door leaves the caller, in the ASGI scope
+_TYPED_PARAM = re.compile(r"\{(\w+):\w+\}")
+GRAPHQL_PATH = "/graphql"
+
+
+def rest_operation(method: str, path_template: str) -> str:
+    """The policy's name for a route: "GET /casbin/{tenant}/policy.csv"."""
+    return f"{method} {_TYPED_PARAM.sub(_untyped, path_template)}"
+
+
+def _untyped(match: re.Match) -> str:
+    return "{" + match.group(1) + "}"
+
+
+async def rest_door(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """A litestar guard on every route. GraphQL has its own door, per field (below)."""
+    scope = connection.scope
+    if scope["path_template"] == GRAPHQL_PATH or scope["method"] == "OPTIONS":
+        return  # GraphQL's door is per field; OPTIONS (CORS preflight) carries no data
+    op = rest_operation(scope["method"], scope["path_template"])
+    rules = access()
+    if op not in rules.operations:  # only a raw ASGI route answers every method: this is not one of them
+        raise MethodNotAllowedException()
+    if rules.may(None, op):
+        return
+    state = connection.app.state
+    headers = connection.headers
+    who = await authenticate(state.db, state.verifier, headers.get("authorization"), headers.get("x-api-key"),
+                             state.clock(), cache=state.principal_cache)
+    logs.principal.set(who.actor().label)
+    state.rate_limiter.take(who)
+    rules.gate(who, op)
+    scope[PRINCIPAL] = who  # type: ignore[literal-required]
+
+
+def principal_of(scope) -> Principal:
+    """The caller the door let in (for routes that are not open to anyone)."""
+    return scope[PRINCIPAL]
+
+
+class GraphQLDoor(SchemaExtension):
+    """Every root field (query or mutation) passes registry.access's gate. A refused mutation
+    answers with its ForbiddenError result, like any other refusal; a refused query, with an error
+    carrying the code."""
+
+    def resolve(self, _next, root, info, *args, **kwargs):
+        parent = info.parent_type.name
+        if parent in ("Query", "Mutation") and not info.field_name.startswith("__"):
+            try:
+                access().gate(info.context.ctx.principal, info.field_name)
+            except errors.RegistryError as exc:
+                if parent == "Query":
+                    raise
+                return _resolved(to_error(exc))
+        return _next(root, info, *args, **kwargs)
+
+
+async def _resolved(value):
+    return value

@@ -1,0 +1,586 @@
+"""The authorization matrix: every GraphQL query and mutation and every REST route, against every
+role, with the outcome the registry's policy (policies/registry_admin_policy.csv) must give.
+
+The operations are read from the running schema and the app's routes, so an operation without a
+row here fails `test_every_operation_has_a_row`. Every cell is run through the real app:
+
+* A  allowed: the operation succeeds (a mutation on a fresh copy of the organisation, so each
+     allowed write starts from the same state);
+* H  allowed to ask, but the target is not visible to this caller: null, empty or not found;
+* D  refused: a ForbiddenError, an error with a code, or HTTP 403 (and nothing is written);
+* U  unauthenticated: HTTP 401.
+
+The organisation is the demo's, plus: Maria stands in for Mette (Plejecenter Solhaven) now; Mette
+has recorded a breach (extra control) against Anna; Anna has recorded an act, which owes a
+justification and a pre-approval; Mette has set a red line in Solhaven; an archived person is
+ready to be erased. Targets are in Solhaven unless the row says otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+import pytest
+
+from registry.api.authorization import rest_operation
+from registry.api.graphql.schema import create_schema
+from registry.app import create_app
+from registry.demo import DEMO_TENANT
+from registry.settings import Settings
+from registry.storage.db import Db
+from tests.conftest import DEMO_TEMPLATE, JWT_SECRET, Clock, _clone, _drop, with_database
+from tests.support import Api, DemoIds, api_key, other_tenant, snapshot
+
+ROLES = ("anon", "admin", "hr", "auditor", "leader", "standin", "sibling", "employee", "colleague",
+         "k_check", "k_record", "k_read", "k_write", "k_admin")
+PEOPLE = {"admin": "jonas.kristensen@eksempel.dk", "hr": "louise.thomsen@eksempel.dk",
+          "auditor": "henrik.bach@eksempel.dk", "leader": "mette.sorensen@eksempel.dk",
+          "standin": "maria.larsen@eksempel.dk", "sibling": "pia.schmidt@eksempel.dk",
+          "employee": "anna.jensen@eksempel.dk", "colleague": "fatima.ali@eksempel.dk"}
+KEYS = {"k_check": ["check"], "k_record": ["record"], "k_read": ["read"], "k_write": ["write"],
+        "k_admin": ["admin"]}
+
+
+def _now() -> datetime:
+    """The real now: the demo's windows are relative to when the test database was loaded."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+OTHER, OTHER_LEADER = "anden", "ole@anden.dk"  # tests.support.other_tenant
+ALT = {"deviation": True, "citizen_category": "demens"}
+ERR = "... on Error { code }"
+
+# The matrix. Columns, in order:
+#   anon admin hr auditor leader standin sibling employee colleague k_check k_record k_read k_write k_admin
+READ = "U A A A A A A A A D D A D A"     # the organisation and its delegations
+CHECK = "U A A A A A A A A A D D D A"    # checks and the Casbin export
+ORG = "U A D D D D D D D D D D A A"      # units, people, memberships, teams
+ADMIN = "U A D D D D D D D D D D D A"    # the catalogue of areas; erasure
+AUDIT = "U A D A D D D D D D D D D A"    # the audit history and the decision log
+LEADS = "U A D D A A D D D D D D D A"    # red lines; managing a delegation
+LEADS_IN_PERSON = "U D D D A A D D D D D D D D"  # what only the leader chain does, as people
+OPEN = "A A A A A A A A A A A A A A"
+
+MATRIX: dict[str, str] = {
+    # --- GraphQL queries
+    "organisation": READ, "units": READ, "unitTree": READ, "unit": READ, "person": READ, "people": READ,
+    "teams": READ, "team": READ, "decisionAreas": READ, "decisionArea": READ, "delegations": READ,
+    "delegation": READ, "redLinesInForce": READ, "redLine": READ, "history": READ, "standIns": READ,
+    "delegationsDueForReview": READ, "delegationsExpiring": READ,
+    "me": "U A A A A A A A A H H H H H",
+    "involvementLevels": "U A A A A A A A A A A A A A",
+    "check": CHECK, "checks": CHECK, "whoMay": CHECK, "mandate": CHECK,
+    "auditHistory": AUDIT, "decisionLog": AUDIT,
+    "acts": "U A H A A A H H H D D A D A",
+    "myActs": "U H H H H H H A H D D D D D",
+    "act": "U A H A A A H A H D D A D A",
+    "breaches": "U H A H A A H A H D D D D D",
+    "breach": "U H A H A A H A H D D D D D",
+    "personalData": "U A A D D D D A D D D D D A",
+    # --- GraphQL mutations
+    "createUnit": ORG, "updateUnit": ORG, "archiveUnit": ORG,
+    "createPerson": ORG, "updatePerson": ORG, "archivePerson": ORG,
+    "addMembership": ORG, "updateMembership": ORG, "archiveMembership": ORG,
+    "createTeam": ORG, "updateTeam": ORG, "archiveTeam": ORG,
+    "addTeamMember": ORG, "updateTeamMember": ORG, "archiveTeamMember": ORG,
+    "createDecisionArea": ADMIN, "updateDecisionArea": ADMIN, "archiveDecisionArea": ADMIN,
+    "createRedLine": LEADS, "updateRedLine": LEADS, "archiveRedLine": LEADS,
+    "declareDelegation": LEADS_IN_PERSON,
+    "amendDelegation": LEADS, "revokeDelegation": LEADS,
+    "completeReview": "U A D D A A D D D D D D D D",
+    "appointStandIn": "U A D D A D D D D D D D D A",
+    "endStandIn": "U A D D A D D D D D D D D A",
+    "recordAct": "U D D D D D D A D D A D D A",
+    "justifyAct": "U D D D D D D A D D D D D D",
+    "giveFeedback": LEADS_IN_PERSON,
+    "fulfilDueItem": LEADS_IN_PERSON,  # the act's pre-approval
+    "recordBreach": LEADS_IN_PERSON,
+    "followUpBreach": "U H D H A A H D H D D D D D",
+    "erasePerson": ADMIN,
+    # --- REST
+    "GET /health": OPEN, "GET /health/ready": OPEN, "GET /.well-known/authzen-configuration": OPEN,
+    "GET /schema": OPEN, "GET /schema/openapi.json": OPEN, "GET /schema/{path}": OPEN,
+    "POST /access/v1/evaluation": CHECK, "POST /access/v1/evaluations": CHECK,
+    "POST /access/v1/search/subject": CHECK, "POST /access/v1/search/resource": CHECK,
+    "POST /access/v1/search/action": CHECK,
+    "GET /casbin/{tenant}/model.conf": CHECK, "GET /casbin/{tenant}/policy.csv": CHECK,
+    "GET /casbin/{tenant}/revision": CHECK,
+}
+
+
+def expected(op: str) -> dict[str, str]:
+    cells = MATRIX[op].split()
+    assert len(cells) == len(ROLES), op
+    return dict(zip(ROLES, cells))
+
+
+# --- the operations -----------------------------------------------------------------------------
+
+def graphql_operations() -> tuple[set[str], set[str]]:
+    schema = create_schema()._schema
+    return set(schema.query_type.fields), set(schema.mutation_type.fields)
+
+
+def rest_operations() -> set[str]:
+    app = create_app(Settings.from_env({"REGISTRY_JWT_SECRET": JWT_SECRET}))
+    ops = set()
+    for route in app.routes:
+        if route.path == "/graphql":
+            continue  # GraphQL: one row per query and mutation
+        methods = getattr(route, "methods", None) or {"POST"}  # the raw ASGI evaluation route takes POST
+        ops |= {rest_operation(m, route.path) for m in methods if m not in ("OPTIONS", "HEAD")}
+    return ops
+
+
+def test_every_operation_has_a_row():
+    queries, mutations = graphql_operations()
+    operations = queries | mutations | rest_operations()
+    missing = sorted(operations - set(MATRIX))
+    stale = sorted(set(MATRIX) - operations)
+    assert not missing, f"operations without a row in the authorization matrix: {missing}"
+    assert not stale, f"matrix rows for operations that no longer exist: {stale}"
+
+
+def test_the_policy_names_only_real_operations():
+    from registry.access import access
+
+    queries, mutations = graphql_operations()
+    known = queries | mutations | rest_operations() | {"fulfilDueItem:pre_approval"}
+    assert access().operations <= known, sorted(access().operations - known)
+
+
+# --- the organisation the matrix runs against -----------------------------------------------------
+
+@dataclass
+class Fixture:
+    ids: DemoIds
+    template: str
+    server: str
+    keys: dict[str, str] = field(default_factory=dict)
+    t: dict[str, object] = field(default_factory=dict)  # targets: ids and versions
+
+
+def _settings() -> Settings:
+    return Settings.from_env({"REGISTRY_JWT_SECRET": JWT_SECRET, "REGISTRY_DATA_DIR": "/tmp/registry-test-unused",
+                              "REGISTRY_RATE_LIMIT_PERSON": "100000", "REGISTRY_RATE_LIMIT_SYSTEM": "100000",
+                              "REGISTRY_DECISION_LOG": "all"})
+
+
+async def _gql_ok(api: Api, query: str, variables: dict, who: str, name: str) -> dict:
+    result = (await api.gql(query, variables, as_=PEOPLE[who]))[name]
+    assert "code" not in result, (name, result)
+    return result
+
+
+async def _set_up(api: Api, fx: Fixture) -> None:
+    ids, t = fx.ids, fx.t
+    solhaven = ids.unit("Plejecenter Solhaven")
+    t["unit"] = solhaven
+    stand_in = await _gql_ok(api, """mutation($u: ID!, $s: ID!, $f: DateTime!, $t: DateTime!) {
+        appointStandIn(unitId: $u, standInId: $s, validFrom: $f, validUntil: $t, note: "ferie") {
+        ... on StandInPayload { standIn { id version } } %s } }""" % ERR,
+        {"u": solhaven, "s": ids.people["maria"], "f": (_now() - timedelta(hours=1)).isoformat(),
+         "t": (_now() + timedelta(days=30)).isoformat()}, "leader", "appointStandIn")
+    t["standIn"] = stand_in["standIn"]
+    breach = await _gql_ok(api, """mutation($i: RecordBreachInput!) { recordBreach(input: $i) {
+        ... on BreachPayload { breach { id version } } %s } }""" % ERR, {"i": {
+            "personId": ids.people["anna"], "areaId": ids.areas["care/alternative-solutions"], "unitId": solhaven,
+            "occurredAt": (_now() - timedelta(days=1)).isoformat(), "description": "Fortroligt", "cause": "COMPETENCE",
+            "response": "EXTRA_CONTROL", "until": (_now() + timedelta(days=30)).isoformat()}}, "leader", "recordBreach")
+    t["breach"] = breach["breach"]
+    act = await _gql_ok(api, """mutation($i: RecordActInput!) { recordAct(input: $i) { ... on ActPayload {
+        act { id version dueItems { id kind version } } } ... on Error { code message } } }""", {"i": {
+            "person": PEOPLE["employee"], "area": "care/alternative-solutions", "unit": solhaven,
+            "caseRef": "SAG-1", "description": "Gåtur", "attributes": ALT,
+            # After the breach took effect (to the microsecond), so the act owes a pre-approval.
+            "occurredAt": datetime.now(timezone.utc).isoformat()}},
+        "employee", "recordAct")
+    t["act"] = act["act"]
+    await api.engine.decision_log.flush(api.db)  # the act's check, in the decision log (the app's writer is off here)
+    t["preApproval"] = next(d for d in act["act"]["dueItems"] if d["kind"].upper() == "PRE_APPROVAL")
+    line = await _gql_ok(api, """mutation($i: CreateRedLineInput!) { createRedLine(input: $i) {
+        ... on RedLinePayload { redLine { id version } } %s } }""" % ERR, {"i": {
+            "unitId": solhaven, "areaId": ids.areas["economy/purchase"], "condition": "amount <= 40000",
+            "consequence": "Spørg lederen", "setBy": "LEADER"}}, "leader", "createRedLine")
+    t["redLine"] = line["redLine"]
+    gone = await _gql_ok(api, """mutation { createPerson(input: {externalId: "ida.test@eksempel.dk",
+        name: "Ida Test", email: "ida@eksempel.dk"}) { ... on PersonPayload { person { id version } } %s } }"""
+        % ERR, {}, "admin", "createPerson")
+    archived = await _gql_ok(api, """mutation($id: ID!, $v: Int!) { archivePerson(id: $id, version: $v) {
+        ... on PersonPayload { person { id version } } %s } }""" % ERR,
+        {"id": gone["person"]["id"], "v": gone["person"]["version"]}, "admin", "archivePerson")
+    t["erasable"] = archived["person"]
+    delegations = (await api.gql("""query($p: ID!) { delegations(filter: {delegatePersonId: $p}) { nodes {
+        id version unit { id } area { key } delegator { id } } } }""", {"p": ids.people["anna"]},
+        as_=PEOPLE["admin"]))["delegations"]["nodes"]
+    t["delegation"] = next(d for d in delegations if d["area"]["key"] == "care/alternative-solutions")
+    assert t["delegation"]["delegator"]["id"] == ids.people["mette"], t["delegation"]
+    anna = (await api.gql("""query($id: ID!) { person(id: $id) { version memberships { id version unit { id } } }
+        }""", {"id": ids.people["anna"]}, as_=PEOPLE["admin"]))["person"]
+    t["membership"] = next(m for m in anna["memberships"] if m["unit"]["id"] == solhaven)
+    t["anna"] = {"id": ids.people["anna"], "version": anna["version"]}
+    teams = (await api.gql("""query($u: ID!) { teams(unitId: $u) { nodes { id version members { id version } } }
+        }""", {"u": solhaven}, as_=PEOPLE["admin"]))["teams"]["nodes"]
+    t["team"] = next(team for team in teams if team["members"])
+    t["teamMember"] = t["team"]["members"][0]
+    area = (await api.gql("""query($k: String!) { decisionArea(key: $k) { id version } }""",
+                          {"k": "care/relatives"}, as_=PEOPLE["admin"]))["decisionArea"]
+    t["area"] = area
+    unit = (await api.gql("""query($id: ID!) { unit(id: $id) { id version } }""",
+                          {"id": ids.unit("Demensafsnittet")}, as_=PEOPLE["admin"]))["unit"]
+    t["leafUnit"] = unit
+    for role, scopes in KEYS.items():
+        fx.keys[role] = await api_key(api.db, scopes, name=role)
+    fx.t["other"] = await other_tenant(api.db)
+    fx.keys["other_admin"] = await api_key(api.db, ["admin"], name="other-admin", tenant=OTHER)
+
+
+@pytest.fixture(scope="module")
+async def matrix(templates):
+    """A template database: the demo organisation and the fixture's additions."""
+    name = await _clone(templates, DEMO_TEMPLATE)
+    dsn = with_database(templates, name)
+    db = await Db.connect(dsn)
+    try:
+        async with Api.start(db, _settings(), Clock(), dsn) as api:
+            fx = Fixture(ids=await DemoIds.load(db), template=name, server=templates)
+            await _set_up(api, fx)
+    finally:
+        await db.close()
+    yield fx
+    await _drop(templates, name)
+
+
+class Running:
+    """The app over a copy of the matrix template."""
+
+    def __init__(self, fx: Fixture):
+        self.fx = fx
+
+    async def __aenter__(self) -> Api:
+        self.name = await _clone(self.fx.server, self.fx.template)
+        dsn = with_database(self.fx.server, self.name)
+        self.db = await Db.connect(dsn)
+        self.context = Api.start(self.db, _settings(), Clock(), dsn)
+        return await self.context.__aenter__()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.context.__aexit__(*exc)
+        await self.db.close()
+        await _drop(self.fx.server, self.name)
+
+
+@pytest.fixture(scope="module")
+async def shared(matrix):
+    """One copy for every cell that must not write: queries, refusals, REST reads."""
+    async with Running(matrix) as api:
+        yield api
+
+
+# --- how each operation is called ---------------------------------------------------------------
+
+@dataclass
+class Call:
+    document: str
+    variables: Callable[[Fixture], dict] = lambda fx: {}
+
+
+def _q(field_: str, selection: str, args: str = "", params: str = "") -> str:
+    head = f"query({params})" if params else "query"
+    return f"{head} {{ {field_}{args} {selection} }}"
+
+
+def _m(field_: str, payload: str, args: str, params: str = "") -> str:
+    head = f"mutation({params})" if params else "mutation"
+    return f"{head} {{ {field_}({args}) {{ __typename ... on {payload} {{ revision }} {ERR} }} }}"
+
+
+def _wide(fx: Fixture) -> dict:
+    return {"u": fx.t["unit"]}
+
+
+CHECK_INPUT = lambda fx: {"i": {"person": PEOPLE["employee"], "area": "care/alternative-solutions",  # noqa: E731
+                                "unit": fx.t["unit"], "action": "ACT_AS_HVERDAGSDIREKTOER", "attributes": ALT}}
+
+CALLS: dict[str, Call] = {
+    "organisation": Call(_q("organisation", "{ key }")),
+    "me": Call(_q("me", "{ id }")),
+    "units": Call(_q("units", "{ nodes { id } }")),
+    "unitTree": Call(_q("unitTree", "{ id }")),
+    "unit": Call(_q("unit", "{ id }", "(id: $id)", "$id: ID!"), lambda fx: {"id": fx.t["unit"]}),
+    "person": Call(_q("person", "{ id }", "(id: $id)", "$id: ID!"), lambda fx: {"id": fx.t["anna"]["id"]}),
+    "people": Call(_q("people", "{ nodes { id } }")),
+    "teams": Call(_q("teams", "{ nodes { id } }")),
+    "team": Call(_q("team", "{ id }", "(id: $id)", "$id: ID!"), lambda fx: {"id": fx.t["team"]["id"]}),
+    "decisionAreas": Call(_q("decisionAreas", "{ nodes { id } }")),
+    "decisionArea": Call(_q("decisionArea", "{ id }", "(id: $id)", "$id: ID!"), lambda fx: {"id": fx.t["area"]["id"]}),
+    "involvementLevels": Call(_q("involvementLevels", "{ number }")),
+    "delegations": Call(_q("delegations", "{ nodes { id } }")),
+    "delegation": Call(_q("delegation", "{ id }", "(id: $id)", "$id: ID!"),
+                       lambda fx: {"id": fx.t["delegation"]["id"]}),
+    "redLinesInForce": Call(_q("redLinesInForce", "{ id }", "(unitId: $u)", "$u: ID!"), _wide),
+    "redLine": Call(_q("redLine", "{ id }", "(id: $id)", "$id: ID!"), lambda fx: {"id": fx.t["redLine"]["id"]}),
+    "auditHistory": Call(_q("auditHistory", "{ nodes { id } }")),
+    "decisionLog": Call(_q("decisionLog", "{ nodes { person } }")),
+    "history": Call(_q("history", "{ nodes { id } }", "(entityId: $id)", "$id: ID!"),
+                    lambda fx: {"id": fx.t["delegation"]["id"]}),
+    "check": Call(_q("check", "{ decision }", "(input: $i)", "$i: CheckInput!"), CHECK_INPUT),
+    "checks": Call(_q("checks", "{ decision }", "(inputs: [$i])", "$i: CheckInput!"), CHECK_INPUT),
+    "whoMay": Call(_q("whoMay", "{ __typename }", '(area: "care/alternative-solutions", unit: $u, '
+                      "action: ACT_AS_HVERDAGSDIREKTOER, attributes: $a)", "$u: ID!, $a: JSON"),
+                   lambda fx: {"u": fx.t["unit"], "a": ALT}),
+    "mandate": Call(_q("mandate", "{ level }", "(person: $p)", "$p: String!"), lambda fx: {"p": PEOPLE["employee"]}),
+    "acts": Call(_q("acts", "{ id }")),
+    "myActs": Call(_q("myActs", "{ id }")),
+    "act": Call(_q("act", "{ id }", "(id: $id)", "$id: ID!"), lambda fx: {"id": fx.t["act"]["id"]}),
+    "breaches": Call(_q("breaches", "{ id }")),
+    "breach": Call(_q("breach", "{ id }", "(id: $id)", "$id: ID!"), lambda fx: {"id": fx.t["breach"]["id"]}),
+    "delegationsDueForReview": Call(_q("delegationsDueForReview", "{ id }", '(unitId: $u, fromDate: "2000-01-01", '
+                                       'toDate: "2100-01-01")', "$u: ID!"), _wide),
+    "delegationsExpiring": Call(_q("delegationsExpiring", "{ id }", '(unitId: $u, toTime: "2100-01-01T00:00:00Z")',
+                                   "$u: ID!"), _wide),
+    "standIns": Call(_q("standIns", "{ id }")),
+    "personalData": Call(_q("personalData", "{ generatedAt }", "(personId: $id)", "$id: ID!"), lambda fx: {"id": fx.t["anna"]["id"]}),
+    # mutations
+    "createUnit": Call(_m("createUnit", "UnitPayload", 'input: {name: "Ny enhed", kind: SUBUNIT, parentId: $u}',
+                          "$u: ID!"), _wide),
+    "updateUnit": Call(_m("updateUnit", "UnitPayload", 'id: $id, version: $v, input: {name: "Omdøbt"}',
+                          "$id: ID!, $v: Int!"), lambda fx: _target(fx, "leafUnit")),
+    "archiveUnit": Call(_m("archiveUnit", "UnitPayload", "id: $id, version: $v", "$id: ID!, $v: Int!"),
+                        lambda fx: _target(fx, "leafUnit")),
+    "createPerson": Call(_m("createPerson", "PersonPayload", 'input: {externalId: "ny@eksempel.dk", name: "Ny"}')),
+    "updatePerson": Call(_m("updatePerson", "PersonPayload", 'id: $id, version: $v, input: {name: "Anna J."}',
+                            "$id: ID!, $v: Int!"), lambda fx: _target(fx, "anna")),
+    "archivePerson": Call(_m("archivePerson", "PersonPayload", "id: $id, version: $v", "$id: ID!, $v: Int!"),
+                          lambda fx: _target(fx, "anna")),
+    "addMembership": Call(_m("addMembership", "MembershipPayload",
+                             "input: {personId: $p, unitId: $u, role: EMPLOYEE}", "$p: ID!, $u: ID!"),
+                          lambda fx: {"p": fx.t["erasable"]["id"], "u": fx.t["unit"]}),
+    "updateMembership": Call(_m("updateMembership", "MembershipPayload", "id: $id, version: $v, input: {role: DEPUTY}",
+                                "$id: ID!, $v: Int!"), lambda fx: _target(fx, "membership")),
+    "archiveMembership": Call(_m("archiveMembership", "MembershipPayload", "id: $id, version: $v",
+                                 "$id: ID!, $v: Int!"), lambda fx: _target(fx, "membership")),
+    "createTeam": Call(_m("createTeam", "TeamPayload", 'input: {unitId: $u, name: "Nyt team"}', "$u: ID!"), _wide),
+    "updateTeam": Call(_m("updateTeam", "TeamPayload", 'id: $id, version: $v, input: {name: "Omdøbt"}',
+                          "$id: ID!, $v: Int!"), lambda fx: _target(fx, "team")),
+    "archiveTeam": Call(_m("archiveTeam", "TeamPayload", "id: $id, version: $v", "$id: ID!, $v: Int!"),
+                        lambda fx: _target(fx, "team")),
+    "addTeamMember": Call(_m("addTeamMember", "TeamMemberPayload", "input: {teamId: $t, personId: $p}",
+                             "$t: ID!, $p: ID!"), lambda fx: {"t": fx.t["team"]["id"], "p": fx.t["anna"]["id"]}),
+    "updateTeamMember": Call(_m("updateTeamMember", "TeamMemberPayload",
+                                'id: $id, version: $v, input: {validTo: "2100-01-01T00:00:00Z"}', "$id: ID!, $v: Int!"),
+                             lambda fx: _target(fx, "teamMember")),
+    "archiveTeamMember": Call(_m("archiveTeamMember", "TeamMemberPayload", "id: $id, version: $v",
+                                 "$id: ID!, $v: Int!"), lambda fx: _target(fx, "teamMember")),
+    "createDecisionArea": Call(_m("createDecisionArea", "DecisionAreaPayload",
+                                  'input: {key: "matrix", nameDa: "Matrix", nameEn: "Matrix"}')),
+    "updateDecisionArea": Call(_m("updateDecisionArea", "DecisionAreaPayload",
+                                  'id: $id, version: $v, input: {nameEn: "Relatives"}', "$id: ID!, $v: Int!"),
+                               lambda fx: _target(fx, "area")),
+    "archiveDecisionArea": Call(_m("archiveDecisionArea", "DecisionAreaPayload", "id: $id, version: $v",
+                                   "$id: ID!, $v: Int!"), lambda fx: _target(fx, "area")),
+    "createRedLine": Call(_m("createRedLine", "RedLinePayload", 'input: {unitId: $u, areaId: $a, '
+                             'condition: "amount <= 1000", consequence: "Nej"}', "$u: ID!, $a: ID!"),
+                          lambda fx: {"u": fx.t["unit"], "a": fx.ids.areas["economy/purchase"]}),
+    "updateRedLine": Call(_m("updateRedLine", "RedLinePayload", 'id: $id, version: $v, input: {consequence: "Stop"}',
+                             "$id: ID!, $v: Int!"), lambda fx: _target(fx, "redLine")),
+    "archiveRedLine": Call(_m("archiveRedLine", "RedLinePayload", "id: $id, version: $v", "$id: ID!, $v: Int!"),
+                           lambda fx: _target(fx, "redLine")),
+    "declareDelegation": Call(_m("declareDelegation", "DelegationPayload",
+                                 "input: {areaId: $a, unitId: $u, delegatePersonId: $p, level: 5}",
+                                 "$a: ID!, $u: ID!, $p: ID!"),
+                              lambda fx: {"a": fx.ids.areas["care/relatives"], "u": fx.t["unit"],
+                                          "p": fx.ids.people["fatima"]}),
+    "amendDelegation": Call(_m("amendDelegation", "DelegationPayload",
+                               'id: $id, version: $v, input: {purpose: "Justeret"}', "$id: ID!, $v: Int!"),
+                            lambda fx: _target(fx, "delegation")),
+    "revokeDelegation": Call(_m("revokeDelegation", "DelegationPayload", 'id: $id, version: $v, reason: "Slut"',
+                                "$id: ID!, $v: Int!"), lambda fx: _target(fx, "delegation")),
+    "completeReview": Call(_m("completeReview", "ReviewPayload", "delegationId: $id, version: $v, outcome: CONTINUE, "
+                              'nextReviewDate: "2099-01-01"', "$id: ID!, $v: Int!"),
+                           lambda fx: _target(fx, "delegation")),
+    "appointStandIn": Call(_m("appointStandIn", "StandInPayload", "unitId: $u, standInId: $s, validFrom: $f, "
+                              "validUntil: $t", "$u: ID!, $s: ID!, $f: DateTime!, $t: DateTime!"),
+                           lambda fx: {"u": fx.t["unit"], "s": fx.ids.people["fatima"],
+                                       "f": (_now() + timedelta(days=60)).isoformat(),
+                                       "t": (_now() + timedelta(days=70)).isoformat()}),
+    "endStandIn": Call(_m("endStandIn", "StandInPayload", "id: $id, version: $v", "$id: ID!, $v: Int!"),
+                       lambda fx: _target(fx, "standIn")),
+    "recordAct": Call(_m("recordAct", "ActPayload", "input: $i", "$i: RecordActInput!"),
+                      lambda fx: {"i": {"person": PEOPLE["employee"], "area": "care/alternative-solutions",
+                                        "unit": fx.t["unit"], "caseRef": "SAG-2", "description": "Igen",
+                                        "occurredAt": _now().isoformat(), "attributes": ALT}}),
+    "justifyAct": Call(_m("justifyAct", "ActPayload", 'id: $id, version: $v, justification: "Fagligt begrundet"',
+                          "$id: ID!, $v: Int!"), lambda fx: _target(fx, "act")),
+    "giveFeedback": Call(_m("giveFeedback", "FeedbackPayload", 'id: $id, version: $v, feedback: "Godt", '
+                            "assessment: WELL_FOUNDED", "$id: ID!, $v: Int!"), lambda fx: _target(fx, "act")),
+    "fulfilDueItem": Call(_m("fulfilDueItem", "DueItemPayload", "id: $id, version: $v", "$id: ID!, $v: Int!"),
+                          lambda fx: _target(fx, "preApproval")),
+    "recordBreach": Call(_m("recordBreach", "BreachPayload", "input: $i", "$i: RecordBreachInput!"),
+                         lambda fx: {"i": {"personId": fx.ids.people["anna"], "areaId": fx.ids.areas["care/relatives"],
+                                           "unitId": fx.t["unit"], "occurredAt": _now().isoformat(),
+                                           "description": "Ny", "cause": "RESOURCES", "response": "DIALOGUE"}}),
+    "followUpBreach": Call(_m("followUpBreach", "BreachPayload", 'id: $id, version: $v, input: {learningNotes: "x"}',
+                              "$id: ID!, $v: Int!"), lambda fx: _target(fx, "breach")),
+    "erasePerson": Call(_m("erasePerson", "ErasePersonPayload", "id: $id", "$id: ID!"),
+                        lambda fx: {"id": fx.t["erasable"]["id"]}),
+}
+
+
+def _target(fx: Fixture, name: str) -> dict:
+    return {"id": fx.t[name]["id"], "v": fx.t[name]["version"]}
+
+
+def _headers(fx: Fixture, api: Api, role: str) -> dict:
+    if role == "anon":
+        return {}
+    if role in KEYS:
+        return {"X-Api-Key": fx.keys[role]}
+    return {"Authorization": f"Bearer {api.token(PEOPLE[role])}"}
+
+
+async def _graphql(api: Api, fx: Fixture, op: str, role: str, mutation: bool) -> tuple[str, object]:
+    call = CALLS[op]
+    response = await api.client.post("/graphql", json={"query": call.document, "variables": call.variables(fx)},
+                                      headers=_headers(fx, api, role))
+    if response.status_code == 401:
+        return "U", response.status_code
+    body = response.json()
+    if body.get("errors"):
+        codes = {e.get("extensions", {}).get("code") for e in body["errors"]}
+        return ("D" if codes and None not in codes and "graphql_validation" not in codes else "?"), body
+    value = body["data"][op]
+    if mutation:
+        kind = value["__typename"]
+        return {"ForbiddenError": "D", "NotFoundError": "H"}.get(kind, "A" if kind.endswith("Payload") else "?"), value
+    if value is None or value == [] or (isinstance(value, dict) and value.get("nodes") == []):
+        return "H", value
+    return "A", value
+
+
+REST_CALLS: dict[str, Callable[[Fixture], dict]] = {
+    "POST /access/v1/evaluation": lambda fx: {"json": _evaluation(fx)},
+    "POST /access/v1/evaluations": lambda fx: {"json": {"evaluations": [_evaluation(fx)]}},
+    "POST /access/v1/search/subject": lambda fx: {"json": {**_evaluation(fx), "subject": {"type": "person"}}},
+    "POST /access/v1/search/resource": lambda fx: {"json": {**_evaluation(fx), "resource": {"type": "decision"}}},
+    "POST /access/v1/search/action": lambda fx: {"json": _evaluation(fx)},
+}
+
+
+def _evaluation(fx: Fixture) -> dict:
+    return {"subject": {"type": "person", "id": PEOPLE["employee"]},
+            "action": {"name": "act_as_hverdagsdirektoer"},
+            "resource": {"type": "decision", "id": "care/alternative-solutions",
+                         "properties": {"unit": fx.t["unit"], **ALT}}}
+
+
+async def _rest(api: Api, fx: Fixture, op: str, role: str) -> tuple[str, object]:
+    method, path = op.split(" ", 1)
+    path = path.replace("{tenant}", DEMO_TENANT).replace("{path}", "openapi.json")
+    extra = REST_CALLS.get(op, lambda fx: {})(fx)
+    response = await api.client.request(method, path, headers=_headers(fx, api, role), **extra)
+    outcome = {401: "U", 403: "D", 404: "H"}.get(response.status_code)
+    if outcome is None:
+        outcome = "A" if response.status_code < 300 else "?"
+    return outcome, (response.status_code, response.text[:300])
+
+
+async def _run(api: Api, fx: Fixture, op: str, role: str, mutations: set[str]) -> tuple[str, object]:
+    if " " in op:
+        return await _rest(api, fx, op, role)
+    return await _graphql(api, fx, op, role, op in mutations)
+
+
+QUERIES, MUTATIONS = graphql_operations()
+
+
+@pytest.mark.parametrize("op", sorted(MATRIX))
+async def test_authorization_matrix(op, matrix, shared):
+    fx, want = matrix, expected(op)
+    mismatches = {}
+    before = await snapshot(shared.db)
+    for role in ROLES:
+        if op in MUTATIONS and want[role] == "A":
+            continue  # allowed writes run on their own copy, below
+        got, detail = await _run(shared, fx, op, role, MUTATIONS)
+        if got != want[role]:
+            mismatches[role] = (want[role], got, detail)
+    if op in MUTATIONS or op.startswith("POST"):
+        assert await snapshot(shared.db) == before, f"{op}: a refused or read-only call wrote something"
+    for role in ROLES:
+        if op in MUTATIONS and want[role] == "A":
+            async with Running(fx) as api:
+                got, detail = await _run(api, fx, op, role, MUTATIONS)
+            if got != "A":
+                mismatches[role] = ("A", got, detail)
+    assert not mismatches, f"{op}: " + "; ".join(f"{r}: want {w} got {g} ({d})" for r, (w, g, d) in mismatches.items())
+
+
+# --- tenant isolation ---------------------------------------------------------------------------
+# Every operation, called by another organisation's administrator key and leader with this
+# organisation's ids: nothing of this organisation is shown or changed.
+
+async def _ours(db: Db, tenant) -> tuple[set[str], dict]:
+    """Every id and person name of the demo organisation, and its rows (to see nothing changed)."""
+    marks, rows = set(), {}
+    async with db.read() as conn:
+        for table in ("org_unit", "person", "membership", "team", "team_member", "decision_area", "delegation",
+                      "red_line", "api_key", "stand_in", "act", "due_item", "breach", "review"):
+            found = await conn.fetch(f"SELECT id::text AS id, (to_jsonb(t) - 'last_used_at')::text AS r FROM {table} t"
+                                     " WHERE tenant_id = $1 ORDER BY id", tenant)
+            marks |= {r["id"] for r in found}
+            rows[table] = [r["r"] for r in found]
+        marks |= {r["name"] for r in await conn.fetch("SELECT name FROM person WHERE tenant_id = $1", tenant)}
+        rows["revision"] = await conn.fetchval("SELECT revision FROM organisation WHERE id = $1", tenant)
+    return marks, rows
+
+
+def _shown(value, variables: dict) -> str:
+    """What a response shows, without the ids the caller sent (error messages may name them)."""
+    import json
+
+    text = json.dumps(value, ensure_ascii=False)
+    for sent in json.dumps(variables, ensure_ascii=False).split('"'):
+        if len(sent) >= 32:
+            text = text.replace(sent, "")
+    return text
+
+
+@pytest.mark.parametrize("op", sorted(MATRIX))
+async def test_another_organisation_sees_and_changes_nothing_of_ours(op, matrix, shared):
+    fx = matrix
+    marks, before = await _ours(shared.db, fx.ids.tenant)
+    callers = {"other_admin": {"X-Api-Key": fx.keys["other_admin"]},
+               "other_leader": {"Authorization": f"Bearer {shared.token(OTHER_LEADER, OTHER)}"}}
+    leaks = {}
+    for who, headers in callers.items():
+        if " " in op:
+            method, path = op.split(" ", 1)
+            path = path.replace("{tenant}", DEMO_TENANT).replace("{path}", "openapi.json")
+            extra = REST_CALLS.get(op, lambda fx: {})(fx)
+            response = await shared.client.request(method, path, headers=headers, **extra)
+            assert response.status_code < 500, (op, who, response.text)
+            shown, variables = response.text, extra.get("json", {})
+            if op.startswith("GET /casbin/"):  # our tenant's export is simply not there for them
+                assert response.status_code == 404, (op, who, response.status_code)
+            if op in REST_CALLS and response.status_code == 200:
+                assert "true" not in response.text.split('"decision"')[-1][:10] or op.endswith("search/action"), \
+                    (op, who, response.text)
+        else:
+            call = CALLS[op]
+            variables = call.variables(fx)
+            response = await shared.client.post("/graphql", json={"query": call.document, "variables": variables},
+                                                headers=headers)
+            body = response.json()
+            assert response.status_code == 200 and body.get("data") is not None or body.get("errors"), (op, who, body)
+            shown = body.get("data")
+            if op in MUTATIONS and shown and shown.get(op):
+                kind = shown[op]["__typename"]
+                writes_own = op in ("createPerson", "createDecisionArea")  # these name nothing of ours
+                assert kind in ("NotFoundError", "ForbiddenError") or writes_own, (op, who, shown)
+        leaked = [m for m in marks if m in _shown(shown, variables)]
+        if leaked:
+            leaks[who] = leaked[:5]
+    assert not leaks, f"{op} showed another organisation's data: {leaks}"
+    assert (await _ours(shared.db, fx.ids.tenant))[1] == before, f"{op} changed another organisation's data"
