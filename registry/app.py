@@ -79,8 +79,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
                                flush_interval=settings.decision_log_flush_interval)
     if db is not None and engine is not None:
         db.after_commit = engine.committed
+    principals = PrincipalCache()
     if engine is not None:
         engine.decision_log = decision_log
+        engine.identity_listeners.append(principals.clear)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -94,6 +96,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
             await app.state.engine.start()
             app.state.db.after_commit = app.state.engine.committed
             app.state.engine.decision_log = decision_log
+            app.state.engine.identity_listeners.append(principals.clear)
         decision_log.start(app.state.db)
         retention = asyncio.create_task(_retention_loop(app.state.db, settings, clock), name="registry-retention")
         await verifier.start()  # a JWKS URL: the first fetch, then refreshes in the background
@@ -134,7 +137,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
         lifespan=[lifespan],
         state=State({"db": db, "engine": engine, "settings": settings, "verifier": verifier, "clock": clock,
                      "decision_log": decision_log,
-                     "principal_cache": PrincipalCache(),
+                     "principal_cache": principals,
                      "rate_limiter": RateLimiter(settings.rate_limit_person, settings.rate_limit_system)}),
         exception_handlers=api_errors.HANDLERS,
         openapi_config=openapi.config(settings.openapi),

@@ -395,8 +395,9 @@ class JwksCache:
 class PrincipalCache:
     """A short-lived cache of resolved principals, so the check path does not touch the database.
 
-    Keys are API-key digests and verified (tenant, subject) pairs; a revoked key or archived person
-    stops working within `ttl` seconds.
+    Keys are API-key digests and verified (tenant, subject) pairs. The engine clears the cache when a
+    person or an API key changes on any server (its change feed), so a revoked key or archived person
+    stops working at once; `ttl` bounds it should the feed be down.
     """
 
     def __init__(self, ttl: float = 30.0, max_entries: int = 10_000):
@@ -409,6 +410,9 @@ class PrincipalCache:
         if hit is None or hit[0] < time.monotonic():
             return None
         return hit[1]
+
+    def clear(self) -> None:
+        self._entries.clear()
 
     def put(self, key: object, value: Principal) -> Principal:
         if len(self._entries) >= self.max_entries:

@@ -18,6 +18,7 @@ import gc
 import logging
 import os
 import time
+from collections.abc import Callable
 from uuid import UUID
 
 import asyncpg
@@ -28,6 +29,7 @@ from registry.storage.db import init_connection
 
 log = logging.getLogger("registry.engine")
 CHANNEL = "registry_changes"
+IDENTITY = frozenset({"person", "api_key"})
 
 
 def build_index(org, tables: dict[str, list]) -> TenantIndex:
@@ -45,6 +47,9 @@ class Engine:
         # Where checks record the decisions they answer (registry.services.decision_log.DecisionLog);
         # set by the app, None elsewhere.
         self.decision_log = None
+        # Called when a person or an API key changes (revoked, archived, erased, roles changed), so
+        # caches of who callers are (registry.auth.PrincipalCache) forget them at once.
+        self.identity_listeners: list[Callable[[], None]] = []
         self.indexes: dict[str, TenantIndex] = {}     # tenant id -> index
         self.by_key: dict[str, TenantIndex] = {}
         self.confirmed_at = 0.0                       # monotonic time the engine last knew it was current
@@ -154,6 +159,8 @@ class Engine:
             for row in rows:
                 index.apply(row["entity_type"], row["after"], row["before"])
                 index.revision = max(index.revision, row["revision"])
+            if any(row["entity_type"] in IDENTITY for row in rows):
+                self._identities_changed()
             index.revision = max(index.revision, committed)
             if rows:
                 self.by_key[index.tenant_key] = index
@@ -172,8 +179,13 @@ class Engine:
         else:
             async with self._lock:
                 await load()
+        self._identities_changed()
         async with self._advanced:
             self._advanced.notify_all()
+
+    def _identities_changed(self) -> None:
+        for listener in self.identity_listeners:
+            listener()
 
     async def committed(self, tenant_id: UUID, revision: int) -> None:
         """A write through this server committed: apply it before answering anyone (bounded)."""

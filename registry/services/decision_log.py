@@ -23,8 +23,8 @@ from uuid import UUID
 import asyncpg
 
 from registry import logs
-from registry.errors import Forbidden, Invalid
-from registry.services.common import Ctx, load_facts, parse_uuid
+from registry.errors import Invalid
+from registry.services.common import Ctx, load_facts, parse_uuid, require
 from registry.storage import decision_log as sql
 from registry.storage.db import Db
 from registry.storage.rows import Page, check_first
@@ -206,9 +206,7 @@ async def search(ctx: Ctx, *, person_id: str | None, area_id: str | None, unit_i
                  after: str | None) -> Page:
     """Logged decisions in the caller's organisation, newest first; `unit_id` matches its subtree.
     For administrators and auditors (and admin keys), like the audit history."""
-    person = ctx.principal.person
-    if not (ctx.principal.is_admin or (person is not None and "auditor" in person.roles)):
-        raise Forbidden("the decision log is for administrators and auditors", code="auditor_required")
+    require(ctx, "decisionLog", code="auditor_required", message="the decision log is for administrators and auditors")
     check_first(first)
     async with ctx.db.read() as conn:
         units = None

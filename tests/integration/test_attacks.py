@@ -163,3 +163,36 @@ async def test_a_too_deep_mutation_is_refused_and_writes_nothing(api):
     result = await api.gql(deep, as_="jonas.kristensen@eksempel.dk")
     assert result.data is None and result.errors[0]["extensions"]["code"] == "query_too_deep"
     assert await snapshot(api.db) == before
+
+
+async def test_a_revoked_api_key_stops_working_on_the_check_path_at_once(api):
+    """The check path caches who callers are; a revocation (on any server) clears that cache."""
+    secret = await api_key(api.db, ["check"], name="leaked-checker")
+    body = {"subject": {"type": "person", "id": ANNA}, "action": {"name": "act_as_hverdagsdirektoer"},
+            "resource": {"type": "decision", "id": "care/alternative-solutions",
+                         "properties": {"unit": (await api.ids()).unit("Plejecenter Solhaven")}}}
+    first = await api.client.post("/access/v1/evaluation", json=body, headers={"X-Api-Key": secret})
+    assert first.status_code == 200, first.text  # and now the principal is cached
+    async with api.db.read() as conn:
+        key_id = await conn.fetchval("SELECT id FROM api_key WHERE name = 'leaked-checker'")
+    async with api.db.write((await api.ids()).tenant, Actor("cli")) as tx:
+        await apikeys.revoke(tx, key_id, datetime.now(timezone.utc))
+    refused = await api.client.post("/access/v1/evaluation", json=body, headers={"X-Api-Key": secret})
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_api_key", refused.text
+
+
+async def test_a_breach_cannot_be_read_through_its_history(api):
+    ids = await api.ids()
+    recorded = (await api.gql("""mutation($i: RecordBreachInput!) { recordBreach(input: $i) { __typename
+        ... on BreachPayload { breach { id } } %s } }""" % ERR, {"i": {
+            "personId": ids.people["anna"], "areaId": ids.areas["care/relatives"],
+            "unitId": ids.unit("Plejecenter Solhaven"), "occurredAt": datetime.now(timezone.utc).isoformat(),
+            "description": "Fortroligt", "cause": "RESOURCES", "response": "DIALOGUE"}}, as_=METTE))["recordBreach"]
+    breach = recorded["breach"]["id"]
+    history = "query($id: ID!) { history(entityId: $id) { nodes { entityType } } }"
+    assert (await api.gql(history, {"id": breach}, as_=METTE))["history"]["nodes"] == [{"entityType": "breach"}]
+    assert (await api.gql(history, {"id": breach}, as_=ANNA))["history"]["nodes"] == [{"entityType": "breach"}]
+    for outsider in ("fatima.ali@eksempel.dk", "pia.schmidt@eksempel.dk", "jonas.kristensen@eksempel.dk"):
+        assert (await api.gql(history, {"id": breach}, as_=outsider))["history"]["nodes"] == [], outsider
+    audit = "query { auditHistory(entityType: \"breach\") { nodes { entityId } } }"
+    assert (await api.gql(audit, as_="henrik.bach@eksempel.dk"))["auditHistory"]["nodes"] == []
