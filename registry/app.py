@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Router
 from litestar.datastructures import State
 
 from registry.api import errors as api_errors
@@ -131,9 +131,12 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
         graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=False)
 
     return Litestar(
-        route_handlers=[graphql, *rest.ROUTES, *authzen.ROUTES, *casbin_routes.ROUTES],
+        # Every route passes the door (registry.api.authorization): the routed handlers as a guard, the
+        # raw ASGI check route by calling it itself, GraphQL per field.
+        route_handlers=[graphql, authzen.evaluation,
+                        Router(path="/", route_handlers=[*rest.ROUTES, *authzen.ROUTES, *casbin_routes.ROUTES],
+                               guards=[rest_door])],
         middleware=[request_id_middleware],
-        guards=[rest_door],
         lifespan=[lifespan],
         state=State({"db": db, "engine": engine, "settings": settings, "verifier": verifier, "clock": clock,
                      "decision_log": decision_log,

@@ -3,7 +3,9 @@ registry.access, before its handler runs. Use cases check the caller's relation 
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import MethodNotAllowedException
@@ -30,24 +32,41 @@ def _untyped(match: re.Match) -> str:
 
 
 async def rest_door(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """A litestar guard on every route. GraphQL has its own door, per field (below)."""
+    """A litestar guard on every routed handler. GraphQL has its own door, per field (below)."""
     scope = connection.scope
     if scope["path_template"] == GRAPHQL_PATH or scope["method"] == "OPTIONS":
         return  # GraphQL's door is per field; OPTIONS (CORS preflight) carries no data
-    op = rest_operation(scope["method"], scope["path_template"])
+    await admit(scope, connection.app.state, connection.headers.get)
+
+
+async def admit(scope, state, header: Callable[[str], str | None]) -> None:
+    """Let the request in, or refuse it: the door itself. The raw ASGI evaluation route (the check
+    path) calls it directly, without a guard's per-request connection object and handler copy."""
+    op = _operation(scope["method"], scope["path_template"])
     rules = access()
     if op not in rules.operations:  # only a raw ASGI route answers every method: this is not one of them
         raise MethodNotAllowedException()
     if rules.may(None, op):
         return
-    state = connection.app.state
-    headers = connection.headers
-    who = await authenticate(state.db, state.verifier, headers.get("authorization"), headers.get("x-api-key"),
+    who = await authenticate(state.db, state.verifier, header("authorization"), header("x-api-key"),
                              state.clock(), cache=state.principal_cache)
     logs.principal.set(who.actor().label)
     state.rate_limiter.take(who)
     rules.gate(who, op)
-    scope[PRINCIPAL] = who  # type: ignore[literal-required]
+    scope[PRINCIPAL] = who
+
+
+@functools.lru_cache(maxsize=256)
+def _operation(method: str, path_template: str) -> str:
+    return rest_operation(method, path_template)
+
+
+def raw_header(scope) -> Callable[[str], str | None]:
+    """Header lookup straight from the ASGI scope (lower-case names)."""
+    def get(name: str) -> str | None:
+        wanted = name.encode()
+        return next((v.decode("latin-1") for k, v in scope["headers"] if k == wanted), None)
+    return get
 
 
 def principal_of(scope) -> Principal:

@@ -19,7 +19,7 @@ from litestar.exceptions import MethodNotAllowedException
 from litestar.types import Receive, Scope, Send
 from litestar.di import Provide
 
-from registry.api.authorization import principal_of
+from registry.api.authorization import admit, principal_of, raw_header
 from registry.api.principal import principal
 from registry.auth import Principal
 from registry.domain.decisions import ACTIONS
@@ -207,7 +207,8 @@ async def evaluation(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["method"] != "POST":
         raise MethodNotAllowedException()
     state = scope["app"].state
-    who = principal_of(scope)  # authenticated and let in by the door
+    await admit(scope, state, raw_header(scope))  # the door, called directly on the check path
+    who = principal_of(scope)
     chunks, size = [], 0
     while True:
         message = await receive()
@@ -375,4 +376,5 @@ def configuration(request: Request) -> dict:
     }
 
 
-ROUTES = [evaluation, evaluations, search_subject, search_resource, search_action, configuration]
+# The routed handlers; `evaluation` (raw ASGI, the check path) is registered on its own.
+ROUTES = [evaluations, search_subject, search_resource, search_action, configuration]

@@ -27,11 +27,13 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import msgspec
+from litestar import Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Tag
 
 from registry.api import authzen
+from registry.api.authorization import rest_door
 from registry.domain.decisions import ACTIONS
 
 PATH = "/schema"
@@ -395,7 +397,9 @@ def config(enabled: bool) -> OpenAPIConfig | None:
     if not enabled:
         return None
     return OpenAPIConfig(
-        title="registry", version="1", path=PATH, render_plugins=[_Document()], use_handler_docstrings=True,
+        title="registry", version="1", render_plugins=[_Document()], use_handler_docstrings=True,
+        # Behind the same door as every other route (the policy opens it to anyone).
+        openapi_router=Router(path=PATH, route_handlers=[], guards=[rest_door], include_in_schema=False),
         description="Delegation and authority registry: AuthZEN 1.0 decisions, the Casbin export, health. "
                     "The organisation and its delegations are managed through GraphQL (/graphql, schema.graphql).",
         tags=[Tag(name="authzen", description="OpenID AuthZEN Authorization API 1.0"),

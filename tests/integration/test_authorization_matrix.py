@@ -142,6 +142,18 @@ def test_every_operation_has_a_row():
     assert not stale, f"matrix rows for operations that no longer exist: {stale}"
 
 
+def test_every_route_passes_the_door():
+    """Routed handlers carry the guard; the raw ASGI check route calls the door itself (and GraphQL has
+    one per field), so a route added outside the guarded router fails here."""
+    from registry.api.authorization import rest_door
+
+    app = create_app(Settings.from_env({"REGISTRY_JWT_SECRET": JWT_SECRET}))
+    unguarded = {route.path for route in app.routes
+                 for handler in getattr(route, "route_handlers", [getattr(route, "route_handler", None)])
+                 if handler is not None and rest_door not in handler.resolve_guards()}
+    assert unguarded == {"/graphql", "/access/v1/evaluation"}, unguarded
+
+
 def test_the_policy_names_only_real_operations():
     from registry.access import access
 
