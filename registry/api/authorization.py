@@ -4,13 +4,14 @@ registry.access, before its handler runs. Use cases check the caller's relation 
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 from collections.abc import Callable
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import MethodNotAllowedException
 from litestar.handlers.base import BaseRouteHandler
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import FieldExtension
 
 from registry import errors, logs
 from registry.access import access
@@ -74,22 +75,40 @@ def principal_of(scope) -> Principal:
     return scope[PRINCIPAL]
 
 
-class GraphQLDoor(SchemaExtension):
-    """Every root field (query or mutation) passes registry.access's gate. A refused mutation
-    answers with its ForbiddenError result, like any other refusal; a refused query, with an error
-    carrying the code."""
+class GraphQLDoor(FieldExtension):
+    """The door on every root field (query or mutation): registry.access's gate. A refused
+    mutation answers with its ForbiddenError result, like any other refusal; a refused query, with
+    an error carrying the code. Attached to the root fields only (see `on_root_fields`), so nested
+    fields pay nothing."""
 
-    def resolve(self, _next, root, info, *args, **kwargs):
-        parent = info.parent_type.name
-        if parent in ("Query", "Mutation") and not info.field_name.startswith("__"):
-            try:
-                access().gate(info.context.ctx.principal, info.field_name)
-            except errors.RegistryError as exc:
-                if parent == "Query":
-                    raise
-                return _resolved(to_error(exc))
-        return _next(root, info, *args, **kwargs)
+    def __init__(self, mutation: bool):
+        super().__init__()
+        self.mutation = mutation
+
+    def _refusal(self, info):
+        try:
+            access().gate(info.context.ctx.principal, info.field_name)
+        except errors.RegistryError as exc:
+            if not self.mutation:
+                raise
+            return to_error(exc)
+        return None
+
+    def resolve(self, next_, source, info, **kwargs):
+        refused = self._refusal(info)
+        return refused if refused is not None else next_(source, info, **kwargs)
+
+    async def resolve_async(self, next_, source, info, **kwargs):
+        refused = self._refusal(info)
+        if refused is not None:
+            return refused
+        result = next_(source, info, **kwargs)
+        return await result if inspect.isawaitable(result) else result
 
 
-async def _resolved(value):
-    return value
+def on_root_fields(query: type, mutation: type) -> None:
+    """Put the door on every field of the root types (once: the fields are shared between schemas)."""
+    for root, is_mutation in ((query, False), (mutation, True)):
+        for field in root.__strawberry_definition__.fields:
+            if not any(isinstance(e, GraphQLDoor) for e in field.extensions):
+                field.extensions.append(GraphQLDoor(is_mutation))

@@ -13,7 +13,7 @@ from strawberry.extensions import (AddValidationRules, MaskErrors, MaxAliasesLim
 from strawberry.tools import merge_types
 
 from registry import errors
-from registry.api.authorization import GraphQLDoor
+from registry.api.authorization import on_root_fields
 from registry.api.graphql import inputs as gi
 from registry.api.graphql.checks import CheckQuery
 from registry.api.graphql.decision_log import DecisionLogQuery
@@ -403,11 +403,13 @@ def create_schema(settings: Settings | None = None) -> strawberry.Schema:
               lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases)]
     if not settings.introspection:
         limits.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    query = merge_types("Query", (Query, CheckQuery, TrustQuery, DecisionLogQuery, PersonalDataQuery))
+    mutation = merge_types("Mutation", (Mutation, TrustMutation, PersonalDataMutation))
+    on_root_fields(query, mutation)  # registry.api.authorization: every query and mutation passes the door
     return RegistrySchema(
-        query=merge_types("Query", (Query, CheckQuery, TrustQuery, DecisionLogQuery, PersonalDataQuery)),
-        mutation=merge_types("Mutation", (Mutation, TrustMutation, PersonalDataMutation)), types=list(ERROR_TYPES),
+        query=query, mutation=mutation, types=list(ERROR_TYPES),
         # Factories: strawberry builds fresh extensions per request; the parser and validation caches
         # live at module level (keyed by maxsize), so they are still shared across requests.
-        extensions=[lambda: ParserCache(maxsize=256), *limits, lambda: ValidationCache(maxsize=256), GraphQLDoor,
+        extensions=[lambda: ParserCache(maxsize=256), *limits, lambda: ValidationCache(maxsize=256),
                     lambda: MaskErrors(should_mask_error=_mask, error_message="Internal error; it has been logged.")])
 
