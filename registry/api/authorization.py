@@ -112,3 +112,63 @@ def on_root_fields(query: type, mutation: type) -> None:
         for field in root.__strawberry_definition__.fields:
             if not any(isinstance(e, GraphQLDoor) for e in field.extensions):
                 field.extensions.append(GraphQLDoor(is_mutation))
+
+
+# Org entities, and the query whose rule covers reading one wherever it is reached: a check result,
+# a mutation's payload or an act all lead into the organisation, and following such a link takes
+# the same right as asking for the entity itself (an API key with `check` or `record` only sees the
+# decision, not the delegation's trust notes or a person's e-mail).
+ENTITY_READS = {"Unit": "unit", "Person": "person", "Membership": "person", "Team": "team",
+                "TeamMember": "team", "DecisionArea": "decisionArea", "Delegation": "delegation",
+                "RedLine": "redLine", "StandIn": "standIns"}
+
+
+class LinkDoor(FieldExtension):
+    """The door on a nested field that leads to an org entity (see ENTITY_READS)."""
+
+    def __init__(self, op: str):
+        super().__init__()
+        self.op = op
+
+    def resolve(self, next_, source, info, **kwargs):
+        access().gate(info.context.ctx.principal, self.op)
+        return next_(source, info, **kwargs)
+
+    async def resolve_async(self, next_, source, info, **kwargs):
+        access().gate(info.context.ctx.principal, self.op)
+        result = next_(source, info, **kwargs)
+        return await result if inspect.isawaitable(result) else result
+
+
+def on_links(query: type, mutation: type) -> None:
+    """Put a LinkDoor on every nested field, anywhere below the root types, that leads to an org
+    entity (once: the fields are shared between schemas)."""
+    seen: set[type] = set()
+    todo = [t for root in (query, mutation) for f in root.__strawberry_definition__.fields for t in _targets(f.type)]
+    while todo:
+        cls = todo.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        for field in cls.__strawberry_definition__.fields:
+            targets = _targets(field.type)
+            todo.extend(targets)
+            op = next((ENTITY_READS[t.__strawberry_definition__.name] for t in targets
+                       if t.__strawberry_definition__.name in ENTITY_READS), None)
+            if op is not None and not any(isinstance(e, LinkDoor) for e in field.extensions):
+                field.extensions.append(LinkDoor(op))
+
+
+def _targets(kind) -> list[type]:
+    """The strawberry object types a field's type names: through lists and optionals, and each
+    member of a union (a mutation's result is its payload or an error)."""
+    while hasattr(kind, "of_type"):
+        kind = kind.of_type
+    if hasattr(kind, "resolve_type"):  # a lazy type
+        kind = kind.resolve_type()
+    if hasattr(kind, "types") and not hasattr(kind, "__strawberry_definition__"):  # a union
+        return [t for member in kind.types for t in _targets(member)]
+    definition = getattr(kind, "__strawberry_definition__", None)
+    if definition is None or getattr(definition, "is_input", False):
+        return []
+    return [kind]

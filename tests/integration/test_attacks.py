@@ -196,3 +196,23 @@ async def test_a_breach_cannot_be_read_through_its_history(api):
         assert (await api.gql(history, {"id": breach}, as_=outsider))["history"]["nodes"] == [], outsider
     audit = "query { auditHistory(entityType: \"breach\") { nodes { entityId } } }"
     assert (await api.gql(audit, as_="henrik.bach@eksempel.dk"))["auditHistory"]["nodes"] == []
+
+
+async def test_a_check_only_key_cannot_read_the_organisation_through_a_check_result(api):
+    """Links from results into the organisation take the right to read it (registry.api.authorization)."""
+    checker = await api_key(api.db, ["check"], name="checker")
+    reader = await api_key(api.db, ["check", "read"], name="checker-and-reader")
+    levels = await api.gql('{ mandate(person: "anna.jensen@eksempel.dk") { level } }', api_key=checker)
+    assert levels["mandate"] and all(e["level"] for e in levels["mandate"])
+    for query in ('{ mandate(person: "anna.jensen@eksempel.dk") { level delegation { purpose trust { competence '
+                  '{ note } } } } }',
+                  '{ mandate(person: "anna.jensen@eksempel.dk") { level delegation { delegator { email } } } }',
+                  'query($u: ID!, $a: JSON) { whoMay(area: "care/alternative-solutions", unit: $u, '
+                  "action: ACT_AS_HVERDAGSDIREKTOER, attributes: $a) { people { person { email } } } }"):
+        variables = {"u": (await api.ids()).unit("Plejecenter Solhaven"),
+                     "a": {"deviation": True, "citizen_category": "demens"}} if "$u" in query else {}
+        refused = await api.gql(query, variables, api_key=checker)
+        assert refused.errors and {e["extensions"]["code"] for e in refused.errors} == {"missing_scope"}, refused.body
+        assert "@eksempel.dk" not in str(refused.data) and "note" not in str(refused.data)
+        allowed = await api.gql(query, variables, api_key=reader)
+        assert allowed.errors is None and allowed.data != refused.data, allowed.body

@@ -53,7 +53,7 @@ ERR = "... on Error { code }"
 
 # The matrix. Columns, in order:
 #   anon admin hr auditor leader standin sibling employee colleague k_check k_record k_read k_write k_admin
-READ = "U A A A A A A A A D D A D A"     # the organisation and its delegations
+READ = "U A A A A A A A A D D A A A"     # the organisation and its delegations
 CHECK = "U A A A A A A A A A D D D A"    # checks and the Casbin export
 ORG = "U A D D D D D D D D D D A A"      # units, people, memberships, teams
 ADMIN = "U A D D D D D D D D D D D A"    # the catalogue of areas; erasure
@@ -72,9 +72,9 @@ MATRIX: dict[str, str] = {
     "involvementLevels": "U A A A A A A A A A A A A A",
     "check": CHECK, "checks": CHECK, "whoMay": CHECK, "mandate": CHECK,
     "auditHistory": AUDIT, "decisionLog": AUDIT,
-    "acts": "U A H A A A H H H D D A D A",
+    "acts": "U A H A A A H H H D D A A A",
     "myActs": "U H H H H H H A H D D D D D",
-    "act": "U A H A A A H A H D D A D A",
+    "act": "U A H A A A H A H D D A A A",
     "breaches": "U H A H A A H A H D D D D D",
     "breach": "U H A H A A H A H D D D D D",
     "personalData": "U A A D D D D A D D D D D A",
