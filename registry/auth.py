@@ -39,6 +39,7 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     api_key_id: UUID | None = None
     api_key_name: str | None = None
     scopes: frozenset[str] = frozenset()
+    expires_at: datetime | None = None  # an API key's expiry, checked again on every cache hit
 
     @property
     def is_admin(self) -> bool:
@@ -435,10 +436,11 @@ async def authenticate(db: Db, verifier: JwtVerifier, authorization: str | None,
             return await _person_principal(db, verifier, credentials, cache)
     if api_key:
         key = ("key", apikeys.digest(api_key))
+        now = now or datetime.now(timezone.utc)
         hit = cache.get(key) if cache is not None else None
-        if hit is not None:
+        if hit is not None and (hit.expires_at is None or hit.expires_at > now):
             return hit
-        found = await _key_principal(db, api_key, now or datetime.now(timezone.utc))
+        found = await _key_principal(db, api_key, now)
         return cache.put(key, found) if cache is not None else found
     raise Unauthenticated(code="unauthenticated")
 
@@ -477,7 +479,7 @@ async def _key_principal(db: Db, secret: str, now: datetime) -> Principal:
         # Cached principals skip this, so last use is recorded at most once per cache lifetime.
         await apikeys.mark_used(conn, row.id, now)
     return Principal(tenant_id=row.tenant_id, tenant_key=tenant.key, api_key_id=row.id, api_key_name=row.name,
-                     scopes=frozenset(row.scopes))
+                     scopes=frozenset(row.scopes), expires_at=row.expires_at)
 
 
 def new_api_key() -> tuple[str, str]:

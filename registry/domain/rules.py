@@ -42,8 +42,10 @@ def check_shape(draft: DelegationDraft) -> None:
         raise Invalid("justifyWithinDays must be 1-365", field="control.justifyWithinDays", code="invalid_control")
 
 
-def leads(person_memberships: Iterable[Membership], units: Mapping[UUID, Unit], at: datetime) -> set[UUID]:
-    """The units a person leads at `at`: as leader, or as deputy where the unit lets deputies delegate."""
+def leads(person_memberships: Iterable[Membership], units: Mapping[UUID, Unit], at: datetime, *,
+          deputies: bool = True) -> set[UUID]:
+    """The units a person leads at `at`: as leader, or (with `deputies`, for declaring delegations) as
+    deputy where the unit lets deputies delegate."""
     led = set()
     for m in person_memberships:
         if not m.active_at(at):
@@ -51,9 +53,27 @@ def leads(person_memberships: Iterable[Membership], units: Mapping[UUID, Unit], 
         unit = units.get(m.unit_id)
         if unit is None or unit.archived_at is not None:
             continue
-        if m.role == "leader" or (m.role == "deputy" and unit.deputies_may_delegate):
+        if m.role == "leader" or (deputies and m.role == "deputy" and unit.deputies_may_delegate):
             led.add(m.unit_id)
     return led
+
+
+def accountable_delegator(delegation: Delegation) -> UUID:
+    """Who answers for a delegation: the leader a stand-in declared it for, else its delegator. A
+    stand-in's hand in it ends with the appointment; the leader's does not."""
+    return delegation.on_behalf_of_id or delegation.delegator_id
+
+
+def check_holder_standing(draft: DelegationDraft, effects: Iterable[tuple[str, int | None]]) -> None:
+    """A holder under a breach response passes on no more than she may use herself: nothing while
+    suspended, and no level above a lowered one."""
+    for response, lowered_to in effects:
+        if response == "suspension":
+            raise Forbidden("your delegation here is suspended after a trust breach; it cannot be passed on",
+                            field="parentId", code="holder_suspended")
+        if response == "lowered_level" and lowered_to is not None and draft.level > lowered_to:
+            raise Forbidden(f"your level here is lowered to {lowered_to} after a trust breach", field="level",
+                            code="exceeds_parent")
 
 
 def holds_leader_authority(led_units: set[UUID], unit_id: UUID, tree: Tree) -> bool:

@@ -438,13 +438,25 @@ class TenantIndex:
         held: dict[str, str] = {}
         for sid in self.stand_ins_of_person.get(person, ()):
             s = self.stand_ins[sid]
-            if not s.archived and s.valid_from <= at < s.valid_until:
+            if not s.archived and any(f <= at < u for f, u in self.stand_in_windows(s)):
                 held[s.unit] = f"stand_in:{s.id}"
         for rid in self.roles_of_person.get(person, ()):
             r = self.roles[rid]
             if not r.archived and r.valid_from <= at < r.valid_to:
                 held[r.unit] = "leader"
         return held
+
+    def stand_in_windows(self, s: StandInRow) -> list[tuple[float, float]]:
+        """When a stand-in holds authority: within the appointment, and only while the leader it
+        stands in for still leads that unit (an appointment does not outlive the leader's)."""
+        windows = []
+        for rid in self.roles_of_person.get(s.leader, ()):
+            r = self.roles[rid]
+            if r.unit == s.unit and not r.archived:
+                start, end = max(s.valid_from, r.valid_from), min(s.valid_until, r.valid_to)
+                if start < end:
+                    windows.append((start, end))
+        return windows
 
     def leader_authority(self, person: str, area: str, unit: str, at: float) -> str | None:
         """How the person holds leader authority over the area in the unit, if at all."""

@@ -127,8 +127,10 @@ def _authority_holders(index: TenantIndex, as_of: float):
         if r.role == "leader" and not r.archived and r.valid_to > as_of and r.person not in index.person_archived:
             yield f"person:{r.person}", r.unit, r.valid_from, r.valid_to
     for s in index.stand_ins.values():
-        if not s.archived and s.valid_until > as_of and s.person not in index.person_archived:
-            yield f"person:{s.person}", s.unit, s.valid_from, s.valid_until
+        if not s.archived and s.person not in index.person_archived:
+            for start, end in index.stand_in_windows(s):
+                if end > as_of:
+                    yield f"person:{s.person}", s.unit, start, end
 
 
 def _authority_areas(index: TenantIndex, unit: str, live_area: set[str]) -> list[tuple[str, bool]]:

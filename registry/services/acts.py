@@ -11,6 +11,7 @@ from uuid import UUID
 
 import msgspec
 
+from registry.domain import rules
 from registry.domain.model import Act, Delegation, DueItem
 from registry.errors import Forbidden, Invalid, NotFound
 from registry.policy.engine import Engine
@@ -72,7 +73,7 @@ async def justify(ctx: Ctx, act_id: UUID, version: int, text: str) -> Result:
     """The actor's professional argument (faglig argumentation); editable until feedback is given."""
     check_text(text, "justification", max_len=8000)
     async with ctx.write() as tx:
-        act = await rows.get(tx.conn, "act", Act, ctx.tenant_id, act_id, for_update=True)
+        act = await _visible_act(ctx, tx.conn, act_id, act_id, for_update=True)
         require(ctx, "justifyAct", _self(ctx, act), code="not_your_act", field="id",
                 message="only the person who acted can justify the act")
         if act.feedback_at is not None:
@@ -100,7 +101,7 @@ async def give_feedback(ctx: Ctx, act_id: UUID, version: int, text: str, assessm
         raise Invalid(f"assessment must be one of {', '.join(ASSESSMENTS)}", field="assessment",
                       code="invalid_choice")
     async with ctx.write() as tx:
-        act = await rows.get(tx.conn, "act", Act, ctx.tenant_id, act_id, for_update=True)
+        act = await _visible_act(ctx, tx.conn, act_id, act_id, for_update=True)
         reviewer = ctx.principal.person
         if reviewer is None or reviewer.id == act.person_id:
             raise Forbidden("feedback comes from the leader or the delegator, not the actor", field="id",
@@ -124,7 +125,7 @@ async def _check_reviewer(ctx: Ctx, tx, act: Act, op: str) -> None:
     relations = relations_to_unit(held, act.unit_id, facts.unit_tree)
     if act.delegation_id is not None and ctx.principal.person is not None:
         delegation = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, act.delegation_id)
-        if delegation.delegator_id == ctx.principal.person.id:
+        if rules.accountable_delegator(delegation) == ctx.principal.person.id:
             relations.add("delegator")
     require(ctx, op, relations, code="not_authorised_to_review", field="id",
             message="feedback comes from a leader of the act's unit (or above), a stand-in, or the delegator")
@@ -137,12 +138,12 @@ async def fulfil(ctx: Ctx, item_id: UUID, version: int) -> Result:
     leader of the unit (or the delegator) grants a pre_approval. Justify is fulfilled by justifying."""
     async with ctx.write() as tx:
         item = await rows.get(tx.conn, "due_item", DueItem, ctx.tenant_id, item_id, for_update=True)
-        act = await rows.get(tx.conn, "act", Act, ctx.tenant_id, item.act_id)
-        if item.kind == "justify":
-            raise Invalid("a justification is fulfilled by justifying the act", field="id", code="use_justify")
-        if item.status == "fulfilled":
-            raise Invalid("already fulfilled", field="id", code="already_fulfilled")
+        act = await _visible_act(ctx, tx.conn, item.act_id, item_id)
         person = ctx.principal.person
+        if item.kind == "justify":
+            require(ctx, "fulfilDueItem", _self(ctx, act), code="not_your_act", field="id",
+                    message="only the person who acted fulfils this")
+            raise Invalid("a justification is fulfilled by justifying the act", field="id", code="use_justify")
         if item.kind == "pre_approval":
             if person is None or person.id == act.person_id:
                 raise Forbidden("a pre-approval is granted by a leader or the delegator", field="id",
@@ -151,6 +152,8 @@ async def fulfil(ctx: Ctx, item_id: UUID, version: int) -> Result:
         else:
             require(ctx, "fulfilDueItem", _self(ctx, act), code="not_your_act", field="id",
                     message="only the person who acted fulfils this")
+        if item.status == "fulfilled":
+            raise Invalid("already fulfilled", field="id", code="already_fulfilled")
         done = await rows.update(tx, "due_item", DueItem, item_id, version,
                                  {"status": "fulfilled", "fulfilled_at": ctx.now()})
         return Result(done, tx.revision)
@@ -182,7 +185,21 @@ async def _may_see(ctx: Ctx, conn, act: Act) -> bool:
         return True
     facts = await load_facts(conn, ctx.tenant_id)
     held = await authority(conn, ctx, facts)
-    return may(ctx, "act", relations_to_unit(held, act.unit_id, facts.unit_tree))
+    relations = relations_to_unit(held, act.unit_id, facts.unit_tree)
+    if act.delegation_id is not None and ctx.principal.person is not None:
+        delegation = await rows.get(conn, "delegation", Delegation, ctx.tenant_id, act.delegation_id)
+        if rules.accountable_delegator(delegation) == ctx.principal.person.id:
+            relations.add("delegator")
+    return may(ctx, "act", relations)
+
+
+async def _visible_act(ctx: Ctx, conn, act_id: UUID, asked: UUID, for_update: bool = False) -> Act:
+    """The act, if the caller may see it; otherwise it does not exist for her (an act's id, or its
+    due items', tells nothing to someone who may not read it)."""
+    act = await rows.get(conn, "act", Act, ctx.tenant_id, act_id, for_update=for_update)
+    if not await _may_see(ctx, conn, act):
+        raise NotFound(f"no such item {asked}", field="id")
+    return act
 
 
 async def list_acts(ctx: Ctx, *, mine: bool, unit_id: UUID | None, awaiting: str | None) -> list[tuple[Act, list]]:

@@ -19,6 +19,7 @@ from registry.errors import Forbidden, Invalid, NotFound
 from registry.services import delegations as delegation_uc
 from registry.services.common import (Ctx, Result, authority, check_text, load_facts, may, relations_to_unit, require,
                                       standing_in_for)
+from registry.storage import org as org_sql
 from registry.storage import rows
 from registry.storage.db import Actor, Db
 
@@ -94,7 +95,8 @@ async def record(ctx: Ctx, data: BreachInput) -> Result:
         if person_id == ctx.principal.person.id:
             raise Forbidden("a breach is recorded by a leader above you, not by yourself", field="personId",
                             code="not_authorised_to_record")
-        await _require_leader_chain(ctx, tx, facts, unit_id, "recordBreach")
+        held = await _require_leader_chain(ctx, tx, facts, unit_id, "recordBreach")
+        await _check_concerned(tx.conn, ctx, facts, held, person_id, unit_id, delegation, data.occurred_at)
         breach = await rows.insert(tx, "breach", Breach, dict(
             person_id=person_id, area_id=area_id, unit_id=unit_id, delegation_id=data.delegation_id,
             occurred_at=data.occurred_at, description=data.description, cause=data.cause, response=data.response,
@@ -106,13 +108,40 @@ async def record(ctx: Ctx, data: BreachInput) -> Result:
         return Result(breach, tx.revision)
 
 
-async def _require_leader_chain(ctx: Ctx, tx, facts, unit_id: UUID, op: str) -> None:
+async def _check_concerned(conn, ctx: Ctx, facts, held: dict, person_id: UUID, unit_id: UUID,
+                          delegation: Delegation | None, occurred_at: datetime) -> None:
+    """A breach concerns someone the caller answers for: the delegation's delegate (or a member of its
+    team), or a member of the unit's subtree; never a leader at or above the caller's own place in
+    the chain (not her own leader, nor the leader a stand-in stands in for)."""
+    now = ctx.now()
+    memberships = [m for m in await org_sql.memberships_of_people(conn, ctx.tenant_id, [person_id])
+                   if m.active_at(now) or m.active_at(occurred_at)]
+    chain = facts.unit_tree.ancestors(unit_id)
+    top = [u for u in chain if u in held][-1]  # the caller's authority over the unit starts here
+    above = set(facts.unit_tree.ancestors(top))
+    if any(m.role == "leader" and m.unit_id in above for m in memberships):
+        raise Forbidden("a breach is recorded by the leader chain above the person, not about a leader at or "
+                        "above your own place in it", field="personId", code="not_authorised_to_record")
+    if delegation is not None and delegation.delegate_person_id is not None:
+        concerned = delegation.delegate_person_id == person_id
+    elif delegation is not None:
+        concerned = delegation.delegate_team_id in await org_sql.team_ids_of_person(conn, ctx.tenant_id, person_id,
+                                                                                      occurred_at)
+    else:
+        concerned = any(facts.unit_tree.is_within(m.unit_id, unit_id) for m in memberships)
+    if not concerned:
+        raise Invalid("the person is not the delegate, nor a member of the unit or a unit below it",
+                      field="personId", code="not_concerned")
+
+
+async def _require_leader_chain(ctx: Ctx, tx, facts, unit_id: UUID, op: str) -> dict:
     held = await authority(tx.conn, ctx, facts)
     relations = relations_to_unit(held, unit_id, facts.unit_tree)
     require(ctx, op, relations, code="not_authorised_to_record", field="unitId",
             message="only the leader chain above the unit records and follows up breaches")
     if "leader" not in relations:  # a stand-in, on the absent leader's behalf
         await tx.on_behalf_of(f"person:{standing_in_for(held, unit_id, facts.unit_tree)}")
+    return held
 
 
 _FOLLOW_UP = {"repair_status", "learning_notes", "follow_up_date", "description", "cause", "effect_until"}

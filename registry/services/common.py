@@ -92,24 +92,27 @@ async def load_facts(conn: Conn, tenant_id: UUID) -> Facts:
     return Facts(units=units, unit_tree=Tree.of(units.values()), areas=areas, area_tree=Tree.of(areas.values()))
 
 
-async def authority(conn: Conn, ctx: Ctx, facts: Facts) -> dict[UUID, UUID | None]:
+async def authority(conn: Conn, ctx: Ctx, facts: Facts, *, deputies: bool = False) -> dict[UUID, UUID | None]:
     """The units whose subtrees the caller holds leader authority over, now: unit -> None when the
-    caller leads it, or -> the absent leader's id when the caller stands in for that leader."""
+    caller leads it, or -> the absent leader's id when the caller stands in for that leader (while
+    that leader still leads the unit). Deputies count only with `deputies` (declaring delegations,
+    where the unit lets them): everything else a leader does is the leader's and her stand-in's."""
     if ctx.principal.person is None:
         return {}
-    person = ctx.principal.person.id
+    person, now = ctx.principal.person.id, ctx.now()
     memberships = await org_sql.memberships_of_people(conn, ctx.tenant_id, [person])
     held: dict[UUID, UUID | None] = {}
-    for s in await standin_sql.active_for(conn, ctx.tenant_id, person, ctx.now()):
-        if s.unit_id in facts.units and facts.units[s.unit_id].archived_at is None:
-            held[s.unit_id] = s.leader_id
-    for unit in leads(memberships, facts.units, ctx.now()):
+    appointments = [s for s in await standin_sql.active_for(conn, ctx.tenant_id, person, now)
+                    if s.unit_id in facts.units and facts.units[s.unit_id].archived_at is None]
+    if appointments:
+        theirs = await org_sql.memberships_of_people(conn, ctx.tenant_id, list({s.leader_id for s in appointments}))
+        leading = {(m.person_id, m.unit_id) for m in theirs if m.role == "leader" and m.active_at(now)}
+        for s in appointments:
+            if (s.leader_id, s.unit_id) in leading:
+                held[s.unit_id] = s.leader_id
+    for unit in leads(memberships, facts.units, now, deputies=deputies):
         held[unit] = None
     return held
-
-
-async def led_units(conn: Conn, ctx: Ctx, facts: Facts) -> set[UUID]:
-    return set(await authority(conn, ctx, facts))
 
 
 def relations_to_unit(held: dict[UUID, UUID | None], unit_id: UUID, tree: Tree) -> set[str]:

@@ -10,8 +10,9 @@ import msgspec
 from registry.domain import rules
 from registry.domain.model import CONTROL_FORMS, Control, Delegation, DelegationDraft, Person, Team, TrustBasis
 from registry.errors import Conflict, Forbidden, Invalid
-from registry.services.common import (Ctx, Facts, Result, authority, check_text, load_facts, relations_to_unit,
-                                      require, require_person, standing_in_for)
+from registry.services.common import (Ctx, Facts, Result, authority, check_text, load_facts, may,
+                                      relations_to_unit, require, require_person, standing_in_for)
+from registry.storage import breaches as breach_sql
 from registry.storage import delegations as delegation_sql
 from registry.storage import org as org_sql
 from registry.storage import rows
@@ -42,8 +43,8 @@ def _check_texts(draft: DelegationDraft) -> None:
             check_text(part.note, f"trust.{name}.note", max_len=2000, required=False)
 
 
-async def _check_draft(ctx: Ctx, tx: WriteTx, facts: Facts, draft: DelegationDraft, *, delegator_led: set[UUID]
-                       ) -> None:
+async def _check_draft(ctx: Ctx, tx: WriteTx, facts: Facts, draft: DelegationDraft, *, delegator_led: set[UUID],
+                       new: bool = False) -> None:
     """Everything a new or amended delegation must satisfy; raises before anything is written."""
     rules.check_shape(draft)
     _check_texts(draft)
@@ -69,6 +70,10 @@ async def _check_draft(ctx: Ctx, tx: WriteTx, facts: Facts, draft: DelegationDra
         parent = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, draft.parent_id, for_update=True,
                                 field="parentId")
     teams = await org_sql.team_ids_of_person(tx.conn, ctx.tenant_id, draft.delegator_id, ctx.now())
+    if parent is not None and new:  # passing on: what a breach response takes from the holder, she cannot give
+        rules.check_holder_standing(draft, await breach_sql.effects_in_force(
+            tx.conn, ctx.tenant_id, draft.delegator_id, facts.area_tree.ancestors(draft.area_id),
+            facts.unit_tree.ancestors(draft.unit_id), ctx.now()))
     rules.check_may_declare(draft, led_units=delegator_led, parent=parent, delegator_team_ids=teams,
                             unit_tree=facts.unit_tree, area_tree=facts.area_tree, areas=facts.areas, at=ctx.now())
 
@@ -107,14 +112,14 @@ async def declare(ctx: Ctx, data: DeclareInput) -> Result:
                             **{k: v for k, v in msgspec.structs.asdict(data).items() if k != "valid_from"})
     async with ctx.write() as tx:
         facts = await load_facts(tx.conn, ctx.tenant_id)
-        held = await authority(tx.conn, ctx, facts)
+        held = await authority(tx.conn, ctx, facts, deputies=True)  # deputies may delegate where the unit says so
         facts.unit(draft.unit_id)
         relations = relations_to_unit(held, draft.unit_id, facts.unit_tree)
         if draft.parent_id is not None and await _holds(tx, ctx, draft.parent_id, delegator):
             relations.add("holder")
         require(ctx, "declareDelegation", relations, code="not_authorised_to_delegate", field="unit",
                 message="you can only delegate in units you lead, or what has been delegated to you")
-        await _check_draft(ctx, tx, facts, draft, delegator_led=set(held))
+        await _check_draft(ctx, tx, facts, draft, delegator_led=set(held), new=True)
         values = _row(draft)
         leader = None if draft.parent_id is not None else standing_in_for(held, draft.unit_id, facts.unit_tree)
         if leader is not None:  # a stand-in declares on behalf of the absent leader
@@ -138,7 +143,7 @@ async def may_manage(ctx: Ctx, tx: WriteTx, facts: Facts, delegation: Delegation
     held = await authority(tx.conn, ctx, facts)
     relations = relations_to_unit(held, delegation.unit_id, facts.unit_tree)
     person = ctx.principal.person
-    if person is not None and person.id == delegation.delegator_id:
+    if person is not None and person.id == rules.accountable_delegator(delegation):
         relations.add("delegator")
     require(ctx, op, relations, code="not_authorised_to_delegate", field="id",
             message="only the delegator, a leader above the delegation's unit or an administrator can change it")
@@ -183,8 +188,12 @@ async def amend_in(ctx: Ctx, tx: WriteTx, facts: Facts, current: Delegation, cha
     values = {k: v for k, v in msgspec.structs.asdict(current).items() if k in DelegationDraft.__struct_fields__}
     values.update(changes)
     draft = DelegationDraft(**values)
-    # The rules are checked as the original delegator would be held to them: what he or she holds.
-    delegator_led = await _led_units_of(tx, facts, current.delegator_id, ctx.now())
+    # The rules are checked as the accountable delegator would be held to them: what he or she holds
+    # (an administrator, whom the policy lets amend any delegation, is held to the rest of them).
+    if may(ctx, "amendDelegation"):
+        delegator_led = set(facts.units)
+    else:
+        delegator_led = await _led_units_of(tx, facts, rules.accountable_delegator(current), ctx.now())
     await _check_draft(ctx, tx, facts, draft, delegator_led=delegator_led)
     for child in await delegation_sql.descendants(tx.conn, ctx.tenant_id, current.id):
         if child.parent_id == current.id and child.status != "revoked":

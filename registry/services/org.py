@@ -18,7 +18,7 @@ from registry.domain.model import (MEMBERSHIP_ROLES, PERSON_ROLES, UNIT_KINDS, A
                                    Membership, Person, Team, TeamMember, Unit)
 from registry.errors import Invalid
 from registry.policy.projection import INTERNAL_SUBJECT_PREFIXES
-from registry.services.common import Ctx, Result, check_text, load_facts
+from registry.services.common import Ctx, Result, check_text, load_facts, require
 from registry.storage import rows
 
 
@@ -113,6 +113,8 @@ async def create_person(ctx: Ctx, *, external_id: str, name: str, email: str | N
                         roles: tuple[str, ...] = ()) -> Result:
     values = dict(external_id=external_id, name=name, email=email, roles=list(dict.fromkeys(roles)))
     _check_person(values)
+    if values["roles"]:
+        _require_role_grant(ctx)
     async with ctx.write() as tx:
         person = await rows.insert(tx, "person", Person, values)
         return Result(person, tx.revision)
@@ -126,8 +128,17 @@ async def update_person(ctx: Ctx, person_id: UUID, version: int, changes: dict) 
         current = await rows.get(tx.conn, "person", Person, ctx.tenant_id, person_id, for_update=True)
         if current.erased_at is not None:  # a pseudonym is never turned back into a person
             raise Invalid("the person has been erased", field="id", code="erased")
+        if "roles" in changes or (current.roles and "external_id" in changes):
+            _require_role_grant(ctx)  # re-pointing a role holder's login is granting her roles
         person = await rows.update(tx, "person", Person, person_id, version, changes)
         return Result(person, tx.revision)
+
+
+def _require_role_grant(ctx: Ctx) -> None:
+    """Organisation-wide roles (admin, HR, auditor) are granted by administrators only: a system that
+    keeps people in step (the `write` scope) cannot make anyone an administrator."""
+    require(ctx, "grantRoles", code="admin_required", field="roles",
+            message="roles are granted by an administrator")
 
 
 async def archive_person(ctx: Ctx, person_id: UUID, version: int) -> Result:

@@ -115,7 +115,9 @@ def _history_page(found: list, first: int, hidden: set[int]) -> Page:
     """A page of history without the entries the caller may not see (the cursor still moves past them)."""
     more = len(found) > first
     found = found[:first]
-    return Page([e for e in found if e.id not in hidden], str(found[-1].id) if found else None, more)
+    visible = [e for e in found if e.id not in hidden]
+    # No cursor for a page that shows nothing and ends: it would tell that hidden entries exist.
+    return Page(visible, str(found[-1].id) if found and (visible or more) else None, more)
 
 
 # Entities whose history is as private as the entity: acts (and their due items) and breaches.
@@ -128,6 +130,10 @@ async def _hidden(ctx: Ctx, conn, entries: list) -> set[int]:
     hidden: set[int] = set()
     held = facts = None
     for e in entries:
+        if e.entity_type == "api_key":  # systems' credentials: for those who may read the audit history
+            if not may(ctx, "auditHistory"):
+                hidden.add(e.id)
+            continue
         op = _PRIVATE.get(e.entity_type)
         if op is None:
             continue

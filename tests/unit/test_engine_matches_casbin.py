@@ -814,17 +814,32 @@ def test_a_stand_in_holds_the_leaders_authority_only_during_the_appointment():
     unit = org.unit()
     org.area("economy")
     leader, stand_in, ended = (org.person(f"{n}@eksempel.dk") for n in ("leader", "stand-in", "ended"))
-    org.membership(leader, unit, valid_to=T0 - DAY)                    # the leader is away
+    org.membership(leader, unit)                                       # the leader is away, still the leader
     org.stand_in(unit, leader, stand_in, T0 - DAY, T0 + SECOND)
     org.stand_in(unit, leader, ended, T0 - DAY, T0 + 14 * DAY, archived=True)
     assert ask(org, "stand-in@eksempel.dk", "economy", unit).reason == "leader_authority"
-    assert ask(org, "leader@eksempel.dk", "economy", unit).reason == "no_delegation"
+    assert ask(org, "leader@eksempel.dk", "economy", unit).reason == "leader_authority"
     assert ask(org, "ended@eksempel.dk", "economy", unit).reason == "no_delegation"
     later = T0 + SECOND
     assert org.index.check("stand-in@eksempel.dk", "economy", unit, "decide", {}, later.timestamp()).reason \
         == "no_delegation"
     compare(org, AT, org.questions())
     compare(org, later, org.questions(), exported=AT)                   # the appointment's end is in the rule
+
+
+def test_a_stand_in_holds_nothing_once_the_leader_no_longer_leads_the_unit():
+    org = Org()
+    unit = org.unit()
+    org.area("economy")
+    leader, stand_in = (org.person(f"{n}@eksempel.dk") for n in ("leader", "stand-in"))
+    org.membership(leader, unit, valid_to=T0 + SECOND)                  # she leaves the unit
+    org.stand_in(unit, leader, stand_in, T0 - DAY, T0 + 3650 * DAY)     # a long appointment
+    assert ask(org, "stand-in@eksempel.dk", "economy", unit).reason == "leader_authority"
+    later = T0 + SECOND
+    assert org.index.check("stand-in@eksempel.dk", "economy", unit, "decide", {}, later.timestamp()).reason \
+        == "no_delegation"
+    compare(org, AT, org.questions())
+    compare(org, later, org.questions(), exported=AT)                   # the leader's end is in the rule too
 
 
 def test_a_breach_suspends_or_lowers_a_permit_held_through_a_team():
