@@ -154,13 +154,20 @@ def check_team_in_scope(team_unit_id: UUID, scope_unit_id: UUID, include_subunit
                       "one below it", field="delegate", code="team_outside_scope")
 
 
+# Who may set (and so change) a red line labelled as set by the direktion or a forvaltning: a leader
+# of such a unit at or above the line's unit. "leader" and "team" lines need authority there only.
+_LABEL_KINDS = {"direktion": frozenset({"direktion"}), "forvaltning": frozenset({"direktion", "forvaltning"})}
+
+
 def check_red_line_authority(red_line_unit_id: UUID, set_by: str, *, led_units: set[UUID], is_admin: bool,
-                             unit_tree: Tree) -> None:
+                             unit_tree: Tree, units: Mapping[UUID, Unit]) -> None:
     """Red lines set higher up bind everything below; only authority at their unit may change them.
 
     Adding a red line only ever narrows (all red lines in scope must hold), so a leader may add them
     anywhere in the subtree he or she leads. Changing or archiving one needs authority at the unit
-    where it was set, so a leader below cannot weaken it. Lines set by law are for admins.
+    where it was set, so a leader below cannot weaken it. Lines set by law are for admins; a line
+    labelled as set by the direktion or a forvaltning takes a leader of such a unit at or above it,
+    so the label means what it says.
     """
     if is_admin:
         return
@@ -170,7 +177,10 @@ def check_red_line_authority(red_line_unit_id: UUID, set_by: str, *, led_units: 
     if not holds_leader_authority(led_units, red_line_unit_id, unit_tree):
         raise Forbidden("this red line is set above your units; you cannot change or remove it",
                         field="unit", code="red_line_set_above")
-
+    kinds = _LABEL_KINDS.get(set_by)
+    if kinds and not any(u in led_units and units[u].kind in kinds for u in unit_tree.ancestors(red_line_unit_id)):
+        raise Forbidden(f"a red line set by the {set_by} is set and changed by a leader of a {set_by} unit above it "
+                        "(or an administrator)", field="setBy", code="red_line_set_above")
 
 def check_unit_move(unit_id: UUID, new_parent_id: UUID | None, unit_tree: Tree) -> None:
     if new_parent_id == unit_id or unit_tree.would_cycle(unit_id, new_parent_id):

@@ -39,7 +39,7 @@ async def create_red_line(ctx: Ctx, *, unit_id: UUID, area_id: UUID, condition: 
         require(ctx, "createRedLine", relations_to_unit(held, unit_id, facts.unit_tree), code="red_line_set_above",
                 field="unitId", message="red lines are set by the leader chain of the unit (or an administrator)")
         rules.check_red_line_authority(unit_id, set_by, led_units=set(held), is_admin=ctx.principal.is_admin,
-                                       unit_tree=facts.unit_tree)
+                                       unit_tree=facts.unit_tree, units=facts.units)
         red_line = await rows.insert(tx, "red_line", RedLine, dict(
             unit_id=unit_id, area_id=area_id, condition=canonical, consequence=consequence, set_by=set_by))
         return Result(red_line, tx.revision)
@@ -56,14 +56,14 @@ async def update_red_line(ctx: Ctx, red_line_id: UUID, version: int, changes: di
         current = await rows.get(tx.conn, "red_line", RedLine, ctx.tenant_id, red_line_id, for_update=True)
         led = _require_at(ctx, "updateRedLine", current, await authority(tx.conn, ctx, facts), facts)
         rules.check_red_line_authority(current.unit_id, current.set_by, led_units=led,
-                                       is_admin=ctx.principal.is_admin, unit_tree=facts.unit_tree)
+                                       is_admin=ctx.principal.is_admin, unit_tree=facts.unit_tree, units=facts.units)
         unit_id = changes.get("unit_id", current.unit_id)
         area_id = changes.get("area_id", current.area_id)
         facts.unit(unit_id)
         facts.area(area_id)
         # Moving it, or re-labelling who set it, needs the same authority at the destination.
         rules.check_red_line_authority(unit_id, changes.get("set_by", current.set_by), led_units=led,
-                                       is_admin=ctx.principal.is_admin, unit_tree=facts.unit_tree)
+                                       is_admin=ctx.principal.is_admin, unit_tree=facts.unit_tree, units=facts.units)
         if "condition" in changes or "area_id" in changes:
             changes = {**changes, "condition": _compile(changes.get("condition", current.condition), area_id, facts)}
         red_line = await rows.update(tx, "red_line", RedLine, red_line_id, version, changes)
@@ -76,7 +76,7 @@ async def archive_red_line(ctx: Ctx, red_line_id: UUID, version: int) -> Result:
         current = await rows.get(tx.conn, "red_line", RedLine, ctx.tenant_id, red_line_id, for_update=True)
         led = _require_at(ctx, "archiveRedLine", current, await authority(tx.conn, ctx, facts), facts)
         rules.check_red_line_authority(current.unit_id, current.set_by, led_units=led,
-                                       is_admin=ctx.principal.is_admin, unit_tree=facts.unit_tree)
+                                       is_admin=ctx.principal.is_admin, unit_tree=facts.unit_tree, units=facts.units)
         red_line = await rows.update(tx, "red_line", RedLine, red_line_id, version, {"archived_at": ctx.now()})
         return Result(red_line, tx.revision)
 

@@ -17,7 +17,9 @@ T = uuid4()
 U = {name: uuid4() for name in ("direktion", "social", "aeldre", "solhaven", "kastanjen", "egelund", "boern")}
 PARENT = {"direktion": None, "social": "direktion", "aeldre": "social", "solhaven": "aeldre",
           "kastanjen": "solhaven", "egelund": "aeldre", "boern": "direktion"}
-UNITS = {U[n]: Unit(id=U[n], tenant_id=T, parent_id=U[p] if p else None, name=n, kind="unit",
+KIND = {"direktion": "direktion", "social": "forvaltning", "boern": "forvaltning", "aeldre": "center",
+        "solhaven": "unit", "egelund": "unit", "kastanjen": "subunit"}
+UNITS = {U[n]: Unit(id=U[n], tenant_id=T, parent_id=U[p] if p else None, name=n, kind=KIND[n],
                     deputies_may_delegate=(n == "solhaven")) for n, p in PARENT.items()}
 UNIT_TREE = Tree.of(UNITS.values())
 
@@ -223,10 +225,14 @@ def test_a_team_delegate_must_sit_in_the_scope(team_unit, scope, include_subunit
     ("direktion", "law", {"direktion"}, False, False),        # law: administrators only
     ("direktion", "law", set(), True, True),
     ("social", "forvaltning", set(), True, True),
+    ("solhaven", "forvaltning", {"solhaven"}, False, False),  # the label means who set it: not a unit leader
+    ("solhaven", "forvaltning", {"social"}, False, True),
+    ("solhaven", "direktion", {"social"}, False, False),
+    ("solhaven", "direktion", {"direktion"}, False, True),
 ])
 def test_red_lines_set_above_cannot_be_changed_from_below(line_unit, set_by, led, admin, ok):
     call = lambda: rules.check_red_line_authority(U[line_unit], set_by, led_units={U[n] for n in led},
-                                                  is_admin=admin, unit_tree=UNIT_TREE)
+                                                  is_admin=admin, unit_tree=UNIT_TREE, units=UNITS)
     if ok:
         call()
     else:
