@@ -77,12 +77,17 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
     decision_log = DecisionLog(settings.decision_log, queue_size=settings.decision_log_queue_size,
                                batch_size=settings.decision_log_batch_size,
                                flush_interval=settings.decision_log_flush_interval)
-    if db is not None and engine is not None:
-        db.after_commit = engine.committed
     principals = PrincipalCache()
-    if engine is not None:
+
+    def wire(db: Db, engine: Engine) -> None:
+        """Writes wait for their own revision; checks log to the decision log; identity changes
+        clear the principal cache."""
+        db.after_commit = engine.committed
         engine.decision_log = decision_log
         engine.identity_listeners.append(principals.clear)
+
+    if db is not None and engine is not None:
+        wire(db, engine)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -94,9 +99,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
             app.state.db = await Db.connect(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
             app.state.engine = new_engine(settings, dsn)
             await app.state.engine.start()
-            app.state.db.after_commit = app.state.engine.committed
-            app.state.engine.decision_log = decision_log
-            app.state.engine.identity_listeners.append(principals.clear)
+            wire(app.state.db, app.state.engine)
         decision_log.start(app.state.db)
         retention = asyncio.create_task(_retention_loop(app.state.db, settings, clock), name="registry-retention")
         await verifier.start()  # a JWKS URL: the first fetch, then refreshes in the background

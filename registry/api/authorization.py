@@ -23,6 +23,7 @@ _TYPED_PARAM = re.compile(r"\{(\w+):\w+\}")
 GRAPHQL_PATH = "/graphql"
 
 
+@functools.lru_cache(maxsize=256)
 def rest_operation(method: str, path_template: str) -> str:
     """The policy's name for a route: "GET /casbin/{tenant}/policy.csv"."""
     return f"{method} {_TYPED_PARAM.sub(_untyped, path_template)}"
@@ -43,7 +44,7 @@ async def rest_door(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 async def admit(scope, state, header: Callable[[str], str | None]) -> None:
     """Let the request in, or refuse it: the door itself. The raw ASGI evaluation route (the check
     path) calls it directly, without a guard's per-request connection object and handler copy."""
-    op = _operation(scope["method"], scope["path_template"])
+    op = rest_operation(scope["method"], scope["path_template"])
     rules = access()
     if op not in rules.operations:  # only a raw ASGI route answers every method: this is not one of them
         raise MethodNotAllowedException()
@@ -55,11 +56,6 @@ async def admit(scope, state, header: Callable[[str], str | None]) -> None:
     state.rate_limiter.take(who)
     rules.gate(who, op)
     scope[PRINCIPAL] = who
-
-
-@functools.lru_cache(maxsize=256)
-def _operation(method: str, path_template: str) -> str:
-    return rest_operation(method, path_template)
 
 
 def raw_header(scope) -> Callable[[str], str | None]:
@@ -75,19 +71,21 @@ def principal_of(scope) -> Principal:
     return scope[PRINCIPAL]
 
 
-class GraphQLDoor(FieldExtension):
-    """The door on every root field (query or mutation): registry.access's gate. A refused
-    mutation answers with its ForbiddenError result, like any other refusal; a refused query, with
-    an error carrying the code. Attached to the root fields only (see `on_root_fields`), so nested
-    fields pay nothing."""
+class Door(FieldExtension):
+    """registry.access's gate on a GraphQL field: on every root field (query or mutation, `op` is the
+    field's name), and on every nested field that leads to an org entity (`op` is reading that
+    entity, see ENTITY_READS). A refused mutation answers with its ForbiddenError result, like any
+    other refusal; a refused query or link, with an error carrying the code. Other nested fields
+    have no door and pay nothing."""
 
-    def __init__(self, mutation: bool):
+    def __init__(self, op: str | None = None, mutation: bool = False):
         super().__init__()
+        self.op = op
         self.mutation = mutation
 
     def _refusal(self, info):
         try:
-            access().gate(info.context.ctx.principal, info.field_name)
+            access().gate(info.context.ctx.principal, self.op or info.field_name)
         except errors.RegistryError as exc:
             if not self.mutation:
                 raise
@@ -106,14 +104,6 @@ class GraphQLDoor(FieldExtension):
         return await result if inspect.isawaitable(result) else result
 
 
-def on_root_fields(query: type, mutation: type) -> None:
-    """Put the door on every field of the root types (once: the fields are shared between schemas)."""
-    for root, is_mutation in ((query, False), (mutation, True)):
-        for field in root.__strawberry_definition__.fields:
-            if not any(isinstance(e, GraphQLDoor) for e in field.extensions):
-                field.extensions.append(GraphQLDoor(is_mutation))
-
-
 # Org entities, and the query whose rule covers reading one wherever it is reached: a check result,
 # a mutation's payload or an act all lead into the organisation, and following such a link takes
 # the same right as asking for the entity itself (an API key with `check` or `record` only sees the
@@ -123,28 +113,19 @@ ENTITY_READS = {"Unit": "unit", "Person": "person", "Membership": "person", "Tea
                 "RedLine": "redLine", "StandIn": "standIns"}
 
 
-class LinkDoor(FieldExtension):
-    """The door on a nested field that leads to an org entity (see ENTITY_READS)."""
-
-    def __init__(self, op: str):
-        super().__init__()
-        self.op = op
-
-    def resolve(self, next_, source, info, **kwargs):
-        access().gate(info.context.ctx.principal, self.op)
-        return next_(source, info, **kwargs)
-
-    async def resolve_async(self, next_, source, info, **kwargs):
-        access().gate(info.context.ctx.principal, self.op)
-        result = next_(source, info, **kwargs)
-        return await result if inspect.isawaitable(result) else result
-
-
-def on_links(query: type, mutation: type) -> None:
-    """Put a LinkDoor on every nested field, anywhere below the root types, that leads to an org
+def put_doors(query: type, mutation: type) -> None:
+    """A Door on every root field, and on every field anywhere below them that leads to an org
     entity (once: the fields are shared between schemas)."""
+    def add(field, door: Door) -> None:
+        if not any(isinstance(e, Door) for e in field.extensions):
+            field.extensions.append(door)
+
+    todo: list[type] = []
+    for root, is_mutation in ((query, False), (mutation, True)):
+        for field in root.__strawberry_definition__.fields:
+            add(field, Door(mutation=is_mutation))
+            todo.extend(_targets(field.type))
     seen: set[type] = set()
-    todo = [t for root in (query, mutation) for f in root.__strawberry_definition__.fields for t in _targets(f.type)]
     while todo:
         cls = todo.pop()
         if cls in seen:
@@ -155,8 +136,8 @@ def on_links(query: type, mutation: type) -> None:
             todo.extend(targets)
             op = next((ENTITY_READS[t.__strawberry_definition__.name] for t in targets
                        if t.__strawberry_definition__.name in ENTITY_READS), None)
-            if op is not None and not any(isinstance(e, LinkDoor) for e in field.extensions):
-                field.extensions.append(LinkDoor(op))
+            if op is not None:
+                add(field, Door(op))
 
 
 def _targets(kind) -> list[type]:

@@ -16,8 +16,8 @@ from registry.domain.model import Act, Delegation, DueItem
 from registry.errors import Forbidden, Invalid, NotFound
 from registry.policy.engine import Engine
 from registry.services import checks as check_uc
-from registry.services.common import (Ctx, Result, authority, check_text, load_facts, may, relations_to_unit, require,
-                                      standing_in_for)
+from registry.services.common import (Ctx, Result, Sight, authority, check_text, load_facts, may, relations_to_unit,
+                                      require, standing_in_for)
 from registry.storage import org as org_sql
 from registry.storage import rows
 
@@ -181,16 +181,7 @@ async def get_act(ctx: Ctx, act_id: UUID) -> Act:
 
 
 async def _may_see(ctx: Ctx, conn, act: Act) -> bool:
-    if may(ctx, "act", _self(ctx, act)):
-        return True
-    facts = await load_facts(conn, ctx.tenant_id)
-    held = await authority(conn, ctx, facts)
-    relations = relations_to_unit(held, act.unit_id, facts.unit_tree)
-    if act.delegation_id is not None and ctx.principal.person is not None:
-        delegation = await rows.get(conn, "delegation", Delegation, ctx.tenant_id, act.delegation_id)
-        if rules.accountable_delegator(delegation) == ctx.principal.person.id:
-            relations.add("delegator")
-    return may(ctx, "act", relations)
+    return await Sight(ctx, conn).may("act", act.person_id, act.unit_id, act.delegation_id)
 
 
 async def _visible_act(ctx: Ctx, conn, act_id: UUID, asked: UUID, for_update: bool = False) -> Act:

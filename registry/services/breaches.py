@@ -17,8 +17,8 @@ import msgspec
 from registry.domain.model import Breach, Delegation, Person
 from registry.errors import Forbidden, Invalid, NotFound
 from registry.services import delegations as delegation_uc
-from registry.services.common import (Ctx, Result, authority, check_text, load_facts, may, relations_to_unit, require,
-                                      standing_in_for)
+from registry.services.common import (Ctx, Result, Sight, authority, check_text, load_facts, relations_to_unit,
+                                      require, standing_in_for)
 from registry.storage import org as org_sql
 from registry.storage import rows
 from registry.storage.db import Actor, Db
@@ -184,15 +184,10 @@ async def _visible(ctx: Ctx, conn, breach_id: UUID, for_update: bool = False) ->
     return breach
 
 
-async def may_read(ctx: Ctx, conn, breach: Breach) -> bool:
+async def may_read(ctx: Ctx, conn, breach: Breach, sight: Sight | None = None) -> bool:
     """The employee concerned, the leader chain above the unit (or a stand-in for it), and HR;
     systems see a breach's effects on checks, never the breach."""
-    person = ctx.principal.person
-    if may(ctx, "breach", {"self"} if person is not None and person.id == breach.person_id else ()):
-        return True
-    facts = await load_facts(conn, ctx.tenant_id)
-    held = await authority(conn, ctx, facts)
-    return may(ctx, "breach", relations_to_unit(held, breach.unit_id, facts.unit_tree))
+    return await (sight or Sight(ctx, conn)).may("breach", breach.person_id, breach.unit_id)
 
 
 async def get(ctx: Ctx, breach_id: UUID) -> Breach:
@@ -205,7 +200,8 @@ async def list_visible(ctx: Ctx, person_id: UUID | None) -> list[Breach]:
         found = rows.many(Breach, await conn.fetch(
             "SELECT * FROM breach WHERE tenant_id = $1 AND ($2::uuid IS NULL OR person_id = $2)"
             " ORDER BY occurred_at DESC, id", ctx.tenant_id, person_id))
-        return [b for b in found if await may_read(ctx, conn, b)]
+        sight = Sight(ctx, conn)
+        return [b for b in found if await may_read(ctx, conn, b, sight)]
 
 
 async def purge_closed(db: Db, now: datetime, retention: timedelta = DEFAULT_RETENTION) -> int:

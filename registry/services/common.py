@@ -10,12 +10,13 @@ import msgspec
 
 from registry.access import access
 from registry.auth import Principal
-from registry.domain.model import Area, Unit
-from registry.domain.rules import leads
+from registry.domain.model import Area, Delegation, Unit
+from registry.domain.rules import accountable_delegator, leads
 from registry.domain.tree import Tree
 from registry.errors import Forbidden, Invalid, NotFound
 from registry.storage import areas as area_sql
 from registry.storage import org as org_sql
+from registry.storage import rows
 from registry.storage import standins as standin_sql
 from registry.storage.db import Conn, Db
 
@@ -120,6 +121,33 @@ def relations_to_unit(held: dict[UUID, UUID | None], unit_id: UUID, tree: Tree) 
     above, "standin" when it stands in for such a leader."""
     chain = tree.ancestors(unit_id)
     return {"leader" if held[u] is None else "standin" for u in chain if u in held}
+
+
+class Sight:
+    """Whether the caller may read private things (acts, breaches) about a person in a unit: as that
+    person, by role (HR, auditor, ...), or by her relation to the unit or the delegation the thing
+    was done under. The caller's authority is loaded once, however many things are asked about."""
+
+    def __init__(self, ctx: Ctx, conn: Conn):
+        self.ctx, self.conn = ctx, conn
+        self._facts: Facts | None = None
+        self._held: dict[UUID, UUID | None] = {}
+
+    async def may(self, op: str, person_id: UUID, unit_id: UUID, delegation_id: UUID | None = None) -> bool:
+        person = self.ctx.principal.person
+        relations = {"self"} if person is not None and person.id == person_id else set()
+        if may(self.ctx, op, relations):
+            return True
+        if self._facts is None:
+            self._facts = await load_facts(self.conn, self.ctx.tenant_id)
+            self._held = await authority(self.conn, self.ctx, self._facts)
+        if unit_id in self._facts.units:
+            relations |= relations_to_unit(self._held, unit_id, self._facts.unit_tree)
+        if delegation_id is not None and person is not None:
+            delegation = await rows.get(self.conn, "delegation", Delegation, self.ctx.tenant_id, delegation_id)
+            if accountable_delegator(delegation) == person.id:
+                relations.add("delegator")
+        return may(self.ctx, op, relations)
 
 
 def standing_in_for(held: dict[UUID, UUID | None], unit_id: UUID, tree: Tree) -> UUID | None:

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from registry.domain.model import Area, Organisation, Person, Team, Unit
 from registry.errors import Invalid, NotFound
-from registry.services.common import Ctx, authority, load_facts, may, parse_uuid, relations_to_unit, require
+from registry.services.common import Ctx, Sight, load_facts, may, parse_uuid, require
 from registry.storage import areas as area_sql
 from registry.storage import delegations as delegation_sql
 from registry.storage import history as history_sql
@@ -125,12 +125,13 @@ _PRIVATE = {"act": "act", "due_item": "act", "breach": "breach"}
 
 
 async def _hidden(ctx: Ctx, conn, entries: list) -> set[int]:
-    """The history entries of acts and breaches the caller may not read (see the policy's `act` and
-    `breach` rows): the history of a private thing is exactly as private as the thing."""
+    """The history entries the caller may not read: an act's, a due item's or a breach's history is
+    exactly as private as the thing (the policy's `act` and `breach` rows); API keys' history is
+    for those who may read the audit history."""
     hidden: set[int] = set()
-    held = facts = None
+    sight = Sight(ctx, conn)
     for e in entries:
-        if e.entity_type == "api_key":  # systems' credentials: for those who may read the audit history
+        if e.entity_type == "api_key":
             if not may(ctx, "auditHistory"):
                 hidden.add(e.id)
             continue
@@ -139,19 +140,11 @@ async def _hidden(ctx: Ctx, conn, entries: list) -> set[int]:
             continue
         row = e.after or e.before or {}
         if e.entity_type == "due_item":
-            row = await conn.fetchrow("SELECT person_id, unit_id FROM act WHERE tenant_id = $1 AND id = $2",
-                                      ctx.tenant_id, UUID(str(row.get("act_id")))) or {}
-        if not row:
-            hidden.add(e.id)
-            continue
-        person = ctx.principal.person
-        if may(ctx, op, {"self"} if person is not None and str(person.id) == str(row["person_id"]) else ()):
-            continue
-        if held is None:
-            facts = await load_facts(conn, ctx.tenant_id)
-            held = await authority(conn, ctx, facts)
-        unit = UUID(str(row["unit_id"]))
-        if unit not in facts.units or not may(ctx, op, relations_to_unit(held, unit, facts.unit_tree)):
+            row = await conn.fetchrow("SELECT person_id, unit_id, delegation_id FROM act WHERE tenant_id = $1"
+                                      " AND id = $2", ctx.tenant_id, UUID(str(row.get("act_id")))) or {}
+        delegation = row.get("delegation_id") if op == "act" else None
+        if not row or not await sight.may(op, UUID(str(row["person_id"])), UUID(str(row["unit_id"])),
+                                          None if delegation is None else UUID(str(delegation))):
             hidden.add(e.id)
     return hidden
 

@@ -13,7 +13,7 @@ from strawberry.extensions import (AddValidationRules, MaskErrors, MaxAliasesLim
 from strawberry.tools import merge_types
 
 from registry import errors
-from registry.api.authorization import on_links, on_root_fields
+from registry.api.authorization import put_doors
 from registry.api.graphql import inputs as gi
 from registry.api.graphql.checks import CheckQuery
 from registry.api.graphql.decision_log import DecisionLogQuery
@@ -405,8 +405,7 @@ def create_schema(settings: Settings | None = None) -> strawberry.Schema:
         limits.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     query = merge_types("Query", (Query, CheckQuery, TrustQuery, DecisionLogQuery, PersonalDataQuery))
     mutation = merge_types("Mutation", (Mutation, TrustMutation, PersonalDataMutation))
-    on_root_fields(query, mutation)  # registry.api.authorization: every query and mutation passes the door,
-    on_links(query, mutation)        # and every link from a result into the organisation's entities
+    put_doors(query, mutation)  # registry.api.authorization: every query, mutation and link into the organisation
     return RegistrySchema(
         query=query, mutation=mutation, types=list(ERROR_TYPES),
         # Factories: strawberry builds fresh extensions per request; the parser and validation caches
