@@ -72,8 +72,10 @@ async def test_a_suspended_or_lowered_holder_cannot_pass_her_delegation_on(api):
     lowered = await _breach(api, METTE, delegationId=held["id"], response="LOWERED_LEVEL", loweredTo=4,
                             until=(_now() + timedelta(days=30)).isoformat())
     assert lowered["__typename"] == "BreachPayload", lowered
+    before = await snapshot(api.db)
     too_high = (await api.gql(DECLARE, {"i": sub}, as_=MARIA))["declareDelegation"]
     assert (too_high["__typename"], too_high["code"]) == ("ForbiddenError", "exceeds_parent")
+    assert await snapshot(api.db) == before
     within = (await api.gql(DECLARE, {"i": {**sub, "level": 4}}, as_=MARIA))["declareDelegation"]
     assert within["__typename"] == "DelegationPayload", within
     suspended = await _breach(api, METTE, delegationId=held["id"], response="SUSPENSION",
@@ -104,8 +106,10 @@ async def test_a_stand_in_holds_nothing_once_the_leader_has_left_the_unit(api):
         %s } }""" % ERR, {"id": leading["id"], "v": leading["version"]}, as_=ADMIN))["archiveMembership"]
     assert ended["__typename"] == "MembershipPayload", ended
     assert (await api.gql(CHECK, check, as_=MARIA))["check"]["reason"] != "leader_authority"
+    before = await snapshot(api.db)
     refused = (await api.gql(DECLARE, {"i": declare}, as_=MARIA))["declareDelegation"]
     assert (refused["__typename"], refused["code"]) == ("ForbiddenError", "not_authorised_to_delegate")
+    assert await snapshot(api.db) == before
 
 
 async def test_a_deputy_may_delegate_where_the_unit_allows_it_and_nothing_more(api):
@@ -113,8 +117,10 @@ async def test_a_deputy_may_delegate_where_the_unit_allows_it_and_nothing_more(a
     recorded = await _breach(api, METTE, personId=ids.people["anna"])
     breach = "query { breaches { id } }"
     assert (await api.gql(breach, as_=JENS))["breaches"] == []
+    before = await snapshot(api.db)
     refused = await _breach(api, JENS, personId=ids.people["fatima"])
     assert (refused["__typename"], refused["code"]) == ("ForbiddenError", "not_authorised_to_record"), refused
+    assert await snapshot(api.db) == before
     assert recorded["__typename"] == "BreachPayload"
     declared = (await api.gql(DECLARE, {"i": {"areaId": ids.areas["care/relatives"], "delegatePersonId":
                                               ids.people["fatima"], "unitId": ids.unit("Plejecenter Solhaven"),
@@ -125,10 +131,12 @@ async def test_a_deputy_may_delegate_where_the_unit_allows_it_and_nothing_more(a
 async def test_a_breach_concerns_someone_the_caller_answers_for(api):
     ids = await api.ids()
     demens = ids.unit("Demensafsnittet")
+    before = await snapshot(api.db)
     upwards = await _breach(api, KAREN, personId=ids.people["mette"], unitId=demens)
     assert (upwards["__typename"], upwards["code"]) == ("ForbiddenError", "not_authorised_to_record"), upwards
     elsewhere = await _breach(api, PIA, personId=ids.people["anna"], unitId=ids.unit("Plejecenter Egelund"))
     assert (elsewhere["__typename"], elsewhere["code"]) == ("InvalidInputError", "not_concerned"), elsewhere
+    assert await snapshot(api.db) == before
     downwards = await _breach(api, METTE, personId=ids.people["karen"], unitId=demens)
     assert downwards["__typename"] == "BreachPayload", downwards
 
@@ -148,9 +156,11 @@ async def test_a_stand_ins_delegation_answers_to_the_leader_after_the_period(api
     clock.value = now + timedelta(days=10)
     revoke = """mutation($id: ID!, $v: Int!) { revokeDelegation(id: $id, version: $v, reason: "x") { __typename
         %s } }""" % ERR
+    before = await snapshot(api.db)
     gone = (await api.gql(revoke, {"id": delegation["id"], "v": delegation["version"]}, as_=MARIA))
     assert (gone["revokeDelegation"]["__typename"], gone["revokeDelegation"]["code"]) == \
         ("ForbiddenError", "not_authorised_to_delegate")
+    assert await snapshot(api.db) == before
     amended = (await api.gql("""mutation($id: ID!, $v: Int!) { amendDelegation(id: $id, version: $v,
         input: {level: 4}) { __typename %s } }""" % ERR, {"id": delegation["id"], "v": delegation["version"]},
         as_=METTE))["amendDelegation"]
@@ -178,12 +188,14 @@ async def test_someone_who_may_not_see_an_act_learns_nothing_of_it(api):
             "attributes": {"deviation": True, "citizen_category": "demens"}}}, as_=ANNA))["recordAct"]
     act = recorded["act"]
     fulfil = "mutation($id: ID!) { fulfilDueItem(id: $id, version: 1) { __typename %s } }" % ERR
+    before = await snapshot(api.db)
     for item in act["dueItems"]:
         refused = (await api.gql(fulfil, {"id": item["id"]}, as_=FATIMA))["fulfilDueItem"]
         assert (refused["__typename"], refused["code"]) == ("NotFoundError", "not_found"), refused
     justify = (await api.gql("""mutation($id: ID!) { justifyAct(id: $id, version: 1, justification: "x") {
         __typename %s } }""" % ERR, {"id": act["id"]}, as_=FATIMA))["justifyAct"]
     assert justify["__typename"] == "NotFoundError"
+    assert await snapshot(api.db) == before
     history = (await api.gql("query($id: ID!) { history(entityId: $id) { nodes { id } pageInfo { endCursor } } }",
                              {"id": act["id"]}, as_=FATIMA))["history"]
     assert history == {"nodes": [], "pageInfo": {"endCursor": None}}
