@@ -31,7 +31,7 @@ async def casbin_policy(request: Request, who: Principal, tenant: str, unit: str
     index = _index(request, who, tenant)
     if unit is not None and unit not in index.unit_chain:
         raise NotFound(f"no unit {unit}", field="unit")
-    if not request.app.state.engine.current():
+    if not request.app.state.engine.current(index.tenant_id):
         raise Unavailable()
     policy = project(index, request.app.state.clock().timestamp(), unit=unit)
     return Response(policy.csv(), media_type="text/csv",

@@ -5,9 +5,12 @@ rows: a LISTEN connection hears "<tenant>:<revision>" at each commit, and the en
 history rows it has not seen, in order. Revisions are gap-safe (a tenant's writes are serialised
 by its revision row lock), so "every row with revision > n" is exactly what is missing.
 
-A poll of the organisations' revisions runs every `sync_interval` as well: it catches anything a
-lost notification or a reconnect missed, and it is how the engine confirms it is current. When it
-cannot confirm that within `stale_after`, every check answers `stale` (deny) and readiness fails.
+A poll of the organisations' revisions runs at least every `sync_interval` as well, however many
+notifications keep arriving: it catches anything a lost notification or a reconnect missed, and it
+confirms that the whole engine is current. A catch-up reads one tenant up to the database's committed
+revision, so it confirms that tenant. Being busy is therefore never mistaken for being cut off: only
+when neither can confirm currency within `stale_after` (the database or the feed is really gone) do
+the checks answer `stale` (deny) and readiness fail.
 """
 
 from __future__ import annotations
@@ -52,7 +55,11 @@ class Engine:
         self.identity_listeners: list[Callable[[], None]] = []
         self.indexes: dict[str, TenantIndex] = {}     # tenant id -> index
         self.by_key: dict[str, TenantIndex] = {}
-        self.confirmed_at = 0.0                       # monotonic time the engine last knew it was current
+        # Monotonic times: when every tenant was last known current (a poll), when each tenant was
+        # (its catch-up), and when the feed connection last read the database at all.
+        self.confirmed_at = 0.0
+        self._tenant_confirmed: dict[str, float] = {}
+        self._feed_ok_at = 0.0
         self._conn: asyncpg.Connection | None = None  # LISTEN + catch-up reads
         self._lock = asyncio.Lock()
         self._advanced = asyncio.Condition()
@@ -97,7 +104,7 @@ class Engine:
                 fresh[str(org["id"])] = build_index(org, mine)
             self.indexes = fresh
             self.by_key = {i.tenant_key: i for i in fresh.values()}
-            self.confirmed_at = time.monotonic()
+            self.confirmed_at = self._feed_ok_at = time.monotonic()
             # The index is long-lived: keep the collector from walking its objects again and again
             # (a full collection over a Copenhagen-size index costs ~270 ms, a latency spike).
             gc.collect()
@@ -113,24 +120,29 @@ class Engine:
         self._wake.set()
 
     async def _run(self) -> None:
+        next_poll = 0.0
         while True:
             try:
                 if self._conn is None or self._conn.is_closed():
                     await self._disconnect()
                     await self._connect()
-                    # Notifications may have been missed while disconnected; the poll below catches up.
+                    next_poll = 0.0  # notifications may have been missed while disconnected: poll at once
+                # Wait for a notification, but never past the next poll: a steady stream of
+                # notifications must not starve it (it finds tenants whose notification was lost).
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
                 # arrives as the event fires, and stop() would then wait for this loop forever.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.sync_interval):
-                        await self._wake.wait()
+                left = next_poll - time.monotonic()
+                if left > 0:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(left):
+                            await self._wake.wait()
                 self._wake.clear()
                 pending, self._pending = self._pending, set()
-                if pending:
-                    for tenant in pending:
-                        await self.catch_up(tenant)
-                else:
+                for tenant in pending:
+                    await self.catch_up(tenant)
+                if time.monotonic() >= next_poll:
                     await self.poll()
+                    next_poll = time.monotonic() + self.sync_interval
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database may be away; keep trying, and let staleness speak for us
@@ -147,7 +159,7 @@ class Engine:
                 await self._load_tenant(org["id"])
             elif org["revision"] > index.revision:
                 await self.catch_up(str(org["id"]))
-        self.confirmed_at = started
+        self.confirmed_at = self._feed_ok_at = started
 
     async def catch_up(self, tenant: str) -> None:
         async with self._lock:
@@ -155,6 +167,7 @@ class Engine:
             if index is None:
                 await self._load_tenant(UUID(tenant), locked=True)
                 return
+            started = time.monotonic()
             committed, rows = await changes.since(self._conn, UUID(tenant), index.revision)
             for row in rows:
                 index.apply(row["entity_type"], row["after"], row["before"])
@@ -164,12 +177,16 @@ class Engine:
             index.revision = max(index.revision, committed)
             if rows:
                 self.by_key[index.tenant_key] = index
+            # Read up to the database's committed revision: this tenant is current as of `started`.
+            self._tenant_confirmed[tenant] = self._feed_ok_at = started
         async with self._advanced:
             self._advanced.notify_all()
 
     async def _load_tenant(self, tenant_id: UUID, locked: bool = False) -> None:
         async def load():
+            started = time.monotonic()
             orgs, tables = await changes.snapshot(self._conn, tenant_id)
+            self._tenant_confirmed[str(tenant_id)] = self._feed_ok_at = started
             for org in orgs:
                 index = build_index(org, tables)
                 self.indexes[str(org["id"])] = index
@@ -193,8 +210,17 @@ class Engine:
 
     # --- answering ------------------------------------------------------------------------------
 
-    def current(self) -> bool:
-        return time.monotonic() - self.confirmed_at <= self.stale_after
+    def current(self, tenant_id: UUID | str | None = None) -> bool:
+        """Whether the engine (or, given one, this tenant's index) was confirmed current within the bound."""
+        now = time.monotonic()
+        if now - self.confirmed_at <= self.stale_after:
+            return True
+        return tenant_id is not None and now - self._tenant_confirmed.get(str(tenant_id), 0.0) <= self.stale_after
+
+    def feed_alive(self) -> bool:
+        """Whether the change feed has read the database within the bound. A check whose
+        `min_revision` is reached needs only this: it asked for that revision, not for the newest."""
+        return time.monotonic() - self._feed_ok_at <= self.stale_after
 
     def index(self, tenant_id: UUID | str) -> TenantIndex | None:
         return self.indexes.get(str(tenant_id))

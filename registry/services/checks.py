@@ -44,11 +44,14 @@ async def _current_index(ctx: Ctx, engine: Engine, min_revision: int | None) -> 
     index = engine.index(ctx.tenant_id)
     if index is None:
         return _stale(0)
-    if min_revision is not None and index.revision < min_revision:
-        if not await engine.wait_for(ctx.tenant_id, min_revision):
-            return _stale(engine.index(ctx.tenant_id).revision)
-        index = engine.index(ctx.tenant_id)
-    if not engine.current():
+    if min_revision is not None:
+        if index.revision < min_revision:
+            if not await engine.wait_for(ctx.tenant_id, min_revision):
+                return _stale(engine.index(ctx.tenant_id).revision)
+            index = engine.index(ctx.tenant_id)
+        if engine.feed_alive():
+            return index
+    if not engine.current(ctx.tenant_id):
         return _stale(index.revision)
     return index
 
@@ -99,7 +102,7 @@ def _logged(ctx: Ctx, engine: Engine, index: TenantIndex | None, req: CheckReque
 
 def live_index(ctx: Ctx, engine: Engine) -> TenantIndex | None:
     """The tenant's index when the engine vouches for it now (else None: take the slow path)."""
-    return engine.index(ctx.tenant_id) if engine.current() else None
+    return engine.index(ctx.tenant_id) if engine.current(ctx.tenant_id) else None
 
 
 def answer_now(ctx: Ctx, engine: Engine, index: TenantIndex | None, req: CheckRequest, now: datetime,
