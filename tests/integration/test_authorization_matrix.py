@@ -10,6 +10,9 @@ row here fails `test_every_operation_has_a_row`. Every cell is run through the r
 * D  refused: a ForbiddenError, an error with a code, or HTTP 403 (and nothing is written);
 * U  unauthenticated: HTTP 401.
 
+Nested fields more private than their entity have policy rows of their own (`Delegation.trust`)
+and rows in FIELD_MATRIX, where H means the field is null while the rest of the answer stands.
+
 The organisation is the demo's, plus: Maria stands in for Mette (Plejecenter Solhaven) now; Mette
 has recorded a breach (extra control) against Anna; Anna has recorded an act, which owes a
 justification and a pre-approval; Mette has set a red line in Solhaven; an archived person is
