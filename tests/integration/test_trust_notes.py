@@ -118,10 +118,21 @@ async def test_a_stand_in_reads_the_trust_notes_only_during_the_period(api):
     assert appointed["__typename"] == "StandInPayload", appointed
     shown = (await api.gql(ONE, {"id": delegation["id"]}, as_=MARIA))["delegation"]
     assert shown["trust"]["competence"]["note"] == NOTE
+    # What she declares meanwhile answers to Mette afterwards (as amending and revoking it does).
+    declared = (await api.gql("""mutation($i: DeclareDelegationInput!) { declareDelegation(input: $i) { __typename
+        ... on DelegationPayload { delegation { id %s } } %s } }""" % (TRUST, ERR), {"i": {
+            "areaId": ids.areas["care/relatives"], "unitId": ids.unit("Plejecenter Solhaven"),
+            "delegatePersonId": ids.people["kasper"], "level": 4,
+            "trust": {"competence": {"assessment": "MEDIUM", "note": "Ny i faget"}}}}, as_=MARIA))["declareDelegation"]
+    assert declared["__typename"] == "DelegationPayload", declared
+    assert declared["delegation"]["trust"]["competence"]["note"] == "Ny i faget"
     ended = (await api.gql("mutation($id: ID!, $v: Int!) { endStandIn(id: $id, version: $v) { __typename %s } }"
                            % ERR, _target(appointed["standIn"]), as_=METTE))["endStandIn"]
     assert ended["__typename"] == "StandInPayload", ended
-    assert (await api.gql(ONE, {"id": delegation["id"]}, as_=MARIA))["delegation"]["trust"] is None
+    for one in (delegation["id"], declared["delegation"]["id"]):
+        assert (await api.gql(ONE, {"id": one}, as_=MARIA))["delegation"]["trust"] is None
+        assert (await api.gql(ONE, {"id": one}, as_=METTE))["delegation"]["trust"] is not None
+    assert (await api.gql(ONE, {"id": declared["delegation"]["id"]}, as_=KASPER))["delegation"]["trust"] is not None
 
 
 async def test_the_members_of_a_team_read_the_trust_notes_of_the_team_delegation(api):
