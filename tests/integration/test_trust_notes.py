@@ -113,8 +113,8 @@ async def test_a_stand_in_reads_the_trust_notes_only_during_the_period(api):
     appointed = (await api.gql("""mutation($u: ID!, $s: ID!, $f: DateTime!, $t: DateTime!) {
         appointStandIn(unitId: $u, standInId: $s, validFrom: $f, validUntil: $t) { __typename
         ... on StandInPayload { standIn { id version } } %s } }""" % ERR,
-        {"u": ids.unit("Plejecenter Solhaven"), "s": ids.people["maria"], "f": (_now() - timedelta(hours=1)).isoformat(),
-         "t": (_now() + timedelta(days=14)).isoformat()}, as_=METTE))["appointStandIn"]
+        {"u": ids.unit("Plejecenter Solhaven"), "s": ids.people["maria"],
+         "f": (_now() - timedelta(hours=1)).isoformat(), "t": (_now() + timedelta(days=14)).isoformat()}, as_=METTE))["appointStandIn"]
     assert appointed["__typename"] == "StandInPayload", appointed
     shown = (await api.gql(ONE, {"id": delegation["id"]}, as_=MARIA))["delegation"]
     assert shown["trust"]["competence"]["note"] == NOTE
