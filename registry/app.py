@@ -126,8 +126,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
                                        clock())
         logs.principal.set(principal.actor().label)
         request.app.state.rate_limiter.take(principal)
-        return Context(ctx=Ctx(db=db, principal=principal, clock=clock), loaders=Loaders(db, principal.tenant_id),
-                       engine=request.app.state.engine)
+        ctx = Ctx(db=db, principal=principal, clock=clock)
+        return Context(ctx=ctx, loaders=Loaders(db, principal.tenant_id, ctx), engine=request.app.state.engine)
 
     graphql = graphql_controller(
         create_schema(settings), path="/graphql", context_getter=graphql_context,

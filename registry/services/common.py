@@ -124,30 +124,65 @@ def relations_to_unit(held: dict[UUID, UUID | None], unit_id: UUID, tree: Tree) 
 
 
 class Sight:
-    """Whether the caller may read private things (acts, breaches) about a person in a unit: as that
-    person, by role (HR, auditor, ...), or by her relation to the unit or the delegation the thing
-    was done under. The caller's authority is loaded once, however many things are asked about."""
+    """Whether the caller may read private things about a person in a unit: acts and breaches (as
+    that person, by role (HR, auditor, ...), or by her relation to the unit or the delegation the
+    thing was done under), and a delegation's trust notes (`may_read_trust`). The caller's authority
+    (and her teams) is loaded once, however many things are asked about."""
 
     def __init__(self, ctx: Ctx, conn: Conn):
         self.ctx, self.conn = ctx, conn
         self._facts: Facts | None = None
         self._held: dict[UUID, UUID | None] = {}
+        self._teams: set[UUID] | None = None
 
     async def may(self, op: str, person_id: UUID, unit_id: UUID, delegation_id: UUID | None = None) -> bool:
         person = self.ctx.principal.person
         relations = {"self"} if person is not None and person.id == person_id else set()
         if may(self.ctx, op, relations):
             return True
+        if person is None:
+            return False  # a system holds no relation to a unit or a delegation
+        if delegation_id is not None:
+            delegation = await rows.get(self.conn, "delegation", Delegation, self.ctx.tenant_id, delegation_id)
+            if accountable_delegator(delegation) == person.id:
+                relations.add("delegator")
+        return await self._through_unit(op, unit_id, relations)
+
+    async def may_read_trust(self, delegation: Delegation) -> bool:
+        """A delegation's trust notes (the policy's `Delegation.trust`): the delegate, or a member of
+        the team it was given to (now); the delegator who answers for it; the leader chain above its
+        unit, or a stand-in for it now; HR. Everyone else who may read the delegation reads it
+        without them."""
+        op = "Delegation.trust"
+        if may(self.ctx, op):
+            return True
+        person = self.ctx.principal.person
+        if person is None:
+            return False
+        relations: set[str] = set()
+        if delegation.delegate_person_id == person.id or (
+                delegation.delegate_team_id is not None and delegation.delegate_team_id in await self._my_teams()):
+            relations.add("self")
+        if accountable_delegator(delegation) == person.id:
+            relations.add("delegator")
+        return await self._through_unit(op, delegation.unit_id, relations)
+
+    async def _through_unit(self, op: str, unit_id: UUID, relations: set[str]) -> bool:
+        """`op` with the relations known so far, else with the caller's authority over the unit too."""
+        if may(self.ctx, op, relations):
+            return True
         if self._facts is None:
             self._facts = await load_facts(self.conn, self.ctx.tenant_id)
             self._held = await authority(self.conn, self.ctx, self._facts)
         if unit_id in self._facts.units:
-            relations |= relations_to_unit(self._held, unit_id, self._facts.unit_tree)
-        if delegation_id is not None and person is not None:
-            delegation = await rows.get(self.conn, "delegation", Delegation, self.ctx.tenant_id, delegation_id)
-            if accountable_delegator(delegation) == person.id:
-                relations.add("delegator")
+            relations = relations | relations_to_unit(self._held, unit_id, self._facts.unit_tree)
         return may(self.ctx, op, relations)
+
+    async def _my_teams(self) -> set[UUID]:
+        if self._teams is None:
+            self._teams = await org_sql.team_ids_of_person(self.conn, self.ctx.tenant_id,
+                                                           self.ctx.principal.person.id, self.ctx.now())
+        return self._teams
 
 
 def standing_in_for(held: dict[UUID, UUID | None], unit_id: UUID, tree: Tree) -> UUID | None:

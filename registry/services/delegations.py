@@ -10,7 +10,7 @@ import msgspec
 from registry.domain import rules
 from registry.domain.model import CONTROL_FORMS, Control, Delegation, DelegationDraft, Person, Team, TrustBasis
 from registry.errors import Conflict, Forbidden, Invalid
-from registry.services.common import (Ctx, Facts, Result, authority, check_text, load_facts, may,
+from registry.services.common import (Ctx, Facts, Result, Sight, authority, check_text, load_facts, may,
                                       relations_to_unit, require, require_person, standing_in_for)
 from registry.storage import breaches as breach_sql
 from registry.storage import delegations as delegation_sql
@@ -244,3 +244,21 @@ async def revoke_in(ctx: Ctx, tx: WriteTx, current: Delegation, reason: str) -> 
         if child.status != "revoked":
             await rows.update(tx, "delegation", Delegation, child.id, child.version, cascade)
     return delegation
+
+
+# --- trust notes: the delegate, the delegator, the leader chain and HR (Sight.may_read_trust) ------
+
+async def trust_shown(ctx: Ctx, delegations: list[Delegation]) -> list[bool]:
+    """For each delegation, whether the caller may read its trust notes."""
+    async with ctx.db.read() as conn:
+        sight = Sight(ctx, conn)
+        return [await sight.may_read_trust(d) for d in delegations]
+
+
+async def without_hidden_trust(sight: Sight, row: dict | None) -> dict | None:
+    """A delegation as a JSON row (a history entry's values, a person-data export's) as the caller
+    may see it: with `trust` null unless she may read its trust notes."""
+    if not row or row.get("trust") is None:
+        return row
+    delegation = msgspec.convert({"tenant_id": sight.ctx.tenant_id, **row}, Delegation, strict=False)
+    return row if await sight.may_read_trust(delegation) else {**row, "trust": None}

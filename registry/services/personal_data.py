@@ -23,7 +23,8 @@ import msgspec
 from registry.domain.model import Breach, Person
 from registry.errors import Conflict, Invalid, NotFound
 from registry.services import breaches as breach_uc
-from registry.services.common import Ctx, Result, require
+from registry.services import delegations as delegation_uc
+from registry.services.common import Ctx, Result, Sight, require
 from registry.storage import personal_data as sql
 from registry.storage import rows
 from registry.storage.org import tenant_by_id
@@ -80,10 +81,14 @@ async def export(ctx: Ctx, person_id: UUID, *, limit: int = SECTION_LIMIT) -> Ex
             return found[:limit]
 
         sections = {name: await section(name) for name in sql.SECTIONS}
+        sight = Sight(ctx, conn)
+        for name in _DELEGATION_SECTIONS:
+            sections[name] = [await _delegation_doc(sight, d) for d in sections[name]]
+        sections["history_about_them"] = [await _history_doc(sight, h) for h in sections["history_about_them"]]
         breaches = await sql.breaches_about(conn, ctx.tenant_id, person_id, limit + 1)
         if len(breaches) > limit:
             truncated.append("breaches")
-        breach_docs = [await _breach_doc(ctx, conn, b, doc) for b, doc in breaches[:limit]]
+        breach_docs = [await _breach_doc(ctx, conn, sight, b, doc) for b, doc in breaches[:limit]]
         decision_log = await sql.decision_log_about(conn, ctx.tenant_id, person_id, limit + 1)
         if decision_log is not None and len(decision_log) > limit:
             truncated.append("decision_log")
@@ -103,6 +108,9 @@ async def export(ctx: Ctx, person_id: UUID, *, limit: int = SECTION_LIMIT) -> Ex
                 "history.about_them: every change to a row about the person, with the values before and after.",
                 ("history.their_actions: what the person changed, or what was changed on their behalf (who, "
                  "what, when); the values belong to the entities changed."),
+                ("delegations: the trust assessment (competence, intention, resources, with notes) is included "
+                 "only for callers who may read it (the delegate or the team's members, the delegator, the "
+                 "leader chain, HR); otherwise trust is null, also in the history's values."),
                 ("breaches: the details (description, cause, learning notes) are included only for callers who "
                  "may read them (the person, HR, the leader chain); they are purged after closure."),
                 ("decision_log: check decisions answered about the person (who asked, when, what, the answer); "
@@ -139,8 +147,26 @@ async def export(ctx: Ctx, person_id: UUID, *, limit: int = SECTION_LIMIT) -> Ex
                   document=document)
 
 
-async def _breach_doc(ctx: Ctx, conn, breach: Breach, doc: dict) -> dict:
-    if breach.purged_at is None and not await breach_uc.may_read(ctx, conn, breach):
+_DELEGATION_SECTIONS = ("delegations_received", "delegations_via_teams", "delegations_given",
+                        "delegations_on_their_behalf")
+
+
+async def _delegation_doc(sight: Sight, doc: dict) -> dict:
+    shown = await delegation_uc.without_hidden_trust(sight, doc)
+    if shown is not doc:
+        shown["trust_withheld"] = "visible to the delegate, the delegator, the leader chain and HR only"
+    return shown
+
+
+async def _history_doc(sight: Sight, doc: dict) -> dict:
+    if doc.get("entity_type") != "delegation":
+        return doc
+    return {**doc, "before": await delegation_uc.without_hidden_trust(sight, doc.get("before")),
+            "after": await delegation_uc.without_hidden_trust(sight, doc.get("after"))}
+
+
+async def _breach_doc(ctx: Ctx, conn, sight: Sight, breach: Breach, doc: dict) -> dict:
+    if breach.purged_at is None and not await breach_uc.may_read(ctx, conn, breach, sight):
         doc = {k: v for k, v in doc.items() if k not in ("description", "cause", "learning_notes")}
         doc["details_withheld"] = "visible to the person concerned, HR and the leader chain only"
     return doc

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from registry.domain.model import Area, Organisation, Person, Team, Unit
+import msgspec
+
+from registry.domain.model import Area, HistoryEntry, Organisation, Person, Team, Unit
 from registry.errors import Invalid, NotFound
+from registry.services import delegations as delegation_uc
 from registry.services.common import Ctx, Sight, load_facts, may, parse_uuid, require
 from registry.storage import areas as area_sql
 from registry.storage import delegations as delegation_sql
@@ -98,7 +101,7 @@ async def history(ctx: Ctx, entity_id: str, first: int, after: str | None) -> Pa
         found = await history_sql.search(conn, ctx.tenant_id, entity_id=entity, entity_type=None, actor=None,
                                          units=None, since=None, until=None, after=_history_cursor(after),
                                          limit=first + 1)
-        return _history_page(found, first, await _hidden(ctx, conn, found))
+        return await _history_page(ctx, conn, found, first)
 
 
 def _history_cursor(after: str | None) -> int | None:
@@ -111,11 +114,14 @@ def _history_cursor(after: str | None) -> int | None:
         raise Invalid("malformed cursor", field="after", code="invalid_cursor") from exc
 
 
-def _history_page(found: list, first: int, hidden: set[int]) -> Page:
-    """A page of history without the entries the caller may not see (the cursor still moves past them)."""
+async def _history_page(ctx: Ctx, conn, found: list, first: int) -> Page:
+    """A page of history as the caller may see it: without the entries she may not see (the cursor
+    still moves past them), and without the values she may not read in the others."""
     more = len(found) > first
     found = found[:first]
-    visible = [e for e in found if e.id not in hidden]
+    sight = Sight(ctx, conn)
+    hidden = await _hidden(ctx, conn, sight, found)
+    visible = [await _screened(sight, e) for e in found if e.id not in hidden]
     # No cursor for a page that shows nothing and ends: it would tell that hidden entries exist.
     return Page(visible, str(found[-1].id) if found and (visible or more) else None, more)
 
@@ -124,12 +130,11 @@ def _history_page(found: list, first: int, hidden: set[int]) -> Page:
 _PRIVATE = {"act": "act", "due_item": "act", "breach": "breach"}
 
 
-async def _hidden(ctx: Ctx, conn, entries: list) -> set[int]:
+async def _hidden(ctx: Ctx, conn, sight: Sight, entries: list) -> set[int]:
     """The history entries the caller may not read: an act's, a due item's or a breach's history is
     exactly as private as the thing (the policy's `act` and `breach` rows); API keys' history is
     for those who may read the audit history."""
     hidden: set[int] = set()
-    sight = Sight(ctx, conn)
     for e in entries:
         if e.entity_type == "api_key":
             if not may(ctx, "auditHistory"):
@@ -147,6 +152,17 @@ async def _hidden(ctx: Ctx, conn, entries: list) -> set[int]:
                                           None if delegation is None else UUID(str(delegation))):
             hidden.add(e.id)
     return hidden
+
+
+async def _screened(sight: Sight, entry: HistoryEntry) -> HistoryEntry:
+    """A delegation's values without the trust notes the caller may not read (as on the delegation)."""
+    if entry.entity_type != "delegation":
+        return entry
+    before = await delegation_uc.without_hidden_trust(sight, entry.before)
+    after = await delegation_uc.without_hidden_trust(sight, entry.after)
+    if before is entry.before and after is entry.after:
+        return entry
+    return msgspec.structs.replace(entry, before=before, after=after)
 
 
 def _opt(value: str | None, field: str) -> UUID | None:
@@ -168,4 +184,4 @@ async def audit(ctx: Ctx, *, entity_id: str | None, entity_type: str | None, act
         found = await history_sql.search(
             conn, ctx.tenant_id, entity_id=_opt(entity_id, "entityId"), entity_type=entity_type, actor=actor,
             units=units, since=since, until=until, after=_history_cursor(after), limit=first + 1)
-        return _history_page(found, first, await _hidden(ctx, conn, found))
+        return await _history_page(ctx, conn, found, first)

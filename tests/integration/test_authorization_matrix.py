@@ -10,6 +10,9 @@ row here fails `test_every_operation_has_a_row`. Every cell is run through the r
 * D  refused: a ForbiddenError, an error with a code, or HTTP 403 (and nothing is written);
 * U  unauthenticated: HTTP 401.
 
+Nested fields more private than their entity have policy rows of their own (`Delegation.trust`)
+and rows in FIELD_MATRIX, where H means the field is null while the rest of the answer stands.
+
 The organisation is the demo's, plus: Maria stands in for Mette (Plejecenter Solhaven) now; Mette
 has recorded a breach (extra control) against Anna; Anna has recorded an act, which owes a
 justification and a pre-approval; Mette has set a red line in Solhaven; an archived person is
@@ -110,8 +113,16 @@ MATRIX: dict[str, str] = {
 }
 
 
+# Nested fields more private than the entity they belong to (policy rows named Type.field), read
+# on the delegation the fixture targets (Mette's to Anna in Solhaven): A shown, H null (the rest of
+# the query still answers), D the entity itself is refused, U unauthenticated.
+FIELD_MATRIX: dict[str, str] = {
+    "Delegation.trust": "U H A H A A H A H D D H H H",
+}
+
+
 def expected(op: str) -> dict[str, str]:
-    cells = MATRIX[op].split()
+    cells = {**MATRIX, **FIELD_MATRIX}[op].split()
     assert len(cells) == len(ROLES), op
     return dict(zip(ROLES, cells))
 
@@ -166,8 +177,19 @@ def test_the_policy_names_only_real_operations():
     from registry.access import access
 
     queries, mutations = graphql_operations()
-    known = queries | mutations | rest_operations() | {"fulfilDueItem:pre_approval", "grantRoles"}
+    known = queries | mutations | rest_operations() | {"fulfilDueItem:pre_approval", "grantRoles"} | set(FIELD_MATRIX)
     assert access().operations <= known, sorted(access().operations - known)
+
+
+def test_every_field_rule_names_a_real_field_and_has_a_row():
+    from registry.access import access
+
+    types = create_schema()._schema.type_map
+    fields = {op for op in access().operations if "." in op and " " not in op}
+    assert fields == set(FIELD_MATRIX), (sorted(fields), sorted(FIELD_MATRIX))
+    for op in fields:
+        kind, name = op.split(".")
+        assert kind in types and name in types[kind].fields, op
 
 
 # --- the organisation the matrix runs against -----------------------------------------------------
@@ -534,6 +556,36 @@ async def test_authorization_matrix(op, matrix, shared):
                 got, detail = await _run(api, fx, op, role, MUTATIONS)
             if got != "A":
                 mismatches[role] = ("A", got, detail)
+    assert not mismatches, f"{op}: " + "; ".join(f"{r}: want {w} got {g} ({d})" for r, (w, g, d) in mismatches.items())
+
+
+FIELD_CALLS: dict[str, tuple[Call, Callable[[dict], object]]] = {
+    "Delegation.trust": (Call(_q("delegation", "{ id level purpose trust { competence { assessment note } } }",
+                                 "(id: $id)", "$id: ID!"), lambda fx: {"id": fx.t["delegation"]["id"]}),
+                         lambda data: data["delegation"]["trust"]),
+}
+
+
+@pytest.mark.parametrize("op", sorted(FIELD_MATRIX))
+async def test_field_authorization_matrix(op, matrix, shared):
+    fx, want = matrix, expected(op)
+    call, field_of = FIELD_CALLS[op]
+    mismatches = {}
+    for role in ROLES:
+        response = await shared.client.post("/graphql", json={"query": call.document, "variables": call.variables(fx)},
+                                             headers=_headers(fx, shared, role))
+        if response.status_code == 401:
+            got, detail = "U", response.status_code
+        else:
+            body = response.json()
+            if body.get("errors"):
+                codes = {e.get("extensions", {}).get("code") for e in body["errors"]}
+                got = "D" if codes and None not in codes and "graphql_validation" not in codes else "?"
+            else:
+                got = "H" if field_of(body["data"]) is None else "A"
+            detail = body
+        if got != want[role]:
+            mismatches[role] = (want[role], got, detail)
     assert not mismatches, f"{op}: " + "; ".join(f"{r}: want {w} got {g} ({d})" for r, (w, g, d) in mismatches.items())
 
 

@@ -10,7 +10,8 @@ from registry.storage.db import query_counter
 NESTED = """query($u: ID!, $d: ID!, $n: Int!) { delegations(filter: {unitId: $u, delegatorId: $d}, first: $n) { nodes {
     id levelInfo { labelDa } delegator { name memberships { role unit { name } } }
     delegatePerson { name } delegateTeam { name members { person { name } } }
-    area { key parent { key } } unit { name parent { name } } parent { id } subDelegations { id } } } }"""
+    area { key parent { key } } unit { name parent { name } } parent { id } subDelegations { id }
+    trust { competence { note } } } } }"""
 
 
 async def _add(api, ids, count):
@@ -28,11 +29,11 @@ async def _add(api, ids, count):
             valid_until=datetime.now(timezone.utc) + timedelta(days=30)))
 
 
-async def _count(api, ids, n):
+async def _count(api, ids, n, who="mette.sorensen@eksempel.dk"):
     counter = [0]
     token = query_counter.set(counter)
     try:
-        result = await api.gql(NESTED, {"u": ids.unit("Demensafsnittet"), "d": ids.people["mette"], "n": n}, as_="mette.sorensen@eksempel.dk")
+        result = await api.gql(NESTED, {"u": ids.unit("Demensafsnittet"), "d": ids.people["mette"], "n": n}, as_=who)
     finally:
         query_counter.reset(token)
     return len(result["delegations"]["nodes"]), counter[0]
@@ -46,3 +47,8 @@ async def test_a_100_delegation_list_costs_the_same_queries_as_a_10_delegation_l
     assert rows_small == 10 and rows_large == 100
     assert queries_large == queries_small
     assert queries_large <= 16, queries_large  # auth (2) + list (1) + one batch per relation
+    # Whether the caller may read the trust notes is decided once per batch, for a colleague too
+    # (who may not: her authority and her teams are looked up once, not per delegation).
+    _, colleague_small = await _count(api, ids, 10, "kasper.nielsen@eksempel.dk")
+    _, colleague_large = await _count(api, ids, 100, "kasper.nielsen@eksempel.dk")
+    assert colleague_large == colleague_small, (colleague_small, colleague_large)

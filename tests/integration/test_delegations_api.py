@@ -39,7 +39,8 @@ async def test_a_leader_declares_a_delegation_and_is_recorded_as_delegator(api):
     assert d["status"] == "ACTIVE" and d["level"] == 6 and d["version"] == 1
     full = (await api.gql("""query($id: ID!) { delegation(id: $id) { purpose rules reviewDate
         trust { competence { assessment note } resources { assessment } } control { form cadence justifyWithinDays }
-        levelInfo { labelDa } area { key } unit { name } } }""", {"id": d["id"]}, as_=ANNA))["delegation"]
+        levelInfo { labelDa } area { key } unit { name } } }""", {"id": d["id"]},
+        as_="fatima.ali@eksempel.dk"))["delegation"]  # the delegate: she reads its trust notes
     assert full["control"] == {"form": "REPORT_AFTERWARDS", "cadence": "MONTHLY", "justifyWithinDays": 3}
     assert full["trust"]["competence"] == {"assessment": "HIGH", "note": "Erfaren"}
     assert full["levelInfo"]["labelDa"] == "Medarbejderen beslutter og orienterer bagefter"

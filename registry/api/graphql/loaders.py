@@ -8,13 +8,15 @@ from uuid import UUID
 from strawberry.dataloader import DataLoader
 
 from registry.domain.model import Area, Delegation, Person, RedLine, Team, Unit
+from registry.services import delegations as delegation_uc
+from registry.services.common import Ctx
 from registry.storage import org as org_sql
 from registry.storage import rows
 from registry.storage.db import Db
 
 
 class Loaders:
-    def __init__(self, db: Db, tenant_id: UUID):
+    def __init__(self, db: Db, tenant_id: UUID, ctx: Ctx):
         self.db = db
         self.tenant_id = tenant_id
         self.unit = DataLoader(self._by_id("org_unit", Unit))
@@ -30,6 +32,10 @@ class Loaders:
         self.teams_of_unit = DataLoader(self._children("team", Team, column="unit_id"))
         self.children_of_area = DataLoader(self._children("decision_area", Area))
         self.subdelegations = DataLoader(self._children("delegation", Delegation))
+        # Whether the caller may read a delegation's trust notes: one decision per delegation, one
+        # connection (and one look at the caller's authority) per batch.
+        self.trust_shown = DataLoader(lambda found: delegation_uc.trust_shown(ctx, list(found)),
+                                      cache_key_fn=lambda d: d.id)
 
     def _by_id(self, table: str, kind):
         async def load(ids: list[UUID]):

@@ -406,8 +406,12 @@ class Delegation(Versioned):
     def status(self, info: Info, at: datetime | None = None) -> DelegationStatus:
         return DelegationStatus(self.d.status_at(at or info.context.ctx.now()))
 
-    @strawberry.field
-    def trust(self) -> TrustBasis:
+    @strawberry.field(description="The trust basis (competence, intention, resources, with the leader's notes): "
+                                  "for the delegate (or the team's members), the delegator, the leader chain above "
+                                  "the unit (and a stand-in for it) and HR; null for everyone else.")
+    async def trust(self, info: Info) -> TrustBasis | None:
+        if not await info.context.loaders.trust_shown.load(self.d):
+            return None
         return TrustBasis.of(self.d.trust)
 
     @strawberry.field
