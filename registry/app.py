@@ -14,7 +14,7 @@ from litestar.datastructures import State
 
 from registry.api import errors as api_errors
 from registry import logs
-from registry.api import authzen, casbin_routes, openapi, rest
+from registry.api import authzen, casbin_routes, graphiql, openapi, rest
 from registry.api.authorization import rest_door
 from registry.api.principal import request_id_middleware
 from registry.api.graphql.context import Context
@@ -145,12 +145,13 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
         create_schema(settings), path="/graphql", context_getter=graphql_context,
         graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=False)
 
+    routes = [*rest.ROUTES, *authzen.ROUTES, *casbin_routes.ROUTES]
+    if settings.graphiql:
+        routes.append(graphiql.graphiql_asset)  # GraphiQL's scripts and styles, served here (no CDN)
     return Litestar(
         # Every route passes the door (registry.api.authorization): the routed handlers as a guard, the
         # raw ASGI check route by calling it itself, GraphQL per field.
-        route_handlers=[graphql, authzen.evaluation,
-                        Router(path="/", route_handlers=[*rest.ROUTES, *authzen.ROUTES, *casbin_routes.ROUTES],
-                               guards=[rest_door])],
+        route_handlers=[graphql, authzen.evaluation, Router(path="/", route_handlers=routes, guards=[rest_door])],
         middleware=[request_id_middleware],
         lifespan=[lifespan],
         state=State({"db": db, "engine": engine, "settings": settings, "verifier": verifier, "clock": clock,

@@ -57,10 +57,14 @@ def wait_until(condition, timeout: float, interval: float = 0.2) -> bool:
     return condition()
 
 
+started: list["Serve"] = []
+
+
 class Serve:
     """`registry serve` in a subprocess, on a free port, its output in a file."""
 
     def __init__(self, data_dir: Path):
+        started.append(self)
         self.data_dir = data_dir
         self.port = free_port()
         self.env = {**os.environ, "REGISTRY_DATA_DIR": str(data_dir), "REGISTRY_MODE": "development"}
@@ -102,8 +106,13 @@ class Serve:
 def data_dir():
     # Under /tmp, never /root: as root the embedded server opens every parent folder's permissions.
     path = Path(tempfile.mkdtemp(prefix="registry-serve-", dir="/tmp"))
+    started.clear()
     yield path
-    for pid in postgres_of(path / "pgdata"):  # a failed test leaves nothing running
+    for serve in started:  # a failed test leaves nothing running
+        if serve.process.poll() is None:
+            serve.process.kill()
+            serve.process.wait(10)
+    for pid in postgres_of(path / "pgdata"):
         os.kill(pid, signal.SIGQUIT)
     wait_until(lambda: not postgres_of(path / "pgdata"), 10)
     shutil.rmtree(path, ignore_errors=True)
