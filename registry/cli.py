@@ -212,9 +212,14 @@ def cmd_serve(settings: Settings, args) -> int:
     """Serve until stopped. However it is stopped (Ctrl-C, SIGTERM, SIGHUP, an error), the embedded
     PostgreSQL it started is stopped too (registry.lifecycle)."""
     from registry.lifecycle import embedded_database, signals_end_the_process
+    from registry.storage.embedded import EmbeddedUnavailable
 
-    with signals_end_the_process(), embedded_database(settings) as settings:
-        return _serve(settings, args)
+    try:
+        with signals_end_the_process(), embedded_database(settings) as settings:
+            return _serve(settings, args)
+    except EmbeddedUnavailable as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
 
 
 def _serve(settings: Settings, args) -> int:

