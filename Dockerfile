@@ -4,14 +4,16 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
 RUN pip install --no-cache-dir uv
 WORKDIR /app
-# Dependencies first (cached while only the code changes), exactly as locked, without dev tools.
+# Dependencies first (cached while only the code changes), exactly as locked, and only what the
+# server uses: no dependency group, so neither the test tools (dev) nor the embedded PostgreSQL
+# (embedded; the image runs beside a real PostgreSQL and needs REGISTRY_DATABASE_URL).
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --locked --no-dev --no-install-project
+RUN uv sync --locked --no-default-groups --no-install-project
 COPY registry ./registry
 COPY migrations ./migrations
 COPY policies ./policies
 COPY schema.graphql ./
-RUN uv sync --locked --no-dev
+RUN uv sync --locked --no-default-groups
 
 RUN useradd --system --uid 10001 registry && mkdir -p /data && chown registry /data
 USER registry

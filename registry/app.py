@@ -14,7 +14,7 @@ from litestar.datastructures import State
 
 from registry.api import errors as api_errors
 from registry import logs
-from registry.api import authzen, casbin_routes, openapi, rest
+from registry.api import authzen, casbin_routes, graphiql, openapi, rest
 from registry.api.authorization import rest_door
 from registry.api.principal import request_id_middleware
 from registry.api.graphql.context import Context
@@ -36,13 +36,18 @@ log = logging.getLogger("registry")
 
 
 async def resolve_database_url(settings: Settings) -> str:
-    """The configured URL, or the embedded PostgreSQL's (started in the data directory on first use)."""
+    """The configured URL, or the embedded PostgreSQL's (started in the data directory on first use;
+    it stops when this process exits normally)."""
+    return (await _open_database(settings))[1]
+
+
+async def _open_database(settings: Settings) -> tuple[object | None, str]:
+    """(the embedded server started for these settings or None, the database URL)."""
     if settings.database_url:
-        return settings.database_url
+        return None, settings.database_url
     from registry.storage.embedded import start_embedded
 
-    _server, dsn = await asyncio.to_thread(start_embedded, settings.data_dir)
-    return dsn
+    return await asyncio.to_thread(start_embedded, settings.data_dir)
 
 
 async def _retention_loop(db: Db, settings: Settings, clock: Callable[[], datetime]) -> None:
@@ -92,8 +97,11 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         own = app.state.get("db") is None
+        embedded = None
         if own:
-            dsn = await resolve_database_url(settings)
+            # Under `registry serve` the URL is set (serve stops the embedded server); an app made by
+            # app_from_env for another ASGI server stops the embedded server it started at shutdown.
+            embedded, dsn = await _open_database(settings)
             if run_migrations:
                 await migrate(dsn)
             app.state.db = await Db.connect(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
@@ -115,6 +123,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
                 await app.state.engine.stop()
                 await app.state.db.close()
                 app.state.db = app.state.engine = None
+                if embedded is not None:
+                    from registry.storage.embedded import stop_embedded
+
+                    await asyncio.to_thread(stop_embedded, embedded)
 
     async def graphql_context(request: Request) -> Context | None:
         # The GraphiQL page itself (a GET without a query) needs no credentials; everything else does.
@@ -133,12 +145,13 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
         create_schema(settings), path="/graphql", context_getter=graphql_context,
         graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=False)
 
+    routes = [*rest.ROUTES, *authzen.ROUTES, *casbin_routes.ROUTES]
+    if settings.graphiql:
+        routes.append(graphiql.graphiql_asset)  # GraphiQL's scripts and styles, served here (no CDN)
     return Litestar(
         # Every route passes the door (registry.api.authorization): the routed handlers as a guard, the
         # raw ASGI check route by calling it itself, GraphQL per field.
-        route_handlers=[graphql, authzen.evaluation,
-                        Router(path="/", route_handlers=[*rest.ROUTES, *authzen.ROUTES, *casbin_routes.ROUTES],
-                               guards=[rest_door])],
+        route_handlers=[graphql, authzen.evaluation, Router(path="/", route_handlers=routes, guards=[rest_door])],
         middleware=[request_id_middleware],
         lifespan=[lifespan],
         state=State({"db": db, "engine": engine, "settings": settings, "verifier": verifier, "clock": clock,

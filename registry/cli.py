@@ -209,6 +209,20 @@ def cmd_demo(settings: Settings, args) -> int:
 
 
 def cmd_serve(settings: Settings, args) -> int:
+    """Serve until stopped. However it is stopped (Ctrl-C, SIGTERM, SIGHUP, an error), the embedded
+    PostgreSQL it started is stopped too (registry.lifecycle)."""
+    from registry.lifecycle import embedded_database, signals_end_the_process
+    from registry.storage.embedded import EmbeddedUnavailable
+
+    try:
+        with signals_end_the_process(), embedded_database(settings) as settings:
+            return _serve(settings, args)
+    except EmbeddedUnavailable as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+
+
+def _serve(settings: Settings, args) -> int:
     import uvicorn
 
     from registry.app import create_app
@@ -216,10 +230,10 @@ def cmd_serve(settings: Settings, args) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
 
-    async def prepare() -> tuple[str, list[str]]:
+    async def prepare() -> list[str]:
         from registry.demo import DEMO_LOGINS, DEMO_TENANT, demo_exists, load_demo, person_external_id
 
-        dsn, applied, db = await _database(settings)
+        _dsn, _applied, db = await _database(settings)
         lines = []
         try:
             async with db.read() as conn:
@@ -234,13 +248,14 @@ def cmd_serve(settings: Settings, args) -> int:
                     external_id = person_external_id(key)
                     token = _mint(settings, external_id, DEMO_TENANT)
                     lines.append(f"  {role} ({external_id}):\n    {{\"Authorization\": \"Bearer {token}\"}}")
-                lines.append("More: `registry token --person <external id>`.")
+                lines.append("More tokens (any demo person's e-mail is her external id), in another terminal "
+                             f"in this folder:\n  {token_command(DEMO_TENANT, person_external_id(DEMO_LOGINS['leader']))}")
         finally:
             await db.close()
-        return dsn, lines
+        return lines
 
-    dsn, lines = asyncio.run(prepare())
-    app = create_app(Settings(**{**_fields(settings), "database_url": dsn}))
+    lines = asyncio.run(prepare())
+    app = create_app(settings)
     where = f"http://{host}:{port}/graphql"
     print(f"registry: GraphiQL at {where}" if settings.graphiql else f"registry: GraphQL at {where}")
     for line in lines:
@@ -250,8 +265,29 @@ def cmd_serve(settings: Settings, args) -> int:
     return 0
 
 
-def _fields(settings: Settings) -> dict:
-    return {name: getattr(settings, name) for name in settings.__struct_fields__}
+def token_command(tenant: str, person: str) -> str:
+    """`registry token ...` as the user must type it in another terminal in this folder: through uv
+    when `serve` was started with `uv run` (the README's way; `registry` is then on no PATH), else as
+    this process was started, with the data directory (which holds the development secret) if it was
+    set in the environment."""
+    import os
+    import shlex
+    import shutil
+
+    args = f"token --tenant {shlex.quote(tenant)} --person {shlex.quote(person)}"
+    uv = os.environ.get("UV")  # set by `uv run` for the commands it runs
+    if uv and (Path(uv).parent / "python3").exists():  # uv installed with pip, as the README does
+        command = f"python3 -m uv run registry {args}"
+    elif uv:
+        on_path = shutil.which("uv")
+        same = on_path is not None and Path(on_path).resolve() == Path(uv).resolve()
+        command = f"{'uv' if same else shlex.quote(uv)} run registry {args}"
+    elif (script := shutil.which("registry")) and Path(script).resolve() == Path(sys.argv[0]).resolve():
+        command = f"registry {args}"
+    else:
+        command = f"{shlex.quote(sys.executable)} -m registry.cli {args}"
+    data_dir = os.environ.get("REGISTRY_DATA_DIR")
+    return f"REGISTRY_DATA_DIR={shlex.quote(data_dir)} {command}" if data_dir else command
 
 
 def main(argv: list[str] | None = None) -> int:

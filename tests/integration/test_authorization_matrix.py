@@ -105,6 +105,7 @@ MATRIX: dict[str, str] = {
     # --- REST
     "GET /health": OPEN, "GET /health/ready": OPEN, "GET /.well-known/authzen-configuration": OPEN,
     "GET /schema": OPEN, "GET /schema/openapi.json": OPEN, "GET /schema/{path}": OPEN,
+    "GET /graphiql/{name}": OPEN,
     "POST /access/v1/evaluation": CHECK, "POST /access/v1/evaluations": CHECK,
     "POST /access/v1/search/subject": CHECK, "POST /access/v1/search/resource": CHECK,
     "POST /access/v1/search/action": CHECK,
@@ -519,7 +520,7 @@ def _evaluation(fx: Fixture) -> dict:
 
 async def _rest(api: Api, fx: Fixture, op: str, role: str) -> tuple[str, object]:
     method, path = op.split(" ", 1)
-    path = path.replace("{tenant}", DEMO_TENANT).replace("{path}", "openapi.json")
+    path = path.replace("{tenant}", DEMO_TENANT).replace("{path}", "openapi.json").replace("{name}", "graphiql.min.css")
     extra = REST_CALLS.get(op, lambda fx: {})(fx)
     response = await api.client.request(method, path, headers=_headers(fx, api, role), **extra)
     outcome = {401: "U", 403: "D", 404: "H"}.get(response.status_code)
@@ -629,7 +630,7 @@ async def test_another_organisation_sees_and_changes_nothing_of_ours(op, matrix,
     for who, headers in callers.items():
         if " " in op:
             method, path = op.split(" ", 1)
-            path = path.replace("{tenant}", DEMO_TENANT).replace("{path}", "openapi.json")
+            path = path.replace("{tenant}", DEMO_TENANT).replace("{path}", "openapi.json").replace("{name}", "graphiql.min.css")
             extra = REST_CALLS.get(op, lambda fx: {})(fx)
             response = await shared.client.request(method, path, headers=headers, **extra)
             assert response.status_code < 500, (op, who, response.text)

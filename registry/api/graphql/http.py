@@ -1,4 +1,6 @@
-"""GraphQL over HTTP: strawberry's litestar controller, with request bodies it cannot parse answered 400."""
+"""GraphQL over HTTP: strawberry's litestar controller, with request bodies it cannot parse answered 400
+and the registry's own GraphiQL page (registry.api.graphiql) in place of strawberry's, which loads
+GraphiQL from a public CDN."""
 
 from __future__ import annotations
 
@@ -6,7 +8,11 @@ import json
 from typing import Any
 
 from cross_web import HTTPException  # what strawberry raises and answers as a plain-text status
+from litestar import Request, Response
+from litestar.enums import MediaType
 from strawberry.litestar import make_graphql_controller
+
+from registry.api import graphiql
 
 
 def graphql_controller(schema, **options: Any) -> type:
@@ -29,5 +35,8 @@ def graphql_controller(schema, **options: Any) -> type:
                 raise HTTPException(400, "The GraphQL operation's `operationName` must be a string or null, if "
                                          "provided.")
             return value
+
+        async def render_graphql_ide(self, request: Request[Any, Any, Any]) -> Response[str]:
+            return Response(graphiql.page(await graphiql.development_defaults(request)), media_type=MediaType.HTML)
 
     return GraphQLController
