@@ -12,12 +12,12 @@ from uuid import UUID
 
 import msgspec
 
-from registry import logs
+from registry import logs, texts
 from registry.domain import levels
 from registry.domain.decisions import ACTIONS, obligations
 from registry.errors import Invalid
 from registry.policy.engine import Engine
-from registry.policy.index import Decision, TenantIndex
+from registry.policy.index import BreachEffect, Decision, TenantIndex, fold_effects
 from registry.services.common import Ctx
 from registry.storage import changes
 
@@ -203,47 +203,88 @@ class Owed(msgspec.Struct, frozen=True):
     within_days: int | None
 
 
+# A breach response as its effect on a mandate (and on checks): the code says nothing of the breach.
+EFFECT_OF_RESPONSE = {"suspension": "suspended", "lowered_level": "level_capped", "extra_control": "pre_approval"}
+
+
+class Effect(msgspec.Struct, frozen=True):
+    """A breach response in force over (part of) a mandate entry: never which breach, or why."""
+
+    kind: str                   # suspended | level_capped | pre_approval
+    area_id: str                # it binds this area and those below it,
+    unit_id: str                # in this unit and those below it
+    whole: bool                 # it binds all of the entry (else only where its area and unit say)
+    until: float                # FOREVER: until further notice
+    capped_to: int | None = None
+    label_da: str = ""
+
+
 class MandateEntry(msgspec.Struct, frozen=True):
-    delegation_id: str
+    basis: str                  # delegation | leader_authority (the check's reasons allowed | leader_authority)
+    delegation_id: str | None
     area_id: str
     unit_id: str
     include_subunits: bool
-    level: int
+    level: int                  # as held
     label_da: str
-    actions: list[str]
+    suspended: bool             # all of it, now
+    level_in_force: int | None  # after the responses binding all of it; None while suspended
+    actions: list[str]          # allowed at level_in_force (where no narrower effect binds)
     red_line_ids: list[str]
     owes: list[Owed]
     valid_until: float
     via_team_id: str | None
+    stand_in_for: str | None = None          # the leader's person id, when held as her stand-in
+    except_area_ids: list[str] = []          # leader authority: not these areas (nor those below them)
+    effects: list[Effect] = []
 
 
 async def mandate(ctx: Ctx, engine: Engine, person_external_id: str, at: datetime | None
                   ) -> list[MandateEntry] | Decision:
     """Every area the person may decide (or take part in), where, at what level, within which red
-    lines, what is owed afterwards, and until when."""
+    lines, what is owed afterwards, and until when; as checks see it: leader authority included,
+    and the breach responses in force (their effect only)."""
     index = await _current_index(ctx, engine, None)
     if isinstance(index, Decision):
         return index
     person = index.person_id(person_external_id)
     if person is None:
         return []
-    instant = (at or ctx.now()).timestamp()
+    return mandate_of(index, person, (at or ctx.now()).timestamp())
+
+
+def mandate_of(index: TenantIndex, person: str, instant: float) -> list[MandateEntry]:
+    """The mandate from the index's holdings (TenantIndex.mandate: the rules checks use)."""
     entries = []
-    for g in index.held_grants(person, instant):
-        if not index.area_live(g.area) or g.unit in index.unit_archived:
-            continue
-        actions = [a for a, need in ACTIONS.items() if g.level >= need]
-        deciding = "act_as_hverdagsdirektoer" if g.level >= 6 else "decide" if g.level >= 5 else None
+    for h in index.mandate(person, instant):
+        suspended, cap, extra = fold_effects(h.whole)
+        level = None if suspended else h.level if cap is None else min(h.level, cap)
+        actions = [] if level is None else [a for a, need in ACTIONS.items() if level >= need]
+        deciding = None if level is None else "act_as_hverdagsdirektoer" if level >= 6 else \
+            "decide" if level >= 5 else None
         owes = []
-        if deciding is not None:
-            for o in obligations(deciding, g.level, g.control_form, g.cadence, g.justify_days, instant):
+        if deciding is not None and h.grant is not None:  # leader authority owes nothing, as in checks
+            g = h.grant
+            for o in obligations(deciding, level, g.control_form, g.cadence, g.justify_days, instant):
                 owes.append(Owed(o.kind, None if o.deadline is None else round((o.deadline - instant) / 86400)))
+        if extra and deciding is not None and not any(o.kind == "pre_approval" for o in owes):
+            owes.append(Owed("pre_approval", None))
         lines = [line.id for line in index.lines.values()
-                 if _overlaps(index.unit_chain, line.unit, g.unit) and _overlaps(index.area_chain, line.area, g.area)]
-        entries.append(MandateEntry(g.id, g.area, g.unit, g.subtree, g.level, levels.level(g.level).label_da,
-                                    actions, sorted(lines), owes, g.valid_until,
-                                    g.subject if g.subject_kind == "team" else None))
+                 if _overlaps(index.unit_chain, line.unit, h.unit) and _overlaps(index.area_chain, line.area, h.area)]
+        effects = {_effect(b, True): None for b in h.whole} | {_effect(b, False): None for b in h.partial}
+        g = h.grant
+        entries.append(MandateEntry(
+            h.basis, None if g is None else g.id, h.area, h.unit, h.subtree, h.level, levels.level(h.level).label_da,
+            suspended, level, actions, sorted(lines), owes, h.until,
+            g.subject if g is not None and g.subject_kind == "team" else None, h.stand_in_for, list(h.except_areas),
+            list(effects)))
     return entries
+
+
+def _effect(b: BreachEffect, whole: bool) -> Effect:
+    kind = EFFECT_OF_RESPONSE[b.response]
+    capped_to = b.lowered_to if kind == "level_capped" else None
+    return Effect(kind, b.area, b.unit, whole, b.effect_until, capped_to, texts.effect_da(kind, capped_to))
 
 
 def _overlaps(chains: dict[str, tuple[str, ...]], a: str, b: str) -> bool:
