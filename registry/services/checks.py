@@ -135,9 +135,10 @@ async def check_as_of(ctx: Ctx, engine: Engine, req: CheckRequest, at: datetime)
 async def index_as_of(conn, current: TenantIndex, person_external_id: str, at: datetime,
                       unit: str | None = None) -> TenantIndex | None:
     """A decision index holding, as of `at`, the tree, the catalogue, the person, the person's teams
-    and roles and stand-in appointments and breaches, the delegations to them, and the red lines
-    along the unit's chain as it was then. Entity ids come from today's index and tables (rows are
-    archived, never deleted), their content from history."""
+    and roles and stand-in appointments (with the roles of the leaders she stands in for) and
+    breaches, the delegations to them, and the red lines along the unit's chain as it was then (every
+    red line without a unit: for the mandate). Entity ids come from today's index and tables (rows
+    are archived, never deleted), their content from history."""
     tenant = UUID(current.tenant_id)
     person = current.person_by_ext.get(person_external_id)
     if person is None:
@@ -151,13 +152,16 @@ async def index_as_of(conn, current: TenantIndex, person_external_id: str, at: d
     while cursor is not None and cursor not in chain:
         chain.append(cursor)
         cursor = parent.get(cursor)
-    lines = await changes.red_lines_along(conn, tenant, [UUID(u) for u in chain if _is_uuid(u)])
+    along = list(current.unit_parent) if unit is None else [u for u in chain if _is_uuid(u)]
+    lines = await changes.red_lines_along(conn, tenant, [UUID(u) for u in along])
     links = list(current.links_of_person.get(person, ()))
     teams = {current.team_links[i].team for i in links}
     grants = [g for s in (person, *teams) for g in current.by_subject.get(s, ())]
     extra = await conn.fetch(
         """SELECT id FROM membership WHERE tenant_id = $1 AND person_id = $2
            UNION ALL SELECT id FROM stand_in WHERE tenant_id = $1 AND stand_in_id = $2
+           UNION ALL SELECT m.id FROM membership m JOIN stand_in s ON s.tenant_id = m.tenant_id
+             AND s.leader_id = m.person_id AND s.unit_id = m.unit_id WHERE s.tenant_id = $1 AND s.stand_in_id = $2
            UNION ALL SELECT id FROM breach WHERE tenant_id = $1 AND person_id = $2""", tenant, UUID(person))
     ids = [UUID(i) for i in (person, *links, *teams, *grants)] + [r["id"] for r in extra] + lines
     rows = tree_rows + await changes.as_of(conn, tenant, ids, at)
@@ -244,13 +248,24 @@ async def mandate(ctx: Ctx, engine: Engine, person_external_id: str, at: datetim
     """Every area the person may decide (or take part in), where, at what level, within which red
     lines, what is owed afterwards, and until when; as checks see it: leader authority included,
     and the breach responses in force (their effect only)."""
-    index = await _current_index(ctx, engine, None)
-    if isinstance(index, Decision):
-        return index
+    now = ctx.now()
+    at = at or now
+    if at < now - AS_OF_TOLERANCE:  # as checks do (check_as_of): what the registry held then
+        current = engine.index(ctx.tenant_id)
+        if current is None:
+            return _stale(0)
+        async with ctx.db.read() as conn:
+            index = await index_as_of(conn.raw, current, person_external_id, at)
+        if index is None:
+            return []
+    else:
+        index = await _current_index(ctx, engine, None)
+        if isinstance(index, Decision):
+            return index
     person = index.person_id(person_external_id)
     if person is None:
         return []
-    return mandate_of(index, person, (at or ctx.now()).timestamp())
+    return mandate_of(index, person, at.timestamp())
 
 
 def mandate_of(index: TenantIndex, person: str, instant: float) -> list[MandateEntry]:

@@ -141,3 +141,31 @@ async def test_a_stand_in_holds_the_leaders_mandate_during_the_appointment_only(
     clock.value = until
     assert [e for e in await _mandate(api, MARIA) if e["basis"] == "leader_authority"] == []
     assert (await _check(api, ids, MARIA, "personnel/leave", "DECIDE", attributes={}))["decision"] is False
+
+
+async def test_the_mandate_at_a_past_instant_is_what_checks_answer_from_history(api, clock):
+    """Both as of a past instant: the suspension then in force, and a stand-in's authority then
+    (checks as of the past used to miss the leader's own membership, so a stand-in held nothing)."""
+    ids = await api.ids()
+    clock.value = NOW
+    await _breach(api, "SUSPENSION", NOW + timedelta(days=10))
+    appointed = await api.gql("""mutation($u: ID!, $s: ID!, $f: DateTime!, $t: DateTime!) { appointStandIn(
+        unitId: $u, standInId: $s, validFrom: $f, validUntil: $t) { __typename } }""",
+        {"u": ids.unit("Plejecenter Solhaven"), "s": ids.people["maria"], "f": NOW.isoformat(),
+         "t": (NOW + timedelta(days=14)).isoformat()}, as_=METTE)
+    assert appointed["appointStandIn"]["__typename"] == "StandInPayload", appointed.body
+    clock.value = NOW + timedelta(days=30)           # both are over now
+    then = NOW + timedelta(days=5)
+    assert not _entry(await _mandate(api))["suspended"]
+    entry = _entry(await _mandate(api, at=then))
+    assert (entry["suspended"], [f["kind"] for f in entry["effects"]]) == (True, ["suspended"])
+    at_then = {"person": ANNA, "area": ALT, "unit": ids.unit("Plejecenter Solhaven"),
+               "action": "BE_INFORMED", "at": then.isoformat()}
+    assert (await api.gql(CHECK, {"i": at_then}, as_=METTE))["check"]["reason"] == "suspended"
+
+    held = [e for e in await _mandate(api, MARIA, at=then) if e["basis"] == "leader_authority"]
+    assert {e["area"]["key"] for e in held} == {"care", "economy", "personnel"}
+    assert {e["standInFor"]["name"] for e in held} == {"Mette Sørensen"}
+    stand_in_then = {**at_then, "person": MARIA, "area": "personnel/leave", "action": "DECIDE", "attributes": {}}
+    assert (await api.gql(CHECK, {"i": stand_in_then}, as_=METTE))["check"]["reason"] == "leader_authority"
+    assert [e for e in await _mandate(api, MARIA) if e["basis"] == "leader_authority"] == []
