@@ -6,6 +6,7 @@ a past instant, which rebuild the relevant part of the index from history.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -271,6 +272,9 @@ async def mandate(ctx: Ctx, engine: Engine, person_external_id: str, at: datetim
 def mandate_of(index: TenantIndex, person: str, instant: float) -> list[MandateEntry]:
     """The mandate from the index's holdings (TenantIndex.mandate: the rules checks use)."""
     entries = []
+    lines_by_area: dict[str, list] = defaultdict(list)
+    for line in index.lines.values():
+        lines_by_area[line.area].append(line)
     for h in index.mandate(person, instant):
         suspended, cap, extra = fold_effects(h.whole)
         level = None if suspended else h.level if cap is None else min(h.level, cap)
@@ -284,8 +288,9 @@ def mandate_of(index: TenantIndex, person: str, instant: float) -> list[MandateE
                 owes.append(Owed(o.kind, None if o.deadline is None else round((o.deadline - instant) / 86400)))
         if extra and deciding is not None and not any(o.kind == "pre_approval" for o in owes):
             owes.append(Owed("pre_approval", None))
-        lines = [line.id for line in index.lines.values()
-                 if _overlaps(index.unit_chain, line.unit, h.unit) and _overlaps(index.area_chain, line.area, h.area)]
+        lines = [line.id for area, found in lines_by_area.items() if _overlaps(index.area_chain, area, h.area)
+                 for line in found if line.unit in index.unit_chain.get(h.unit, ())
+                 or (h.subtree and h.unit in index.unit_chain.get(line.unit, ()))]
         effects = {_effect(b, True): None for b in h.whole} | {_effect(b, False): None for b in h.partial}
         g = h.grant
         entries.append(MandateEntry(
