@@ -97,7 +97,7 @@ class BreachEffect(msgspec.Struct, gc=False):
     lowered_to: int | None
 
 
-class Holding(msgspec.Struct, frozen=True, gc=False):
+class Holding(msgspec.Struct, frozen=True):
     """One thing a person holds at an instant, as checks see it: a delegation in force (directly or
     through a team), or leader authority (her own, or as a stand-in) over a unit's subtree in an
     area tree; with the breach responses in force over it."""
