@@ -516,6 +516,8 @@ class TenantIndex:
 
     def breach_effects(self, person: str, area: str, unit: str, at: float) -> tuple[bool, int | None, bool]:
         """(suspended, level cap, extra control) from the breach responses in force at `at`."""
+        if not self.breaches_of_person.get(person):  # most people: the check path pays one lookup
+            return False, None, False
         return fold_effects(self.effects_at(person, area, unit, at))
 
     def covering(self, subjects: list[str], area: str, unit: str) -> list[Grant]:
