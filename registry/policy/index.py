@@ -97,6 +97,24 @@ class BreachEffect(msgspec.Struct, gc=False):
     lowered_to: int | None
 
 
+class Holding(msgspec.Struct, frozen=True):
+    """One thing a person holds at an instant, as checks see it: a delegation in force (directly or
+    through a team), or leader authority (her own, or as a stand-in) over a unit's subtree in an
+    area tree; with the breach responses in force over it."""
+
+    basis: str                          # "delegation" | "leader_authority"
+    area: str
+    unit: str
+    subtree: bool
+    level: int                          # as held: the delegation's level, 7 for leader authority
+    until: float
+    grant: Grant | None = None
+    stand_in_for: str | None = None     # the leader (person id), when held as her stand-in
+    except_areas: tuple[str, ...] = ()  # leader authority: areas reserved above her (and those below them)
+    whole: tuple[BreachEffect, ...] = ()    # responses binding all of it
+    partial: tuple[BreachEffect, ...] = ()  # responses binding a part of it: their area and unit, and below
+
+
 class RedLineRef(msgspec.Struct, frozen=True):
     id: str
     consequence: str
@@ -143,6 +161,20 @@ def _compiled(text: str, types: tuple[tuple[str, str], ...]) -> Condition | None
 
 def _s(value) -> str | None:
     return None if value is None else str(value)
+
+
+def fold_effects(effects) -> tuple[bool, int | None, bool]:
+    """What breach responses do together to a permit: (suspended, level cap, extra control).
+    The one rule, for checks and for the mandate."""
+    suspended, cap, extra = False, None, False
+    for b in effects:
+        if b.response == "suspension":
+            suspended = True
+        elif b.response == "lowered_level":
+            cap = b.lowered_to if cap is None else min(cap, b.lowered_to)
+        elif b.response == "extra_control":
+            extra = True
+    return suspended, cap, extra
 
 
 class TenantIndex:
@@ -432,18 +464,22 @@ class TenantIndex:
                     return True
         return False
 
-    def authority_units(self, person: str, at: float) -> dict[str, str]:
-        """Units whose subtree the person holds leader authority over at `at`: unit -> "leader" or
-        "stand_in:<appointment id>"."""
-        held: dict[str, str] = {}
+    def authority_units(self, person: str, at: float) -> dict[str, tuple[str, float]]:
+        """Units whose subtree the person holds leader authority over at `at`: unit -> (how, until),
+        how being "leader" or "stand_in:<appointment id>", until the end of that authority."""
+        held: dict[str, tuple[str, float]] = {}
         for sid in self.stand_ins_of_person.get(person, ()):
             s = self.stand_ins[sid]
-            if not s.archived and any(f <= at < u for f, u in self.stand_in_windows(s)):
-                held[s.unit] = f"stand_in:{s.id}"
+            if not s.archived:
+                for f, u in self.stand_in_windows(s):
+                    if f <= at < u:
+                        held[s.unit] = (f"stand_in:{s.id}", u)
         for rid in self.roles_of_person.get(person, ()):
             r = self.roles[rid]
             if not r.archived and r.valid_from <= at < r.valid_to:
-                held[r.unit] = "leader"
+                before = held.get(r.unit)
+                until = r.valid_to if before is None or before[0] != "leader" else max(before[1], r.valid_to)
+                held[r.unit] = ("leader", until)
         return held
 
     def stand_in_windows(self, s: StandInRow) -> list[tuple[float, float]]:
@@ -465,26 +501,24 @@ class TenantIndex:
             return None
         for u in self.unit_chain[unit]:
             if u in held and u not in self.unit_archived and not self.reserved_above(area, u):
-                return held[u]
+                return held[u][0]
         return None
+
+    def effects_at(self, person: str, area: str, unit: str, at: float) -> list[BreachEffect]:
+        """The breach responses in force at `at` that bind the person in this area and unit: set on
+        the area or one above it, at the unit or one above it."""
+        ids = self.breaches_of_person.get(person)
+        if not ids:
+            return []
+        areas, units = self.area_chain[area], self.unit_chain[unit]
+        return [b for b in (self.breaches[i] for i in ids)
+                if b.area in areas and b.unit in units and b.effect_from <= at < b.effect_until]
 
     def breach_effects(self, person: str, area: str, unit: str, at: float) -> tuple[bool, int | None, bool]:
         """(suspended, level cap, extra control) from the breach responses in force at `at`."""
-        suspended, cap, extra = False, None, False
-        ids = self.breaches_of_person.get(person)
-        if not ids:
-            return suspended, cap, extra
-        areas, units = self.area_chain[area], self.unit_chain[unit]
-        for bid in ids:
-            b = self.breaches[bid]
-            if b.area in areas and b.unit in units and b.effect_from <= at < b.effect_until:
-                if b.response == "suspension":
-                    suspended = True
-                elif b.response == "lowered_level":
-                    cap = b.lowered_to if cap is None else min(cap, b.lowered_to)
-                elif b.response == "extra_control":
-                    extra = True
-        return suspended, cap, extra
+        if not self.breaches_of_person.get(person):  # most people: the check path pays one lookup
+            return False, None, False
+        return fold_effects(self.effects_at(person, area, unit, at))
 
     def covering(self, subjects: list[str], area: str, unit: str) -> list[Grant]:
         """Delegations to these subjects whose area and units cover the request (any status)."""
@@ -679,3 +713,64 @@ class TenantIndex:
         found = [self.grants[i] for subject in self.subjects(person, at) for i in self.by_subject.get(subject, ())]
         found = [g for g in found if self._state(g, at) == "in_force"]
         return sorted(found, key=lambda g: (self.area_key.get(g.area, ""), -g.level, g.id))
+
+    def mandate(self, person: str, at: float) -> list[Holding]:
+        """Everything the person holds at `at`, by the rules checks use: a check of an action on an
+        area in a unit (red lines aside) is allowed exactly when a holding covers them (for leader
+        authority: not in an excepted area) at the level the action needs, after the responses that
+        bind there (`fold_effects` of `whole` and the `partial` ones covering them)."""
+        found = []
+        for g in self.held_grants(person, at):
+            if self.area_live(g.area) and self._reaches_live_unit(g.unit, g.subtree):
+                found.append(self._holding(person, at, basis="delegation", area=g.area, unit=g.unit,
+                                           subtree=g.subtree, level=g.level, until=g.valid_until, grant=g))
+        for unit, (how, until) in sorted(self.authority_units(person, at).items(),
+                                         key=lambda item: (len(self.unit_chain.get(item[0], ())), item[0])):
+            if unit in self.unit_archived or unit not in self.unit_chain:
+                continue
+            leader = None if how == "leader" else self.stand_ins[how.partition(":")[2]].leader
+            for area, excepted in self.leader_areas(unit):
+                found.append(self._holding(person, at, basis="leader_authority", area=area, unit=unit, subtree=True,
+                                           level=7, until=until, stand_in_for=leader, except_areas=excepted))
+        return found
+
+    def leader_areas(self, unit: str) -> list[tuple[str, tuple[str, ...]]]:
+        """What a leader of `unit` holds there (see `leader_authority`): each live top-level area not
+        reserved above the unit, with the topmost areas below it that are (they, and the areas below
+        them, are not hers)."""
+        held, excepted = [], defaultdict(list)
+        for a in self.live_areas:
+            if self.reserved_above(a, unit):
+                parent = self.area_parent.get(a)
+                if parent is not None and not self.reserved_above(parent, unit):
+                    excepted[self.area_chain[a][-1]].append(a)
+            elif self.area_parent.get(a) is None:
+                held.append(a)
+        key = self.area_key.get
+        return [(a, tuple(sorted(excepted.get(a, ()), key=key))) for a in sorted(held, key=key)]
+
+    def _reaches_live_unit(self, unit: str, subtree: bool) -> bool:
+        """A live unit lies in the scope (a unit may live on below an archived one)."""
+        if unit not in self.unit_archived:
+            return unit in self.unit_chain
+        return subtree and any(unit in chain for u, chain in self.unit_chain.items() if u not in self.unit_archived)
+
+    def _holding(self, person: str, at: float, **fields) -> Holding:
+        """The holding with the responses in force over it: those binding its own area and unit bind
+        all of it (the check's `effects_at`); those set lower down bind that part only."""
+        area, unit, subtree = fields["area"], fields["unit"], fields["subtree"]
+        whole = sorted(self.effects_at(person, area, unit, at), key=lambda b: b.id)
+        partial = []
+        if self.breaches_of_person.get(person):
+            areas, units = self.area_chain[area], self.unit_chain[unit]
+            excepted, bound = fields.get("except_areas", ()), {b.id for b in whole}
+            for bid in sorted(self.breaches_of_person[person]):
+                b = self.breaches[bid]
+                if bid in bound or not b.effect_from <= at < b.effect_until or not self.area_live(b.area):
+                    continue
+                below = self.area_chain[b.area]
+                in_areas = b.area in areas or area in below
+                in_units = b.unit in units or (subtree and unit in self.unit_chain.get(b.unit, ()))
+                if in_areas and in_units and not any(x in below for x in excepted):
+                    partial.append(b)
+        return Holding(**fields, whole=tuple(whole), partial=tuple(partial))

@@ -6,18 +6,19 @@ a past instant, which rebuild the relevant part of the index from history.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from uuid import UUID
 
 import msgspec
 
-from registry import logs
+from registry import logs, texts
 from registry.domain import levels
 from registry.domain.decisions import ACTIONS, obligations
 from registry.errors import Invalid
 from registry.policy.engine import Engine
-from registry.policy.index import Decision, TenantIndex
+from registry.policy.index import BreachEffect, Decision, TenantIndex, fold_effects
 from registry.services.common import Ctx
 from registry.storage import changes
 
@@ -138,9 +139,10 @@ async def check_as_of(ctx: Ctx, engine: Engine, req: CheckRequest, at: datetime)
 async def index_as_of(conn, current: TenantIndex, person_external_id: str, at: datetime,
                       unit: str | None = None) -> TenantIndex | None:
     """A decision index holding, as of `at`, the tree, the catalogue, the person, the person's teams
-    and roles and stand-in appointments and breaches, the delegations to them, and the red lines
-    along the unit's chain as it was then. Entity ids come from today's index and tables (rows are
-    archived, never deleted), their content from history."""
+    and roles and stand-in appointments (with the roles of the leaders she stands in for) and
+    breaches, the delegations to them, and the red lines along the unit's chain as it was then (every
+    red line without a unit: for the mandate). Entity ids come from today's index and tables (rows
+    are archived, never deleted), their content from history."""
     tenant = UUID(current.tenant_id)
     person = current.person_by_ext.get(person_external_id)
     if person is None:
@@ -154,13 +156,16 @@ async def index_as_of(conn, current: TenantIndex, person_external_id: str, at: d
     while cursor is not None and cursor not in chain:
         chain.append(cursor)
         cursor = parent.get(cursor)
-    lines = await changes.red_lines_along(conn, tenant, [UUID(u) for u in chain if _is_uuid(u)])
+    along = list(current.unit_parent) if unit is None else [u for u in chain if _is_uuid(u)]
+    lines = await changes.red_lines_along(conn, tenant, [UUID(u) for u in along])
     links = list(current.links_of_person.get(person, ()))
     teams = {current.team_links[i].team for i in links}
     grants = [g for s in (person, *teams) for g in current.by_subject.get(s, ())]
     extra = await conn.fetch(
         """SELECT id FROM membership WHERE tenant_id = $1 AND person_id = $2
            UNION ALL SELECT id FROM stand_in WHERE tenant_id = $1 AND stand_in_id = $2
+           UNION ALL SELECT m.id FROM membership m JOIN stand_in s ON s.tenant_id = m.tenant_id
+             AND s.leader_id = m.person_id AND s.unit_id = m.unit_id WHERE s.tenant_id = $1 AND s.stand_in_id = $2
            UNION ALL SELECT id FROM breach WHERE tenant_id = $1 AND person_id = $2""", tenant, UUID(person))
     ids = [UUID(i) for i in (person, *links, *teams, *grants)] + [r["id"] for r in extra] + lines
     rows = tree_rows + await changes.as_of(conn, tenant, ids, at)
@@ -206,47 +211,103 @@ class Owed(msgspec.Struct, frozen=True):
     within_days: int | None
 
 
+# A breach response as its effect on a mandate (and on checks): the code says nothing of the breach.
+EFFECT_OF_RESPONSE = {"suspension": "suspended", "lowered_level": "level_capped", "extra_control": "pre_approval"}
+
+
+class Effect(msgspec.Struct, frozen=True):
+    """A breach response in force over (part of) a mandate entry: never which breach, or why."""
+
+    kind: str                   # suspended | level_capped | pre_approval
+    area_id: str                # it binds this area and those below it,
+    unit_id: str                # in this unit and those below it
+    whole: bool                 # it binds all of the entry (else only where its area and unit say)
+    until: float                # FOREVER: until further notice
+    capped_to: int | None = None
+    label_da: str = ""
+
+
 class MandateEntry(msgspec.Struct, frozen=True):
-    delegation_id: str
+    basis: str                  # delegation | leader_authority (the check's reasons allowed | leader_authority)
+    delegation_id: str | None
     area_id: str
     unit_id: str
     include_subunits: bool
-    level: int
+    level: int                  # as held
     label_da: str
-    actions: list[str]
+    suspended: bool             # all of it, now
+    level_in_force: int | None  # after the responses binding all of it; None while suspended
+    actions: list[str]          # allowed at level_in_force (where no narrower effect binds)
     red_line_ids: list[str]
     owes: list[Owed]
     valid_until: float
     via_team_id: str | None
+    stand_in_for: str | None = None          # the leader's person id, when held as her stand-in
+    except_area_ids: list[str] = []          # leader authority: not these areas (nor those below them)
+    effects: list[Effect] = []
 
 
 async def mandate(ctx: Ctx, engine: Engine, person_external_id: str, at: datetime | None
                   ) -> list[MandateEntry] | Decision:
     """Every area the person may decide (or take part in), where, at what level, within which red
-    lines, what is owed afterwards, and until when."""
-    index = await _current_index(ctx, engine, None)
-    if isinstance(index, Decision):
-        return index
+    lines, what is owed afterwards, and until when; as checks see it: leader authority included,
+    and the breach responses in force (their effect only)."""
+    now = ctx.now()
+    at = at or now
+    if at < now - AS_OF_TOLERANCE:  # as checks do (check_as_of): what the registry held then
+        current = engine.index(ctx.tenant_id)
+        if current is None:
+            return _stale(0)
+        async with ctx.db.read() as conn:
+            index = await index_as_of(conn.raw, current, person_external_id, at)
+        if index is None:
+            return []
+    else:
+        index = await _current_index(ctx, engine, None)
+        if isinstance(index, Decision):
+            return index
     person = index.person_id(person_external_id)
     if person is None:
         return []
-    instant = (at or ctx.now()).timestamp()
+    return mandate_of(index, person, at.timestamp())
+
+
+def mandate_of(index: TenantIndex, person: str, instant: float) -> list[MandateEntry]:
+    """The mandate from the index's holdings (TenantIndex.mandate: the rules checks use)."""
     entries = []
-    for g in index.held_grants(person, instant):
-        if not index.area_live(g.area) or g.unit in index.unit_archived:
-            continue
-        actions = [a for a, need in ACTIONS.items() if g.level >= need]
-        deciding = "act_as_hverdagsdirektoer" if g.level >= 6 else "decide" if g.level >= 5 else None
+    lines_by_area: dict[str, list] = defaultdict(list)
+    for line in index.lines.values():
+        lines_by_area[line.area].append(line)
+    for h in index.mandate(person, instant):
+        suspended, cap, extra = fold_effects(h.whole)
+        level = None if suspended else h.level if cap is None else min(h.level, cap)
+        actions = [] if level is None else [a for a, need in ACTIONS.items() if level >= need]
+        deciding = None if level is None else "act_as_hverdagsdirektoer" if level >= 6 else \
+            "decide" if level >= 5 else None
         owes = []
-        if deciding is not None:
-            for o in obligations(deciding, g.level, g.control_form, g.cadence, g.justify_days, instant):
+        if deciding is not None and h.grant is not None:  # leader authority owes nothing, as in checks
+            g = h.grant
+            for o in obligations(deciding, level, g.control_form, g.cadence, g.justify_days, instant):
                 owes.append(Owed(o.kind, None if o.deadline is None else round((o.deadline - instant) / 86400)))
-        lines = [line.id for line in index.lines.values()
-                 if _overlaps(index.unit_chain, line.unit, g.unit) and _overlaps(index.area_chain, line.area, g.area)]
-        entries.append(MandateEntry(g.id, g.area, g.unit, g.subtree, g.level, levels.level(g.level).label_da,
-                                    actions, sorted(lines), owes, g.valid_until,
-                                    g.subject if g.subject_kind == "team" else None))
+        if extra and deciding is not None and not any(o.kind == "pre_approval" for o in owes):
+            owes.append(Owed("pre_approval", None))
+        lines = [line.id for area, found in lines_by_area.items() if _overlaps(index.area_chain, area, h.area)
+                 for line in found if line.unit in index.unit_chain.get(h.unit, ())
+                 or (h.subtree and h.unit in index.unit_chain.get(line.unit, ()))]
+        effects = {_effect(b, True): None for b in h.whole} | {_effect(b, False): None for b in h.partial}
+        g = h.grant
+        entries.append(MandateEntry(
+            h.basis, None if g is None else g.id, h.area, h.unit, h.subtree, h.level, levels.level(h.level).label_da,
+            suspended, level, actions, sorted(lines), owes, h.until,
+            g.subject if g is not None and g.subject_kind == "team" else None, h.stand_in_for, list(h.except_areas),
+            list(effects)))
     return entries
+
+
+def _effect(b: BreachEffect, whole: bool) -> Effect:
+    kind = EFFECT_OF_RESPONSE[b.response]
+    capped_to = b.lowered_to if kind == "level_capped" else None
+    return Effect(kind, b.area, b.unit, whole, b.effect_until, capped_to, texts.effect_da(kind, capped_to))
 
 
 def _overlaps(chains: dict[str, tuple[str, ...]], a: str, b: str) -> bool:

@@ -9,6 +9,7 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
+from registry import texts
 from registry.api.graphql import types as gt
 from registry.api.graphql.context import Info
 from registry.errors import Unavailable
@@ -122,23 +123,68 @@ class Owed:
     within_days: int | None
 
 
-@strawberry.type(description="One thing the person may decide or take part in.")
-class MandateEntry:
-    level: int
-    level_label_da: str
-    include_subunits: bool
-    actions: list[str]
-    owes: list[Owed]
-    valid_until: datetime | None
-    e: strawberry.Private[check_uc.MandateEntry]
+@strawberry.type(description="A trust breach's effect on (part of) a mandate entry while it is in force, as checks "
+                               "apply it: never which breach, or why. It binds `area` and the areas below it, in "
+                               "`unit` and the units below it.")
+class MandateEffect:
+    kind: str = strawberry.field(description="suspended (checks refuse with `suspended`), level_capped (the level "
+                                             "is at most `cappedTo`) or pre_approval (decisions owe `pre_approval`)")
+    label_da: str = strawberry.field(description="e.g. \"Mandatet er midlertidigt sat i bero\"")
+    whole_entry: bool = strawberry.field(description="It binds all of the entry (else only its area and unit).")
+    until: datetime | None = strawberry.field(description="When it ends by itself (null: until further notice).")
+    capped_to: int | None
+    f: strawberry.Private[check_uc.Effect]
 
     @strawberry.field
-    async def delegation(self, info: Info) -> gt.Delegation:
+    async def area(self, info: Info) -> gt.DecisionArea:
+        return gt.DecisionArea.of(await info.context.loaders.area.load(UUID(self.f.area_id)))
+
+    @strawberry.field
+    async def unit(self, info: Info) -> gt.Unit:
+        return gt.Unit.of(await info.context.loaders.unit.load(UUID(self.f.unit_id)))
+
+    @classmethod
+    def of(cls, f: check_uc.Effect) -> "MandateEffect":
+        return cls(kind=f.kind, label_da=f.label_da, whole_entry=f.whole, until=_instant(f.until),
+                   capped_to=f.capped_to, f=f)
+
+
+@strawberry.type(description="One thing the person may decide or take part in, as checks see it: a delegation to "
+                             "her or her team, or her authority as the unit's leader (or stand-in), with the effects "
+                             "of trust breaches in force.")
+class MandateEntry:
+    basis: str = strawberry.field(description="delegation, or leader_authority (the reason checks answer with)")
+    basis_label_da: str
+    level: int = strawberry.field(description="The level held (7 for leader authority).")
+    level_label_da: str
+    suspended: bool = strawberry.field(description="Suspended all over for now: checks refuse it.")
+    level_in_force: int | None = strawberry.field(
+        description="The level checks use, after the effects binding all of the entry; null while suspended.")
+    include_subunits: bool
+    actions: list[str] = strawberry.field(
+        description="Actions allowed at levelInForce (where no effect on a part of it binds).")
+    owes: list[Owed]
+    valid_until: datetime | None
+    effects: list[MandateEffect] = strawberry.field(
+        description="Effects of trust breaches in force on all of it or a part of it (the person sees the same "
+                    "in checks).")
+    e: strawberry.Private[check_uc.MandateEntry]
+
+    @strawberry.field(description="The delegation; null for leader authority.")
+    async def delegation(self, info: Info) -> gt.Delegation | None:
+        if self.e.delegation_id is None:
+            return None
         return gt.Delegation.of(await info.context.loaders.delegation.load(UUID(self.e.delegation_id)))
 
     @strawberry.field
     async def area(self, info: Info) -> gt.DecisionArea:
         return gt.DecisionArea.of(await info.context.loaders.area.load(UUID(self.e.area_id)))
+
+    @strawberry.field(description="Leader authority: areas below `area` reserved to a unit above hers, which she "
+                                  "does not hold (nor the areas below them).")
+    async def except_areas(self, info: Info) -> list[gt.DecisionArea]:
+        found = await info.context.loaders.area.load_many([UUID(i) for i in self.e.except_area_ids])
+        return [gt.DecisionArea.of(a) for a in found if a is not None]
 
     @strawberry.field
     async def unit(self, info: Info) -> gt.Unit:
@@ -154,6 +200,21 @@ class MandateEntry:
         if self.e.via_team_id is None:
             return None
         return gt.Team.of(await info.context.loaders.team.load(UUID(self.e.via_team_id)))
+
+    @strawberry.field(description="The leader she stands in for, when she holds the authority as a stand-in.")
+    async def stand_in_for(self, info: Info) -> gt.Person | None:
+        if self.e.stand_in_for is None:
+            return None
+        return gt.Person.of(await info.context.loaders.person.load(UUID(self.e.stand_in_for)))
+
+    @classmethod
+    def of(cls, e: check_uc.MandateEntry) -> "MandateEntry":
+        basis = "stand_in" if e.stand_in_for is not None else "delegation_team" if e.via_team_id is not None \
+            else e.basis
+        return cls(basis=e.basis, basis_label_da=texts.BASES_DA[basis], level=e.level, level_label_da=e.label_da,
+                   suspended=e.suspended, level_in_force=e.level_in_force, include_subunits=e.include_subunits,
+                   actions=e.actions, owes=[Owed(kind=o.kind, within_days=o.within_days) for o in e.owes],
+                   valid_until=_instant(e.valid_until), effects=[MandateEffect.of(f) for f in e.effects], e=e)
 
 
 @strawberry.type
@@ -186,12 +247,11 @@ class CheckQuery:
             obligations=[ObligationOut(kind=o.kind, deadline=_instant(o.deadline)) for o in e.decision.obligations],
             person_id=e.person_id) for e in found], revision=revision, stale=False)
 
-    @strawberry.field(description="What a person may decide: areas, units, levels, red lines, what is owed.")
+    @strawberry.field(description="What a person may decide: areas, units, levels, red lines, what is owed, and "
+                                  "the effects of trust breaches in force; by the rules checks use.")
     async def mandate(self, info: Info, person: str, at: datetime | None = None) -> list[MandateEntry]:
         ctx = info.context.ctx
         found = await check_uc.mandate(ctx, info.context.engine, person, at)
         if isinstance(found, Decision):
             raise Unavailable("the registry cannot confirm it is current; try again shortly")
-        return [MandateEntry(level=e.level, level_label_da=e.label_da, include_subunits=e.include_subunits,
-                             actions=e.actions, owes=[Owed(kind=o.kind, within_days=o.within_days) for o in e.owes],
-                             valid_until=_instant(e.valid_until), e=e) for e in found]
+        return [MandateEntry.of(e) for e in found]
