@@ -14,7 +14,7 @@ ANNA = "anna.jensen@eksempel.dk"
 
 def _token(**claims):
     now = int(time.time())
-    base = {"sub": ANNA, "tenant": "eksempel", "iat": now, "nbf": now, "exp": now + 300}
+    base = {"sub": ANNA, "tenant": "eksempel", "iat": now, "nbf": now, "exp": now + 86400}  # parametrized tokens are made at collection, long before their test runs
     base.update(claims)
     return jwt.encode({k: v for k, v in base.items() if v is not None}, JWT_SECRET, algorithm="HS256")
 
@@ -34,9 +34,9 @@ async def test_a_valid_token_authenticates_the_person(api):
     ({"Authorization": "Bearer "}, "invalid_token"),
     ({"Authorization": "Basic YWxhZGRpbjpvcGVuc2VzYW1l"}, "invalid_token"),
     ({"Authorization": "Bearer not.a.jwt"}, "invalid_token"),
-    ({"Authorization": f"Bearer {jwt.encode({'sub': ANNA, 'tenant': 'eksempel', 'exp': int(time.time()) + 60}, 'wrong-secret-wrong-secret-wrong-secret!', algorithm='HS256')}"},
+    ({"Authorization": f"Bearer {jwt.encode({'sub': ANNA, 'tenant': 'eksempel', 'exp': int(time.time()) + 86400}, 'wrong-secret-wrong-secret-wrong-secret!', algorithm='HS256')}"},
      "invalid_token"),
-    ({"Authorization": f"Bearer {jwt.encode({'sub': ANNA, 'tenant': 'eksempel', 'exp': int(time.time()) + 60}, None, algorithm='none')}"},
+    ({"Authorization": f"Bearer {jwt.encode({'sub': ANNA, 'tenant': 'eksempel', 'exp': int(time.time()) + 86400}, None, algorithm='none')}"},
      "invalid_token"),
     ({"Authorization": f"Bearer {_token(exp=int(time.time()) - 3600)}"}, "token_expired"),
     ({"Authorization": f"Bearer {_token(nbf=int(time.time()) + 3600)}"}, "invalid_token"),
@@ -160,7 +160,7 @@ async def test_tokens_are_verified_against_the_matching_key_of_a_jwks_file(demo_
     (tmp_path / "jwks.json").write_text(json.dumps(jwks))
     env = {"REGISTRY_MODE": "production", "REGISTRY_JWT_JWKS_FILE": str(tmp_path / "jwks.json"),
            "REGISTRY_DATA_DIR": str(tmp_path)}
-    claims = {"sub": ANNA, "tenant": "eksempel", "exp": int(time.time()) + 60}
+    claims = {"sub": ANNA, "tenant": "eksempel", "exp": int(time.time()) + 86400}
     async with await _api_with(demo_db, clock, env, demo_dsn) as api:
         for kid, key, status in (("new", rsa_key, 200), ("old", other, 200), ("new", other, 401),
                                  ("unknown", rsa_key, 401)):
