@@ -62,7 +62,8 @@ async def create_organisation(ctx: Ctx, *, key: str, name: str, kind: str = "kom
     person = None
     if admin is not None:
         with _about_admin():
-            person = org_uc.person_values(external_id=admin.external_id, name=admin.name or admin.external_id,
+            person = org_uc.person_values(external_id=admin.external_id,
+                                          name=admin.external_id if admin.name is None else admin.name,
                                           email=admin.email, roles=("admin",))
     async with ctx.db.write(None, ctx.principal.actor(), at=ctx.now(),
                             create=lambda conn: org_sql.insert_tenant(conn, key, name.strip(), kind)) as tx:
