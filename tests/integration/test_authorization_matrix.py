@@ -462,7 +462,8 @@ CALLS: dict[str, Call] = {
     # organisations (the platform operator's)
     "organisations": Call(_q("organisations", "{ key }")),
     "createOrganisation": Call(_m("createOrganisation", "CreateOrganisationPayload",
-                                  'input: {key: "matrix", name: "Matrix Kommune", admin: {externalId: "a@matrix.dk"}}')),
+                                  'input: {key: "matrix", name: "Matrix Kommune", '
+                                  'admin: {externalId: "a@matrix.dk"}}')),
     "archiveOrganisation": Call(_m("archiveOrganisation", "OrganisationPayload", "key: $k", "$k: String!"),
                                 lambda fx: {"k": OTHER}),
 }
