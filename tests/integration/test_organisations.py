@@ -358,3 +358,21 @@ async def test_readiness_names_no_tenant_unless_the_caller_is_a_platform_operato
         assert response.json()["status"] == "ready"
     operator = await api.client.get("/health/ready", headers={"X-Api-Key": await platform_key(api.db)})
     assert operator.status_code == 200 and operator.json()["revisions"]["eksempel"] >= 1
+
+
+async def test_no_tenant_role_manages_organisations_and_a_platform_key_acts_inside_none(api):
+    admin_key = await api_key(api.db, ["admin"])
+    operator = await platform_key(api.db)
+    before = await snapshot(api.db)
+    given = {"i": {"key": "nordby", "name": "Nordby Kommune"}}
+    for credentials in ({"as_": "jonas.kristensen@eksempel.dk"}, {"api_key": admin_key}):
+        refused = (await api.gql(CREATE, given, **credentials))["createOrganisation"]
+        assert (refused["__typename"], refused["code"]) == ("ForbiddenError", "platform_required")
+        listed = await api.gql("{ organisations { key } }", **credentials)
+        assert [e["extensions"]["code"] for e in listed.errors] == ["platform_required"]
+    inside = await api.gql("{ units { nodes { id } } }", api_key=operator)
+    assert [e["extensions"]["code"] for e in inside.errors] == ["not_permitted"] and inside.data is None
+    person = (await api.gql("""mutation { createPerson(input: {externalId: "x@eksempel.dk", name: "X"}) {
+        __typename ... on Error { code } } }""", api_key=operator))["createPerson"]
+    assert person == {"__typename": "ForbiddenError", "code": "not_permitted"}
+    assert await snapshot(api.db) == before
