@@ -39,6 +39,8 @@ def static_roles(principal: Principal | None) -> frozenset[str]:
     """The roles a caller holds whatever it acts on."""
     if principal is None:
         return frozenset({"anyone"})
+    if principal.platform:  # manages organisations; holds no role inside any of them
+        return frozenset({"anyone", "platform"})
     if principal.person is not None:
         return frozenset({"anyone", "authenticated", "employee", *(PERSON_ROLES & set(principal.person.roles))})
     return frozenset({"anyone", "authenticated", *(f"key:{s}" for s in principal.scopes)})
@@ -90,6 +92,12 @@ class Access:
                 message: str | None = None, field: str | None = None) -> None:
         if principal is None:
             raise Unauthenticated("authentication required: a bearer token or an API key", code="unauthenticated")
+        if principal.platform:
+            raise Forbidden(message or f"a platform key manages organisations and acts inside none: {op} is refused",
+                            code="not_permitted", field=field)
+        if self.role_allows("platform", op):
+            raise Forbidden(f"{op} is for platform operators (an API key made with `registry apikey create "
+                            "--platform`)", code="platform_required", field=field)
         if principal.person is None:
             scopes = [r.removeprefix("key:") for r in self.allowed_roles(op, _KEY_ROLES)]
             if not scopes:

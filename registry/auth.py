@@ -32,6 +32,11 @@ SCOPES = ("check", "record", "read", "write", "admin")
 log = logging.getLogger("registry.auth")
 
 
+# A platform operator acts inside no organisation: its principal names this tenant, which never
+# exists, so anything that got past the policy would still find nothing and write nothing.
+PLATFORM_TENANT = UUID(int=0)
+
+
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
     tenant_id: UUID
     tenant_key: str
@@ -40,6 +45,7 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     api_key_name: str | None = None
     scopes: frozenset[str] = frozenset()
     expires_at: datetime | None = None  # an API key's expiry, checked again on every cache hit
+    platform: bool = False  # a platform operator (registry.access: the `platform` role), in no tenant
 
     @property
     def is_admin(self) -> bool:
@@ -52,6 +58,8 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
         return self.person is not None or scope in self.scopes or "admin" in self.scopes
 
     def actor(self, on_behalf_of: str | None = None) -> Actor:
+        if self.platform:
+            return Actor(f"platform:{self.api_key_id}" if self.api_key_id is not None else self.api_key_name or "cli")
         if self.person is not None:
             return Actor(f"person:{self.person.id}", on_behalf_of)
         if self.api_key_id is not None:
@@ -441,7 +449,8 @@ async def authenticate(db: Db, verifier: JwtVerifier, authorization: str | None,
         if hit is not None and (hit.expires_at is None or hit.expires_at > now):
             return hit
         found = await _key_principal(db, api_key, now)
-        return cache.put(key, found) if cache is not None else found
+        # Platform keys are used rarely and revoked outside any tenant's change feed: never cached.
+        return cache.put(key, found) if cache is not None and not found.platform else found
     raise Unauthenticated(code="unauthenticated")
 
 
@@ -464,6 +473,8 @@ async def _load_person(db: Db, tenant_key: str, subject: str) -> Principal:
             tenant = await org_sql.tenant_by_key(conn, tenant_key)
         except NotFound as exc:
             raise Unauthenticated("the token's tenant is unknown", code="invalid_token") from exc
+        if tenant.archived_at is not None:
+            raise Unauthenticated("the token's organisation is archived", code="invalid_token")
         person = await org_sql.person_by_external_id(conn, tenant.id, subject)
     if person is None or person.archived_at is not None:
         raise Unauthenticated("the token's subject is not a person in this organisation", code="invalid_token")
@@ -473,13 +484,31 @@ async def _load_person(db: Db, tenant_key: str, subject: str) -> Principal:
 async def _key_principal(db: Db, secret: str, now: datetime) -> Principal:
     async with db.read() as conn:
         row = await apikeys.by_secret(conn, secret)
-        if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        if row is None:
+            return await _platform_principal(conn, secret, now)
+        if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
             raise Unauthenticated("the API key is not valid", code="invalid_api_key")
         tenant = await org_sql.tenant_by_id(conn, row.tenant_id)
+        if tenant.archived_at is not None:
+            raise Unauthenticated("the API key's organisation is archived", code="invalid_api_key")
         # Cached principals skip this, so last use is recorded at most once per cache lifetime.
         await apikeys.mark_used(conn, row.id, now)
     return Principal(tenant_id=row.tenant_id, tenant_key=tenant.key, api_key_id=row.id, api_key_name=row.name,
                      scopes=frozenset(row.scopes), expires_at=row.expires_at)
+
+
+async def _platform_principal(conn, secret: str, now: datetime) -> Principal:
+    row = await apikeys.platform_by_secret(conn, secret)
+    if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        raise Unauthenticated("the API key is not valid", code="invalid_api_key")
+    await apikeys.mark_platform_used(conn, row.id, now)
+    return platform_principal(api_key_id=row.id, name=row.name, expires_at=row.expires_at)
+
+
+def platform_principal(*, api_key_id: UUID | None = None, name: str = "cli", expires_at=None) -> Principal:
+    """A platform operator: a platform key's holder, or the `registry` command run by the operator."""
+    return Principal(tenant_id=PLATFORM_TENANT, tenant_key="", api_key_id=api_key_id, api_key_name=name,
+                     expires_at=expires_at, platform=True)
 
 
 def new_api_key() -> tuple[str, str]:

@@ -1,4 +1,4 @@
-"""The `registry` command: serve, migrate, export-schema, token, apikey, demo."""
+"""The `registry` command: serve, migrate, export-schema, token, apikey, org, demo."""
 
 from __future__ import annotations
 
@@ -81,12 +81,21 @@ def cmd_apikey(settings: Settings, args) -> int:
     from registry.storage import org as org_sql
     from registry.storage.db import Actor
 
+    if args.platform:
+        return _platform_apikey(settings, args)
+    if args.tenant is None or (args.apikey_command == "create" and args.scopes is None):
+        print("--tenant (and, to create a key, --scopes) is required, or --platform", file=sys.stderr)
+        return 2
+
     async def run() -> int:
         _dsn, _applied, db = await _database(settings)
         try:
             async with db.read() as conn:
                 tenant = await org_sql.tenant_by_key(conn, args.tenant)
                 keys = {k.id: k for k in await apikeys.of_tenant(conn, tenant.id)}
+            if tenant.archived_at is not None:
+                print(f"the organisation {args.tenant!r} is archived", file=sys.stderr)
+                return 1
             now = datetime.now(timezone.utc)
             if args.apikey_command == "list":
                 for k in keys.values():
@@ -128,6 +137,89 @@ def cmd_apikey(settings: Settings, args) -> int:
     except Exception as exc:  # a clear message, not a traceback, for an unknown tenant and the like
         print(f"could not {args.apikey_command} the key: {exc}", file=sys.stderr)
         return 1
+
+
+def _platform_apikey(settings: Settings, args) -> int:
+    """Platform keys (a platform operator's, in no tenant): create (printed once), list, revoke."""
+    from datetime import datetime, timedelta, timezone
+
+    from registry.auth import new_api_key
+    from registry.storage import apikeys
+
+    if args.tenant is not None or getattr(args, "scopes", None) is not None:
+        print("a platform key belongs to no organisation and has no scopes: leave out --tenant and --scopes",
+              file=sys.stderr)
+        return 2
+    if args.apikey_command == "rotate":
+        print("rotate a platform key by creating a new one and revoking the old", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        _dsn, _applied, db = await _database(settings)
+        now = datetime.now(timezone.utc)
+        try:
+            async with db.read() as conn:
+                if args.apikey_command == "create":
+                    expires = None if args.expires_days is None else now + timedelta(days=args.expires_days)
+                    secret, prefix = new_api_key()
+                    await apikeys.create_platform(conn, args.name, secret, prefix, expires, "cli")
+                    print(secret)
+                elif args.apikey_command == "list":
+                    for k in await apikeys.platform_keys(conn):
+                        state = "revoked" if k.revoked_at else \
+                            "expired" if k.expires_at and k.expires_at <= now else "active"
+                        print(f"{k.id}  {k.prefix}…  {k.name}  platform  {state}  expires={k.expires_at or '-'}"
+                              f"  last_used={k.last_used_at or 'never'}")
+                else:
+                    key_id = _uuid_or_none(args.id)
+                    if key_id is None or not await apikeys.revoke_platform(conn, key_id, now, "cli"):
+                        print(f"no active platform key {args.id}", file=sys.stderr)
+                        return 1
+                    print(f"revoked {key_id}")
+            return 0
+        finally:
+            await db.close()
+    return asyncio.run(run())
+
+
+def cmd_org(settings: Settings, args) -> int:
+    """Organisations (tenants): create (with its first administrator), list, archive. The platform
+    operator's commands; the same use cases as GraphQL's createOrganisation and friends."""
+    from registry.auth import platform_principal
+    from registry.errors import Invalid, RegistryError
+    from registry.services import organisations as organisation_uc
+    from registry.services.common import Ctx
+
+    async def run() -> int:
+        _dsn, _applied, db = await _database(settings)
+        try:
+            ctx = Ctx(db=db, principal=platform_principal())
+            if args.org_command == "create":
+                admin = None if args.with_admin is None else organisation_uc.NewAdmin(
+                    external_id=args.with_admin, name=args.admin_name, email=args.admin_email)
+                created = await organisation_uc.create_organisation(ctx, key=args.key, name=args.name,
+                                                                    kind=args.kind, admin=admin)
+                org, person = created.value
+                print(f"created {org.key} ({org.name}, {org.kind}) {org.id}")
+                if person is not None:
+                    print(f"administrator {person.external_id}; a development token: "
+                          f"registry token --tenant {org.key} --person {person.external_id}")
+            elif args.org_command == "list":
+                for org in await organisation_uc.organisations(ctx, include_archived=args.all):
+                    state = f"archived {org.archived_at:%Y-%m-%d}" if org.archived_at else "active"
+                    print(f"{org.key}  {org.name}  {org.kind}  {state}  revision={org.revision}  {org.id}")
+            else:
+                archived = await organisation_uc.archive_organisation(ctx, key=args.key)
+                print(f"archived {archived.value.key}: its people and API keys can no longer sign in")
+            return 0
+        finally:
+            await db.close()
+    try:
+        return asyncio.run(run())
+    except RegistryError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        print(f"{exc.code}{where}: {exc.message}", file=sys.stderr)
+        return 2 if isinstance(exc, Invalid) else 1
 
 
 def _uuid_or_none(value: str | None):
@@ -307,16 +399,34 @@ def main(argv: list[str] | None = None) -> int:
     apikey = sub.add_parser("apikey", help="API keys for systems")
     apikey_sub = apikey.add_subparsers(dest="apikey_command", required=True)
     create = apikey_sub.add_parser("create", help="create a key; it is printed once")
-    create.add_argument("--tenant", required=True)
+    create.add_argument("--tenant", help="the organisation's key (or --platform)")
+    create.add_argument("--platform", action="store_true",
+                        help="a platform operator's key: creates, lists and archives organisations, in none of them")
     create.add_argument("--name", required=True)
-    create.add_argument("--scopes", required=True, help="comma-separated: check,record,read,write,admin")
+    create.add_argument("--scopes", help="comma-separated: check,record,read,write,admin (not with --platform)")
     create.add_argument("--expires-days", type=int, help="the key stops working after this many days")
     listing = apikey_sub.add_parser("list", help="list a tenant's keys (never the keys themselves)")
-    listing.add_argument("--tenant", required=True)
+    listing.add_argument("--tenant")
+    listing.add_argument("--platform", action="store_true", help="list the platform keys instead")
     for verb, text in (("revoke", "revoke a key at once"), ("rotate", "replace a key: prints the new one")):
         cmd = apikey_sub.add_parser(verb, help=text)
-        cmd.add_argument("--tenant", required=True)
+        cmd.add_argument("--tenant")
+        cmd.add_argument("--platform", action="store_true", help="a platform key (revoke only)")
         cmd.add_argument("--id", required=True)
+    org = sub.add_parser("org", help="organisations (tenants), for the platform operator")
+    org_sub = org.add_subparsers(dest="org_command", required=True)
+    org_create = org_sub.add_parser("create", help="create an organisation (and its first administrator)")
+    org_create.add_argument("--key", required=True, help="a-z, 0-9, - and _: names the tenant in tokens and URLs")
+    org_create.add_argument("--name", required=True)
+    org_create.add_argument("--kind", default="kommune", help="kommune (default) or region")
+    org_create.add_argument("--with-admin", metavar="EXTERNAL_ID",
+                            help="create this person (the identity provider's subject) with the ADMIN role")
+    org_create.add_argument("--admin-name", help="the administrator's name (default: the external id)")
+    org_create.add_argument("--admin-email")
+    org_list = org_sub.add_parser("list", help="list the organisations")
+    org_list.add_argument("--all", action="store_true", help="archived ones too")
+    org_archive = org_sub.add_parser("archive", help="archive an organisation: its people and keys stop working")
+    org_archive.add_argument("--key", required=True)
     sub.add_parser("demo", help="load the demo organisation")
     purge = sub.add_parser("purge-breaches", help="purge breach details past their retention after closure")
     purge.add_argument("--retention-days", type=int, help="default: REGISTRY_BREACH_RETENTION_DAYS (730)")
@@ -330,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     logs.configure(settings.log_format)
     handlers = {"serve": cmd_serve, "migrate": cmd_migrate, "export-schema": cmd_export_schema, "token": cmd_token,
-                "apikey": cmd_apikey, "demo": cmd_demo, "policy": cmd_policy,
+                "apikey": cmd_apikey, "demo": cmd_demo, "policy": cmd_policy, "org": cmd_org,
                 "purge-breaches": cmd_purge_breaches}
     return handlers[args.command](settings, args)
 

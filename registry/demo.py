@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from registry.auth import Principal
+from registry.auth import Principal, platform_principal
 from registry.demo_data import DEMO
 from registry.domain.model import AreaAttribute, Control, TrustAssessment, TrustBasis
 from registry.services import delegations as delegation_uc
 from registry.services import org as org_uc
+from registry.services import organisations as organisation_uc
 from registry.services import redlines as red_line_uc
 from registry.services.common import Ctx, utcnow
-from registry.storage import org as org_sql
 from registry.storage.db import Db
 
 DEMO_TENANT = DEMO["tenant"]["key"]
@@ -32,11 +32,14 @@ async def demo_exists(db: Db) -> bool:
 
 
 async def ensure_tenant(db: Db, key: str, name: str) -> Principal:
-    """Create the tenant if needed; return an administrative principal for loading it."""
+    """Create the tenant if needed (as the platform operator would); return an administrative
+    principal for loading it."""
     async with db.read() as conn:
-        async with conn.raw.transaction():
-            existing = await conn.fetchrow("SELECT id FROM organisation WHERE key = $1", key)
-            tenant_id = existing["id"] if existing else (await org_sql.create_tenant(conn, key, name, "cli")).id
+        tenant_id = await conn.fetchval("SELECT id FROM organisation WHERE key = $1", key)
+    if tenant_id is None:
+        created = await organisation_uc.create_organisation(Ctx(db=db, principal=platform_principal()), key=key,
+                                                            name=name)
+        tenant_id = created.value[0].id
     return Principal(tenant_id=tenant_id, tenant_key=key, api_key_name="demo", scopes=frozenset({"admin"}))
 
 

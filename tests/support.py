@@ -193,3 +193,14 @@ async def api_key(db: Db, scopes: list[str], name: str = "test-system", tenant: 
     async with db.write(tenant_id, Actor("cli")) as tx:
         await apikeys.create(tx, name, scopes, secret, prefix)
     return secret
+
+
+async def platform_key(db: Db, name: str = "platform-operator") -> str:
+    """A new platform operator's key, as `registry apikey create --platform` makes them."""
+    from registry.auth import new_api_key
+    from registry.storage import apikeys
+
+    secret, prefix = new_api_key()
+    async with db.read() as conn:
+        await apikeys.create_platform(conn, name, secret, prefix, None, "cli")
+    return secret

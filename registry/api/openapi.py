@@ -72,7 +72,8 @@ class Readiness(msgspec.Struct):
     until then."""
 
     status: Annotated[str, msgspec.Meta(extra_json_schema={"enum": ["ready", "stale"]})]
-    revisions: Annotated[dict[str, int], msgspec.Meta(description="Revision per tenant key (when ready).")] = {}
+    revisions: Annotated[dict[str, int], msgspec.Meta(
+        description="Revision per tenant key (when ready, and only to a platform operator's API key).")] = {}
     decision_log: DecisionLogCounters | None = None
 
 

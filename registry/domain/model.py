@@ -17,6 +17,7 @@ ControlForm = Literal["none", "report_afterwards", "periodic_review", "sampling"
 Cadence = Literal["weekly", "monthly", "quarterly", "half_yearly", "yearly"]
 DelegationStatus = Literal["active", "suspended", "revoked", "expired"]
 SetBy = Literal["law", "direktion", "forvaltning", "leader", "team"]
+OrganisationKind = Literal["kommune", "region"]
 
 UNIT_KINDS: tuple[str, ...] = ("direktion", "forvaltning", "center", "unit", "subunit")
 MEMBERSHIP_ROLES: tuple[str, ...] = ("employee", "leader", "deputy")
@@ -24,6 +25,7 @@ PERSON_ROLES: tuple[str, ...] = ("admin", "hr", "auditor")
 ATTR_TYPES: tuple[str, ...] = ("number", "boolean", "string")
 CONTROL_FORMS: tuple[str, ...] = ("none", "report_afterwards", "periodic_review", "sampling", "pre_approval")
 SET_BY: tuple[str, ...] = ("law", "direktion", "forvaltning", "leader", "team")
+ORGANISATION_KINDS: tuple[str, ...] = ("kommune", "region")
 
 
 class Record(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,7 +42,9 @@ class Organisation(Record, frozen=True, kw_only=True):
     id: UUID
     key: str
     name: str
+    kind: str = "kommune"
     revision: int = 0
+    archived_at: datetime | None = None
 
 
 class Unit(Record, frozen=True, kw_only=True):

@@ -109,10 +109,16 @@ def _check_person(values: dict) -> None:
         _choice(role, PERSON_ROLES, "roles")
 
 
-async def create_person(ctx: Ctx, *, external_id: str, name: str, email: str | None = None,
-                        roles: tuple[str, ...] = ()) -> Result:
+def person_values(*, external_id: str, name: str, email: str | None = None, roles: tuple[str, ...] = ()) -> dict:
+    """A new person's row, checked (raises Invalid before anything is written)."""
     values = dict(external_id=external_id, name=name, email=email, roles=list(dict.fromkeys(roles)))
     _check_person(values)
+    return values
+
+
+async def create_person(ctx: Ctx, *, external_id: str, name: str, email: str | None = None,
+                        roles: tuple[str, ...] = ()) -> Result:
+    values = person_values(external_id=external_id, name=name, email=email, roles=roles)
     if values["roles"]:
         _require_role_grant(ctx)
     async with ctx.write() as tx:

@@ -58,3 +58,45 @@ async def revoke(tx, key_id: UUID, at) -> ApiKeyRow | None:
 async def mark_used(conn: Conn, key_id: UUID, at) -> None:
     """Bookkeeping outside any write transaction (no history, no version: see migration 0005)."""
     await conn.execute("UPDATE api_key SET last_used_at = $2 WHERE id = $1", key_id, at)
+
+
+# --- platform keys: a platform operator's, outside every tenant (migration 0009) -----------------
+
+class PlatformKeyRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    name: str
+    prefix: str
+    expires_at: object = None
+    revoked_at: object = None
+    last_used_at: object = None
+    created_at: object = None
+    created_by: str | None = None
+
+
+_PLATFORM_COLUMNS = "id, name, prefix, expires_at, revoked_at, last_used_at, created_at, created_by"
+
+
+async def platform_by_secret(conn: Conn, secret: str) -> PlatformKeyRow | None:
+    row = await conn.fetchrow(f"SELECT {_PLATFORM_COLUMNS} FROM platform_key WHERE secret_hash = $1", digest(secret))
+    return None if row is None else msgspec.convert(dict(row), PlatformKeyRow, strict=False)
+
+
+async def create_platform(conn: Conn, name: str, secret: str, prefix: str, expires_at, created_by: str) -> UUID:
+    return await conn.fetchval(
+        "INSERT INTO platform_key (name, prefix, secret_hash, expires_at, created_by) VALUES ($1, $2, $3, $4, $5)"
+        " RETURNING id", name, prefix, digest(secret), expires_at, created_by)
+
+
+async def platform_keys(conn: Conn) -> list[PlatformKeyRow]:
+    rows = await conn.fetch(f"SELECT {_PLATFORM_COLUMNS} FROM platform_key ORDER BY created_at, id")
+    return [msgspec.convert(dict(r), PlatformKeyRow, strict=False) for r in rows]
+
+
+async def revoke_platform(conn: Conn, key_id: UUID, at, revoked_by: str) -> bool:
+    return await conn.fetchval(
+        "UPDATE platform_key SET revoked_at = $2, revoked_by = $3 WHERE id = $1 AND revoked_at IS NULL"
+        " RETURNING true", key_id, at, revoked_by) is not None
+
+
+async def mark_platform_used(conn: Conn, key_id: UUID, at) -> None:
+    await conn.execute("UPDATE platform_key SET last_used_at = $2 WHERE id = $1", key_id, at)

@@ -121,23 +121,37 @@ class Db:
             yield Conn(raw)
 
     @asynccontextmanager
-    async def write(self, tenant_id: UUID, actor: Actor, at: datetime | None = None) -> AsyncIterator["WriteTx"]:
+    async def write(self, tenant_id: UUID | None, actor: Actor, at: datetime | None = None, *,
+                    create: Callable[[Conn], Awaitable[UUID]] | None = None) -> AsyncIterator["WriteTx"]:
         """One write transaction: bumps the tenant's revision and sets the actor (and the instant,
-        when the caller's clock is not the database's) for history."""
+        when the caller's clock is not the database's) for history. An archived tenant takes no writes.
+
+        With `create`, the tenant is new: `create` inserts it in this same transaction (its creation
+        is revision 1 in history) and returns its id, so whatever the transaction writes next is in
+        it, and a failure leaves no tenant behind."""
         async with self.pool.acquire() as raw:
             async with raw.transaction():
                 conn = Conn(raw)
+                if create is not None:
+                    await _stamp(conn, 1, actor, at)
+                    tenant_id = await create(conn)
                 revision = await conn.fetchval(
-                    "UPDATE organisation SET revision = revision + 1 WHERE id = $1 RETURNING revision", tenant_id)
+                    "UPDATE organisation SET revision = revision + 1 WHERE id = $1 AND archived_at IS NULL"
+                    " RETURNING revision", tenant_id)
                 if revision is None:
                     raise NotFound("Unknown organisation", field="tenant")
-                await conn.execute(
-                    "SELECT set_config('registry.revision', $1, true), set_config('registry.actor', $2, true),"
-                    " set_config('registry.on_behalf_of', $3, true), set_config('registry.at', $4, true)",
-                    str(revision), actor.label, actor.on_behalf_of or "", "" if at is None else at.isoformat())
+                await _stamp(conn, revision, actor, at)
                 yield WriteTx(conn, tenant_id, revision, actor)
         if self.after_commit is not None:
             await self.after_commit(tenant_id, revision)
+
+
+async def _stamp(conn: Conn, revision: int, actor: Actor, at: datetime | None) -> None:
+    """What the history triggers record: the revision, the actor (and on whose behalf), the instant."""
+    await conn.execute(
+        "SELECT set_config('registry.revision', $1, true), set_config('registry.actor', $2, true),"
+        " set_config('registry.on_behalf_of', $3, true), set_config('registry.at', $4, true)",
+        str(revision), actor.label, actor.on_behalf_of or "", "" if at is None else at.isoformat())
 
 
 class WriteTx:

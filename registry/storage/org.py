@@ -7,8 +7,8 @@ from uuid import UUID
 
 from registry.domain.model import Membership, Organisation, Person, Team, TeamMember, Unit
 from registry.errors import NotFound
-from registry.storage.db import Conn
-from registry.storage.rows import many, to
+from registry.storage.db import Conn, WriteTx
+from registry.storage.rows import many, run_write, to
 
 
 async def tenant_by_key(conn: Conn, key: str) -> Organisation:
@@ -25,13 +25,24 @@ async def tenant_by_id(conn: Conn, tenant_id: UUID) -> Organisation:
     return org
 
 
-async def create_tenant(conn: Conn, key: str, name: str, actor: str) -> Organisation:
-    """Tenants are created outside a tenant's own write transaction, so history is set here."""
-    await conn.execute("SELECT set_config('registry.revision', '0', true), set_config('registry.actor', $1, true)",
-                       actor)
-    return to(Organisation, await conn.fetchrow(
-        "INSERT INTO organisation (key, name, created_by, updated_by) VALUES ($1, $2, $3, $3) RETURNING *",
-        key, name, actor))
+async def insert_tenant(conn: Conn, key: str, name: str, kind: str) -> UUID:
+    """A new tenant, inside a write transaction that creates it (registry.storage.db.Db.write)."""
+    return await run_write(conn.fetchval(
+        "INSERT INTO organisation (key, name, kind, created_by, updated_by)"
+        " VALUES ($1, $2, $3, current_setting('registry.actor'), current_setting('registry.actor')) RETURNING id",
+        key, name, kind), what="organisation")
+
+
+async def list_tenants(conn: Conn, *, include_archived: bool) -> list[Organisation]:
+    sql = "SELECT * FROM organisation" + ("" if include_archived else " WHERE archived_at IS NULL")
+    return many(Organisation, await conn.fetch(sql + " ORDER BY key"))
+
+
+async def archive_tenant(tx: WriteTx, at: datetime) -> Organisation:
+    """Archive the transaction's tenant (its write transaction was the last one it takes)."""
+    return to(Organisation, await tx.conn.fetchrow(
+        "UPDATE organisation SET archived_at = $2, version = version + 1, updated_at = now(),"
+        " updated_by = current_setting('registry.actor') WHERE id = $1 RETURNING *", tx.tenant_id, at))
 
 
 async def all_units(conn: Conn, tenant_id: UUID, *, include_archived: bool = True) -> list[Unit]:

@@ -34,7 +34,7 @@ from registry.demo import DEMO_TENANT
 from registry.settings import Settings
 from registry.storage.db import Db
 from tests.conftest import DEMO_TEMPLATE, JWT_SECRET, Clock, _clone, _drop, with_database
-from tests.support import Api, DemoIds, api_key, other_tenant, snapshot
+from tests.support import Api, DemoIds, api_key, other_tenant, platform_key, snapshot
 
 ROLES = ("anon", "admin", "hr", "auditor", "leader", "standin", "sibling", "employee", "colleague",
          "k_check", "k_record", "k_read", "k_write", "k_admin")
@@ -64,6 +64,7 @@ AUDIT = "U A D A D D D D D D D D D A"    # the audit history and the decision lo
 LEADS = "U A D D A A D D D D D D D A"    # red lines; managing a delegation
 LEADS_IN_PERSON = "U D D D A A D D D D D D D D"  # what only the leader chain does, as people
 OPEN = "A A A A A A A A A A A A A A"
+NO_TENANT_ROLE = "U D D D D D D D D D D D D D"  # the platform operator's alone (see PLATFORM below)
 
 MATRIX: dict[str, str] = {
     # --- GraphQL queries
@@ -111,7 +112,18 @@ MATRIX: dict[str, str] = {
     "POST /access/v1/search/action": CHECK,
     "GET /casbin/{tenant}/model.conf": CHECK, "GET /casbin/{tenant}/policy.csv": CHECK,
     "GET /casbin/{tenant}/revision": CHECK,
+    # --- organisations (tenants): no role inside an organisation manages them, not even its admin
+    "organisations": NO_TENANT_ROLE, "createOrganisation": NO_TENANT_ROLE, "archiveOrganisation": NO_TENANT_ROLE,
 }
+
+# The platform operator (an API key made with `registry apikey create --platform`), against every
+# operation: it manages organisations and may pass the open routes; everything inside an
+# organisation is refused (D), including operations added later (they get no platform row).
+PLATFORM = {"organisations": "A", "createOrganisation": "A", "archiveOrganisation": "A"}
+
+
+def expected_of_platform(op: str) -> str:
+    return PLATFORM.get(op, "A" if MATRIX[op] == OPEN else "D")
 
 
 # Nested fields more private than the entity they belong to (policy rows named Type.field), read
@@ -178,7 +190,8 @@ def test_the_policy_names_only_real_operations():
     from registry.access import access
 
     queries, mutations = graphql_operations()
-    known = queries | mutations | rest_operations() | {"fulfilDueItem:pre_approval", "grantRoles"} | set(FIELD_MATRIX)
+    known = queries | mutations | rest_operations() | {"fulfilDueItem:pre_approval", "grantRoles",
+                                                       "GET /health/ready:tenants"} | set(FIELD_MATRIX)
     assert access().operations <= known, sorted(access().operations - known)
 
 
@@ -277,6 +290,7 @@ async def _set_up(api: Api, fx: Fixture) -> None:
         fx.keys[role] = await api_key(api.db, scopes, name=role)
     fx.t["other"] = await other_tenant(api.db)
     fx.keys["other_admin"] = await api_key(api.db, ["admin"], name="other-admin", tenant=OTHER)
+    fx.keys["platform"] = await platform_key(api.db)
 
 
 @pytest.fixture(scope="module")
@@ -468,6 +482,13 @@ CALLS: dict[str, Call] = {
                               "$id: ID!, $v: Int!"), lambda fx: _target(fx, "breach")),
     "erasePerson": Call(_m("erasePerson", "ErasePersonPayload", "id: $id", "$id: ID!"),
                         lambda fx: {"id": fx.t["erasable"]["id"]}),
+    # organisations (the platform operator's)
+    "organisations": Call(_q("organisations", "{ key }")),
+    "createOrganisation": Call(_m("createOrganisation", "CreateOrganisationPayload",
+                                  'input: {key: "matrix", name: "Matrix Kommune", '
+                                  'admin: {externalId: "a@matrix.dk"}}')),
+    "archiveOrganisation": Call(_m("archiveOrganisation", "OrganisationPayload", "key: $k", "$k: String!"),
+                                lambda fx: {"k": OTHER}),
 }
 
 
@@ -478,7 +499,7 @@ def _target(fx: Fixture, name: str) -> dict:
 def _headers(fx: Fixture, api: Api, role: str) -> dict:
     if role == "anon":
         return {}
-    if role in KEYS:
+    if role in KEYS or role == "platform":
         return {"X-Api-Key": fx.keys[role]}
     return {"Authorization": f"Bearer {api.token(PEOPLE[role])}"}
 
@@ -590,9 +611,22 @@ async def test_field_authorization_matrix(op, matrix, shared):
     assert not mismatches, f"{op}: " + "; ".join(f"{r}: want {w} got {g} ({d})" for r, (w, g, d) in mismatches.items())
 
 
+@pytest.mark.parametrize("op", sorted(MATRIX))
+async def test_a_platform_operator_manages_organisations_and_nothing_inside_them(op, matrix, shared):
+    fx, want = matrix, expected_of_platform(op)
+    if op in MUTATIONS and want == "A":
+        async with Running(fx) as api:
+            got, detail = await _run(api, fx, op, "platform", MUTATIONS)
+    else:
+        before = await snapshot(shared.db)
+        got, detail = await _run(shared, fx, op, "platform", MUTATIONS)
+        assert await snapshot(shared.db) == before, f"{op}: the platform operator wrote something"
+    assert got == want, f"{op}: want {want} got {got} ({detail})"
+
+
 # --- tenant isolation ---------------------------------------------------------------------------
-# Every operation, called by another organisation's administrator key and leader with this
-# organisation's ids: nothing of this organisation is shown or changed.
+# Every operation, called by another organisation's administrator key and leader, and by the platform
+# operator, with this organisation's ids: nothing of this organisation is shown or changed.
 
 async def _ours(db: Db, tenant) -> tuple[set[str], dict]:
     """Every id and person name of the demo organisation, and its rows (to see nothing changed)."""
@@ -625,9 +659,12 @@ async def test_another_organisation_sees_and_changes_nothing_of_ours(op, matrix,
     fx = matrix
     marks, before = await _ours(shared.db, fx.ids.tenant)
     callers = {"other_admin": {"X-Api-Key": fx.keys["other_admin"]},
-               "other_leader": {"Authorization": f"Bearer {shared.token(OTHER_LEADER, OTHER)}"}}
+               "other_leader": {"Authorization": f"Bearer {shared.token(OTHER_LEADER, OTHER)}"},
+               "platform": {"X-Api-Key": fx.keys["platform"]}}
     leaks = {}
     for who, headers in callers.items():
+        if who == "platform" and op in MUTATIONS and op in PLATFORM:
+            continue  # its own writes (organisations) run on copies: test_a_platform_operator_manages_...
         if " " in op:
             method, path = op.split(" ", 1)
             path = path.replace("{tenant}", DEMO_TENANT).replace("{path}", "openapi.json").replace("{name}", "graphiql.min.css")
@@ -636,7 +673,8 @@ async def test_another_organisation_sees_and_changes_nothing_of_ours(op, matrix,
             assert response.status_code < 500, (op, who, response.text)
             shown, variables = response.text, extra.get("json", {})
             if op.startswith("GET /casbin/"):  # our tenant's export is simply not there for them
-                assert response.status_code == 404, (op, who, response.status_code)
+                # (the platform operator is refused at the door: it reads inside no organisation)
+                assert response.status_code == (403 if who == "platform" else 404), (op, who, response.status_code)
             if op in REST_CALLS and response.status_code == 200:
                 assert "true" not in response.text.split('"decision"')[-1][:10] or op.endswith("search/action"), \
                     (op, who, response.text)

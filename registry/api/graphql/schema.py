@@ -17,6 +17,7 @@ from registry.api.authorization import put_doors
 from registry.api.graphql import inputs as gi
 from registry.api.graphql.checks import CheckQuery
 from registry.api.graphql.decision_log import DecisionLogQuery
+from registry.api.graphql.organisations import OrganisationMutation, OrganisationQuery
 from registry.api.graphql.personal_data import PersonalDataMutation, PersonalDataQuery
 from registry.api.graphql.trust import TrustMutation, TrustQuery
 from registry.api.graphql import types as gt
@@ -403,8 +404,9 @@ def create_schema(settings: Settings | None = None) -> strawberry.Schema:
               lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases)]
     if not settings.introspection:
         limits.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    query = merge_types("Query", (Query, CheckQuery, TrustQuery, DecisionLogQuery, PersonalDataQuery))
-    mutation = merge_types("Mutation", (Mutation, TrustMutation, PersonalDataMutation))
+    query = merge_types("Query", (Query, CheckQuery, TrustQuery, DecisionLogQuery, PersonalDataQuery,
+                                  OrganisationQuery))
+    mutation = merge_types("Mutation", (Mutation, TrustMutation, PersonalDataMutation, OrganisationMutation))
     put_doors(query, mutation)  # registry.api.authorization: every query, mutation and link into the organisation
     return RegistrySchema(
         query=query, mutation=mutation, types=list(ERROR_TYPES),

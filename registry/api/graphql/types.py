@@ -117,16 +117,25 @@ class Versioned:
     updated_by: str | None
 
 
+@strawberry.enum(description="A municipality or a region.")
+class OrganisationKind(Enum):
+    KOMMUNE = "kommune"
+    REGION = "region"
+
+
 @strawberry.type
 class Organisation:
     id: strawberry.ID
-    key: str
+    key: str = strawberry.field(description="Names the organisation in tokens (the `tenant` claim) and URLs.")
     name: str
+    kind: OrganisationKind
     revision: int = strawberry.field(description="The tenant's current revision; every write increments it.")
+    archived_at: datetime | None = strawberry.field(
+        description="When it was archived: its people and API keys no longer authenticate.")
 
     @classmethod
     def of(cls, o: model.Organisation) -> "Organisation":
-        return build(cls, o)
+        return build(cls, o, kind=OrganisationKind(o.kind))
 
 
 @strawberry.type(description="An organisational unit (direktion, forvaltning, center, unit, ...).")
