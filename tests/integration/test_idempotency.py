@@ -9,7 +9,8 @@ METTE = "mette.sorensen@eksempel.dk"
 ADMIN = "jonas.kristensen@eksempel.dk"
 ERR = "... on Error { code field message }"
 DECLARE = """mutation($input: DeclareDelegationInput!) { declareDelegation(input: $input) {
-    __typename ... on DelegationPayload { revision delegation { id version level delegatePerson { name } } }
+    __typename ... on DelegationPayload { revision delegation { id version level delegatePerson { name }
+      delegator { name } area { key } unit { name parent { name } } } }
     ... on ConflictError { code existingId } %s } }""" % ERR
 CREATE_UNIT = """mutation($name: String!, $parent: ID) { createUnit(input: {name: $name, kind: SUBUNIT,
     parentId: $parent}) { __typename ... on UnitPayload { revision unit { id name parent { children { name } } } }
