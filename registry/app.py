@@ -28,6 +28,7 @@ from registry.services.breaches import purge_closed
 from registry.services.common import Ctx, utcnow
 from registry.services.decision_log import DecisionLog
 from registry.services.decision_log import purge as purge_decision_log
+from registry.services.idempotency import purge_expired as purge_idempotency_keys
 from registry.settings import Settings
 from registry.storage.db import Db
 from registry.storage.migrate import migrate
@@ -51,8 +52,8 @@ async def _open_database(settings: Settings) -> tuple[object | None, str]:
 
 
 async def _retention_loop(db: Db, settings: Settings, clock: Callable[[], datetime]) -> None:
-    """Purge breach details and decision-log entries past their retention, at start-up and every six
-    hours."""
+    """Purge breach details, decision-log entries and idempotency keys past their retention, at
+    start-up and every six hours."""
     while True:
         try:
             purged = await purge_closed(db, clock(), timedelta(days=settings.breach_retention_days))
@@ -66,6 +67,10 @@ async def _retention_loop(db: Db, settings: Settings, clock: Callable[[], dateti
                 log.info("deleted %d decision-log entries past retention", deleted)
         except Exception:
             log.warning("decision log retention purge failed", exc_info=True)
+        try:
+            await purge_idempotency_keys(db, clock())
+        except Exception:
+            log.warning("idempotency key purge failed", exc_info=True)
         await asyncio.sleep(6 * 3600)
 
 

@@ -8,9 +8,11 @@ class RegistryError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str | None = None, *, field: str | None = None, code: str | None = None):
+    def __init__(self, message: str | None = None, *, field: str | None = None, code: str | None = None,
+                 message_da: str | None = None):
         self.message = message or (self.__doc__ or "").strip()
         self.field = field
+        self.message_da = message_da  # the Danish text for people, where one is written
         if code is not None:
             self.code = code
         super().__init__(self.message)
@@ -34,9 +36,11 @@ class Conflict(RegistryError):
     code = "conflict"
 
     def __init__(self, message: str | None = None, *, field: str | None = "version",
-                 code: str | None = None, current_version: int | None = None):
-        super().__init__(message, field=field, code=code)
+                 code: str | None = None, current_version: int | None = None, existing_id=None,
+                 message_da: str | None = None):
+        super().__init__(message, field=field, code=code, message_da=message_da)
         self.current_version = current_version
+        self.existing_id = existing_id  # `duplicate`: the entity that already exists
 
 
 class Forbidden(RegistryError):

@@ -106,7 +106,7 @@ class DemoIds:
 
 
 TABLES = ("organisation", "org_unit", "person", "membership", "team", "team_member", "decision_area", "delegation",
-          "red_line", "api_key", "history", "stand_in", "act", "due_item", "breach", "review")
+          "red_line", "api_key", "history", "stand_in", "act", "due_item", "breach", "review", "idempotency_key")
 
 
 async def snapshot(db: Db) -> dict:

@@ -14,7 +14,7 @@ from uuid import UUID
 from registry.domain.levels import MAX_LEVEL, MIN_LEVEL
 from registry.domain.model import Area, Delegation, DelegationDraft, Membership, Unit
 from registry.domain.tree import Tree
-from registry.errors import Forbidden, Invalid
+from registry.errors import Conflict, Forbidden, Invalid
 
 MAX_SUBDELEGATION_DEPTH = 10
 
@@ -40,6 +40,36 @@ def check_shape(draft: DelegationDraft) -> None:
         raise Invalid("a maximum depth needs allowSubdelegation", field="maxSubdelegationDepth", code="invalid_depth")
     if draft.control.justify_within_days < 1 or draft.control.justify_within_days > 365:
         raise Invalid("justifyWithinDays must be 1-365", field="control.justifyWithinDays", code="invalid_control")
+
+
+def same_grant(draft: DelegationDraft, other: Delegation, at: datetime) -> bool:
+    """Whether `other` already grants what `draft` would: both in force (active or suspended, and
+    `other` not expired at `at`), to the same delegate (person or team), for the same decision area,
+    in the same unit with the same choice of covering its sub-units, for validity periods that
+    overlap. Who delegated, the level and the parent (a sub-delegation) do not matter: one delegate
+    holds one delegation per area and unit scope, amended rather than declared again. A successor
+    that starts when `other` ends is not the same grant."""
+    return (other.status in ("active", "suspended")
+            and (other.valid_until is None or other.valid_until > at)
+            and other.delegate_person_id == draft.delegate_person_id
+            and other.delegate_team_id == draft.delegate_team_id
+            and other.area_id == draft.area_id and other.unit_id == draft.unit_id
+            and other.include_subunits == draft.include_subunits
+            and (other.valid_until is None or other.valid_until > draft.valid_from)
+            and (draft.valid_until is None or other.valid_from < draft.valid_until))
+
+
+def check_not_duplicate(draft: DelegationDraft, others: Iterable[Delegation], at: datetime, *,
+                        itself: UUID | None = None) -> None:
+    """Refuse a delegation that an existing one already grants (see `same_grant`); `itself` is the
+    delegation being amended (its own earlier version is not a duplicate)."""
+    existing = next((o for o in sorted(others, key=lambda o: o.valid_from)
+                     if o.id != itself and same_grant(draft, o, at)), None)
+    if existing is not None:
+        raise Conflict(f"delegation {existing.id} already grants this delegate this area in this unit; amend it "
+                       "instead", field=None, code="duplicate", existing_id=existing.id,
+                       message_da="Delegeringen findes allerede til samme modtager, beslutningsområde og enhed "
+                                  "– ret den i stedet.")
 
 
 def leads(person_memberships: Iterable[Membership], units: Mapping[UUID, Unit], at: datetime, *,

@@ -120,6 +120,7 @@ async def declare(ctx: Ctx, data: DeclareInput) -> Result:
         require(ctx, "declareDelegation", relations, code="not_authorised_to_delegate", field="unit",
                 message="you can only delegate in units you lead, or what has been delegated to you")
         await _check_draft(ctx, tx, facts, draft, delegator_led=set(held), new=True)
+        await _check_not_duplicate(ctx, tx, draft)
         values = _row(draft)
         leader = None if draft.parent_id is not None else standing_in_for(held, draft.unit_id, facts.unit_tree)
         if leader is not None:  # a stand-in declares on behalf of the absent leader
@@ -195,11 +196,26 @@ async def amend_in(ctx: Ctx, tx: WriteTx, facts: Facts, current: Delegation, cha
     else:
         delegator_led = await _led_units_of(tx, facts, rules.accountable_delegator(current), ctx.now())
     await _check_draft(ctx, tx, facts, draft, delegator_led=delegator_led)
+    if _SCOPE & set(changes):
+        await _check_not_duplicate(ctx, tx, draft, itself=current.id)
     for child in await delegation_sql.descendants(tx.conn, ctx.tenant_id, current.id):
         if child.parent_id == current.id and child.status != "revoked":
             _check_child_fits(child, draft, facts)
     row = _row(draft)
     return await rows.update(tx, "delegation", Delegation, current.id, current.version, {k: row[k] for k in changes})
+
+
+# What makes two delegations the same grant, among what an amendment may change (rules.same_grant).
+_SCOPE = {"include_subunits", "valid_from", "valid_until"}
+
+
+async def _check_not_duplicate(ctx: Ctx, tx: WriteTx, draft: DelegationDraft, *, itself: UUID | None = None) -> None:
+    """Refuse what an existing delegation already grants. Race-free: every write transaction of the
+    tenant first takes its revision row (Db.write), so a concurrent declaration waits for this one
+    to commit and then sees it."""
+    others = await delegation_sql.of_delegate_in_area(tx.conn, ctx.tenant_id, draft.delegate_person_id,
+                                                      draft.delegate_team_id, draft.area_id)
+    rules.check_not_duplicate(draft, others, ctx.now(), itself=itself)
 
 
 def _stale(current_version: int) -> Conflict:

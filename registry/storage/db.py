@@ -6,6 +6,7 @@ and so that tests can count the queries behind a request.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -168,3 +169,61 @@ class WriteTx:
         acting for an absent leader)."""
         self.actor = Actor(self.actor.label, label)
         await self.conn.execute("SELECT set_config('registry.on_behalf_of', $1, true)", label)
+
+
+class _SerialConn(Conn):
+    """A Conn that runs one statement at a time: GraphQL resolves sibling fields concurrently, and
+    one asyncpg connection takes one statement at a time."""
+
+    __slots__ = ("lock",)
+
+    def __init__(self, raw: asyncpg.Connection):
+        super().__init__(raw)
+        self.lock = asyncio.Lock()
+
+    async def fetch(self, sql: str, *args) -> list[asyncpg.Record]:
+        async with self.lock:
+            return await super().fetch(sql, *args)
+
+    async def fetchrow(self, sql: str, *args) -> asyncpg.Record | None:
+        async with self.lock:
+            return await super().fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args):
+        async with self.lock:
+            return await super().fetchval(sql, *args)
+
+    async def execute(self, sql: str, *args) -> str:
+        async with self.lock:
+            return await super().execute(sql, *args)
+
+
+class BoundDb:
+    """A `Db` bound to one open write transaction (a request done once, registry.services.idempotency):
+    reads run inside it, so they see its writes, and each write is a savepoint of it, at its revision,
+    that rolls back alone when its use case fails. `writes` counts the writes that completed.
+
+    Writes must not overlap reads (a savepoint begins outside the statement lock): GraphQL runs a
+    request's mutations one after another, each with its payload, so they do not."""
+
+    def __init__(self, tx: WriteTx):
+        self.tenant_id = tx.tenant_id
+        self.revision = tx.revision
+        self.conn = _SerialConn(tx.conn.raw)
+        self.writes = 0
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Conn]:
+        yield self.conn
+
+    @asynccontextmanager
+    async def write(self, tenant_id: UUID, actor: Actor, at: datetime | None = None) -> AsyncIterator["WriteTx"]:
+        if tenant_id != self.tenant_id:
+            raise RuntimeError("a bound transaction writes to its own organisation only")
+        async with self.conn.raw.transaction():  # nested: a savepoint
+            await self.conn.execute(
+                "SELECT set_config('registry.actor', $1, true), set_config('registry.on_behalf_of', $2, true),"
+                " set_config('registry.at', $3, true)",
+                actor.label, actor.on_behalf_of or "", "" if at is None else at.isoformat())
+            yield WriteTx(self.conn, tenant_id, self.revision, actor)
+        self.writes += 1

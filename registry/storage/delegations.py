@@ -73,3 +73,13 @@ async def descendants(conn: Conn, tenant_id: UUID, delegation_id: UUID) -> list[
                UNION SELECT d.id FROM delegation d JOIN sub ON d.parent_id = sub.id WHERE d.tenant_id = $1)
            SELECT * FROM delegation WHERE tenant_id = $1 AND id IN (SELECT id FROM sub) ORDER BY id FOR UPDATE""",
         tenant_id, delegation_id))
+
+
+async def of_delegate_in_area(conn: Conn, tenant_id: UUID, delegate_person_id: UUID | None,
+                              delegate_team_id: UUID | None, area_id: UUID) -> list[Delegation]:
+    """The delegate's delegations for the area that are not revoked (the candidates a new one could
+    duplicate, rules.same_grant)."""
+    return many(Delegation, await conn.fetch(
+        """SELECT * FROM delegation WHERE tenant_id = $1 AND area_id = $4 AND status <> 'revoked'
+             AND (delegate_person_id = $2 OR delegate_team_id = $3) ORDER BY id""",
+        tenant_id, delegate_person_id, delegate_team_id, area_id))

@@ -23,10 +23,12 @@ async def _add(api, ids, count):
     ctx = Ctx(db=api.db, principal=Principal(tenant_id=ids.tenant, tenant_key="eksempel", person=mette))
     people = [p for k, p in ids.people.items() if k in ("anna", "maria", "fatima", "kasper")]
     for i in range(count):
+        # Each person's delegations one after another: the same one twice at once would be a duplicate.
+        start = datetime.now(timezone.utc) + timedelta(days=1 + i // len(people))
         await delegation_uc.declare(ctx, delegation_uc.DeclareInput(
             delegate_person_id=UUID(people[i % len(people)]), area_id=UUID(ids.areas["care/activities"]),
-            unit_id=UUID(ids.unit("Demensafsnittet")), level=1 + i % 7,
-            valid_until=datetime.now(timezone.utc) + timedelta(days=30)))
+            unit_id=UUID(ids.unit("Demensafsnittet")), level=1 + i % 7, valid_from=start,
+            valid_until=start + timedelta(days=1)))
 
 
 async def _count(api, ids, n, who="mette.sorensen@eksempel.dk"):

@@ -1,5 +1,6 @@
 """Declaring, amending and revoking delegations through GraphQL, and every refusal writing nothing."""
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -225,3 +226,99 @@ async def test_the_nothing_written_check_sees_a_successful_write(api):
     assert after != before
     assert len(after["delegation"]) == len(before["delegation"]) + 1
     assert len(after["history"]) == len(before["history"]) + 1
+
+
+DUPLICATE = """mutation($input: DeclareDelegationInput!) { declareDelegation(input: $input) {
+    __typename ... on DelegationPayload { revision delegation { id } }
+    ... on ConflictError { code field message messageDa existingId } } }"""
+
+
+async def _count_delegations(api) -> int:
+    async with api.db.read() as conn:
+        return await conn.fetchval("SELECT count(*) FROM delegation")
+
+
+async def test_declaring_the_same_delegation_twice_is_refused_naming_the_existing_one_and_writes_nothing(api):
+    ids = await api.ids()
+    first = (await api.gql(DUPLICATE, _declare_input(ids), as_=METTE))["declareDelegation"]
+    assert first["__typename"] == "DelegationPayload", first
+    before = await snapshot(api.db)
+    again = (await api.gql(DUPLICATE, _declare_input(ids, level=4, purpose="Igen"), as_=METTE))["declareDelegation"]
+    assert again["__typename"] == "ConflictError", again
+    assert again["code"] == "duplicate" and again["existingId"] == first["delegation"]["id"]
+    assert first["delegation"]["id"] in again["message"]
+    assert again["messageDa"].endswith("findes allerede til samme modtager, beslutningsområde og enhed – ret den i "
+                                       "stedet.")
+    assert await snapshot(api.db) == before
+
+
+async def test_a_sub_delegation_to_someone_who_already_holds_the_same_delegation_is_a_duplicate(api):
+    ids = await api.ids()
+    direct = (await api.gql(DUPLICATE, _declare_input(ids, areaId=ids.areas["personnel/shift-planning"], level=5),
+                            as_=METTE))["declareDelegation"]
+    assert direct["__typename"] == "DelegationPayload", direct
+    listing = (await api.gql("""query($p: ID!) { delegations(filter: {delegatePersonId: $p}) { nodes { id
+        area { key } validUntil } } }""", {"p": ids.people["maria"]}, as_=MARIA))["delegations"]["nodes"]
+    parent = next(n for n in listing if n["area"]["key"] == "personnel/shift-planning")
+    before = await snapshot(api.db)
+    sub = (await api.gql(DUPLICATE, _declare_input(
+        ids, areaId=ids.areas["personnel/shift-planning"], level=5, parentId=parent["id"],
+        validUntil=parent["validUntil"]), as_=MARIA))["declareDelegation"]
+    assert (sub["__typename"], sub["code"], sub["existingId"]) == ("ConflictError", "duplicate",
+                                                                   direct["delegation"]["id"]), sub
+    assert await snapshot(api.db) == before
+
+
+async def test_what_is_not_the_same_delegation_may_be_declared_beside_it(api):
+    ids = await api.ids()
+    now = datetime.now(timezone.utc)
+    until = (now + timedelta(days=30)).isoformat()
+    first = (await api.gql(DUPLICATE, _declare_input(ids, validUntil=until), as_=METTE))["declareDelegation"]
+    amended = (await api.gql("""mutation($id: ID!) { amendDelegation(id: $id, version: 1, input: {level: 5,
+        validUntil: "%s"}) { __typename } }""" % (now + timedelta(days=40)).isoformat(),
+        {"id": first["delegation"]["id"]}, as_=METTE))["amendDelegation"]
+    assert amended["__typename"] == "DelegationPayload"  # a new version of itself is no duplicate
+    others = {
+        "only the unit itself": {"includeSubunits": False},
+        "a successor from the end": {"validFrom": (now + timedelta(days=40)).isoformat(),
+                                     "validUntil": (now + timedelta(days=100)).isoformat()},
+        "another delegate": {"delegatePersonId": ids.people["maria"]},
+    }
+    for what, over in others.items():
+        result = (await api.gql(DUPLICATE, _declare_input(ids, **over), as_=METTE))["declareDelegation"]
+        assert result["__typename"] == "DelegationPayload", (what, result)
+
+
+async def test_an_amendment_that_would_duplicate_another_delegation_is_refused(api):
+    ids = await api.ids()
+    wide = (await api.gql(DUPLICATE, _declare_input(ids), as_=METTE))["declareDelegation"]["delegation"]
+    narrow = (await api.gql(DUPLICATE, _declare_input(ids, includeSubunits=False), as_=METTE)
+              )["declareDelegation"]["delegation"]
+    before = await snapshot(api.db)
+    result = (await api.gql("""mutation($id: ID!) { amendDelegation(id: $id, version: 1, input:
+        {includeSubunits: true}) { __typename ... on ConflictError { code existingId } } }""",
+        {"id": narrow["id"]}, as_=METTE))["amendDelegation"]
+    assert result == {"__typename": "ConflictError", "code": "duplicate", "existingId": wide["id"]}
+    assert await snapshot(api.db) == before
+
+
+async def test_after_revoking_a_delegation_the_same_one_may_be_declared_again(api):
+    ids = await api.ids()
+    first = (await api.gql(DUPLICATE, _declare_input(ids), as_=METTE))["declareDelegation"]["delegation"]
+    revoked = await api.gql("""mutation($id: ID!) { revokeDelegation(id: $id, version: 1, reason: "Forkert niveau")
+        { __typename } }""", {"id": first["id"]}, as_=METTE)
+    assert revoked["revokeDelegation"]["__typename"] == "DelegationPayload"
+    again = (await api.gql(DUPLICATE, _declare_input(ids), as_=METTE))["declareDelegation"]
+    assert again["__typename"] == "DelegationPayload", again
+
+
+async def test_concurrent_declarations_of_the_same_delegation_make_exactly_one(api):
+    ids = await api.ids()
+    before = await _count_delegations(api)
+    results = await asyncio.gather(*[api.gql(DUPLICATE, _declare_input(ids), as_=METTE) for _ in range(5)])
+    answers = [r["declareDelegation"] for r in results]
+    made = [a for a in answers if a["__typename"] == "DelegationPayload"]
+    assert len(made) == 1, answers
+    assert all(a["code"] == "duplicate" and a["existingId"] == made[0]["delegation"]["id"]
+               for a in answers if a is not made[0])
+    assert await _count_delegations(api) == before + 1

@@ -279,3 +279,37 @@ def test_the_status_of_a_delegation_past_its_end_is_expired():
     assert parent(status="revoked").status_at(NOW) == "revoked"
 
 
+
+
+# The same grant (rules.same_grant): an existing delegation (built with `parent`) against a new draft.
+SAME_GRANT = [
+    ("identical", {}, {}, True),
+    ("another delegator, level and parent", {"delegator_id": OTHER, "level": 2, "parent_id": uuid4()}, {}, True),
+    ("suspended", {}, {"status": "suspended"}, True),
+    ("revoked", {}, {"status": "revoked"}, False),
+    ("expired", {"valid_from": NOW - timedelta(days=5)}, {"valid_until": NOW - timedelta(days=1)}, False),
+    ("another delegate", {"delegate_person_id": OTHER}, {}, False),
+    ("a team instead", {"delegate_person_id": None, "delegate_team_id": uuid4()}, {}, False),
+    ("another area (a sub-area)", {"area_id": A["economy/purchase"]}, {}, False),
+    ("another unit (a sub-unit)", {"unit_id": U["kastanjen"]}, {}, False),
+    ("only the unit itself", {"include_subunits": False}, {}, False),
+    ("a successor from its end", {"valid_from": NOW + timedelta(days=100), "valid_until": None}, {}, False),
+    ("overlapping its end", {"valid_from": NOW + timedelta(days=99), "valid_until": None}, {}, True),
+    ("ending before it starts", {"valid_until": NOW + timedelta(days=1)}, {"valid_from": NOW + timedelta(days=1)},
+     False),
+    ("open-ended, both", {"valid_until": None}, {"valid_until": None}, True),
+]
+
+
+@pytest.mark.parametrize(("case", "new", "existing", "same"), SAME_GRANT, ids=[c[0] for c in SAME_GRANT])
+def test_the_same_grant_is_the_same_delegate_area_unit_scope_and_overlapping_validity(case, new, existing, same):
+    assert rules.same_grant(draft(**new), parent(**existing), NOW) is same
+
+
+def test_a_duplicate_names_the_existing_delegation_but_not_itself():
+    existing = parent()
+    with pytest.raises(Exception) as refused:
+        rules.check_not_duplicate(draft(), [existing], NOW)
+    assert refused.value.code == "duplicate" and refused.value.existing_id == existing.id
+    assert refused.value.message_da.endswith("– ret den i stedet.")
+    rules.check_not_duplicate(draft(), [existing], NOW, itself=existing.id)

@@ -1,18 +1,29 @@
-"""GraphQL over HTTP: strawberry's litestar controller, with request bodies it cannot parse answered 400
-and the registry's own GraphiQL page (registry.api.graphiql) in place of strawberry's, which loads
-GraphiQL from a public CDN."""
+"""GraphQL over HTTP: strawberry's litestar controller, with request bodies it cannot parse answered 400,
+mutations sent with an `Idempotency-Key` header done once (registry.services.idempotency), and the
+registry's own GraphiQL page (registry.api.graphiql) in place of strawberry's, which loads GraphiQL
+from a public CDN."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import msgspec
 from cross_web import HTTPException  # what strawberry raises and answers as a plain-text status
+from graphql import GraphQLError, OperationType, parse
+from graphql.language import SourceLocation
+from graphql.utilities import get_operation_ast
 from litestar import Request, Response
 from litestar.enums import MediaType
+from strawberry.http import process_result
 from strawberry.litestar import make_graphql_controller
+from strawberry.types import ExecutionResult
 
 from registry.api import graphiql
+from registry.api.graphql.loaders import Loaders
+from registry.services import idempotency
+
+REPLAYED = "Idempotent-Replayed"  # on an answer given again for a retry
 
 
 def graphql_controller(schema, **options: Any) -> type:
@@ -20,7 +31,7 @@ def graphql_controller(schema, **options: Any) -> type:
     but neither an object nor a list (a batch), gets strawberry's own 400 answer instead of an
     exception from its parser (a 500), and so does an `operationName` that is not a string, like
     strawberry's own checks of `query` and `variables` (all found by fuzzing,
-    tests/integration/test_fuzzing.py)."""
+    tests/integration/test_fuzzing.py). A mutation with an `Idempotency-Key` header is done once."""
     base = make_graphql_controller(schema, **options)
 
     class GraphQLController(base):  # type: ignore[misc, valid-type]
@@ -39,4 +50,49 @@ def graphql_controller(schema, **options: Any) -> type:
         async def render_graphql_ide(self, request: Request[Any, Any, Any]) -> Response[str]:
             return Response(graphiql.page(await graphiql.development_defaults(request)), media_type=MediaType.HTML)
 
+        async def execute_single(self, request, request_adapter, sub_response, context, root_value,
+                                 request_data) -> ExecutionResult:
+            key = request.headers.get(idempotency.HEADER)
+            if key is None or context is None or not _is_mutation(request_data, request.app.state.settings):
+                return await super().execute_single(request, request_adapter, sub_response, context, root_value,
+                                                    request_data)
+
+            async def run(ctx) -> dict:
+                bound = msgspec.structs.replace(context, ctx=ctx, loaders=Loaders(ctx.db, ctx.tenant_id))
+                result = await super(GraphQLController, self).execute_single(
+                    request, request_adapter, sub_response, bound, root_value, request_data)
+                return dict(process_result(result))
+
+            fingerprint = idempotency.request_hash(request_data.query, request_data.variables,
+                                                   request_data.operation_name)
+            answer = await idempotency.once(context.ctx, key, fingerprint, run)
+            if answer.replayed:
+                sub_response.headers[REPLAYED] = "true"
+            return _result(answer.response)
+
     return GraphQLController
+
+
+def _is_mutation(data, settings) -> bool:
+    """Whether the request's operation is a mutation (anything else needs no key, or fails anyway)."""
+    if not isinstance(data.query, str):
+        return False
+    try:
+        document = parse(data.query, no_location=True, max_tokens=settings.graphql_max_tokens)
+    except GraphQLError:
+        return False
+    operation = get_operation_ast(document, data.operation_name)
+    return operation is not None and operation.operation == OperationType.MUTATION
+
+
+def _result(response: dict) -> ExecutionResult:
+    """An answer (as kept) back into the result strawberry renders."""
+    errors = [_error(e) for e in response.get("errors") or ()]
+    return ExecutionResult(data=response.get("data"), errors=errors or None, extensions=response.get("extensions"))
+
+
+def _error(formatted: dict) -> GraphQLError:
+    error = GraphQLError(formatted["message"], path=formatted.get("path"), extensions=formatted.get("extensions"))
+    if "locations" in formatted:
+        error.locations = [SourceLocation(loc["line"], loc["column"]) for loc in formatted["locations"]]
+    return error

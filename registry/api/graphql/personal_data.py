@@ -54,7 +54,8 @@ class PersonalDataMutation:
         ctx = info.context.ctx
         decision_log = getattr(info.context.engine, "decision_log", None)
         r = await personal_data_uc.erase(ctx, parse_uuid(id, "id"), version,
-                                         flush=None if decision_log is None else lambda: decision_log.flush(ctx.db))
+                                         flush=None if decision_log is None else
+                                         lambda: decision_log.flush(info.context.request.app.state.db))
         done = r.value
         return ErasePersonPayload(person=gt.Person.of(done.person), rows_redacted=done.rows_redacted,
                                   history_entries_rewritten=done.history_entries_rewritten,

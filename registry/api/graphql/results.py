@@ -18,6 +18,8 @@ class Error:
     code: str
     message: str
     field: str | None
+    message_da: str | None = strawberry.field(default=None, description="The same in Danish, for people, where "
+                                                                          "one is written (null otherwise).")
 
 
 @strawberry.type(description="An id that does not exist in this organisation (other tenants' ids included).")
@@ -33,6 +35,8 @@ class InvalidInputError(Error):
 @strawberry.type(description="The version given is stale (or the value already exists); reload and retry.")
 class ConflictError(Error):
     current_version: int | None
+    existing_id: strawberry.ID | None = strawberry.field(
+        default=None, description="`duplicate`: the existing entity to change instead.")
 
 
 @strawberry.type(description="The caller may not do this.")
@@ -44,14 +48,15 @@ ERROR_TYPES = (NotFoundError, InvalidInputError, ConflictError, ForbiddenError)
 
 
 def to_error(exc: errors.RegistryError):
+    common = {"code": exc.code, "message": exc.message, "field": exc.field, "message_da": exc.message_da}
     if isinstance(exc, errors.NotFound):
-        return NotFoundError(code=exc.code, message=exc.message, field=exc.field)
+        return NotFoundError(**common)
     if isinstance(exc, errors.Conflict):
-        return ConflictError(code=exc.code, message=exc.message, field=exc.field,
-                             current_version=exc.current_version)
+        existing = None if exc.existing_id is None else strawberry.ID(str(exc.existing_id))
+        return ConflictError(**common, current_version=exc.current_version, existing_id=existing)
     if isinstance(exc, (errors.Forbidden, errors.Unauthenticated)):
-        return ForbiddenError(code=exc.code, message=exc.message, field=exc.field)
-    return InvalidInputError(code=exc.code, message=exc.message, field=exc.field)
+        return ForbiddenError(**common)
+    return InvalidInputError(**common)
 
 
 def result(name: str, payload: type):
