@@ -152,6 +152,8 @@ class PersonRef(msgspec.Struct):
 class DecisionRefProperties(msgspec.Struct):
     unit: str
     include_subunits: bool
+    unit_external_id: Annotated[str | None, msgspec.Meta(description="The unit's external id, when it has one.")] \
+        = None
 
 
 class DecisionRef(msgspec.Struct):
@@ -243,7 +245,7 @@ class Doc:
 # The parts an AuthZEN handler requires (registry.api.authzen.to_request and the search handlers), on top
 # of the body type, in which every part is optional because a batch item takes its parts from the batch.
 _PERSON = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string", "minLength": 1}}}
-_UNIT = {"type": "string", "description": "The unit's id."}
+_UNIT = {"type": "string", "description": "The unit's id, or its external id (an id is tried first)."}
 _DECISION = {"type": "object", "required": ["id", "properties"],
              "properties": {"id": {"type": "string", "minLength": 1},
                             "properties": {"type": "object", "required": ["unit"], "properties": {"unit": _UNIT}}}}
