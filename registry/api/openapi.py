@@ -35,6 +35,7 @@ from litestar.openapi.spec import Tag
 from registry.api import authzen
 from registry.api.authorization import rest_door
 from registry.domain.decisions import ACTIONS
+from registry.policy.projection import Catalogue
 
 PATH = "/schema"
 DOCUMENT = f"{PATH}/openapi.json"
@@ -289,6 +290,7 @@ OPERATIONS: dict[tuple[str, str], Doc] = {
     ("/casbin/{tenant}/model.conf", "get"): Doc("text/plain", errors=(404,), tags=("casbin",)),
     ("/casbin/{tenant}/policy.csv", "get"): Doc("text/csv", errors=(404,), tags=("casbin",),
                                                 headers=("X-Registry-Revision",)),
+    ("/casbin/{tenant}/catalogue.json", "get"): Doc(Catalogue, errors=(404,), tags=("casbin",)),
     ("/casbin/{tenant}/revision", "get"): Doc(CasbinRevision, errors=(400, 404), tags=("casbin",),
                                               params={"wait": {"minimum": 0, "maximum": 60}}),
     ("/graphql", "post"): Doc(GraphQLResponse, body=GraphQLRequest, tags=("graphql",), other={400: "text/plain"},

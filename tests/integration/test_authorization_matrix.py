@@ -106,7 +106,7 @@ MATRIX: dict[str, str] = {
     "POST /access/v1/search/subject": CHECK, "POST /access/v1/search/resource": CHECK,
     "POST /access/v1/search/action": CHECK,
     "GET /casbin/{tenant}/model.conf": CHECK, "GET /casbin/{tenant}/policy.csv": CHECK,
-    "GET /casbin/{tenant}/revision": CHECK,
+    "GET /casbin/{tenant}/revision": CHECK, "GET /casbin/{tenant}/catalogue.json": CHECK,
 }
 
 
