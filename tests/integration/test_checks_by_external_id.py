@@ -75,6 +75,9 @@ async def test_a_kle_code_that_several_live_areas_carry_is_refused_and_names_the
     assert status == 200
     assert batch["evaluations"][0]["context"]["error"]["code"] == "ambiguous_area"
     assert batch["evaluations"][1]["decision"] is True
+    graphql = await api.gql(CHECK, {"i": {"person": ANNA, "area": PURCHASE_KLE, "unit": SOLHAVEN, "action": "DECIDE",
+                                          "attributes": {"amount": 500, "on_contract": True}}}, api_key=key)
+    assert graphql.errors[0]["extensions"]["code"] == "ambiguous_area", graphql.errors
 
 
 async def test_graphql_check_and_who_may_take_external_ids(api):
