@@ -148,11 +148,10 @@ def cmd_policy(settings: Settings, args) -> int:
 
     async def run() -> str:
         import asyncpg
+        import msgspec
 
         from registry.app import resolve_database_url
         from registry.policy.engine import build_index
-        import msgspec
-
         from registry.policy.projection import catalogue, project
         from registry.storage import changes
         from registry.storage.db import init_connection

@@ -165,6 +165,7 @@ class TenantIndex:
         self.area_attrs: dict[str, dict[str, str]] = {}       # declared on the area itself
         self.area_chain: dict[str, tuple[str, ...]] = {}
         self.area_types: dict[str, dict[str, str]] = {}       # effective (inherited) attribute types
+        self.area_attr_origin: dict[str, dict[str, str]] = {}  # attribute name -> the area declaring it
         self.person_ext: dict[str, str] = {}                   # person id -> external id
         self.person_by_ext: dict[str, str] = {}
         self.person_name: dict[str, str] = {}
@@ -299,7 +300,7 @@ class TenantIndex:
                 self._compile(line)
 
     def _rebuild_area_chains(self) -> None:
-        chains, types = {}, {}
+        chains, types, origins = {}, {}, {}
         for aid in self.area_parent:
             chain, seen, cur = [], set(), aid
             while cur is not None and cur not in seen:
@@ -308,10 +309,12 @@ class TenantIndex:
                 cur = self.area_parent.get(cur)
             chains[aid] = tuple(chain)
             effective: dict[str, str] = {}
+            origin: dict[str, str] = {}
             for a in reversed(chain):
-                effective.update(self.area_attrs.get(a, {}))
-            types[aid] = effective
-        self.area_chain, self.area_types = chains, types
+                for name, kind in self.area_attrs.get(a, {}).items():
+                    effective[name], origin[name] = kind, a
+            types[aid], origins[aid] = effective, origin
+        self.area_chain, self.area_types, self.area_attr_origin = chains, types, origins
         self.live_areas = {a for a, chain in chains.items() if not any(x in self.area_archived for x in chain)}
 
     def _apply_person(self, row, old) -> None:

@@ -180,12 +180,13 @@ class Catalogue(msgspec.Struct, frozen=True):
 def catalogue(index: TenantIndex) -> Catalogue:
     areas = {}
     for a in sorted(index.live_areas, key=index.area_key.__getitem__):
-        chain = index.area_chain[a]
-        inherited = {name: index.area_key[above] for above in chain[1:] for name in index.area_attrs.get(above, {})}
+        inherited = {name: index.area_key[origin] for name, origin in index.area_attr_origin.get(a, {}).items()
+                     if origin != a}
         parent = index.area_parent.get(a)
         areas[index.area_key[a]] = AreaEntry(
             parent=None if parent is None else index.area_key.get(parent), kle=index.area_kle.get(a),
-            attributes=dict(sorted(index.area_types.get(a, {}).items())), inherited_from=dict(sorted(inherited.items())))
+            attributes=dict(sorted(index.area_types.get(a, {}).items())),
+            inherited_from=dict(sorted(inherited.items())))
     units = {ext: u for ext, u in sorted(index.unit_by_ext.items()) if u not in index.unit_archived}
     return Catalogue(index.tenant_key, index.revision, areas, units)
 

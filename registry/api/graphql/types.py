@@ -284,17 +284,16 @@ class DecisionArea(Versioned):
     parent_id: strawberry.Private[UUID | None]
     reserved_unit_id: strawberry.Private[UUID | None]
     uid: strawberry.Private[UUID]
-    declared: strawberry.Private[tuple]
     area: strawberry.Private[model.Area]
 
     @classmethod
     def of(cls, a: model.Area) -> "DecisionArea":
-        return build(cls, a, uid=a.id, declared=a.attributes, area=a)
+        return build(cls, a, uid=a.id, area=a)
 
     @strawberry.field(description="Attributes declared on this area itself (sub-areas inherit them; see "
                                   "attributesInForce).")
     def attributes(self) -> list[AreaAttribute]:
-        return [AreaAttribute.of(a) for a in self.declared]
+        return [AreaAttribute.of(a) for a in self.area.attributes]
 
     @strawberry.field(description="Every attribute that applies to this area, as checks and red lines read them: "
                                   "its own, then those it inherits from the areas above it (with inheritedFrom).")
