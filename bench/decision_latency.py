@@ -278,6 +278,50 @@ def timed_checks(index, requests: list[tuple], now: float) -> list[float]:
     return out
 
 
+def index_module_at(rev: str):
+    """registry/policy/index.py as it was at `rev` (git), loaded as a module of its own."""
+    import importlib.util
+
+    source = subprocess.run(["git", "show", f"{rev}:registry/policy/index.py"], cwd=_common.ROOT, check=True,
+                            capture_output=True, text=True).stdout
+    spec = importlib.util.spec_from_loader(f"registry_index_at_{rev}", loader=None)
+    module = importlib.util.module_from_spec(spec)
+    exec(compile(source, f"{rev}:registry/policy/index.py", "exec"), module.__dict__)
+    return module
+
+
+def compare_with(dsn: str, key: str, rev: str, index, mix: list[tuple], now: float, rounds: int) -> None:
+    """TenantIndex.check of this tree against `rev`'s, on the same snapshot and requests, interleaved;
+    and this tree's check naming each unit by its external id (where the unit has one)."""
+    from registry.storage import changes
+
+    async def snap():
+        conn = await gen.connect(dsn)
+        try:
+            return await changes.snapshot(conn, await gen.tenant_id_of(conn, key))
+        finally:
+            await conn.close()
+    orgs, tables = asyncio.run(snap())
+    before_mod = index_module_at(rev)
+    org = orgs[0]
+    before = before_mod.TenantIndex(str(org["id"]), org["key"], org["revision"]).load(
+        (t, row) for t, rows in tables.items() for row in rows)
+    by_external = [(p, a, getattr(index, "unit_ext", {}).get(u, u), act, attrs) for p, a, u, act, attrs in mix]
+    named = sum(1 for r, e in zip(mix, by_external) if r[2] != e[2])
+    agree = sum(index.check(*r, now).decision == before.check(*r, now).decision for r in mix[:5000])
+    print(f"  {rev} and this tree agree on {agree} of {min(len(mix), 5000)} decisions; "
+          f"{named:,} of {len(mix):,} requests can name their unit by external id")
+    runs = {"before": [], "after": [], "after, by external id": []}
+    timed_checks(before, mix[:5000], now)  # warm-up
+    for _ in range(rounds):
+        runs["before"] += timed_checks(before, mix, now)
+        runs["after"] += timed_checks(index, mix, now)
+        runs["after, by external id"] += timed_checks(index, by_external, now)
+    for label, times in runs.items():
+        print(f"  {label:>22} ({rev if label == 'before' else 'this tree'}): {summary_us(times)}; "
+              f"{len(times) / sum(times):,.0f} checks/s")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="in-process decision latency")
     parser.add_argument("--dsn")
@@ -294,6 +338,10 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true",
                         help="cProfile who_may, as-of checks and a second build_index (where the time goes)")
     parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() after the load (what a server could do)")
+    parser.add_argument("--compare-with", metavar="REV",
+                        help="also time the check path of registry/policy/index.py at this git revision, "
+                             "interleaved with this tree's on the same requests")
+    parser.add_argument("--compare-rounds", type=int, default=4)
     args = parser.parse_args()
     banner("decision latency (in-process)")
     wall = time.perf_counter()
@@ -348,6 +396,11 @@ def main() -> int:
     print(f"  denied:  {summary_us(t_denied)}")
     print(f"  throughput in one thread: {len(times) / sum(times):,.0f} checks/s; "
           f"gc runs during the loop: {dict(Counter(gcs))}; {load}")
+
+    if args.compare_with:
+        print(f"\n-- TenantIndex.check before ({args.compare_with}) and after (this tree), interleaved, "
+              f"{args.compare_rounds} rounds of {len(mix):,}")
+        compare_with(dsn, key, args.compare_with, index, mix, now, args.compare_rounds)
 
     print(f"\n-- TenantIndex.who_may: {summary['big_area']} in the 500-person unit, action decide")
     big_area_attrs = summary["big_area_attrs"]

@@ -5,9 +5,14 @@
     enforcer = new_enforcer("https://registry.example.dk", tenant="eksempel", api_key="rk_...")
     watcher = RegistryWatcher(enforcer, "https://registry.example.dk", tenant="eksempel", api_key="rk_...")
     watcher.start()                      # follows the change feed, applying rule differences
+    names = RegistryAdapter("https://registry.example.dk", tenant="eksempel", api_key="rk_...").catalogue()
     enforcer.enforce(*request(tenant="eksempel", person="anna.jensen@eksempel.dk",
-                              area="economy/purchase", unit="<unit id>", action="decide",
-                              attributes={"amount": 2500}, declared={"amount": "number"}))
+                              area="economy/purchase", unit=names["units"]["LOS-2110"], action="decide",
+                              attributes={"amount": 2500},
+                              declared=names["areas"]["economy/purchase"]["attributes"]))
+
+The catalogue (/casbin/{tenant}/catalogue.json) gives each area's attribute types, its own and the
+ones it inherits, and the units' external ids: the policy names areas by key and units by id.
 
 The model is policies/delegation_model.conf (served at /casbin/{tenant}/model.conf); the policy is a
 snapshot at the time it is fetched (see that file for what each rule means).
@@ -82,6 +87,11 @@ class RegistryAdapter(Adapter):
 
     def model_text(self) -> str:
         return self.http.get("model.conf").decode()
+
+    def catalogue(self) -> dict:
+        """{"areas": {key: {"attributes": {name: type}, "inherited_from": {name: key}, "parent", "kle"}},
+        "units": {external id: unit id}, "revision", "tenant"}: what requests need beside the policy."""
+        return json.loads(self.http.get("catalogue.json"))
 
 
 def new_enforcer(base_url: str, *, tenant: str, api_key: str, unit: str | None = None) -> casbin.Enforcer:

@@ -240,10 +240,11 @@ def cmd_policy(settings: Settings, args) -> int:
 
     async def run() -> str:
         import asyncpg
+        import msgspec
 
         from registry.app import resolve_database_url
         from registry.policy.engine import build_index
-        from registry.policy.projection import project
+        from registry.policy.projection import catalogue, project
         from registry.storage import changes
         from registry.storage.db import init_connection
 
@@ -257,6 +258,8 @@ def cmd_policy(settings: Settings, args) -> int:
         finally:
             await conn.close()
         index = build_index(orgs[0], tables)
+        if args.catalogue:
+            return msgspec.json.format(msgspec.json.encode(catalogue(index))).decode() + "\n"
         if args.unit is not None and args.unit not in index.unit_chain:
             raise LookupError(f"no unit {args.unit} in {args.tenant}")
         return project(index, time.time(), unit=args.unit).csv()
@@ -436,6 +439,8 @@ def main(argv: list[str] | None = None) -> int:
     export_policy.add_argument("--tenant", default="eksempel")
     export_policy.add_argument("--unit", help="only what requests in this unit's subtree need")
     export_policy.add_argument("--model", action="store_true", help="print the model instead")
+    export_policy.add_argument("--catalogue", action="store_true",
+                               help="print the areas' attribute types and the units' external ids (JSON) instead")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     logs.configure(settings.log_format)

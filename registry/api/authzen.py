@@ -1,7 +1,7 @@
 """OpenID AuthZEN Authorization API 1.0 over the decision engine, decoded and encoded with msgspec.
 
 subject  {type: "person", id: <external id>}
-resource {type: "decision", id: <area key>, properties: {unit: <unit id>, ...attributes}}
+resource {type: "decision", id: <area key or KLE code>, properties: {unit: <unit id or external id>, ...attributes}}
 action   {name: be_informed | be_consulted | co_decide | decide | act_as_hverdagsdirektoer}
 context  {at?: RFC 3339 instant, min_revision?: int, explain?: bool}
 """
@@ -44,9 +44,12 @@ class Subject(msgspec.Struct, forbid_unknown_fields=False):
 
 class Resource(msgspec.Struct, forbid_unknown_fields=False):
     type: Annotated[str, _doc("Always `decision`.", enum=["decision"])]
-    id: Annotated[str | None, _doc("The decision area's key, e.g. `care/alternative-solutions`.")] = None
+    id: Annotated[str | None, _doc(
+        "The decision area's key, e.g. `care/alternative-solutions`, or its KLE code when only one area has it "
+        "(a key is tried first).")] = None
     properties: Annotated[dict[str, Any], _doc(
-        "`unit` (the unit's id, a string; required for an evaluation, not used by a resource search), and the "
+        "`unit` (the unit's id or its external id, e.g. a LOS id, a string; an id is tried first; required for "
+        "an evaluation, not used by a resource search), and the "
         "case's attributes that the area declares (numbers, booleans, strings), which red-line conditions "
         "read.")] = {}
 
@@ -174,7 +177,8 @@ def to_request(e: Evaluation) -> check_uc.CheckRequest:
     properties = dict(e.resource.properties)
     unit = properties.pop("unit", None)
     if not isinstance(unit, str):
-        raise Invalid("resource.properties.unit (the unit id) is required", field="resource.properties.unit",
+        raise Invalid("resource.properties.unit (the unit's id or external id) is required",
+                      field="resource.properties.unit",
                       code="invalid_request")
     at, min_revision, explain = _context(e.context)
     return check_uc.CheckRequest(person=e.subject.id, area=e.resource.id, unit=unit, action=e.action.name,
@@ -343,8 +347,10 @@ async def search_resource(request: Request, who: Principal) -> Response:
         req = check_uc.CheckRequest(person=search.subject.id, area=key[0], unit=e.unit_id,
                                     action=search.action.name, attributes=attributes, at=at)
         if (await check_uc.check(ctx, engine, req, source="authzen.search_resource")).decision:
-            results.append({"type": "decision", "id": key[0],
-                            "properties": {"unit": e.unit_id, "include_subunits": e.include_subunits}})
+            properties = {"unit": e.unit_id, "include_subunits": e.include_subunits}
+            if e.unit_id in index.unit_ext:
+                properties["unit_external_id"] = index.unit_ext[e.unit_id]
+            results.append({"type": "decision", "id": key[0], "properties": properties})
     chunk, page = _page(results, search.page, _fingerprint(search))
     return _json({"page": page, "results": chunk})
 

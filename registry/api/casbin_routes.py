@@ -1,14 +1,16 @@
-"""The Casbin export: the model, a tenant's (or a subtree's) policy, and a long-polled revision."""
+"""The Casbin export: the model, a tenant's (or a subtree's) policy, its catalogue (attribute types, units' external
+ids) and a long-polled revision."""
 
 from __future__ import annotations
 
+import msgspec
 from litestar import MediaType, Request, Response, get
 from litestar.di import Provide
 
 from registry.api.principal import principal
 from registry.auth import Principal
 from registry.errors import Invalid, NotFound, Unavailable
-from registry.policy.projection import model_text, project
+from registry.policy.projection import catalogue, model_text, project
 
 
 def _index(request: Request, who: Principal, tenant: str):
@@ -38,6 +40,16 @@ async def casbin_policy(request: Request, who: Principal, tenant: str, unit: str
                     headers={"X-Registry-Revision": str(index.revision)})
 
 
+@get("/casbin/{tenant:str}/catalogue.json", dependencies={"who": Provide(principal)})
+async def casbin_catalogue(request: Request, who: Principal, tenant: str) -> Response:
+    """Each area's attribute types (its own and inherited) and the units' external ids, at the
+    revision the policy is at: what a system needs to form requests to the policy by itself."""
+    index = _index(request, who, tenant)
+    if not request.app.state.engine.current():
+        raise Unavailable()
+    return Response(msgspec.json.encode(catalogue(index)), media_type=MediaType.JSON)
+
+
 @get("/casbin/{tenant:str}/revision", dependencies={"who": Provide(principal)})
 async def casbin_revision(request: Request, who: Principal, tenant: str, after: int | None = None,
                           wait: int = 0) -> dict:
@@ -52,4 +64,4 @@ async def casbin_revision(request: Request, who: Principal, tenant: str, after: 
     return {"tenant": tenant, "revision": index.revision}
 
 
-ROUTES = [casbin_model, casbin_policy, casbin_revision]
+ROUTES = [casbin_model, casbin_policy, casbin_catalogue, casbin_revision]

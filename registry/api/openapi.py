@@ -35,6 +35,7 @@ from litestar.openapi.spec import Tag
 from registry.api import authzen
 from registry.api.authorization import rest_door
 from registry.domain.decisions import ACTIONS
+from registry.policy.projection import Catalogue
 
 PATH = "/schema"
 DOCUMENT = f"{PATH}/openapi.json"
@@ -153,6 +154,8 @@ class PersonRef(msgspec.Struct):
 class DecisionRefProperties(msgspec.Struct):
     unit: str
     include_subunits: bool
+    unit_external_id: Annotated[str | None, msgspec.Meta(description="The unit's external id, when it has one.")] \
+        = None
 
 
 class DecisionRef(msgspec.Struct):
@@ -244,7 +247,7 @@ class Doc:
 # The parts an AuthZEN handler requires (registry.api.authzen.to_request and the search handlers), on top
 # of the body type, in which every part is optional because a batch item takes its parts from the batch.
 _PERSON = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string", "minLength": 1}}}
-_UNIT = {"type": "string", "description": "The unit's id."}
+_UNIT = {"type": "string", "description": "The unit's id, or its external id (an id is tried first)."}
 _DECISION = {"type": "object", "required": ["id", "properties"],
              "properties": {"id": {"type": "string", "minLength": 1},
                             "properties": {"type": "object", "required": ["unit"], "properties": {"unit": _UNIT}}}}
@@ -288,6 +291,7 @@ OPERATIONS: dict[tuple[str, str], Doc] = {
     ("/casbin/{tenant}/model.conf", "get"): Doc("text/plain", errors=(404,), tags=("casbin",)),
     ("/casbin/{tenant}/policy.csv", "get"): Doc("text/csv", errors=(404,), tags=("casbin",),
                                                 headers=("X-Registry-Revision",)),
+    ("/casbin/{tenant}/catalogue.json", "get"): Doc(Catalogue, errors=(404,), tags=("casbin",)),
     ("/casbin/{tenant}/revision", "get"): Doc(CasbinRevision, errors=(400, 404), tags=("casbin",),
                                               params={"wait": {"minimum": 0, "maximum": 60}}),
     ("/graphql", "post"): Doc(GraphQLResponse, body=GraphQLRequest, tags=("graphql",), other={400: "text/plain"},

@@ -12,7 +12,7 @@ from datetime import datetime
 from uuid import UUID
 
 from registry.domain.levels import MAX_LEVEL, MIN_LEVEL
-from registry.domain.model import Area, Delegation, DelegationDraft, Membership, Unit
+from registry.domain.model import Area, AreaAttribute, Delegation, DelegationDraft, Membership, Unit
 from registry.domain.tree import Tree
 from registry.errors import Conflict, Forbidden, Invalid
 
@@ -224,8 +224,15 @@ def check_area_move(area_id: UUID, new_parent_id: UUID | None, area_tree: Tree) 
 
 def effective_attributes(area_id: UUID, areas: Mapping[UUID, Area], area_tree: Tree) -> dict[str, str]:
     """An area's declared attributes, including those its ancestors declare (sub-areas inherit)."""
-    result: dict[str, str] = {}
-    for a in reversed(area_tree.ancestors(area_id)):
-        for attr in areas[a].attributes:
-            result[attr.name] = attr.type
-    return result
+    return {attr.name: attr.type for attr, _ in attributes_in_force([areas[a] for a in area_tree.ancestors(area_id)])}
+
+
+def attributes_in_force(chain: Iterable[Area]) -> list[tuple[AreaAttribute, Area]]:
+    """The attributes that apply to an area, given it and the areas above it (nearest first): its own,
+    then each ancestor's, each with the area that declares it. A sub-area inherits its ancestors'
+    attributes; the nearest declaration of a name wins (the writes keep names unique along a chain)."""
+    found: dict[str, tuple[AreaAttribute, Area]] = {}
+    for area in chain:
+        for attr in area.attributes:
+            found.setdefault(attr.name, (attr, area))
+    return list(found.values())

@@ -186,13 +186,18 @@ class TenantIndex:
         self.unit_name: dict[str, str] = {}
         self.unit_archived: set[str] = set()
         self.unit_chain: dict[str, tuple[str, ...]] = {}
+        self.unit_ext: dict[str, str] = {}                     # unit id -> external id (when it has one)
+        self.unit_by_ext: dict[str, str] = {}
         self.area_parent: dict[str, str | None] = {}
         self.area_key: dict[str, str] = {}
         self.area_by_key: dict[str, str] = {}
+        self.area_kle: dict[str, str] = {}                     # area id -> KLE code (when it has one)
+        self.areas_by_kle: dict[str, set[str]] = defaultdict(set)  # KLE codes need not be unique
         self.area_archived: set[str] = set()
         self.area_attrs: dict[str, dict[str, str]] = {}       # declared on the area itself
         self.area_chain: dict[str, tuple[str, ...]] = {}
         self.area_types: dict[str, dict[str, str]] = {}       # effective (inherited) attribute types
+        self.area_attr_origin: dict[str, dict[str, str]] = {}  # attribute name -> the area declaring it
         self.person_ext: dict[str, str] = {}                   # person id -> external id
         self.person_by_ext: dict[str, str] = {}
         self.person_name: dict[str, str] = {}
@@ -255,13 +260,35 @@ class TenantIndex:
             uid = str(old["id"])
             self.unit_parent.pop(uid, None)
             self.unit_archived.discard(uid)
+            self._set_unit_ext(uid, None)
         else:
             uid = str(row["id"])
             self.unit_parent[uid] = _s(row["parent_id"])
+            self._set_unit_ext(uid, row.get("external_id"))
             self.unit_name[uid] = row["name"]
             (self.unit_archived.add if row["archived_at"] is not None else self.unit_archived.discard)(uid)
         if not self._bulk:
             self._rebuild_unit_chains()
+
+    def _set_unit_ext(self, uid: str, external_id: str | None) -> None:
+        old = self.unit_ext.pop(uid, None)
+        if old is not None and self.unit_by_ext.get(old) == uid:
+            del self.unit_by_ext[old]
+        if external_id is not None:
+            self.unit_ext[uid] = external_id
+            self.unit_by_ext[external_id] = uid
+
+    def _set_area_kle(self, aid: str, kle: str | None) -> None:
+        old = self.area_kle.pop(aid, None)
+        if old is not None:
+            carriers = self.areas_by_kle.get(old)
+            if carriers is not None:
+                carriers.discard(aid)
+                if not carriers:
+                    del self.areas_by_kle[old]
+        if kle:
+            self.area_kle[aid] = kle
+            self.areas_by_kle[kle].add(aid)
 
     def _rebuild_unit_chains(self) -> None:
         chains = {}
@@ -282,6 +309,7 @@ class TenantIndex:
             key = self.area_key.pop(aid, None)
             if key is not None:
                 self.area_by_key.pop(key, None)
+            self._set_area_kle(aid, None)
         else:
             aid = str(row["id"])
             self.area_parent[aid] = _s(row["parent_id"])
@@ -290,6 +318,7 @@ class TenantIndex:
                 self.area_by_key.pop(old_key, None)
             self.area_key[aid] = row["key"]
             self.area_by_key[row["key"]] = aid
+            self._set_area_kle(aid, row.get("kle"))
             attrs = row["attributes"] or []
             self.area_attrs[aid] = {a["name"]: a["type"] for a in (attrs if isinstance(attrs, list) else [])}
             if row.get("delegable", True) is False:
@@ -303,7 +332,7 @@ class TenantIndex:
                 self._compile(line)
 
     def _rebuild_area_chains(self) -> None:
-        chains, types = {}, {}
+        chains, types, origins = {}, {}, {}
         for aid in self.area_parent:
             chain, seen, cur = [], set(), aid
             while cur is not None and cur not in seen:
@@ -312,10 +341,12 @@ class TenantIndex:
                 cur = self.area_parent.get(cur)
             chains[aid] = tuple(chain)
             effective: dict[str, str] = {}
+            origin: dict[str, str] = {}
             for a in reversed(chain):
-                effective.update(self.area_attrs.get(a, {}))
-            types[aid] = effective
-        self.area_chain, self.area_types = chains, types
+                for name, kind in self.area_attrs.get(a, {}).items():
+                    effective[name], origin[name] = kind, a
+            types[aid], origins[aid] = effective, origin
+        self.area_chain, self.area_types, self.area_attr_origin = chains, types, origins
         self.live_areas = {a for a, chain in chains.items() if not any(x in self.area_archived for x in chain)}
 
     def _apply_person(self, row, old) -> None:
@@ -439,6 +470,32 @@ class TenantIndex:
     def area_live(self, area: str) -> bool:
         """Known, and neither it nor an area above it archived."""
         return area in self.live_areas
+
+    def unit_ref(self, ref: str) -> str | None:
+        """The unit a request names: by its id or, failing that, by its external id (e.g. a LOS id).
+        An id is tried first, so the writes refuse an external id that is another unit's id."""
+        return ref if ref in self.unit_parent else self.unit_by_ext.get(ref)
+
+    def area_ref(self, ref: str, *, strict: bool = True) -> str | None:
+        """The area a request names: by its key or, failing that, by its KLE code when one live area
+        carries it. A code that several live areas carry is refused (`ambiguous_area`; with
+        `strict` off: None), so a check never picks one of them by chance."""
+        area = self.area_by_key.get(ref)
+        if area is not None:
+            return area
+        carriers = self.areas_by_kle.get(ref)
+        if not carriers:
+            return None
+        if len(carriers) == 1:
+            return next(iter(carriers))
+        live = [a for a in carriers if a in self.live_areas]
+        if len(live) == 1:
+            return live[0]
+        if not live or not strict:
+            return None
+        keys = ", ".join(sorted(self.area_key[a] for a in live))
+        raise Invalid(f"several decision areas have the KLE code {ref!r} ({keys}); name the area by its key",
+                      field="area", code="ambiguous_area")
 
     def person_id(self, external_id: str) -> str | None:
         pid = self.person_by_ext.get(external_id)
@@ -568,13 +625,14 @@ class TenantIndex:
         person = self.person_id(person_external_id)
         if person is None:
             return Decision(False, "unknown_person", self.revision)
-        area = self.area_by_key.get(area_key)
+        area = self.area_ref(area_key)
         if area is None or not self.area_live(area):
             return Decision(False, "unknown_area", self.revision)
-        if unit_id not in self.unit_chain or unit_id in self.unit_archived:
+        unit = unit_id if unit_id in self.unit_chain else self.unit_by_ext.get(unit_id)
+        if unit is None or unit in self.unit_archived or unit not in self.unit_chain:
             return Decision(False, "unknown_unit", self.revision)
         self.check_attributes(area, attributes)
-        return self._decide(person, area, unit_id, action, need, attributes, at, explain)
+        return self._decide(person, area, unit, action, need, attributes, at, explain)
 
     def _decide(self, person: str, area: str, unit: str, action: str, need: int, attributes: Mapping[str, object],
                 at: float, explain: bool) -> Decision:
@@ -679,7 +737,8 @@ class TenantIndex:
         need = min_level(action)
         if need is None:
             raise Invalid(f"unknown action {action!r}", field="action", code="unknown_action")
-        area = self.area_by_key.get(area_key)
+        area = self.area_ref(area_key)
+        unit_id = self.unit_ref(unit_id)
         if area is None or not self.area_live(area) or unit_id not in self.unit_chain \
                 or unit_id in self.unit_archived:
             return []

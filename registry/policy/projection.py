@@ -159,5 +159,37 @@ def _authority_areas(index: TenantIndex, unit: str, live_area: set[str]) -> list
     return [c for root in sorted(children.get(None, ())) for c in cover(root)]
 
 
+class AreaEntry(msgspec.Struct, frozen=True):
+    parent: str | None                  # the parent area's key
+    kle: str | None
+    attributes: dict[str, str]          # name -> number | boolean | string: the area's own and inherited ones
+    inherited_from: dict[str, str]      # name -> the key of the area above that declares it
+
+
+class Catalogue(msgspec.Struct, frozen=True):
+    """What a request to the exported policy names, beside the policy: each live area's attributes
+    with their types (registry.casbin.request() needs them to fill `ctx`), and the units' external ids
+    (a request names a unit by the registry's id)."""
+
+    tenant: str
+    revision: int
+    areas: dict[str, AreaEntry]         # area key -> entry
+    units: dict[str, str]               # external id -> unit id, for the live units that have one
+
+
+def catalogue(index: TenantIndex) -> Catalogue:
+    areas = {}
+    for a in sorted(index.live_areas, key=index.area_key.__getitem__):
+        inherited = {name: index.area_key[origin] for name, origin in index.area_attr_origin.get(a, {}).items()
+                     if origin != a}
+        parent = index.area_parent.get(a)
+        areas[index.area_key[a]] = AreaEntry(
+            parent=None if parent is None else index.area_key.get(parent), kle=index.area_kle.get(a),
+            attributes=dict(sorted(index.area_types.get(a, {}).items())),
+            inherited_from=dict(sorted(inherited.items())))
+    units = {ext: u for ext, u in sorted(index.unit_by_ext.items()) if u not in index.unit_archived}
+    return Catalogue(index.tenant_key, index.revision, areas, units)
+
+
 def model_text() -> str:
     return MODEL_FILE.read_text()

@@ -56,9 +56,12 @@ async def record(ctx: Ctx, engine: Engine, data: ActInput) -> Result:
     index = engine.index(ctx.tenant_id)
     async with ctx.write() as tx:
         actor = await org_sql.person_by_external_id(tx.conn, ctx.tenant_id, data.person)
-        area = index.area_by_key[data.area]
+        # The area and unit as the registry names them now (by key or KLE code, id or external id).
+        area, unit = index.area_ref(data.area), index.unit_ref(data.unit)
+        if area is None or unit is None:
+            raise NotFound("the area or unit is no longer known by that name", field="area" if area is None else "unit")
         act = await rows.insert(tx, "act", Act, dict(
-            person_id=actor.id, area_id=UUID(area), unit_id=UUID(data.unit), action=data.action,
+            person_id=actor.id, area_id=UUID(area), unit_id=UUID(unit), action=data.action,
             attributes=dict(data.attributes), case_ref=data.case_ref, description=data.description,
             occurred_at=data.occurred_at, permit_revision=data.permit_revision or decision.revision,
             delegation_id=UUID(decision.delegation_ids[0]) if decision.delegation_ids else None,

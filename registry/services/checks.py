@@ -28,8 +28,8 @@ AS_OF_TOLERANCE = timedelta(seconds=1)
 
 class CheckRequest(msgspec.Struct, frozen=True, kw_only=True):
     person: str                       # external id
-    area: str                         # area key
-    unit: str                         # unit id
+    area: str                         # area key, or KLE code (TenantIndex.area_ref)
+    unit: str                         # unit id, or external id (TenantIndex.unit_ref)
     action: str
     attributes: dict[str, object] = {}
     at: datetime | None = None
@@ -150,8 +150,11 @@ async def index_as_of(conn, current: TenantIndex, person_external_id: str, at: d
     order = {t: n for n, t in enumerate(changes.SNAPSHOT)}
     tree_ids = [UUID(i) for i in (*current.unit_parent, *current.area_parent)]
     tree_rows = await changes.as_of(conn, tenant, tree_ids, at)
-    parent = {str(r["after"]["id"]): r["after"]["parent_id"] for r in tree_rows
-              if r["entity_type"] == "org_unit" and r["operation"] != "delete"}
+    units = {str(r["after"]["id"]): r["after"] for r in tree_rows
+             if r["entity_type"] == "org_unit" and r["operation"] != "delete"}
+    parent = {uid: row["parent_id"] for uid, row in units.items()}
+    if unit is not None and unit not in parent:  # named by the external id it had then
+        unit = next((uid for uid, row in units.items() if row.get("external_id") == unit), None)
     chain, cursor = [], unit
     while cursor is not None and cursor not in chain:
         chain.append(cursor)

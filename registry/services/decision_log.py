@@ -82,8 +82,8 @@ class DecisionLog:
         person_id = area_id = unit_id = None
         if index is not None:
             person_id = index.person_by_ext.get(req.person)
-            area_id = index.area_by_key.get(req.area)
-            unit_id = req.unit if req.unit in index.unit_chain else None
+            area_id = index.area_ref(req.area, strict=False)
+            unit_id = index.unit_ref(req.unit)
         self._queue.append((
             tenant_id, now, req.at or now, req.person[:MAX_TEXT], person_id, req.area[:MAX_TEXT], area_id,
             req.unit[:MAX_TEXT], unit_id, req.action, decision.decision, decision.reason, decision.level,

@@ -43,6 +43,21 @@ def _check_unit(values: dict) -> None:
         check_text(values["external_id"], "externalId")
 
 
+async def _check_unit_external_id(ctx: Ctx, conn, values: dict, unit_id: UUID | None = None) -> None:
+    """Checks name a unit by its id or its external id, the id first: so an external id may not be
+    another unit's id, or it would name that unit."""
+    external_id = values.get("external_id")
+    try:
+        as_id = UUID(external_id) if external_id is not None else None
+    except ValueError:
+        return
+    if as_id is None or str(as_id) != external_id or as_id == unit_id:
+        return
+    if await rows.get_many(conn, "org_unit", Unit, ctx.tenant_id, [as_id]):
+        raise Invalid("externalId is another unit's id; checks would name that unit", field="externalId",
+                      code="invalid_external_id")
+
+
 async def create_unit(ctx: Ctx, *, name: str, kind: str, parent_id: UUID | None, external_id: str | None = None,
                       deputies_may_delegate: bool = False) -> Result:
     values = dict(name=name, kind=kind, parent_id=parent_id, external_id=external_id,
@@ -53,6 +68,7 @@ async def create_unit(ctx: Ctx, *, name: str, kind: str, parent_id: UUID | None,
             parent = await rows.get(tx.conn, "org_unit", Unit, ctx.tenant_id, parent_id, field="parentId")
             if parent.archived_at is not None:
                 raise Invalid("the parent unit is archived", field="parentId", code="archived")
+        await _check_unit_external_id(ctx, tx.conn, values)
         unit = await rows.insert(tx, "org_unit", Unit, values)
         return Result(unit, tx.revision)
 
@@ -67,6 +83,7 @@ async def update_unit(ctx: Ctx, unit_id: UUID, version: int, changes: dict) -> R
                 if facts.unit(changes["parent_id"], "parentId").archived_at is not None:
                     raise Invalid("the new parent unit is archived", field="parentId", code="archived")
             rules.check_unit_move(unit_id, changes["parent_id"], facts.unit_tree)
+        await _check_unit_external_id(ctx, tx.conn, changes, unit_id)
         unit = await rows.update(tx, "org_unit", Unit, unit_id, version, changes)
         return Result(unit, tx.revision)
 

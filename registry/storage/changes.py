@@ -10,9 +10,9 @@ import asyncpg
 # The columns the decision index needs, per entity type; the order is the order they are applied in
 # (units and areas before what refers to them).
 SNAPSHOT = {
-    "org_unit": "SELECT id, tenant_id, parent_id, name, archived_at FROM org_unit",
-    "decision_area": """SELECT id, tenant_id, parent_id, key, attributes, delegable, reserved_unit_id, archived_at
-                        FROM decision_area""",
+    "org_unit": "SELECT id, tenant_id, parent_id, name, external_id, archived_at FROM org_unit",
+    "decision_area": """SELECT id, tenant_id, parent_id, key, kle, attributes, delegable, reserved_unit_id,
+                               archived_at FROM decision_area""",
     "person": "SELECT id, tenant_id, external_id, name, archived_at FROM person",
     "team": "SELECT id, tenant_id, unit_id, name, archived_at FROM team",
     "team_member": "SELECT id, tenant_id, team_id, person_id, valid_from, valid_to, archived_at FROM team_member",

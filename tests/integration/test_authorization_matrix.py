@@ -111,7 +111,7 @@ MATRIX: dict[str, str] = {
     "POST /access/v1/search/subject": CHECK, "POST /access/v1/search/resource": CHECK,
     "POST /access/v1/search/action": CHECK,
     "GET /casbin/{tenant}/model.conf": CHECK, "GET /casbin/{tenant}/policy.csv": CHECK,
-    "GET /casbin/{tenant}/revision": CHECK,
+    "GET /casbin/{tenant}/revision": CHECK, "GET /casbin/{tenant}/catalogue.json": CHECK,
     # --- organisations (tenants): no role inside an organisation manages them, not even its admin
     "organisations": NO_TENANT_ROLE, "createOrganisation": NO_TENANT_ROLE, "archiveOrganisation": NO_TENANT_ROLE,
 }

@@ -5,7 +5,7 @@ import asyncio
 import asyncpg
 import httpx
 
-from registry.casbin import RegistryWatcher, new_enforcer, request
+from registry.casbin import RegistryAdapter, RegistryWatcher, new_enforcer, request
 from tests.support import Server, api_key
 
 METTE = "mette.sorensen@eksempel.dk"
@@ -18,13 +18,17 @@ async def test_an_embedded_enforcer_agrees_and_the_watcher_applies_only_the_diff
     admin = await asyncpg.connect(demo_dsn)
     server = Server(demo_dsn)
     try:
-        unit = str(await admin.fetchval("SELECT id FROM org_unit WHERE name = 'Plejecenter Solhaven'"))
-        declared = {"deviation": "boolean", "citizen_category": "string"}
-        ask = request(tenant="eksempel", person="anna.jensen@eksempel.dk", area="care/alternative-solutions",
-                      unit=unit, action="act_as_hverdagsdirektoer",
-                      attributes={"deviation": True, "citizen_category": "demens"}, declared=declared)
         async with httpx.AsyncClient(timeout=10) as client:
             await server.ready(client)
+            # What the request names comes from the catalogue, as a system with a check key takes it.
+            names = await asyncio.to_thread(RegistryAdapter(server.url, tenant="eksempel", api_key=secret).catalogue)
+            unit = names["units"]["LOS-2110"]  # Plejecenter Solhaven
+            assert unit == str(await admin.fetchval("SELECT id FROM org_unit WHERE name = 'Plejecenter Solhaven'"))
+            declared = names["areas"]["care/alternative-solutions"]["attributes"]
+            assert declared == {"citizen_category": "string", "deviation": "boolean"}
+            ask = request(tenant="eksempel", person="anna.jensen@eksempel.dk", area="care/alternative-solutions",
+                          unit=unit, action="act_as_hverdagsdirektoer",
+                          attributes={"deviation": True, "citizen_category": "demens"}, declared=declared)
             enforcer = await asyncio.to_thread(new_enforcer, server.url, tenant="eksempel", api_key=secret)
             assert enforcer.enforce(*ask) is True
             palliative = request(tenant="eksempel", person="anna.jensen@eksempel.dk",

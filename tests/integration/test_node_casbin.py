@@ -28,7 +28,7 @@ from registry.demo import DEMO_TENANT
 from registry.domain.decisions import ACTIONS
 from registry.policy.engine import build_index
 from registry.policy.index import TenantIndex
-from registry.policy.projection import MODEL_FILE, project
+from registry.policy.projection import MODEL_FILE, catalogue, project
 from registry.storage import changes
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
@@ -151,10 +151,11 @@ async def test_node_casbin_answers_like_the_engine_on_the_demo_export(demo_dsn, 
     (tmp_path / "policy.csv").write_text(project(index, at).csv())
 
     samples = _requests(index, random.Random(SEED))
+    # The attribute types come from the export's catalogue, as a system forming requests would take them.
+    types = catalogue(index).areas
     wire, expected = [], []
     for person, area, unit, action, attrs in samples:
-        area_id = index.area_by_key.get(area)
-        declared = index.area_types.get(area_id, {}) if area_id is not None else {}
+        declared = types[area].attributes if area in types else {}
         *head, ctx = casbin_request(tenant=index.tenant_key, person=person, area=area, unit=unit, action=action,
                                     attributes=attrs, declared=declared, at=at)
         wire.append([*head, {"at": ctx.at, "attrs": vars(ctx.attrs), "has": vars(ctx.has)}])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from enum import Enum
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
@@ -29,8 +30,10 @@ class CheckAction(Enum):
 @strawberry.input
 class CheckInput:
     person: str = strawberry.field(description="The person's external id (IdP subject).")
-    area: str = strawberry.field(description="The decision area's key, e.g. economy/purchase.")
-    unit: strawberry.ID
+    area: str = strawberry.field(description="The decision area's key, e.g. economy/purchase, or its KLE code when "
+                                             "only one area has it (a key is tried first).")
+    unit: strawberry.ID = strawberry.field(description="The unit's id, or its external id (e.g. a LOS id; an id is "
+                                                       "tried first).")
     action: CheckAction
     attributes: JSON | None = strawberry.field(default=None, description="Values of the area's attributes.")
     at: datetime | None = strawberry.field(default=None, description="Default now; a past instant asks history.")
@@ -233,7 +236,10 @@ class CheckQuery:
                                                                   source="graphql.checks")]
 
     @strawberry.field(description="Everyone a single check would allow, with level and obligations.")
-    async def who_may(self, info: Info, area: str, unit: strawberry.ID, action: CheckAction,
+    async def who_may(self, info: Info, area: Annotated[str, strawberry.argument(
+                          description="The area's key, or its KLE code when only one area has it.")],
+                      unit: Annotated[strawberry.ID, strawberry.argument(
+                          description="The unit's id, or its external id.")], action: CheckAction,
                       attributes: JSON | None = None, at: datetime | None = None) -> WhoMayResult:
         ctx = info.context.ctx
         found = await check_uc.who_may(ctx, info.context.engine, area=area, unit=str(unit), action=action.value,

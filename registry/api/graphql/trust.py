@@ -276,8 +276,8 @@ class TrustQuery:
 @strawberry.input
 class RecordActInput:
     person: str = strawberry.field(description="The actor's external id.")
-    area: str
-    unit: strawberry.ID
+    area: str = strawberry.field(description="The decision area's key, or its KLE code when only one area has it.")
+    unit: strawberry.ID = strawberry.field(description="The unit's id, or its external id.")
     case_ref: str
     description: str = strawberry.field(description="The alternative solution chosen.")
     occurred_at: datetime

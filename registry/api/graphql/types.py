@@ -12,7 +12,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from registry.api.graphql.context import Info
-from registry.domain import levels, model
+from registry.domain import levels, model, rules
 from registry.domain.tree import Tree
 
 
@@ -271,6 +271,13 @@ class AreaAttribute:
     type: AttributeType
     unit: str | None
     description: str
+    inherited_from: str | None = strawberry.field(
+        default=None, description="The key of the area above that declares it; null when the area declares it itself.")
+
+    @classmethod
+    def of(cls, a: model.AreaAttribute, inherited_from: str | None = None) -> "AreaAttribute":
+        return cls(name=a.name, type=AttributeType(a.type), unit=a.unit, description=a.description,
+                   inherited_from=inherited_from)
 
 
 @strawberry.type(description="An area of decisions, in a hierarchical catalogue (e.g. economy/purchase).")
@@ -286,16 +293,30 @@ class DecisionArea(Versioned):
     parent_id: strawberry.Private[UUID | None]
     reserved_unit_id: strawberry.Private[UUID | None]
     uid: strawberry.Private[UUID]
-    declared: strawberry.Private[tuple]
+    area: strawberry.Private[model.Area]
 
     @classmethod
     def of(cls, a: model.Area) -> "DecisionArea":
-        return build(cls, a, uid=a.id, declared=a.attributes)
+        return build(cls, a, uid=a.id, area=a)
 
-    @strawberry.field(description="Attributes declared on this area itself (sub-areas inherit them).")
+    @strawberry.field(description="Attributes declared on this area itself (sub-areas inherit them; see "
+                                  "attributesInForce).")
     def attributes(self) -> list[AreaAttribute]:
-        return [AreaAttribute(name=a.name, type=AttributeType(a.type), unit=a.unit, description=a.description)
-                for a in self.declared]
+        return [AreaAttribute.of(a) for a in self.area.attributes]
+
+    @strawberry.field(description="Every attribute that applies to this area, as checks and red lines read them: "
+                                  "its own, then those it inherits from the areas above it (with inheritedFrom).")
+    async def attributes_in_force(self, info: Info) -> list[AreaAttribute]:
+        chain, parent, seen = [self.area], self.parent_id, {self.uid}
+        while parent is not None and parent not in seen:
+            seen.add(parent)
+            above = await info.context.loaders.area.load(parent)
+            if above is None:
+                break
+            chain.append(above)
+            parent = above.parent_id
+        return [AreaAttribute.of(a, None if area.id == self.uid else area.key)
+                for a, area in rules.attributes_in_force(chain)]
 
     @strawberry.field
     async def parent(self, info: Info) -> "DecisionArea | None":
