@@ -58,7 +58,7 @@ def graphql_controller(schema, **options: Any) -> type:
                                                     request_data)
 
             async def run(ctx) -> dict:
-                bound = msgspec.structs.replace(context, ctx=ctx, loaders=Loaders(ctx.db, ctx.tenant_id))
+                bound = msgspec.structs.replace(context, ctx=ctx, loaders=Loaders(ctx.db, ctx.tenant_id, ctx))
                 result = await super(GraphQLController, self).execute_single(
                     request, request_adapter, sub_response, bound, root_value, request_data)
                 return dict(process_result(result))
