@@ -14,7 +14,7 @@ def graphql_controller(schema, **options: Any) -> type:
     but neither an object nor a list (a batch), gets strawberry's own 400 answer instead of an
     exception from its parser (a 500), and so does an `operationName` that is not a string, like
     strawberry's own checks of `query` and `variables` (all found by fuzzing,
-    tests/integration/test_fuzzing.py)."""
+    tests/integration/test_fuzzing.py); and a request that lost its database answers 503."""
     base = make_graphql_controller(schema, **options)
 
     class GraphQLController(base):  # type: ignore[misc, valid-type]
@@ -30,4 +30,19 @@ def graphql_controller(schema, **options: Any) -> type:
                                          "provided.")
             return value
 
+        def create_response(self, response_data, sub_response):
+            """A request that lost the database (an error with the code `unavailable`) is answered
+            503 with Retry-After, as the REST routes are: nothing was written, and a retry may succeed."""
+            response = super().create_response(response_data, sub_response)
+            if _database_lost(response_data):
+                response.status_code = 503
+                response.headers["Retry-After"] = "1"
+            return response
+
     return GraphQLController
+
+
+def _database_lost(response_data) -> bool:
+    answers = response_data if isinstance(response_data, list) else [response_data]
+    return any((e.get("extensions") or {}).get("code") == "unavailable"
+               for a in answers for e in (a.get("errors") or ()))

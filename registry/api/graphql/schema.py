@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import uuid
 from datetime import datetime
 from uuid import UUID
 
@@ -14,6 +17,7 @@ from strawberry.tools import merge_types
 
 from registry import errors
 from registry.api.authorization import put_doors
+from registry.api.errors import DATABASE_UNAVAILABLE
 from registry.api.graphql import inputs as gi
 from registry.api.graphql.checks import CheckQuery
 from registry.api.graphql.decision_log import DecisionLogQuery
@@ -30,7 +34,10 @@ from registry.services import queries
 from registry.services import redlines as red_line_uc
 from registry.services.common import Ctx, parse_uuid
 from registry.settings import Settings
+from registry.storage.db import connection_lost
 from registry.storage.rows import Page, paginate
+
+log = logging.getLogger("registry.api")
 
 
 def _ctx(info: Info) -> Ctx:
@@ -369,15 +376,25 @@ class Mutation:
 
 class RegistrySchema(strawberry.Schema):
     def process_errors(self, errors_, execution_context=None) -> None:
-        """Give every error a code clients can branch on; log the unexpected ones (masked for clients)."""
+        """Give every error a code clients can branch on. The caller's mistakes (invalid documents and
+        variables) keep graphql-core's message; a lost database is `unavailable` (HTTP 503, see
+        registry.api.graphql.http); anything else is logged with an incident id and masked (`_Mask`)."""
         for error in errors_:
             original = error.original_error
             if isinstance(original, errors.RegistryError):
                 error.extensions = {**(error.extensions or {}), "code": original.code, "field": original.field}
             elif original is None or isinstance(original, GraphQLError):
+                # Validation, and variables that cannot be coerced (missing, wrong type, unknown enum
+                # value, null for non-null): graphql-core wraps its own error as the original.
                 error.extensions = {**(error.extensions or {}), "code": _validation_code(error.message)}
+            elif connection_lost(original):
+                log.warning("database unavailable in GraphQL %s: %s", error.path, type(original).__name__)
+                error.extensions = {"code": "unavailable"}
             else:
-                super().process_errors([error], execution_context)
+                incident = uuid.uuid4().hex[:12]
+                log.error("unexpected error %s in GraphQL %s", incident, error.path,
+                          exc_info=(type(original), original, original.__traceback__))
+                error.extensions = {"code": "internal", "incident": incident}
 
 
 # The request limits say which one was hit; every other validation error is graphql_validation.
@@ -390,9 +407,36 @@ def _validation_code(message: str) -> str:
     return next((code for fragment, code in _LIMIT_CODES if fragment in lowered), "graphql_validation")
 
 
-def _mask(error) -> bool:
-    """Mask everything except GraphQL's own validation errors; resolvers return typed errors instead."""
-    return error.original_error is not None and not isinstance(error.original_error, errors.RegistryError)
+# graphql-core's suggestions ("Did you mean 'person'?", "... the enum value 'DECIDE'?") name the schema's
+# fields, arguments, types and values: what introspection would tell.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+class _Mask(MaskErrors):
+    """Unexpected errors become "Internal error" with their incident id (the log has the rest); a lost
+    database says so. Without introspection, validation messages lose their suggestions."""
+
+    def __init__(self, hide_suggestions: bool):
+        super().__init__()
+        self.hide_suggestions = hide_suggestions
+
+    def _process_errors(self, errors_: list[GraphQLError]) -> list[GraphQLError]:
+        return [self._answer(e) for e in errors_]
+
+    def _answer(self, error: GraphQLError) -> GraphQLError:
+        code = (error.extensions or {}).get("code")
+        if code == "internal":
+            message = f"Internal error (incident {error.extensions['incident']}); it has been logged."
+        elif code == "unavailable" and not isinstance(error.original_error, errors.RegistryError):
+            message = DATABASE_UNAVAILABLE
+        elif code is None:  # (process_errors gives every error a code; never pass on an uncoded one)
+            message, error.extensions = "Internal error; it has been logged.", {"code": "internal"}
+        elif self.hide_suggestions and "Did you mean" in error.message:
+            message = _SUGGESTION.sub("", error.message)
+        else:
+            return error
+        return GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,
+                            path=error.path, extensions=error.extensions)
 
 
 def create_schema(settings: Settings | None = None) -> strawberry.Schema:
@@ -411,5 +455,5 @@ def create_schema(settings: Settings | None = None) -> strawberry.Schema:
         # Factories: strawberry builds fresh extensions per request; the parser and validation caches
         # live at module level (keyed by maxsize), so they are still shared across requests.
         extensions=[lambda: ParserCache(maxsize=256), *limits, lambda: ValidationCache(maxsize=256),
-                    lambda: MaskErrors(should_mask_error=_mask, error_message="Internal error; it has been logged.")])
+                    lambda: _Mask(hide_suggestions=not settings.introspection)])
 
