@@ -14,7 +14,7 @@ import msgspec
 
 from registry import logs
 from registry.domain import levels
-from registry.domain.decisions import ACTIONS, obligations
+from registry.domain.decisions import ACTIONS, check_attribute_values, obligations
 from registry.errors import Invalid
 from registry.policy.engine import Engine
 from registry.policy.index import Decision, TenantIndex
@@ -59,6 +59,8 @@ def _validate(req: CheckRequest) -> None:
                       code="unknown_action")
     if not req.person:
         raise Invalid("person is required", field="person", code="required")
+    if req.attributes:
+        check_attribute_values(req.attributes)
 
 
 async def check(ctx: Ctx, engine: Engine, req: CheckRequest, now: datetime | None = None, *,
@@ -191,6 +193,7 @@ async def who_may(ctx: Ctx, engine: Engine, *, area: str, unit: str, action: str
                   attributes: Mapping[str, object], at: datetime | None) -> list[WhoMayEntry] | Decision:
     if action not in ACTIONS:
         raise Invalid(f"unknown action {action!r}", field="action", code="unknown_action")
+    check_attribute_values(attributes)
     index = await _current_index(ctx, engine, None)
     if isinstance(index, Decision):
         return index
