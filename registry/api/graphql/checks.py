@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 
 from registry.api.graphql import types as gt
 from registry.api.graphql.context import Info
+from registry.api.graphql.inputs import built_directly
 from registry.errors import Unavailable
 from registry.policy.index import FOREVER, Decision
 from registry.services import checks as check_uc
@@ -25,6 +26,7 @@ class CheckAction(Enum):
     ACT_AS_HVERDAGSDIREKTOER = "act_as_hverdagsdirektoer"
 
 
+@built_directly  # a batch holds up to 1000 of them
 @strawberry.input
 class CheckInput:
     person: str = strawberry.field(description="The person's external id (IdP subject).")

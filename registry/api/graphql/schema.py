@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from uuid import UUID
 
 import strawberry
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (AddValidationRules, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache,
-                                   QueryDepthLimiter, ValidationCache)
+                                   QueryDepthLimiter, SchemaExtension, ValidationCache)
 from strawberry.tools import merge_types
 
 from registry import errors
@@ -28,6 +30,7 @@ from registry.api.graphql.context import Info
 from registry.api.graphql.results import ERROR_TYPES, payload, result, typed_errors
 from registry.domain import levels
 from registry.domain import model
+from registry.services import checks as check_uc
 from registry.services import delegations as delegation_uc
 from registry.services import org as org_uc
 from registry.services import queries
@@ -439,6 +442,37 @@ class _Mask(MaskErrors):
                             path=error.path, extensions=error.extensions)
 
 
+class _BoundLists(SchemaExtension):
+    """A list in the variables longer than a batch may be (registry.services.checks.MAX_BATCH) is refused
+    with `too_many` before graphql-core coerces it: coercing 16.000 check inputs alone holds the server
+    for half a second. (Lists written into the document are bounded by its token limit.)"""
+
+    def on_execute(self) -> Iterator[None]:
+        name = _long_list(self.execution_context.variables)
+        if name is not None:
+            refusal = errors.Invalid(f"at most {check_uc.MAX_BATCH} items in a list (e.g. the checks of one request)",
+                                     field=name, code="too_many")
+            self.execution_context.result = GraphQLExecutionResult(
+                data=None, errors=[GraphQLError(refusal.message, original_error=refusal)])
+        yield
+
+
+def _long_list(variables: dict | None) -> str | None:
+    """The name of the variable that holds (at any depth) a list longer than MAX_BATCH, if any."""
+    for name, value in (variables or {}).items():
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            kind = type(item)
+            if kind is list:
+                if len(item) > check_uc.MAX_BATCH:
+                    return name
+                stack.extend(item)
+            elif kind is dict:
+                stack.extend(item.values())
+    return None
+
+
 def create_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema; with settings, the request limits and introspection switch they configure."""
     settings = settings or Settings()
@@ -454,6 +488,6 @@ def create_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=query, mutation=mutation, types=list(ERROR_TYPES),
         # Factories: strawberry builds fresh extensions per request; the parser and validation caches
         # live at module level (keyed by maxsize), so they are still shared across requests.
-        extensions=[lambda: ParserCache(maxsize=256), *limits, lambda: ValidationCache(maxsize=256),
+        extensions=[lambda: ParserCache(maxsize=256), *limits, lambda: ValidationCache(maxsize=256), _BoundLists,
                     lambda: _Mask(hide_suggestions=not settings.introspection)])
 
