@@ -8,6 +8,8 @@ from typing import Any
 from cross_web import HTTPException  # what strawberry raises and answers as a plain-text status
 from strawberry.litestar import make_graphql_controller
 
+from registry.api.headers import page_policy
+
 
 def graphql_controller(schema, **options: Any) -> type:
     """`strawberry.litestar.make_graphql_controller`, except that a body which is not UTF-8, or is JSON
@@ -29,6 +31,12 @@ def graphql_controller(schema, **options: Any) -> type:
                 raise HTTPException(400, "The GraphQL operation's `operationName` must be a string or null, if "
                                          "provided.")
             return value
+
+        async def render_graphql_ide(self, request):
+            """The GraphiQL page, with a Content-Security-Policy made for it (registry.api.headers)."""
+            response = await super().render_graphql_ide(request)
+            response.headers["Content-Security-Policy"] = page_policy(response.content)
+            return response
 
         def create_response(self, response_data, sub_response):
             """A request that lost the database (an error with the code `unavailable`) is answered
