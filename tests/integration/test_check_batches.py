@@ -45,6 +45,15 @@ async def test_a_maximal_batch_is_answered_in_order(api):
     assert [a["reason"] for a in answers[:4]] == ["allowed", "unknown_person", "allowed", "unknown_person"]
 
 
+async def test_the_limit_holds_for_the_whole_request_however_many_times_checks_is_asked(api):
+    ids = await api.ids()
+    query = """query($i: [CheckInput!]!) { a: checks(inputs: $i) { decision } b: checks(inputs: $i) { decision } }"""
+    result = await api.gql(query, {"i": [_check(ids.unit("Plejecenter Solhaven"))] * 600}, as_=ANNA)
+    assert result.data is None  # (checks is non-null: b's refusal takes the whole answer)
+    [error] = result.errors
+    assert (error["path"], error["extensions"]["code"]) == (["b"], "too_many")
+
+
 async def test_authzen_evaluations_share_the_limit(api):
     ids, key = await api.ids(), await api_key(api.db, ["check"])
     item = {"subject": {"type": "person", "id": ANNA}, "action": {"name": "be_informed"},
