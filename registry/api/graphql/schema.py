@@ -420,26 +420,27 @@ class _Mask(MaskErrors):
     database says so. Without introspection, validation messages lose their suggestions."""
 
     def __init__(self, hide_suggestions: bool):
-        super().__init__()
+        super().__init__(should_mask_error=self._rewritten)
         self.hide_suggestions = hide_suggestions
 
-    def _process_errors(self, errors_: list[GraphQLError]) -> list[GraphQLError]:
-        return [self._answer(e) for e in errors_]
-
-    def _answer(self, error: GraphQLError) -> GraphQLError:
+    def _rewritten(self, error: GraphQLError) -> bool:
         code = (error.extensions or {}).get("code")
+        return code in (None, "internal") or (code == "unavailable" and error.original_error is not None) or \
+            (self.hide_suggestions and "Did you mean" in error.message)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        extensions = error.extensions or {}
+        code = extensions.get("code")
         if code == "internal":
-            message = f"Internal error (incident {error.extensions['incident']}); it has been logged."
-        elif code == "unavailable" and not isinstance(error.original_error, errors.RegistryError):
+            message = f"Internal error (incident {extensions['incident']}); it has been logged."
+        elif code == "unavailable":
             message = DATABASE_UNAVAILABLE
         elif code is None:  # (process_errors gives every error a code; never pass on an uncoded one)
-            message, error.extensions = "Internal error; it has been logged.", {"code": "internal"}
-        elif self.hide_suggestions and "Did you mean" in error.message:
-            message = _SUGGESTION.sub("", error.message)
+            message, extensions = "Internal error; it has been logged.", {"code": "internal"}
         else:
-            return error
+            message = _SUGGESTION.sub("", error.message)
         return GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,
-                            path=error.path, extensions=error.extensions)
+                            path=error.path, extensions=extensions)
 
 
 class _BoundLists(SchemaExtension):
