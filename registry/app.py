@@ -16,6 +16,7 @@ from registry.api import errors as api_errors
 from registry import logs
 from registry.api import authzen, casbin_routes, graphiql, openapi, rest
 from registry.api.authorization import rest_door
+from registry.api.headers import security_headers
 from registry.api.principal import request_id_middleware
 from registry.api.graphql.context import Context
 from registry.api.graphql.http import graphql_controller
@@ -158,6 +159,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
         # raw ASGI check route by calling it itself, GraphQL per field.
         route_handlers=[graphql, authzen.evaluation, Router(path="/", route_handlers=routes, guards=[rest_door])],
         middleware=[request_id_middleware],
+        before_send=[security_headers(settings.hsts)],  # every response, routed or not
         lifespan=[lifespan],
         state=State({"db": db, "engine": engine, "settings": settings, "verifier": verifier, "clock": clock,
                      "decision_log": decision_log,

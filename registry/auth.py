@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import secrets
 import time
 import urllib.parse
@@ -140,9 +141,17 @@ class JwtVerifier:
             raise Unauthenticated("the token is not valid", code="invalid_token") from exc
 
     def _decode(self, token: str, key, algorithms: list[str]) -> dict:
-        return jwt.decode(token, key, algorithms=algorithms, audience=self.settings.jwt_audience,
-                          issuer=self.settings.jwt_issuer, leeway=self.settings.jwt_leeway_seconds,
-                          options={"require": ["exp", "sub"]})
+        claims = jwt.decode(token, key, algorithms=algorithms, audience=self.settings.jwt_audience,
+                            issuer=self.settings.jwt_issuer, leeway=self.settings.jwt_leeway_seconds,
+                            options={"require": ["exp", "sub"]})
+        # RFC 7519's NumericDate is a JSON number. PyJWT takes anything int() takes ("1999999999", true),
+        # so a token whose issuer wrote a date as text would be read differently by other verifiers.
+        for name in _DATE_CLAIMS:
+            value = claims.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or not math.isfinite(value)):
+                raise jwt.InvalidTokenError(f"the {name} claim must be a number")
+        return claims
 
     def mint(self, *, subject: str, tenant: str, ttl_seconds: int) -> str:
         """Development tokens, signed with the HS256 secret."""
@@ -399,6 +408,9 @@ class JwksCache:
                 continue
             await self._await_refresh()
             await asyncio.sleep(0.05)  # never spin, whatever the settings
+
+
+_DATE_CLAIMS = ("exp", "nbf", "iat")
 
 
 class PrincipalCache:

@@ -71,6 +71,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     decision_log_batch_size: int = 500
     decision_log_flush_interval: float = 1.0
     decision_log_retention_days: int = 365
+    # Strict-Transport-Security: "auto" when the request came over TLS (as the ASGI server reports it),
+    # "on" on every response (behind a proxy that terminates TLS), or "off".
+    hsts: str = "auto"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -104,6 +107,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         decision_log = env.get("REGISTRY_DECISION_LOG", "denies").strip().lower()
         if decision_log not in ("off", "denies", "all"):
             raise ValueError(f"REGISTRY_DECISION_LOG must be 'off', 'denies' or 'all', not {decision_log!r}")
+        hsts = env.get("REGISTRY_HSTS", "auto").strip().lower()
+        if hsts not in ("auto", "on", "off"):
+            raise ValueError(f"REGISTRY_HSTS must be 'auto', 'on' or 'off', not {hsts!r}")
         return cls(
             database_url=env.get("REGISTRY_DATABASE_URL") or env.get("DATABASE_URL") or None,
             data_dir=data_dir,
@@ -143,6 +149,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             decision_log_batch_size=_number(env, "REGISTRY_DECISION_LOG_BATCH_SIZE", 500, int),
             decision_log_flush_interval=_number(env, "REGISTRY_DECISION_LOG_FLUSH_INTERVAL", 1.0, float),
             decision_log_retention_days=_number(env, "REGISTRY_DECISION_LOG_RETENTION_DAYS", 365, int),
+            hsts=hsts,
         )
 
 

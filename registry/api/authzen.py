@@ -249,15 +249,16 @@ async def evaluations(request: Request, who: Principal) -> Response:
     if not batch.evaluations:  # no list (or an empty one): a single evaluation
         return _json(decision_body(await check_uc.check(ctx, engine, to_request(batch),
                                                          source="authzen.evaluations")))
-    if len(batch.evaluations) > 1000:
-        raise Invalid("at most 1000 evaluations per request", field="evaluations", code="too_many")
+    check_uc.check_batch_size(len(batch.evaluations), "evaluations")
     results = []
     now = ctx.now()
-    now_ts, index = now.timestamp(), check_uc.live_index(ctx, engine)
-    for item in batch.evaluations:
+    now_ts = now.timestamp()
+    for done, item in enumerate(batch.evaluations, 1):
+        await check_uc.let_others_in(done)
         try:
             req = to_request(_merge(batch, item))
-            decision = check_uc.answer_now(ctx, engine, index, req, now, now_ts, source="authzen.evaluations")
+            decision = check_uc.answer_now(ctx, engine, check_uc.live_index(ctx, engine), req, now, now_ts,
+                                           source="authzen.evaluations")
             if decision is None:
                 decision = await check_uc.check(ctx, engine, req, now, source="authzen.evaluations")
             body = decision_body(decision)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import uuid
 
-import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
 
 from registry import errors
+from registry.storage.db import connection_lost
 
 log = logging.getLogger("registry.api")
 
@@ -41,12 +41,14 @@ def http_error(request: Request, exc: HTTPException) -> Response:
                     media_type=MediaType.JSON)
 
 
+DATABASE_UNAVAILABLE = "The registry's database is unavailable; try again shortly."
+
+
 def database_unavailable(request: Request, exc: Exception) -> Response:
     """The database cannot be reached (or refuses us): a retryable 503, logged once with context."""
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-    return Response({"error": {"code": "unavailable", "message": "The registry's database is unavailable; "
-                               "try again shortly.", "field": None}}, status_code=503, media_type=MediaType.JSON,
-                    headers={"Retry-After": "1"})
+    return Response({"error": {"code": "unavailable", "message": DATABASE_UNAVAILABLE, "field": None}},
+                    status_code=503, media_type=MediaType.JSON, headers={"Retry-After": "1"})
 
 
 def unexpected(request: Request, exc: Exception) -> Response:
@@ -57,12 +59,8 @@ def unexpected(request: Request, exc: Exception) -> Response:
                                "field": None}}, status_code=500, media_type=MediaType.JSON)
 
 
-UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-               asyncpg.InvalidAuthorizationSpecificationError, asyncpg.CannotConnectNowError)
-
-
 def dispatch_unexpected(request: Request, exc: Exception) -> Response:
-    if isinstance(exc, UNAVAILABLE):
+    if connection_lost(exc):
         return database_unavailable(request, exc)
     return unexpected(request, exc)
 

@@ -12,7 +12,12 @@ control form `report` (report afterwards, due at the next report) and `pre_appro
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
 import msgspec
+
+from registry.errors import Invalid
 
 ACTIONS: dict[str, int] = {
     "be_informed": 1,
@@ -31,6 +36,30 @@ REASONS = ("allowed", "no_delegation", "level_too_low", "red_line", "missing_att
 # When no delegation in force covers a request, the covering ones that are not in force explain why,
 # most telling first.
 INACTIVE_PRECEDENCE = ("suspended", "revoked", "expired", "not_yet_valid")
+
+# JavaScript's Casbin (node-casbin) holds every number as a double: an integer beyond ±(2^53 - 1) is
+# not exact there and compares differently than in Python, so such values are refused in a request's
+# attributes (and NaN or an infinity, which JSON cannot carry and no red line can compare), so that
+# every Casbin gives the same answer.
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def check_attribute_values(attributes: Mapping[str, object]) -> None:
+    """Refuse attribute values that not every evaluator reads alike (see MAX_SAFE_INTEGER)."""
+    for name, value in attributes.items():
+        kind = type(value)
+        if kind is int:
+            if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:  # type: ignore[operator]
+                continue
+        elif kind is float:
+            if math.isfinite(value):  # type: ignore[arg-type]
+                continue
+        else:  # (a list or an object is no attribute's type: a red line never compares it)
+            continue
+        raise Invalid(f"attribute {name!r} is a number not every Casbin reads alike: integers must lie within "
+                      f"±{MAX_SAFE_INTEGER} (2^53 - 1), and numbers must be finite",
+                      field=f"attributes.{name}", code="number_out_of_range")
+
 
 CADENCE_DAYS = {"weekly": 7, "monthly": 30, "quarterly": 91, "half_yearly": 182, "yearly": 365}
 DAY = 86400.0

@@ -50,6 +50,23 @@ async def init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(name, encoder=_encode_json, decoder=msgspec.json.decode, schema="pg_catalog")
 
 
+# The database is out of reach: stopped or restarting (a fast stop terminates every session with
+# 57P01), refusing us, or the connection was lost in the middle of a request. The request changed
+# nothing (a transaction that lost its connection is rolled back); the API answers 503
+# `unavailable`, which a client may retry (registry.api.errors, and GraphQL in registry.api.graphql.schema).
+CONNECTION_LOST = (OSError,  # refused, reset, timed out (TimeoutError) while connecting or talking
+                   asyncpg.PostgresConnectionError,  # class 08, and ConnectionDoesNotExistError
+                   asyncpg.InterfaceError,  # "connection is closed", "pool is closing"/"pool is closed"
+                   asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.CrashShutdownError,
+                   asyncpg.exceptions.CannotConnectNowError, asyncpg.exceptions.IdleSessionTimeoutError,
+                   asyncpg.InvalidAuthorizationSpecificationError, asyncpg.exceptions.TooManyConnectionsError)
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether an exception means the database could not be reached (see CONNECTION_LOST)."""
+    return isinstance(exc, CONNECTION_LOST)
+
+
 class Conn:
     """A connection wrapper that counts statements; the only way the storage modules run SQL."""
 

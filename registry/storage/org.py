@@ -57,6 +57,10 @@ async def person_by_external_id(conn: Conn, tenant_id: UUID, external_id: str) -
                                           tenant_id, external_id))
 
 
+def _like_literal(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 async def list_people(conn: Conn, tenant_id: UUID, *, unit_id: UUID | None, search: str | None,
                       include_archived: bool, after: UUID | None, limit: int) -> list[Person]:
     sql = ["SELECT p.* FROM person p WHERE p.tenant_id = $1 AND ($2::uuid IS NULL OR p.id > $2)"]
@@ -67,9 +71,10 @@ async def list_people(conn: Conn, tenant_id: UUID, *, unit_id: UUID | None, sear
         args.append(unit_id)
         sql.append(f"AND EXISTS (SELECT 1 FROM membership m WHERE m.tenant_id = p.tenant_id AND m.person_id = p.id"
                    f" AND m.unit_id = ${len(args)} AND m.archived_at IS NULL)")
-    if search:
-        args.append(f"%{search.lower()}%")
-        sql.append(f"AND (lower(p.name) LIKE ${len(args)} OR lower(p.external_id) LIKE ${len(args)})")
+    if search:  # a substring, taken literally: %, _ and a backslash are escaped, never wildcards
+        args.append(f"%{_like_literal(search.lower())}%")
+        sql.append(f"AND (lower(p.name) LIKE ${len(args)} ESCAPE '\\' OR lower(p.external_id) LIKE ${len(args)}"
+                   f" ESCAPE '\\')")
     args.append(limit)
     sql.append(f"ORDER BY p.id LIMIT ${len(args)}")
     return many(Person, await conn.fetch(" ".join(sql), *args))

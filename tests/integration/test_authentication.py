@@ -45,6 +45,11 @@ async def test_a_valid_token_authenticates_the_person(api):
     ({"Authorization": f"Bearer {_token(tenant='nowhere')}"}, "invalid_token"),
     ({"Authorization": f"Bearer {_token(tenant=None)}"}, "invalid_token"),
     ({"X-Api-Key": "rk_not-a-real-key"}, "invalid_api_key"),
+    # Date claims are JSON numbers (RFC 7519 NumericDate), never text or booleans that read as numbers.
+    ({"Authorization": f"Bearer {_token(exp=str(int(time.time()) + 300))}"}, "invalid_token"),
+    ({"Authorization": f"Bearer {_token(nbf=str(int(time.time())))}"}, "invalid_token"),
+    ({"Authorization": f"Bearer {_token(iat=str(int(time.time())))}"}, "invalid_token"),
+    ({"Authorization": f"Bearer {_token(nbf=True)}"}, "invalid_token"),
 ])
 async def test_missing_or_invalid_credentials_get_401_with_a_code_and_write_nothing(api, headers, code):
     before = await snapshot(api.db)

@@ -212,3 +212,23 @@ async def test_a_parent_area_cannot_declare_an_attribute_a_sub_area_already_decl
         {"id": ids.areas["economy"], "v": version}, as_=ADMIN))["updateDecisionArea"]
     assert clash == {"__typename": "InvalidInputError", "code": "invalid_attribute", "field": "attributes"}
     assert await snapshot(api.db) == before
+
+
+async def test_people_search_takes_percent_underscore_and_backslash_literally(api):
+    for external_id, name in (("ida_h@eksempel.dk", "Ida 100% Hansen"), ("bo.back@eksempel.dk", "Bo \\ Back")):
+        created = await api.gql("""mutation($e: String!, $n: String!) { createPerson(input: {externalId: $e,
+            name: $n}) { __typename } }""", {"e": external_id, "n": name}, as_=ADMIN)
+        assert created["createPerson"]["__typename"] == "PersonPayload"
+
+    async def search(text):
+        found = await api.gql("query($s: String) { people(search: $s, first: 100) { nodes { name } } }",
+                              {"s": text}, as_=ADMIN)
+        return sorted(p["name"] for p in found["people"]["nodes"])
+
+    assert await search("%") == ["Ida 100% Hansen"]
+    assert await search("_") == ["Ida 100% Hansen"]  # (her external id)
+    assert await search("100%") == ["Ida 100% Hansen"]
+    assert await search("1_0") == []
+    assert await search("a%n") == []
+    assert await search("\\") == ["Bo \\ Back"]
+    assert await search("anna") == ["Anna Jensen"]

@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from registry import texts
 from registry.api.graphql import types as gt
 from registry.api.graphql.context import Info
+from registry.api.graphql.inputs import built_directly
 from registry.errors import Unavailable
 from registry.policy.index import FOREVER, Decision
 from registry.services import checks as check_uc
@@ -27,6 +28,7 @@ class CheckAction(Enum):
     ACT_AS_HVERDAGSDIREKTOER = "act_as_hverdagsdirektoer"
 
 
+@built_directly  # a batch holds up to 1000 of them
 @strawberry.input
 class CheckInput:
     person: str = strawberry.field(description="The person's external id (IdP subject).")
@@ -228,9 +230,12 @@ class CheckQuery:
         return CheckResult.of(await check_uc.check(ctx, info.context.engine, input.to_request(),
                                                    source="graphql.check"))
 
-    @strawberry.field(description="Several checks in one request, answered in order.")
+    @strawberry.field(description="Several checks in one request, answered in order; at most 1000 in one request.")
     async def checks(self, info: Info, inputs: list[CheckInput]) -> list[CheckResult]:
         ctx = info.context.ctx
+        # At most MAX_BATCH in one request, however many times `checks` is asked for in it.
+        check_uc.check_batch_size(len(inputs) + check_uc.MAX_BATCH - info.context.checks_left, "inputs")
+        info.context.checks_left -= len(inputs)
         return [CheckResult.of(d) for d in await check_uc.checks(ctx, info.context.engine,
                                                                   [i.to_request() for i in inputs],
                                                                   source="graphql.checks")]

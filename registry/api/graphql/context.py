@@ -7,6 +7,7 @@ from strawberry.litestar import BaseContext
 
 from registry.api.graphql.loaders import Loaders
 from registry.policy.engine import Engine
+from registry.services.checks import MAX_BATCH
 from registry.services.common import Ctx
 
 
@@ -14,6 +15,8 @@ class Context(BaseContext, kw_only=True):
     ctx: Ctx
     loaders: Loaders
     engine: Engine
+    # Checks this request may still ask for in `checks` (aliases could otherwise repeat a full batch).
+    checks_left: int = MAX_BATCH
 
 
 Info = strawberry.Info[Context, None]

@@ -21,6 +21,7 @@ from strawberry.types import ExecutionResult
 
 from registry.api import graphiql
 from registry.api.graphql.loaders import Loaders
+from registry.api.headers import page_policy
 from registry.services import idempotency
 
 REPLAYED = "Idempotent-Replayed"  # on an answer given again for a retry
@@ -31,7 +32,8 @@ def graphql_controller(schema, **options: Any) -> type:
     but neither an object nor a list (a batch), gets strawberry's own 400 answer instead of an
     exception from its parser (a 500), and so does an `operationName` that is not a string, like
     strawberry's own checks of `query` and `variables` (all found by fuzzing,
-    tests/integration/test_fuzzing.py). A mutation with an `Idempotency-Key` header is done once."""
+    tests/integration/test_fuzzing.py). A mutation with an `Idempotency-Key` header is done once, and a
+    request that lost its database answers 503."""
     base = make_graphql_controller(schema, **options)
 
     class GraphQLController(base):  # type: ignore[misc, valid-type]
@@ -48,7 +50,9 @@ def graphql_controller(schema, **options: Any) -> type:
             return value
 
         async def render_graphql_ide(self, request: Request[Any, Any, Any]) -> Response[str]:
-            return Response(graphiql.page(await graphiql.development_defaults(request)), media_type=MediaType.HTML)
+            """The registry's GraphiQL page, with a Content-Security-Policy made for it (registry.api.headers)."""
+            html = graphiql.page(await graphiql.development_defaults(request))
+            return Response(html, media_type=MediaType.HTML, headers={"Content-Security-Policy": page_policy(html)})
 
         async def execute_single(self, request, request_adapter, sub_response, context, root_value,
                                  request_data) -> ExecutionResult:
@@ -69,6 +73,15 @@ def graphql_controller(schema, **options: Any) -> type:
             if answer.replayed:
                 sub_response.headers[REPLAYED] = "true"
             return _result(answer.response)
+
+        def create_response(self, response_data, sub_response):
+            """A request that lost the database (an error with the code `unavailable`) is answered
+            503 with Retry-After, as the REST routes are: nothing was written, and a retry may succeed."""
+            response = super().create_response(response_data, sub_response)
+            if _database_lost(response_data):
+                response.status_code = 503
+                response.headers["Retry-After"] = "1"
+            return response
 
     return GraphQLController
 
@@ -96,3 +109,9 @@ def _error(formatted: dict) -> GraphQLError:
     if "locations" in formatted:
         error.locations = [SourceLocation(loc["line"], loc["column"]) for loc in formatted["locations"]]
     return error
+
+
+def _database_lost(response_data) -> bool:
+    answers = response_data if isinstance(response_data, list) else [response_data]
+    return any((e.get("extensions") or {}).get("code") == "unavailable"
+               for a in answers for e in (a.get("errors") or ()))

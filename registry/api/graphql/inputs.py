@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import MISSING
 from datetime import date, datetime
 from types import SimpleNamespace
 
 import strawberry
+from strawberry.scalars import is_scalar
+from strawberry.types.base import StrawberryMaybe, StrawberryOptional
+from strawberry.types.enum import StrawberryEnumDefinition, has_enum_definition
 
 from registry.api.graphql.types import (Assessment, AttributeType, Cadence, ControlForm, DelegationStatus,
                                         MembershipRole, PersonRole, SetBy, UnitKind)
@@ -14,6 +18,38 @@ from registry.errors import Invalid
 from registry.services.common import parse_uuid
 
 UNSET = strawberry.UNSET
+
+
+def built_directly(cls):
+    """Build this input type straight from graphql-core's coerced value (strawberry's `from_input` hook).
+
+    graphql-core has already parsed every scalar and enum value, so for fields of those types
+    strawberry's own conversion, which resolves each field's type and name again for every value
+    (about 0,2 ms per input), has nothing to do: a batch of 1000 check inputs would hold the event
+    loop for 200 ms on that alone. Other fields are converted as strawberry does."""
+    definition = cls.__strawberry_definition__
+    plan: list = []
+
+    def from_input(type_, value, context):
+        if not plan:
+            for f in definition.fields:
+                resolved = f.resolve_type(type_definition=definition)
+                inner = resolved.of_type if isinstance(resolved, StrawberryOptional) else resolved
+                leaf = (is_scalar(inner, context.scalar_registry) or isinstance(inner, StrawberryEnumDefinition)
+                        or has_enum_definition(inner)) and not isinstance(resolved, StrawberryMaybe)
+                required = f.default_value is MISSING and f.default_factory is MISSING
+                plan.append((context.config.name_converter.from_field(f), f.python_name, resolved, leaf, required))
+        kwargs = {}
+        for name, python_name, resolved, leaf, required in plan:
+            if name in value:
+                item = value[name]
+                kwargs[python_name] = item if leaf or item is None else context.convert(item, resolved, name)
+            elif required:
+                kwargs[python_name] = None  # (as strawberry does: graphql-core has checked the non-null ones)
+        return type_(**kwargs)
+
+    definition.from_input = from_input
+    return cls
 
 
 def changes_of(data, ids: tuple[str, ...] = ()) -> dict:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from uuid import UUID
 
 import strawberry
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (AddValidationRules, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache,
-                                   QueryDepthLimiter, ValidationCache)
+                                   QueryDepthLimiter, SchemaExtension, ValidationCache)
 from strawberry.tools import merge_types
 
 from registry import errors
 from registry.api.authorization import put_doors
+from registry.api.errors import DATABASE_UNAVAILABLE
 from registry.api.graphql import inputs as gi
 from registry.api.graphql.checks import CheckQuery
 from registry.api.graphql.decision_log import DecisionLogQuery
@@ -25,13 +31,17 @@ from registry.api.graphql.context import Info
 from registry.api.graphql.results import ERROR_TYPES, payload, result, typed_errors
 from registry.domain import levels
 from registry.domain import model
+from registry.services import checks as check_uc
 from registry.services import delegations as delegation_uc
 from registry.services import org as org_uc
 from registry.services import queries
 from registry.services import redlines as red_line_uc
 from registry.services.common import Ctx, parse_uuid
 from registry.settings import Settings
+from registry.storage.db import connection_lost
 from registry.storage.rows import Page, paginate
+
+log = logging.getLogger("registry.api")
 
 
 def _ctx(info: Info) -> Ctx:
@@ -370,15 +380,25 @@ class Mutation:
 
 class RegistrySchema(strawberry.Schema):
     def process_errors(self, errors_, execution_context=None) -> None:
-        """Give every error a code clients can branch on; log the unexpected ones (masked for clients)."""
+        """Give every error a code clients can branch on. The caller's mistakes (invalid documents and
+        variables) keep graphql-core's message; a lost database is `unavailable` (HTTP 503, see
+        registry.api.graphql.http); anything else is logged with an incident id and masked (`_Mask`)."""
         for error in errors_:
             original = error.original_error
             if isinstance(original, errors.RegistryError):
                 error.extensions = {**(error.extensions or {}), "code": original.code, "field": original.field}
             elif original is None or isinstance(original, GraphQLError):
+                # Validation, and variables that cannot be coerced (missing, wrong type, unknown enum
+                # value, null for non-null): graphql-core wraps its own error as the original.
                 error.extensions = {**(error.extensions or {}), "code": _validation_code(error.message)}
+            elif connection_lost(original):
+                log.warning("database unavailable in GraphQL %s: %s", error.path, type(original).__name__)
+                error.extensions = {"code": "unavailable"}
             else:
-                super().process_errors([error], execution_context)
+                incident = uuid.uuid4().hex[:12]
+                log.error("unexpected error %s in GraphQL %s", incident, error.path,
+                          exc_info=(type(original), original, original.__traceback__))
+                error.extensions = {"code": "internal", "incident": incident}
 
 
 # The request limits say which one was hit; every other validation error is graphql_validation.
@@ -391,9 +411,68 @@ def _validation_code(message: str) -> str:
     return next((code for fragment, code in _LIMIT_CODES if fragment in lowered), "graphql_validation")
 
 
-def _mask(error) -> bool:
-    """Mask everything except GraphQL's own validation errors; resolvers return typed errors instead."""
-    return error.original_error is not None and not isinstance(error.original_error, errors.RegistryError)
+# graphql-core's suggestions ("Did you mean 'person'?", "... the enum value 'DECIDE'?") name the schema's
+# fields, arguments, types and values: what introspection would tell.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+class _Mask(MaskErrors):
+    """Unexpected errors become "Internal error" with their incident id (the log has the rest); a lost
+    database says so. Without introspection, validation messages lose their suggestions."""
+
+    def __init__(self, hide_suggestions: bool):
+        super().__init__(should_mask_error=self._rewritten)
+        self.hide_suggestions = hide_suggestions
+
+    def _rewritten(self, error: GraphQLError) -> bool:
+        code = (error.extensions or {}).get("code")
+        return code in (None, "internal") or (code == "unavailable" and error.original_error is not None) or \
+            (self.hide_suggestions and "Did you mean" in error.message)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        extensions = error.extensions or {}
+        code = extensions.get("code")
+        if code == "internal":
+            message = f"Internal error (incident {extensions['incident']}); it has been logged."
+        elif code == "unavailable":
+            message = DATABASE_UNAVAILABLE
+        elif code is None:  # (process_errors gives every error a code; never pass on an uncoded one)
+            message, extensions = "Internal error; it has been logged.", {"code": "internal"}
+        else:
+            message = _SUGGESTION.sub("", error.message)
+        return GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,
+                            path=error.path, extensions=extensions)
+
+
+class _BoundLists(SchemaExtension):
+    """A list in the variables longer than a batch may be (registry.services.checks.MAX_BATCH) is refused
+    with `too_many` before graphql-core coerces it: coercing 16.000 check inputs alone holds the server
+    for half a second. (Lists written into the document are bounded by its token limit.)"""
+
+    def on_execute(self) -> Iterator[None]:
+        name = _long_list(self.execution_context.variables)
+        if name is not None:
+            refusal = errors.Invalid(f"at most {check_uc.MAX_BATCH} items in a list (e.g. the checks of one request)",
+                                     field=name, code="too_many")
+            self.execution_context.result = GraphQLExecutionResult(
+                data=None, errors=[GraphQLError(refusal.message, original_error=refusal)])
+        yield
+
+
+def _long_list(variables: dict | None) -> str | None:
+    """The name of the variable that holds (at any depth) a list longer than MAX_BATCH, if any."""
+    for name, value in (variables or {}).items():
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            kind = type(item)
+            if kind is list:
+                if len(item) > check_uc.MAX_BATCH:
+                    return name
+                stack.extend(item)
+            elif kind is dict:
+                stack.extend(item.values())
+    return None
 
 
 def create_schema(settings: Settings | None = None) -> strawberry.Schema:
@@ -412,6 +491,6 @@ def create_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=query, mutation=mutation, types=list(ERROR_TYPES),
         # Factories: strawberry builds fresh extensions per request; the parser and validation caches
         # live at module level (keyed by maxsize), so they are still shared across requests.
-        extensions=[lambda: ParserCache(maxsize=256), *limits, lambda: ValidationCache(maxsize=256),
-                    lambda: MaskErrors(should_mask_error=_mask, error_message="Internal error; it has been logged.")])
+        extensions=[lambda: ParserCache(maxsize=256), *limits, lambda: ValidationCache(maxsize=256), _BoundLists,
+                    lambda: _Mask(hide_suggestions=not settings.introspection)])
 
