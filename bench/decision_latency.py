@@ -290,9 +290,8 @@ def index_module_at(rev: str):
     return module
 
 
-def compare_with(dsn: str, key: str, rev: str, index, mix: list[tuple], now: float, rounds: int) -> None:
-    """TenantIndex.check of this tree against `rev`'s, on the same snapshot and requests, interleaved;
-    and this tree's check naming each unit by its external id (where the unit has one)."""
+def tenant_snapshot(dsn: str, key: str):
+    """(organisations, tables) of one tenant, as the engine loads them."""
     from registry.storage import changes
 
     async def snap():
@@ -301,7 +300,13 @@ def compare_with(dsn: str, key: str, rev: str, index, mix: list[tuple], now: flo
             return await changes.snapshot(conn, await gen.tenant_id_of(conn, key))
         finally:
             await conn.close()
-    orgs, tables = asyncio.run(snap())
+    return asyncio.run(snap())
+
+
+def compare_with(dsn: str, key: str, rev: str, index, mix: list[tuple], now: float, rounds: int) -> None:
+    """TenantIndex.check of this tree against `rev`'s, on the same snapshot and requests, interleaved;
+    and this tree's check naming each unit by its external id (where the unit has one)."""
+    orgs, tables = tenant_snapshot(dsn, key)
     before_mod = index_module_at(rev)
     org = orgs[0]
     before = before_mod.TenantIndex(str(org["id"]), org["key"], org["revision"]).load(
@@ -440,15 +445,8 @@ def main() -> int:
 
         print(f"\n-- build_index of {key} again, under cProfile (a fresh snapshot)")
         from registry.policy.engine import build_index
-        from registry.storage import changes
 
-        async def snap():
-            conn = await gen.connect(dsn)
-            try:
-                return await changes.snapshot(conn, await gen.tenant_id_of(conn, key))
-            finally:
-                await conn.close()
-        orgs, tables = asyncio.run(snap())
+        orgs, tables = tenant_snapshot(dsn, key)
         prof = cProfile.Profile()
         at = time.perf_counter()
         build_index(orgs[0], {"org_unit": tables["org_unit"], "decision_area": tables["decision_area"]})
