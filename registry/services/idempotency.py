@@ -49,6 +49,17 @@ def check_key(key: str) -> None:
                       code="invalid_idempotency_key")
 
 
+def check_single(mutations: int) -> None:
+    """A key covers one mutation. Several in one request would run in one transaction, where a later
+    one could not see what an earlier one wrote in the checks it makes (they read committed state),
+    so the key would change the request's outcome; and they would hold the organisation's write
+    lock for all of them."""
+    if mutations != 1:
+        raise Invalid(f"a request with an {HEADER} must hold exactly one mutation field; send one request per "
+                      "mutation, each with its own key", field=HEADER, code="idempotency_single_mutation",
+                      message_da="Send én ændring pr. forespørgsel, når du bruger en Idempotency-Key.")
+
+
 async def once(ctx: Ctx, key: str, fingerprint: str, run: Callable[[Ctx], Awaitable[dict]]) -> Answer:
     """Answer `run(ctx)` (a response) once per key: the first time, run it in a transaction bound to
     the request and keep its response there, if it wrote anything; then, for the key's lifetime,

@@ -130,3 +130,37 @@ async def test_concurrent_retries_with_the_same_key_write_once(api):
     assert sum("Idempotent-Replayed" in a.headers for a in answers) == 4
     assert await _count(api, "org_unit") == units + 1
 
+
+
+async def test_a_key_covers_one_mutation_and_a_request_with_more_is_refused_and_writes_nothing(api):
+    # Several mutations under one key would run in one transaction, where a later one's checks cannot
+    # see an earlier one's writes: the key would change the outcome. So they are refused whole.
+    ids = await api.ids()
+    parent = ids.unit("Plejecenter Solhaven")
+    two = """mutation($p: ID) { a: createUnit(input: {name: "Aftenvagten", kind: SUBUNIT, parentId: $p}) { __typename }
+             b: createUnit(input: {name: "Nattevagten", kind: SUBUNIT, parentId: $p}) { __typename } }"""
+    spread = """mutation($p: ID) { ...Both } fragment Both on Mutation {
+                a: createUnit(input: {name: "Aftenvagten", kind: SUBUNIT, parentId: $p}) { __typename } }"""
+    before = await snapshot(api.db)
+    for query in (two, spread):
+        response = await _post(api, query, {"p": parent}, as_=ADMIN, key="two-at-once")
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["code"] == "idempotency_single_mutation"
+    assert await snapshot(api.db) == before
+    without_key = await _post(api, two, {"p": parent}, as_=ADMIN)
+    assert [v["__typename"] for v in without_key.json()["data"].values()] == ["UnitPayload", "UnitPayload"]
+
+
+async def test_a_platform_operator_may_send_a_key_and_a_retry_is_a_duplicate_by_the_organisation_key(api):
+    from tests.support import platform_key
+
+    operator = {"X-Api-Key": await platform_key(api.db), "Idempotency-Key": "org-nordby-1"}
+    create = """mutation { createOrganisation(input: {key: "nordby", name: "Nordby Kommune"}) {
+                __typename ... on Error { code field } } }"""
+    first = await api.client.post("/graphql", json={"query": create}, headers=operator)
+    assert first.status_code == 200 and first.json()["data"]["createOrganisation"]["__typename"] != "ConflictError", \
+        first.text
+    retry = await api.client.post("/graphql", json={"query": create}, headers=operator)
+    assert retry.json()["data"]["createOrganisation"] == {"__typename": "ConflictError", "code": "duplicate",
+                                                          "field": "key"}
+    assert await _count(api, "organisation") == 2

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 from cross_web import HTTPException  # what strawberry raises and answers as a plain-text status
-from graphql import GraphQLError, OperationType, parse
+from graphql import FieldNode, GraphQLError, OperationType, parse
 from graphql.language import SourceLocation
 from graphql.utilities import get_operation_ast
 from litestar import Request, Response
@@ -57,9 +57,14 @@ def graphql_controller(schema, **options: Any) -> type:
         async def execute_single(self, request, request_adapter, sub_response, context, root_value,
                                  request_data) -> ExecutionResult:
             key = request.headers.get(idempotency.HEADER)
-            if key is None or context is None or not _is_mutation(request_data, request.app.state.settings):
+            # A platform operator's mutations name organisations by their unique key, so a retry is
+            # refused as a duplicate anyway; they live in no organisation, where keys are kept.
+            fields = None if key is None or context is None or context.ctx.principal.platform else \
+                _mutation_fields(request_data, request.app.state.settings)
+            if fields is None:
                 return await super().execute_single(request, request_adapter, sub_response, context, root_value,
                                                     request_data)
+            idempotency.check_single(fields)
 
             async def run(ctx) -> dict:
                 bound = msgspec.structs.replace(context, ctx=ctx, loaders=Loaders(ctx.db, ctx.tenant_id, ctx))
@@ -86,16 +91,20 @@ def graphql_controller(schema, **options: Any) -> type:
     return GraphQLController
 
 
-def _is_mutation(data, settings) -> bool:
-    """Whether the request's operation is a mutation (anything else needs no key, or fails anyway)."""
+def _mutation_fields(data, settings) -> int | None:
+    """How many root selections the request's mutation has (None when it is no mutation: anything
+    else needs no key, or fails anyway). A fragment spread at the root counts as two: it may hold
+    any number of fields."""
     if not isinstance(data.query, str):
-        return False
+        return None
     try:
         document = parse(data.query, no_location=True, max_tokens=settings.graphql_max_tokens)
     except GraphQLError:
-        return False
+        return None
     operation = get_operation_ast(document, data.operation_name)
-    return operation is not None and operation.operation == OperationType.MUTATION
+    if operation is None or operation.operation != OperationType.MUTATION:
+        return None
+    return sum(1 if isinstance(selection, FieldNode) else 2 for selection in operation.selection_set.selections)
 
 
 def _result(response: dict) -> ExecutionResult:
