@@ -47,19 +47,24 @@ async def record(ctx: Ctx, engine: Engine, data: ActInput) -> Result:
     check_text(data.description, "description", max_len=4000)
     if data.occurred_at > ctx.now():
         raise Invalid("an act cannot have happened in the future", field="occurredAt", code="invalid_instant")
+    # The area and unit as the registry names them now (by key or KLE code, id or external id), and
+    # the check made on exactly those: the act is stored where it was checked, even when a name has
+    # since moved to another unit or area (a check by the name alone, as of then, could pick another).
+    index = engine.index(ctx.tenant_id)
+    area = unit = None
+    if index is not None:
+        area, unit = index.area_ref(data.area, strict=False), index.unit_ref(data.unit)
     decision = await check_uc.decide(ctx, engine, check_uc.CheckRequest(
-        person=data.person, area=data.area, unit=data.unit, action=data.action, attributes=dict(data.attributes),
+        person=data.person, area=data.area if area is None else index.area_key[area],
+        unit=data.unit if unit is None else unit, action=data.action, attributes=dict(data.attributes),
         at=data.occurred_at), source="record_act")
     if not decision.decision:
         raise Forbidden(f"the act was not allowed at that time ({decision.reason})", field="action",
                         code="act_not_allowed")
-    index = engine.index(ctx.tenant_id)
+    if area is None or unit is None:
+        raise NotFound("the area or unit is no longer known by that name", field="area" if area is None else "unit")
     async with ctx.write() as tx:
         actor = await org_sql.person_by_external_id(tx.conn, ctx.tenant_id, data.person)
-        # The area and unit as the registry names them now (by key or KLE code, id or external id).
-        area, unit = index.area_ref(data.area), index.unit_ref(data.unit)
-        if area is None or unit is None:
-            raise NotFound("the area or unit is no longer known by that name", field="area" if area is None else "unit")
         act = await rows.insert(tx, "act", Act, dict(
             person_id=actor.id, area_id=UUID(area), unit_id=UUID(unit), action=data.action,
             attributes=dict(data.attributes), case_ref=data.case_ref, description=data.description,

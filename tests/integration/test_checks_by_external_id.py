@@ -213,3 +213,43 @@ async def test_an_as_of_check_names_the_unit_by_the_external_id_it_had_then(db, 
                          "properties": {"unit": SOLHAVEN, "consent": True, "health_information_shared": True}},
             "context": {"at": MARCH.isoformat()}})
         assert status == 200 and (authzen["decision"], authzen["context"]["reason"]) == (True, "allowed")
+
+
+async def test_an_act_is_stored_at_the_unit_it_was_checked_for_even_when_its_name_has_moved(db, empty_dsn, settings):
+    # Solhaven was LOS-2110 in March; in May it is renamed and a new unit at Egelund takes LOS-2110.
+    # An act from March recorded by "LOS-2110" names Egelund's unit now: it is checked there (where
+    # Fatima held nothing then) and refused, never checked at Solhaven and stored at Egelund.
+    from registry.demo import load_demo
+
+    clock = Clock(JAN)
+    await load_demo(db, clock=clock)
+    async with Api.start(db, settings, clock, empty_dsn) as api:
+        ids = await api.ids()
+        solhaven, egelund = ids.unit("Plejecenter Solhaven"), ids.unit("Plejecenter Egelund")
+        declared = await api.gql("""mutation($a: ID!, $u: ID!, $p: ID!) { declareDelegation(input: {
+            areaId: $a, unitId: $u, delegatePersonId: $p, level: 6, validFrom: "2026-02-01T00:00:00Z",
+            validUntil: "2026-04-01T00:00:00Z"}) { __typename } }""",
+            {"a": ids.areas["care/relatives"], "u": solhaven, "p": ids.people["fatima"]}, as_=METTE)
+        assert declared["declareDelegation"]["__typename"] == "DelegationPayload"
+        clock.value = datetime(2026, 5, 1, tzinfo=timezone.utc)
+        version = (await api.gql("query($id: ID!) { unit(id: $id) { version } }", {"id": solhaven},
+                                 as_=JONAS))["unit"]["version"]
+        renamed = await api.gql("""mutation($id: ID!, $v: Int!) { updateUnit(id: $id, version: $v,
+            input: {externalId: "FK-5f1e"}) { __typename } }""", {"id": solhaven, "v": version}, as_=JONAS)
+        assert renamed["updateUnit"]["__typename"] == "UnitPayload"
+        moved = await api.gql("""mutation($p: ID!) { createUnit(input: {name: "Egelunds have", kind: SUBUNIT,
+            parentId: $p, externalId: "LOS-2110"}) { __typename } }""", {"p": egelund}, as_=JONAS)
+        assert moved["createUnit"]["__typename"] == "UnitPayload"
+        clock.value = None
+        record = """mutation($i: RecordActInput!) { recordAct(input: $i) { __typename
+            ... on ActPayload { act { unit { id } reason } } %s } }""" % ERR
+        act = {"person": "fatima.ali@eksempel.dk", "area": "care/relatives", "unit": SOLHAVEN, "action": "decide",
+               "caseRef": "SAG-2026-0312", "description": "Pårørende orienteret", "occurredAt": MARCH.isoformat(),
+               "attributes": {"consent": True, "health_information_shared": True}}
+        before = await snapshot(api.db)
+        refused = (await api.gql(record, {"i": act}, as_="fatima.ali@eksempel.dk"))["recordAct"]
+        assert (refused["__typename"], refused["code"]) == ("ForbiddenError", "act_not_allowed"), refused
+        assert await snapshot(api.db) == before
+        by_id = (await api.gql(record, {"i": {**act, "unit": solhaven}}, as_="fatima.ali@eksempel.dk"))["recordAct"]
+        assert by_id["__typename"] == "ActPayload", by_id
+        assert (by_id["act"]["unit"]["id"], by_id["act"]["reason"]) == (solhaven, "allowed")
