@@ -19,6 +19,7 @@ from registry.domain.model import (MEMBERSHIP_ROLES, PERSON_ROLES, UNIT_KINDS, A
 from registry.errors import Invalid
 from registry.policy.projection import INTERNAL_SUBJECT_PREFIXES
 from registry.services.common import Ctx, Result, check_text, load_facts, require
+from registry.storage import org as org_sql
 from registry.storage import rows
 
 
@@ -322,6 +323,18 @@ def _area_row(values: dict) -> dict:
     return values
 
 
+async def _check_area_names_apart(ctx: Ctx, tx, area_id: UUID | None, key: str | None, kle: str | None) -> None:
+    """Checks name an area by its key or its KLE code (key first): a key that is another area's code,
+    or a code that is another area's key, would silently turn a check to another area."""
+    for field, own_key, own_kle in (("key", key, None), ("kle", None, kle)):
+        if own_key is None and own_kle is None:
+            continue
+        other = await org_sql.area_names_clash(tx.conn, ctx.tenant_id, area_id, own_key, own_kle)
+        if other is not None:
+            raise Invalid(f"{field} is the {'KLE code' if field == 'key' else 'key'} of the area {other!r}; checks "
+                          "name an area by either", field=field, code="area_name_clash")
+
+
 async def create_area(ctx: Ctx, *, key: str, name_da: str, name_en: str, parent_id: UUID | None = None,
                       description: str = "", kle: str | None = None, attributes: list[AreaAttribute] = (),
                       delegable: bool = True, reserved_unit_id: UUID | None = None) -> Result:
@@ -330,6 +343,7 @@ async def create_area(ctx: Ctx, *, key: str, name_da: str, name_en: str, parent_
     _check_area(values)
     async with ctx.write() as tx:
         await _check_area_placement(ctx, tx, None, values, key)
+        await _check_area_names_apart(ctx, tx, None, key, kle)
         area = await rows.insert(tx, "decision_area", Area, _area_row(values))
         return Result(area, tx.revision)
 
@@ -344,6 +358,8 @@ async def update_area(ctx: Ctx, area_id: UUID, version: int, changes: dict) -> R
         if "parent_id" in changes or "attributes" in changes or "reserved_unit_id" in changes:
             placement = {"parent_id": current.parent_id, **changes}
             await _check_area_placement(ctx, tx, area_id, placement, current.key if "parent_id" in changes else None)
+        if changes.get("kle") is not None:
+            await _check_area_names_apart(ctx, tx, area_id, None, changes["kle"])
         area = await rows.update(tx, "decision_area", Area, area_id, version, _area_row(changes))
         return Result(area, tx.revision)
 

@@ -112,3 +112,13 @@ async def team_ids_of_person(conn: Conn, tenant_id: UUID, person_id: UUID, at: d
              AND tm.valid_from <= $3 AND (tm.valid_to IS NULL OR $3 < tm.valid_to)""",
         tenant_id, person_id, at)
     return {r["team_id"] for r in rows}
+
+
+async def area_names_clash(conn: Conn, tenant_id: UUID, area_id: UUID | None, key: str | None,
+                           kle: str | None) -> str | None:
+    """The key of another area whose KLE code is `key`, or whose key is `kle` (checks name an area by
+    either, key first), if there is one."""
+    return await conn.fetchval(
+        """SELECT key FROM decision_area WHERE tenant_id = $1 AND id IS DISTINCT FROM $2
+           AND ((kle = $3 AND $3 IS NOT NULL) OR (key = $4 AND $4 IS NOT NULL)) LIMIT 1""",
+        tenant_id, area_id, key, kle)

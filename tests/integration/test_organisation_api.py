@@ -214,6 +214,27 @@ async def test_a_parent_area_cannot_declare_an_attribute_a_sub_area_already_decl
     assert await snapshot(api.db) == before
 
 
+async def test_an_area_key_and_another_areas_kle_code_are_kept_apart_and_a_clash_writes_nothing(api):
+    # Checks name an area by its key or its KLE code (key first): a key that is another area's code
+    # (economy/purchase carries KLE 88 in the demo) would turn every check by "88" to the new area.
+    ids = await api.ids()
+    version = (await api.gql("query($id: ID!) { decisionArea(id: $id) { version } }", {"id": ids.areas["economy"]},
+                             as_=ADMIN))["decisionArea"]["version"]
+    before = await snapshot(api.db)
+    by_key = (await api.gql("""mutation { createDecisionArea(input: {key: "88", nameDa: "Otteogfirs",
+        nameEn: "Eighty-eight"}) { __typename ... on Error { code field } } }""", as_=ADMIN))["createDecisionArea"]
+    assert by_key == {"__typename": "InvalidInputError", "code": "area_name_clash", "field": "key"}
+    by_code = (await api.gql("""mutation { createDecisionArea(input: {key: "tilsyn", nameDa: "Tilsyn",
+        nameEn: "Inspection", kle: "economy"}) { __typename ... on Error { code field } } }""",
+        as_=ADMIN))["createDecisionArea"]
+    assert by_code == {"__typename": "InvalidInputError", "code": "area_name_clash", "field": "kle"}
+    updated = (await api.gql("""mutation($id: ID!, $v: Int!) { updateDecisionArea(id: $id, version: $v,
+        input: {kle: "care"}) { __typename ... on Error { code field } } }""",
+        {"id": ids.areas["economy"], "v": version}, as_=ADMIN))["updateDecisionArea"]
+    assert updated == {"__typename": "InvalidInputError", "code": "area_name_clash", "field": "kle"}
+    assert await snapshot(api.db) == before
+
+
 async def test_people_search_takes_percent_underscore_and_backslash_literally(api):
     for external_id, name in (("ida_h@eksempel.dk", "Ida 100% Hansen"), ("bo.back@eksempel.dk", "Bo \\ Back")):
         created = await api.gql("""mutation($e: String!, $n: String!) { createPerson(input: {externalId: $e,
