@@ -37,12 +37,12 @@ async def run_write(coro, *, what: str):
     try:
         return await coro
     except asyncpg.UniqueViolationError as exc:
-        raise Conflict(f"{what} already exists ({exc.constraint_name})", field=_field(exc), code="duplicate") from exc
+        raise Conflict(f"{what} already exists", field=_field(exc), code="duplicate") from exc
     except asyncpg.ForeignKeyViolationError as exc:
         raise NotFound(f"{what} refers to something that does not exist in this organisation", field=_field(exc),
                        code="not_found") from exc
     except asyncpg.CheckViolationError as exc:
-        raise Invalid(f"{what} is not valid ({exc.constraint_name})", field=_field(exc), code="invalid") from exc
+        raise Invalid(f"{what} is not valid", field=_field(exc), code="invalid") from exc
     except asyncpg.NotNullViolationError as exc:  # an explicit null in a patch, for a value that cannot be cleared
         raise Invalid(f"{exc.column_name or 'a value'} may not be null", field=_field(exc), code="required") from exc
 
