@@ -203,7 +203,7 @@ def cmd_org(settings: Settings, args) -> int:
                 print(f"created {org.key} ({org.name}, {org.kind}) {org.id}")
                 if person is not None:
                     print(f"administrator {person.external_id}; a development token: "
-                          f"registry token --tenant {org.key} --person {person.external_id}")
+                          f"{token_command(org.key, person.external_id)}")
             elif args.org_command == "list":
                 for org in await organisation_uc.organisations(ctx, include_archived=args.all):
                     state = f"archived {org.archived_at:%Y-%m-%d}" if org.archived_at else "active"
