@@ -13,7 +13,7 @@ control form `report` (report afterwards, due at the next report) and `pre_appro
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import msgspec
 
@@ -90,3 +90,17 @@ def obligations(action: str, level: int, control_form: str, cadence: str | None,
 
 def min_level(action: str) -> int | None:
     return ACTIONS.get(action)
+
+
+def fold_breach_responses(effects: Iterable[tuple[str, int | None]]) -> tuple[bool, int | None, bool]:
+    """What breach responses in effect, as (response, lowered_to), do together to a permit:
+    (suspended, level cap, extra control). The one rule, for checks, the mandate and passing on."""
+    suspended, cap, extra = False, None, False
+    for response, lowered_to in effects:
+        if response == "suspension":
+            suspended = True
+        elif response == "lowered_level" and lowered_to is not None:
+            cap = lowered_to if cap is None else min(cap, lowered_to)
+        elif response == "extra_control":
+            extra = True
+    return suspended, cap, extra

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from uuid import UUID
 
+from registry.domain.decisions import fold_breach_responses
 from registry.domain.levels import MAX_LEVEL, MIN_LEVEL
 from registry.domain.model import Area, AreaAttribute, Delegation, DelegationDraft, Membership, Unit
 from registry.domain.tree import Tree
@@ -97,13 +98,13 @@ def accountable_delegator(delegation: Delegation) -> UUID:
 def check_holder_standing(draft: DelegationDraft, effects: Iterable[tuple[str, int | None]]) -> None:
     """A holder under a breach response passes on no more than she may use herself: nothing while
     suspended, and no level above a lowered one."""
-    for response, lowered_to in effects:
-        if response == "suspension":
-            raise Forbidden("your delegation here is suspended after a trust breach; it cannot be passed on",
-                            field="parentId", code="holder_suspended")
-        if response == "lowered_level" and lowered_to is not None and draft.level > lowered_to:
-            raise Forbidden(f"your level here is lowered to {lowered_to} after a trust breach", field="level",
-                            code="exceeds_parent")
+    suspended, cap, _extra = fold_breach_responses(effects)
+    if suspended:
+        raise Forbidden("your delegation here is suspended after a trust breach; it cannot be passed on",
+                        field="parentId", code="holder_suspended")
+    if cap is not None and draft.level > cap:
+        raise Forbidden(f"your level here is lowered to {cap} after a trust breach", field="level",
+                        code="exceeds_parent")
 
 
 def holds_leader_authority(led_units: set[UUID], unit_id: UUID, tree: Tree) -> bool:

@@ -18,7 +18,8 @@ import msgspec
 
 from registry.domain import levels
 from registry.domain.conditions import Condition, ConditionError, compile_condition
-from registry.domain.decisions import DECIDING_ACTIONS, INACTIVE_PRECEDENCE, Obligation, min_level, obligations
+from registry.domain.decisions import (DECIDING_ACTIONS, INACTIVE_PRECEDENCE, Obligation, fold_breach_responses,
+                                       min_level, obligations)
 from registry.errors import Invalid
 
 FOREVER = float("inf")
@@ -164,17 +165,8 @@ def _s(value) -> str | None:
 
 
 def fold_effects(effects) -> tuple[bool, int | None, bool]:
-    """What breach responses do together to a permit: (suspended, level cap, extra control).
-    The one rule, for checks and for the mandate."""
-    suspended, cap, extra = False, None, False
-    for b in effects:
-        if b.response == "suspension":
-            suspended = True
-        elif b.response == "lowered_level":
-            cap = b.lowered_to if cap is None else min(cap, b.lowered_to)
-        elif b.response == "extra_control":
-            extra = True
-    return suspended, cap, extra
+    """What breach effects do together to a permit: (suspended, level cap, extra control)."""
+    return fold_breach_responses((b.response, b.lowered_to) for b in effects)
 
 
 class TenantIndex:
