@@ -280,6 +280,8 @@ class MandateEntry(msgspec.Struct, frozen=True):
     stand_in_for: str | None = None          # the leader's person id, when held as her stand-in
     except_area_ids: list[str] = []          # leader authority: not these areas (nor those below them)
     effects: list[Effect] = []
+    area_key: str = ""                       # the area and unit as a system names them in a check
+    unit_external_id: str | None = None
 
 
 async def mandate(ctx: Ctx, engine: Engine, person_external_id: str, at: datetime | None
@@ -335,7 +337,7 @@ def mandate_of(index: TenantIndex, person: str, instant: float) -> list[MandateE
             h.basis, None if g is None else g.id, h.area, h.unit, h.subtree, h.level, levels.level(h.level).label_da,
             suspended, level, actions, sorted(lines), owes, h.until,
             g.subject if g is not None and g.subject_kind == "team" else None, h.stand_in_for, list(h.except_areas),
-            list(effects)))
+            list(effects), area_key=index.area_key.get(h.area, ""), unit_external_id=index.unit_ext.get(h.unit)))
     return entries
 
 

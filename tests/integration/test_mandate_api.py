@@ -169,3 +169,20 @@ async def test_the_mandate_at_a_past_instant_is_what_checks_answer_from_history(
     stand_in_then = {**at_then, "person": MARIA, "area": "personnel/leave", "action": "DECIDE", "attributes": {}}
     assert (await api.gql(CHECK, {"i": stand_in_then}, as_=METTE))["check"]["reason"] == "leader_authority"
     assert [e for e in await _mandate(api, MARIA) if e["basis"] == "leader_authority"] == []
+
+
+async def test_a_check_key_reads_where_each_entry_applies_and_checks_by_those_names_allow(api):
+    # A `check` key may not follow links into the organisation (`area`, `unit`), so each entry names
+    # its area and unit itself, in the forms a check takes; a check by them answers as the entry says.
+    checker = await api_key(api.db, ["check"], name="vagtplan")
+    entries = (await api.gql("""query($p: String!) { mandate(person: $p) { areaKey unitId unitExternalId
+        levelInForce actions } }""", {"p": ANNA}, api_key=checker))["mandate"]
+    assert entries
+    entry = next(e for e in entries if e["areaKey"] == "care/activities")
+    assert entry["unitExternalId"] == "LOS-2110" and entry["unitId"]
+    for unit in (entry["unitId"], entry["unitExternalId"]):
+        response = await api.client.post("/access/v1/evaluation", headers={"X-Api-Key": checker}, json={
+            "subject": {"type": "person", "id": ANNA}, "action": {"name": "be_informed"},
+            "resource": {"type": "decision", "id": entry["areaKey"],
+                         "properties": {"unit": unit, "cost": 1, "outside_home": False, "staff_count": 1}}})
+        assert response.json()["decision"] is True, response.text

@@ -173,6 +173,11 @@ class MandateEntry:
     effects: list[MandateEffect] = strawberry.field(
         description="Effects of trust breaches in force on all of it or a part of it (the person sees the same "
                     "in checks).")
+    area_key: str = strawberry.field(description="The area's key, as a check names it (a `check` key reads this; "
+                                                 "following `area` takes the right to read the organisation).")
+    unit_id: strawberry.ID = strawberry.field(description="The unit's id, as a check may name it.")
+    unit_external_id: str | None = strawberry.field(description="The unit's own external id (e.g. a LOS id), as a "
+                                                                "check may name it, when it has one.")
     e: strawberry.Private[check_uc.MandateEntry]
 
     @strawberry.field(description="The delegation; null for leader authority.")
@@ -219,7 +224,8 @@ class MandateEntry:
         return cls(basis=e.basis, basis_label_da=texts.BASES_DA[basis], level=e.level, level_label_da=e.label_da,
                    suspended=e.suspended, level_in_force=e.level_in_force, include_subunits=e.include_subunits,
                    actions=e.actions, owes=[Owed(kind=o.kind, within_days=o.within_days) for o in e.owes],
-                   valid_until=_instant(e.valid_until), effects=[MandateEffect.of(f) for f in e.effects], e=e)
+                   valid_until=_instant(e.valid_until), effects=[MandateEffect.of(f) for f in e.effects],
+                   area_key=e.area_key, unit_id=strawberry.ID(e.unit_id), unit_external_id=e.unit_external_id, e=e)
 
 
 @strawberry.type
