@@ -278,3 +278,13 @@ async def without_hidden_trust(sight: Sight, row: dict | None) -> dict | None:
         return row
     delegation = msgspec.convert({"tenant_id": sight.ctx.tenant_id, **row}, Delegation, strict=False)
     return row if await sight.may_read_trust(delegation) else {**row, "trust": None}
+
+
+async def review_without_hidden_note(sight: Sight, row: dict | None) -> dict | None:
+    """A review as a JSON row (a history entry's values) as the caller may see it: its note is the
+    leader's assessment of the delegate, as private as the delegation's trust notes."""
+    if not row or not row.get("note"):
+        return row
+    delegation = await rows.get(sight.conn, "delegation", Delegation, sight.ctx.tenant_id,
+                                UUID(str(row["delegation_id"])))
+    return row if await sight.may_read_trust(delegation) else {**row, "note": None}

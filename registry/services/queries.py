@@ -154,12 +154,17 @@ async def _hidden(ctx: Ctx, conn, sight: Sight, entries: list) -> set[int]:
     return hidden
 
 
+_SCREENS = {"delegation": delegation_uc.without_hidden_trust, "review": delegation_uc.review_without_hidden_note}
+
+
 async def _screened(sight: Sight, entry: HistoryEntry) -> HistoryEntry:
-    """A delegation's values without the trust notes the caller may not read (as on the delegation)."""
-    if entry.entity_type != "delegation":
+    """A delegation's values without the trust notes the caller may not read (as on the delegation),
+    and a review's without its note, under the same rule."""
+    screen = _SCREENS.get(entry.entity_type)
+    if screen is None:
         return entry
-    before = await delegation_uc.without_hidden_trust(sight, entry.before)
-    after = await delegation_uc.without_hidden_trust(sight, entry.after)
+    before = await screen(sight, entry.before)
+    after = await screen(sight, entry.after)
     if before is entry.before and after is entry.after:
         return entry
     return msgspec.structs.replace(entry, before=before, after=after)

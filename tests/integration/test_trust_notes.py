@@ -213,3 +213,27 @@ async def test_a_person_data_export_withholds_trust_notes_from_those_who_may_not
         assert text.count(NOTE) >= 3 and TEAM_NOTE in text, who  # the delegation, and its history before and after
     given = (await api.gql(export, {"id": ids.people["mette"]}, as_=METTE))["personalData"]["document"]
     assert NOTE in json.dumps(given["delegations"]["given"], ensure_ascii=False)
+
+
+async def test_a_reviews_note_is_read_under_the_same_rule_as_the_trust_notes(api):
+    # The leader's note at a review is her assessment of the delegate: its history is screened as the
+    # delegation's trust notes are (the review itself, its outcome and date, stay visible).
+    delegation = await _anna_delegation(api)
+    note = "Anna har brugt sit mandat med omtanke; vi fortsætter."
+    reviewed = (await api.gql("""mutation($id: ID!, $v: Int!, $n: String!, $next: Date!) { completeReview(
+        delegationId: $id, version: $v, outcome: CONTINUE, note: $n, nextReviewDate: $next) { __typename %s } }"""
+        % ERR, {**_target(delegation), "n": note, "next": (_now() + timedelta(days=180)).date().isoformat()},
+        as_=METTE))["completeReview"]
+    assert reviewed["__typename"] == "ReviewPayload", reviewed
+    review_id = await api.db.pool.fetchval("SELECT id FROM review WHERE delegation_id = $1", delegation["id"])
+
+    async def notes(**caller):
+        entries = (await api.gql(HISTORY, {"id": str(review_id)}, **caller))["history"]["nodes"]
+        assert entries, caller
+        return [json.loads(e["after"])["note"] if isinstance(e["after"], str) else e["after"]["note"]
+                for e in entries]
+
+    for who in (ANNA, METTE, SUSANNE, HR):
+        assert await notes(as_=who) == [note], who
+    for name, caller in (await _readers(api)).items():
+        assert await notes(**caller) == [None], name
