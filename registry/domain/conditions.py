@@ -390,6 +390,25 @@ class Condition:
                 raise ConditionError(f"attribute {name!r} must be a {typ}, got {type(v).__name__} {v!r:.40}")
         return bool(_eval(self._tree, values))
 
+    def numbers(self) -> list[int | float]:
+        """The number literals in the condition (for the rule that every Casbin must read them alike)."""
+        found: list[int | float] = []
+        stack: list[Node] = [self._tree]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, Lit):
+                if n.type == "number":
+                    found.append(n.value)  # type: ignore[arg-type]
+            elif isinstance(n, Compare):
+                stack += (n.left, n.right)
+            elif isinstance(n, Member):
+                stack += (n.subject, *n.items)
+            elif isinstance(n, Not):
+                stack.append(n.operand)
+            elif isinstance(n, BoolOp):
+                stack += n.operands
+        return found
+
     def to_casbin(self, prefix: str = "r.attrs.") -> str:
         """Matcher text for pycasbin/node-casbin that evaluates like evaluate() (see _casbin)."""
         if prefix and not re.fullmatch(r"(?:[A-Za-z_][A-Za-z0-9_]*\.)+", prefix):

@@ -47,18 +47,24 @@ MAX_SAFE_INTEGER = 2**53 - 1
 def check_attribute_values(attributes: Mapping[str, object]) -> None:
     """Refuse attribute values that not every evaluator reads alike (see MAX_SAFE_INTEGER)."""
     for name, value in attributes.items():
-        kind = type(value)
-        if kind is int:
-            if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:  # type: ignore[operator]
-                continue
-        elif kind is float:
-            if math.isfinite(value):  # type: ignore[arg-type]
-                continue
-        else:  # (a list or an object is no attribute's type: a red line never compares it)
-            continue
-        raise Invalid(f"attribute {name!r} is a number not every Casbin reads alike: integers must lie within "
-                      f"±{MAX_SAFE_INTEGER} (2^53 - 1), and numbers must be finite",
-                      field=f"attributes.{name}", code="number_out_of_range")
+        check_number(value, f"attributes.{name}", f"attribute {name!r}")
+
+
+def check_number(value: object, field: str, what: str = "a number") -> None:
+    """Refuse a number not every Casbin reads alike: an integer beyond ±MAX_SAFE_INTEGER, or a number
+    that is not finite (other values pass: a list or an object is no attribute's type)."""
+    kind = type(value)
+    if kind is int:
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:  # type: ignore[operator]
+            return
+    elif kind is float:
+        if math.isfinite(value):  # type: ignore[arg-type]
+            return
+    else:
+        return
+    raise Invalid(f"{what} is a number not every Casbin reads alike: integers must lie within "
+                  f"±{MAX_SAFE_INTEGER} (2^53 - 1), and numbers must be finite", field=field,
+                  code="number_out_of_range")
 
 
 CADENCE_DAYS = {"weekly": 7, "monthly": 30, "quarterly": 91, "half_yearly": 182, "yearly": 365}

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from registry.domain import rules
 from registry.domain.conditions import ConditionError, compile_condition
+from registry.domain.decisions import check_number
 from registry.domain.model import SET_BY, RedLine
 from registry.errors import Invalid
 from registry.services.common import Ctx, Facts, Result, authority, check_text, load_facts, relations_to_unit, require
@@ -19,10 +20,14 @@ def _compile(condition: str | None, area_id: UUID, facts: Facts) -> str | None:
         return None
     attributes = rules.effective_attributes(area_id, facts.areas, facts.area_tree)
     try:
-        return compile_condition(condition, attributes).text
+        compiled = compile_condition(condition, attributes)
     except ConditionError as exc:
         where = f" (at position {exc.position})" if exc.position is not None else ""
         raise Invalid(f"{exc.message}{where}", field="condition", code="invalid_condition") from exc
+    # Checked when written, not when compiled: stored conditions must keep loading into the index.
+    for number in compiled.numbers():
+        check_number(number, "condition", f"{number!r} in the condition")
+    return compiled.text
 
 
 async def create_red_line(ctx: Ctx, *, unit_id: UUID, area_id: UUID, condition: str | None, consequence: str,

@@ -102,3 +102,18 @@ async def test_a_prohibition_has_no_condition(api):
         "unitId": ids.unit("Plejecenter Solhaven"), "areaId": ids.areas["care/relatives"],
         "condition": None, "consequence": "Aldrig uden lederen.", "setBy": "LEADER"}}, as_=METTE))["createRedLine"]
     assert result["redLine"]["prohibition"] is True and result["redLine"]["condition"] is None
+
+
+@pytest.mark.parametrize("condition", ["amount <= 9007199254740992", "amount in [1, -9007199254740992]",
+                                       "not (amount > " + "9" * 400 + ".0)"])
+async def test_a_number_in_a_condition_that_not_every_casbin_reads_alike_is_refused_and_writes_nothing(api, condition):
+    # node-casbin holds numbers as doubles: beyond ±(2^53 - 1) (or not finite) it would answer
+    # otherwise than the registry and pycasbin, as for attribute values in requests.
+    ids = await api.ids()
+    before = await snapshot(api.db)
+    result = (await api.gql(CREATE, {"input": {
+        "unitId": ids.unit("Plejecenter Solhaven"), "areaId": ids.areas["economy/purchase"],
+        "condition": condition, "consequence": "x", "setBy": "LEADER"}}, as_=METTE))["createRedLine"]
+    assert (result["__typename"], result["code"], result["field"]) == ("InvalidInputError", "number_out_of_range",
+                                                                       "condition"), result
+    assert await snapshot(api.db) == before
