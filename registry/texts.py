@@ -23,3 +23,132 @@ BASES_DA = {
 
 def effect_da(kind: str, capped_to: int | None = None) -> str:
     return EFFECTS_DA[kind].format(level=capped_to)
+
+
+# Why a check answered as it did (the `reason` codes), as an integrating system can show it to the
+# person (DANISH.md). A suspension says no more than that.
+REASONS_DA = {
+    "allowed": "Du har mandat",
+    "leader_authority": "Du har mandat som leder af enheden",
+    "no_delegation": "Beslutningen er ikke uddelegeret til dig",
+    "level_too_low": "Dit mandat rækker ikke til denne handling",
+    "red_line": "Beslutningen overskrider en rød linje",
+    "missing_attribute": "Der mangler oplysninger for at afgøre det",
+    "not_yet_valid": "Mandatet gælder ikke endnu",
+    "expired": "Mandatet er udløbet",
+    "revoked": "Mandatet er trukket tilbage",
+    "suspended": "Mandatet er midlertidigt sat i bero",
+    "unknown_person": "Personen findes ikke i registret",
+    "unknown_area": "Beslutningsområdet findes ikke i registret",
+    "unknown_unit": "Enheden findes ikke i registret",
+    "stale": "Registret kan ikke bekræfte, at svaret er aktuelt – prøv igen",
+}
+
+# What a permit's obligations ask of the person.
+OBLIGATIONS_DA = {
+    "seek_advice": "Søg råd hos lederen først",
+    "justify": "Begrund dit valg fagligt",
+    "report": "Orientér ved næste opfølgning",
+    "pre_approval": "Få undtagelser godkendt på forhånd",
+}
+
+# Every error code the registry answers with, in Danish for people (`messageDa`). An error that
+# says more in Danish itself (RegistryError.message_da) takes precedence.
+ERRORS_DA = {
+    # not found, conflicts
+    "not_found": "Det findes ikke – eller du har ikke adgang til det.",
+    "conflict": "Nogen har ændret det, mens du arbejdede. Hent den nyeste udgave, og prøv igen.",
+    "duplicate": "Det findes allerede.",
+    "still_active": "Personen har stadig aktive tilknytninger, delegeringer eller stedfortræderaftaler.",
+    "idempotency_key_reused": "Nøglen er allerede brugt til en anden forespørgsel – brug en ny.",
+    # invalid input
+    "invalid": "Oplysningerne er ikke gyldige.",
+    "required": "Feltet skal udfyldes.",
+    "too_long": "Teksten er for lang.",
+    "invalid_text": "Teksten indeholder tegn, der ikke kan gemmes.",
+    "invalid_choice": "Vælg en af de mulige værdier.",
+    "invalid_argument": "Oplysningerne er ikke gyldige.",
+    "level_out_of_range": "Delegeringsniveauet skal være mellem 1 og 7.",
+    "invalid_validity": "Perioden er ikke gyldig: slutdatoen skal ligge efter startdatoen.",
+    "self_delegation": "Du kan ikke delegere til dig selv.",
+    "invalid_delegate": "Vælg enten en medarbejder eller et team at delegere til.",
+    "invalid_depth": "Antallet af videredelegeringer er ikke gyldigt.",
+    "team_outside_scope": "Teamet hører ikke til den enhed, der delegeres i.",
+    "unit_cycle": "En enhed kan ikke ligge under sig selv.",
+    "area_cycle": "Et beslutningsområde kan ikke ligge under sig selv.",
+    "invalid_condition": "Den røde linje kan ikke læses. Se eksemplerne, og prøv igen.",
+    "invalid_attribute": "Oplysningen passer ikke til beslutningsområdet.",
+    "invalid_external_id": "Id'et kan ikke bruges.",
+    "invalid_key": "Nøglen kan ikke bruges: brug små bogstaver, tal, - og _.",
+    "area_name_clash": "Navnet bruges allerede af et andet beslutningsområde.",
+    "archived": "Det er arkiveret og kan ikke ændres.",
+    "revoked": "Delegeringen er trukket tilbage.",
+    "immutable": "Det kan ikke ændres. Opret et nyt i stedet.",
+    "unit_has_children": "Enheden har underenheder. Flyt eller arkivér dem først.",
+    "subdelegation_conflict": "Videredelegeringen passer ikke til den delegering, den bygger på.",
+    "invalid_page_size": "Antallet pr. side er ikke gyldigt.",
+    "invalid_cursor": "Siden findes ikke længere. Start forfra.",
+    "invalid_instant": "Tidspunktet er ikke gyldigt.",
+    "already_reviewed": "Opfølgningen er allerede gennemført.",
+    "already_fulfilled": "Det er allerede gjort.",
+    "use_justify": "Brug »Begrund dit valg« til at skrive din faglige argumentation.",
+    "purged": "Oplysningerne er slettet efter udløbet af opbevaringsperioden.",
+    "no_leader": "Enheden har ingen leder.",
+    "erased": "Personens oplysninger er slettet.",
+    "already_erased": "Personens oplysninger er allerede slettet.",
+    "self_erasure": "Du kan ikke slette dine egne oplysninger.",
+    "invalid_control": "Kontrolformen er ikke gyldig.",
+    "invalid_email": "E-mailadressen er ikke gyldig.",
+    "unknown_action": "Handlingen findes ikke.",
+    "not_concerned": "Tillidsbruddet skal handle om modtageren af delegeringen eller en medarbejder i enheden.",
+    "number_out_of_range": "Tallet er for stort til at blive behandlet ens alle steder.",
+    "ambiguous_area": "Flere beslutningsområder har den KLE-kode. Brug områdets nøgle.",
+    "idempotency_single_mutation": "Send én ændring pr. forespørgsel, når du bruger en Idempotency-Key.",
+    "invalid_idempotency_key": "Idempotency-Key skal være 1–255 synlige tegn.",
+    "invalid_request": "Forespørgslen er ikke gyldig.",
+    "invalid_wait": "Ventetiden skal være mellem 0 og 60 sekunder.",
+    "too_many": "For mange på én gang – højst 1.000.",
+    "too_large": "Forespørgslen er for stor.",
+    "graphql_validation": "Forespørgslen er ikke gyldig.",
+    "query_too_deep": "Forespørgslen er for dyb.",
+    "too_many_tokens": "Forespørgslen er for lang.",
+    "too_many_aliases": "Forespørgslen har for mange aliaser.",
+    # not allowed
+    "forbidden": "Du har ikke adgang til det.",
+    "not_permitted": "Du har ikke adgang til det.",
+    "admin_required": "Det kræver, at du er administrator.",
+    "auditor_required": "Det kræver, at du er administrator eller revisor.",
+    "platform_required": "Det kræver en nøgle til platformsdriften.",
+    "person_required": "Det kræver, at du er logget ind som person.",
+    "missing_scope": "Nøglen giver ikke adgang til det.",
+    "not_authorised_to_delegate": "Du kan kun delegere i enheder, du er leder af, eller det, der er delegeret til dig.",
+    "exceeds_parent": "Du kan ikke give mere videre, end du selv har fået.",
+    "subdelegation_not_allowed": "Delegeringen må ikke gives videre.",
+    "parent_not_in_force": "Den delegering, du bygger på, gælder ikke.",
+    "area_reserved": "Beslutningen er forbeholdt et højere niveau og kan ikke delegeres her.",
+    "red_line_set_above": "Den røde linje er sat højere oppe og kan kun ændres der.",
+    "not_the_leader": "Det kan kun enhedens leder.",
+    "act_not_allowed": "Handlingen lå uden for dit mandat på det tidspunkt.",
+    "not_your_act": "Du kan kun registrere og begrunde dine egne handlinger.",
+    "not_authorised_to_review": "Det kan kun lederen af enheden eller lederne over den.",
+    "not_authorised_to_record": "Det kan kun lederne over enheden.",
+    "not_authorised_to_export": "Du har ikke adgang til at se personens oplysninger.",
+    "holder_suspended": "Dit mandat er midlertidigt sat i bero og kan ikke gives videre.",
+    # credentials, service
+    "unauthenticated": "Du skal logge ind.",
+    "invalid_token": "Dit login er ikke gyldigt. Log ind igen.",
+    "token_expired": "Dit login er udløbet. Log ind igen.",
+    "invalid_api_key": "Nøglen er ikke gyldig.",
+    "jwks_unavailable": "Login kan ikke kontrolleres lige nu. Prøv igen om lidt.",
+    "rate_limited": "For mange forespørgsler. Vent et øjeblik, og prøv igen.",
+    "unavailable": "Registret kan ikke nås lige nu. Prøv igen om lidt.",
+    "stale": "Registret kan ikke bekræfte, at svaret er aktuelt – prøv igen.",
+    "internal": "Der skete en uventet fejl. Den er registreret.",
+    "bad_request": "Forespørgslen er ikke gyldig.",
+    "method_not_allowed": "Forespørgslen er ikke tilladt her.",
+}
+
+
+def error_da(code: str | None, own: str | None = None) -> str | None:
+    """The Danish message for an error: its own, if it has one, else its code's."""
+    return own or (None if code is None else ERRORS_DA.get(code))

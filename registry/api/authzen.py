@@ -27,6 +27,7 @@ from registry.errors import Invalid
 from registry.policy.index import FOREVER, Decision
 from registry.services import checks as check_uc
 from registry.services.common import Ctx
+from registry.texts import OBLIGATIONS_DA, REASONS_DA
 
 
 # The bodies are decoded with these types, and the OpenAPI document's request schemas are generated
@@ -131,14 +132,15 @@ def _instant(epoch: float | None) -> str | None:
 
 
 def decision_body(d: Decision) -> dict:
-    context: dict[str, Any] = {"reason": d.reason, "revision": d.revision}
+    context: dict[str, Any] = {"reason": d.reason, "reason_da": REASONS_DA.get(d.reason), "revision": d.revision}
     if d.level is not None:
         context["level"] = d.level
         context["level_label_da"] = d.level_label
     if d.delegation_ids:
         context["delegation_ids"] = d.delegation_ids
     if d.obligations:
-        context["obligations"] = [{"kind": o.kind, **({"deadline": _instant(o.deadline)} if o.deadline else {})}
+        context["obligations"] = [{"kind": o.kind, "label_da": OBLIGATIONS_DA.get(o.kind),
+                                   **({"deadline": _instant(o.deadline)} if o.deadline else {})}
                                   for o in d.obligations]
     if d.red_line is not None:
         context["red_line"] = {"id": d.red_line.id, "consequence": d.red_line.consequence,

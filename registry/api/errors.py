@@ -8,7 +8,7 @@ import uuid
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
 
-from registry import errors
+from registry import errors, texts
 from registry.storage.db import connection_lost
 
 log = logging.getLogger("registry.api")
@@ -24,21 +24,26 @@ STATUS = {
 }
 
 
+def _body(code: str, message: str, field: str | None = None, own_da: str | None = None) -> dict:
+    """Every REST error: the stable code, a message, the field, and the Danish text for people."""
+    return {"error": {"code": code, "message": message, "field": field,
+                      "message_da": texts.error_da(code, own_da)}}
+
+
 def registry_error(request: Request, exc: errors.RegistryError) -> Response:
     status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
     headers = {"WWW-Authenticate": 'Bearer realm="registry"'} if status == 401 else None
     if isinstance(exc, errors.RateLimited):
         headers = {"Retry-After": str(exc.retry_after)}
-    return Response({"error": {"code": exc.code, "message": exc.message, "field": exc.field}},
-                    status_code=status, media_type=MediaType.JSON, headers=headers)
+    return Response(_body(exc.code, exc.message, exc.field, exc.message_da), status_code=status,
+                    media_type=MediaType.JSON, headers=headers)
 
 
 def http_error(request: Request, exc: HTTPException) -> Response:
     code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "bad_request")
     if exc.status_code >= 500:
         return unexpected(request, exc)
-    return Response({"error": {"code": code, "message": exc.detail, "field": None}}, status_code=exc.status_code,
-                    media_type=MediaType.JSON)
+    return Response(_body(code, exc.detail), status_code=exc.status_code, media_type=MediaType.JSON)
 
 
 DATABASE_UNAVAILABLE = "The registry's database is unavailable; try again shortly."
@@ -47,16 +52,16 @@ DATABASE_UNAVAILABLE = "The registry's database is unavailable; try again shortl
 def database_unavailable(request: Request, exc: Exception) -> Response:
     """The database cannot be reached (or refuses us): a retryable 503, logged once with context."""
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-    return Response({"error": {"code": "unavailable", "message": DATABASE_UNAVAILABLE, "field": None}},
-                    status_code=503, media_type=MediaType.JSON, headers={"Retry-After": "1"})
+    return Response(_body("unavailable", DATABASE_UNAVAILABLE), status_code=503, media_type=MediaType.JSON,
+                    headers={"Retry-After": "1"})
 
 
 def unexpected(request: Request, exc: Exception) -> Response:
     """Log with context; tell the client only an incident id."""
     incident = uuid.uuid4().hex[:12]
     log.exception("unexpected error %s on %s %s", incident, request.method, request.url.path)
-    return Response({"error": {"code": "internal", "message": f"Internal error (incident {incident}).",
-                               "field": None}}, status_code=500, media_type=MediaType.JSON)
+    return Response(_body("internal", f"Internal error (incident {incident})."), status_code=500,
+                    media_type=MediaType.JSON)
 
 
 def dispatch_unexpected(request: Request, exc: Exception) -> Response:

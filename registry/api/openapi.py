@@ -48,6 +48,7 @@ class ErrorDetail(msgspec.Struct):
     code: Annotated[str, msgspec.Meta(description="Stable, machine-readable: branch on this.")]
     message: Annotated[str, msgspec.Meta(description="For people; may change.")]
     field: Annotated[str | None, msgspec.Meta(description="The offending input, where one applies.")]
+    message_da: Annotated[str | None, msgspec.Meta(description="The same in Danish, for people.")] = None
 
 
 class ErrorResponse(msgspec.Struct):

@@ -57,6 +57,10 @@ class ObligationOut:
     kind: str = strawberry.field(description="seek_advice, justify, report or pre_approval")
     deadline: datetime | None
 
+    @strawberry.field(description="What it asks of the person, in Danish.")
+    def label_da(self) -> str | None:
+        return texts.OBLIGATIONS_DA.get(self.kind)
+
 
 @strawberry.type
 class RedLineHit:
@@ -83,6 +87,11 @@ class CheckResult:
     level: int | None
     level_label_da: str | None
     delegation_ids: list[strawberry.ID]
+
+    @strawberry.field(description="The reason in Danish, as a system can show it to the person.")
+    def reason_da(self) -> str | None:
+        return texts.REASONS_DA.get(self.reason)
+
     obligations: list[ObligationOut]
     red_line: RedLineHit | None
     missing_attributes: list[str]
@@ -126,6 +135,10 @@ class WhoMayResult:
 class Owed:
     kind: str
     within_days: int | None
+
+    @strawberry.field(description="What it asks of the person, in Danish.")
+    def label_da(self) -> str | None:
+        return texts.OBLIGATIONS_DA.get(self.kind)
 
 
 @strawberry.type(description="A trust breach's effect on (part of) a mandate entry while it is in force, as checks "

@@ -8,7 +8,7 @@ from typing import Annotated, Union
 
 import strawberry
 
-from registry import errors
+from registry import errors, texts
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +18,8 @@ class Error:
     code: str
     message: str
     field: str | None
-    message_da: str | None = strawberry.field(default=None, description="The same in Danish, for people, where "
-                                                                          "one is written (null otherwise).")
+    message_da: str | None = strawberry.field(default=None, description="The same in Danish, for people (from the "
+                                                                          "registry's one catalogue of Danish texts).")
 
 
 @strawberry.type(description="An id that does not exist in this organisation (other tenants' ids included).")
@@ -48,7 +48,8 @@ ERROR_TYPES = (NotFoundError, InvalidInputError, ConflictError, ForbiddenError)
 
 
 def to_error(exc: errors.RegistryError):
-    common = {"code": exc.code, "message": exc.message, "field": exc.field, "message_da": exc.message_da}
+    common = {"code": exc.code, "message": exc.message, "field": exc.field,
+              "message_da": texts.error_da(exc.code, exc.message_da)}
     if isinstance(exc, errors.NotFound):
         return NotFoundError(**common)
     if isinstance(exc, errors.Conflict):

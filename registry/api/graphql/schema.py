@@ -17,7 +17,7 @@ from strawberry.extensions import (AddValidationRules, MaskErrors, MaxAliasesLim
                                    QueryDepthLimiter, SchemaExtension, ValidationCache)
 from strawberry.tools import merge_types
 
-from registry import errors
+from registry import errors, texts
 from registry.api.authorization import put_doors
 from registry.api.errors import DATABASE_UNAVAILABLE
 from registry.api.graphql import inputs as gi
@@ -399,6 +399,8 @@ class RegistrySchema(strawberry.Schema):
                 log.error("unexpected error %s in GraphQL %s", incident, error.path,
                           exc_info=(type(original), original, original.__traceback__))
                 error.extensions = {"code": "internal", "incident": incident}
+            own = original.message_da if isinstance(original, errors.RegistryError) else None
+            error.extensions["messageDa"] = texts.error_da(error.extensions.get("code"), own)
 
 
 # The request limits say which one was hit; every other validation error is graphql_validation.
