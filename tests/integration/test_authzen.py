@@ -30,7 +30,7 @@ async def test_an_evaluation_gives_the_decision_reason_level_and_obligations(api
     assert body["decision"] is True
     ctx = body["context"]
     assert (ctx["reason"], ctx["level"], ctx["level_label_da"]) == ("allowed", 6,
-                                                                   "Medarbejderen beslutter og orienterer bagefter")
+                                                                   "Medarbejderen beslutter og kan bagefter begrunde sit valg fagligt; lederen spørger ind")
     assert ctx["obligations"][0]["kind"] == "justify" and "deadline" in ctx["obligations"][0]
     assert ctx["revision"] > 0 and len(ctx["delegation_ids"]) == 1
 

@@ -23,7 +23,7 @@ async def test_anna_may_act_as_hverdagsdirektoer_and_owes_a_justification(api):
     ids = await api.ids()
     result = await _check(api, ids, attributes={"deviation": True, "citizen_category": "demens"})
     assert (result["decision"], result["reason"], result["level"]) == (True, "allowed", 6)
-    assert result["levelLabelDa"] == "Medarbejderen beslutter og orienterer bagefter"
+    assert result["levelLabelDa"] == "Medarbejderen beslutter og kan bagefter begrunde sit valg fagligt; lederen spørger ind"
     kinds = {o["kind"]: o["deadline"] for o in result["obligations"]}
     assert "justify" in kinds and kinds["justify"] is not None
     deadline = datetime.fromisoformat(kinds["justify"])

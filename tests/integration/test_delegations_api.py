@@ -44,7 +44,7 @@ async def test_a_leader_declares_a_delegation_and_is_recorded_as_delegator(api):
         as_="fatima.ali@eksempel.dk"))["delegation"]  # the delegate: she reads its trust notes
     assert full["control"] == {"form": "REPORT_AFTERWARDS", "cadence": "MONTHLY", "justifyWithinDays": 3}
     assert full["trust"]["competence"] == {"assessment": "HIGH", "note": "Erfaren"}
-    assert full["levelInfo"]["labelDa"] == "Medarbejderen beslutter og orienterer bagefter"
+    assert full["levelInfo"]["labelDa"] == "Medarbejderen beslutter og kan bagefter begrunde sit valg fagligt; lederen spørger ind"
     history = (await api.gql("query($id: ID!) { history(entityId: $id) { nodes { operation actor after } } }",
                              {"id": d["id"]}, as_=METTE))["history"]["nodes"]
     assert history[0]["operation"] == "create" and history[0]["actor"] == f"person:{ids.people['mette']}"

@@ -137,8 +137,14 @@ async def test_the_unit_tree_and_person_lookups(api):
                           {"a": page1["pageInfo"]["endCursor"]}, as_="anna.jensen@eksempel.dk"))["people"]
     assert len(rest["nodes"]) == 22 and not rest["pageInfo"]["hasNextPage"]
     assert not {n["id"] for n in page1["nodes"]} & {n["id"] for n in rest["nodes"]}
-    levels = (await api.gql("{ involvementLevels { number labelDa } }", as_="anna.jensen@eksempel.dk"))
-    assert levels["involvementLevels"][5] == {"number": 6, "labelDa": "Medarbejderen beslutter og orienterer bagefter"}
+    levels = (await api.gql("{ involvementLevels { number shortDa labelDa teamLabelDa } }",
+                            as_="anna.jensen@eksempel.dk"))["involvementLevels"]
+    # DANISH.md's scale: a short name, and a sentence for a person and for a team.
+    assert [lv["shortDa"] for lv in levels] == ["Orientering", "Begrundelse", "Høring", "Fælles beslutning",
+                                                "Rådgivning", "Hverdagsdirektør", "Fuld delegering"]
+    assert levels[5] == {"number": 6, "shortDa": "Hverdagsdirektør",
+                         "labelDa": "Medarbejderen beslutter og kan bagefter begrunde sit valg fagligt; lederen spørger ind",
+                         "teamLabelDa": "Teamet beslutter og kan bagefter begrunde valget fagligt"}
 
 
 async def test_units_teams_and_areas_are_cursor_paginated(api):

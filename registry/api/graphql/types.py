@@ -336,17 +336,22 @@ class DecisionArea(Versioned):
         return Unit.of(await info.context.loaders.unit.load(self.reserved_unit_id))
 
 
-@strawberry.type(description="A level of the 1-7 involvement scale (graden af medindflydelse).")
+@strawberry.type(description="A level of the 1-7 delegation scale (delegeringsniveau): Management 3.0's seven "
+                               "levels of delegation (delegation poker); 1-4 involve the employee in the leader's "
+                               "decision, 5-7 delegate it, and 6 is the hverdagsdirektør.")
 class InvolvementLevel:
     number: int
     key: str
-    label_da: str
+    label_da: str = strawberry.field(description="The sentence, said of a person.")
     label_en: str
+    short_da: str = strawberry.field(description="The short name, e.g. Hverdagsdirektør.")
+    team_label_da: str = strawberry.field(description="The sentence, said of a team.")
 
     @classmethod
     def of(cls, n: int) -> "InvolvementLevel":
         lv = levels.level(n)
-        return cls(number=lv.number, key=lv.key, label_da=lv.label_da, label_en=lv.label_en)
+        return cls(number=lv.number, key=lv.key, label_da=lv.label_da, label_en=lv.label_en, short_da=lv.short_da,
+                   team_label_da=lv.team_label_da)
 
 
 @strawberry.type
