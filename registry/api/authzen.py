@@ -81,8 +81,8 @@ class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
 
 
 class Evaluations(Evaluation, forbid_unknown_fields=False):
-    evaluations: Annotated[list[Evaluation], _doc("At most 1000; each item's missing parts default to the "
-                                                  "request's.", maxItems=1000)] | None = None
+    evaluations: Annotated[list[Evaluation], _doc(f"At most {check_uc.MAX_BATCH}; each item's missing parts "
+                                                  "default to the request's.", maxItems=check_uc.MAX_BATCH)] | None = None
     options: Options = Options()
 
 
