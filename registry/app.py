@@ -33,6 +33,7 @@ from registry.services.idempotency import purge_expired as purge_idempotency_key
 from registry.settings import Settings
 from registry.storage.db import Db
 from registry.storage.migrate import migrate
+from registry.web import template_config, web_router
 
 log = logging.getLogger("registry")
 
@@ -157,7 +158,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
     return Litestar(
         # Every route passes the door (registry.api.authorization): the routed handlers as a guard, the
         # raw ASGI check route by calling it itself, GraphQL per field.
-        route_handlers=[graphql, authzen.evaluation, Router(path="/", route_handlers=routes, guards=[rest_door])],
+        # The web app's pages have their own door (registry.web.door), over the same policy.
+        route_handlers=[graphql, authzen.evaluation, Router(path="/", route_handlers=routes, guards=[rest_door]),
+                        *web_router(settings)],
+        template_config=template_config(),
         middleware=[request_id_middleware],
         before_send=[security_headers(settings.hsts)],  # every response, routed or not
         lifespan=[lifespan],

@@ -479,6 +479,17 @@ async def _person_principal(db: Db, verifier: JwtVerifier, token: str, cache: Pr
     return cache.put(key, found) if cache is not None else found
 
 
+async def person_principal(db: Db, tenant_key: str, subject: str, cache: PrincipalCache | None = None) -> Principal:
+    """A person signed in some other way than a bearer token (the web app's session): the same
+    checks as a token's tenant and subject (organisation not archived, person not archived)."""
+    key = ("person", tenant_key, subject)
+    hit = cache.get(key) if cache is not None else None
+    if hit is not None:
+        return hit
+    found = await _load_person(db, tenant_key, subject)
+    return cache.put(key, found) if cache is not None else found
+
+
 async def _load_person(db: Db, tenant_key: str, subject: str) -> Principal:
     async with db.read() as conn:
         try:

@@ -74,6 +74,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Strict-Transport-Security: "auto" when the request came over TLS (as the ASGI server reports it),
     # "on" on every response (behind a proxy that terminates TLS), or "off".
     hsts: str = "auto"
+    # The web app (registry/web). The session cookie is encrypted with a key derived from this secret
+    # (every server of one registry needs the same one); in development it defaults to the dev secret.
+    session_secret: str | None = None
+    session_hours: float = 10.0
+    # Secure cookies: on in production (served over TLS, or behind a proxy that terminates it).
+    session_secure: bool = False
+    # The address people reach the registry at (OpenID Connect's redirect URI is built from it).
+    public_url: str | None = None
+    # The development login page (lists the people, signs in as any of them): development mode only.
+    dev_login: bool = True
+    # OpenID Connect login (authorization code flow with PKCE) against the organisation's identity
+    # provider: its issuer URL (discovery at /.well-known/openid-configuration), this registry's client
+    # id and secret, the claim holding the person's external id, and the organisation it signs into.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_subject_claim: str = "sub"
+    oidc_tenant: str | None = None
+    oidc_scopes: str = "openid profile email"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -150,10 +169,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             decision_log_flush_interval=_number(env, "REGISTRY_DECISION_LOG_FLUSH_INTERVAL", 1.0, float),
             decision_log_retention_days=_number(env, "REGISTRY_DECISION_LOG_RETENTION_DAYS", 365, int),
             hsts=hsts,
+            **_web_settings(env, mode, secret),
         )
 
 
-def check_jwks_url(url: str) -> str:
+def check_jwks_url(url: str, name: str = "REGISTRY_JWT_JWKS_URL") -> str:
     """The URL, if keys may be fetched from it: https, or http on this machine only."""
     try:
         parts = urlsplit(url)
@@ -162,7 +182,7 @@ def check_jwks_url(url: str) -> str:
         parts, host = None, ""
     if parts is None or not host or parts.scheme not in ("https", "http") or \
             (parts.scheme == "http" and host not in LOOPBACK_HOSTS):
-        raise ValueError(f"REGISTRY_JWT_JWKS_URL must be an https:// URL (http:// only for 127.0.0.1 or "
+        raise ValueError(f"{name} must be an https:// URL (http:// only for 127.0.0.1 or "
                          f"localhost), not {url!r}")
     return url
 
@@ -214,3 +234,35 @@ def _development_secret(data_dir: str) -> str:
         path.write_text(value)
         path.chmod(0o600)
         return value
+
+
+def _web_settings(env: Mapping[str, str], mode: str, dev_secret: str | None) -> dict:
+    """The web app's settings: the session secret, the public URL and OpenID Connect."""
+    issuer = (env.get("REGISTRY_OIDC_ISSUER") or "").strip() or None
+    oidc = {name: (env.get(f"REGISTRY_OIDC_{name.upper()}") or "").strip() or None
+            for name in ("client_id", "client_secret", "tenant")}
+    if issuer is not None:
+        missing = [f"REGISTRY_OIDC_{name.upper()}" for name, value in oidc.items() if value is None]
+        if missing:
+            raise ValueError(f"REGISTRY_OIDC_ISSUER is set: set {', '.join(missing)} too")
+        check_jwks_url(issuer, "REGISTRY_OIDC_ISSUER")  # https, or http on this machine only (a test provider)
+    session_secret = env.get("REGISTRY_SESSION_SECRET") or None
+    if session_secret is not None and len(session_secret) < 32:
+        raise ValueError("REGISTRY_SESSION_SECRET must be at least 32 characters")
+    if session_secret is None and mode == "development":
+        session_secret = dev_secret
+    if session_secret is None and issuer is not None:
+        raise ValueError("REGISTRY_OIDC_ISSUER needs REGISTRY_SESSION_SECRET (at least 32 random characters, "
+                         "the same on every server)")
+    public_url = (env.get("REGISTRY_PUBLIC_URL") or "").strip().rstrip("/") or None
+    return {
+        "session_secret": session_secret,
+        "session_hours": _number(env, "REGISTRY_SESSION_HOURS", 10.0, float),
+        "session_secure": _flag(env.get("REGISTRY_SESSION_SECURE"), default=mode == "production"),
+        "public_url": public_url,
+        "dev_login": mode == "development" and _flag(env.get("REGISTRY_DEV_LOGIN"), default=True),
+        "oidc_issuer": issuer.rstrip("/") if issuer else None,
+        **{f"oidc_{name}": value for name, value in oidc.items()},
+        "oidc_subject_claim": (env.get("REGISTRY_OIDC_SUBJECT_CLAIM") or "sub").strip(),
+        "oidc_scopes": (env.get("REGISTRY_OIDC_SCOPES") or "openid profile email").strip(),
+    }

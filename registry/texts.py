@@ -136,6 +136,9 @@ ERRORS_DA = {
     "holder_suspended": "Dit mandat er midlertidigt sat i bero og kan ikke gives videre.",
     # credentials, service
     "unauthenticated": "Du skal logge ind.",
+    "csrf_failed": "Formularen er for gammel eller kom fra et andet sted. Hent siden igen, og prøv en gang til.",
+    "login_failed": "Du kunne ikke logges ind. Prøv igen, eller kontakt din it-afdeling.",
+    "unknown_person": "Du er ikke oprettet i registret. Kontakt din leder eller it-afdeling.",
     "invalid_token": "Dit login er ikke gyldigt. Log ind igen.",
     "token_expired": "Dit login er udløbet. Log ind igen.",
     "invalid_api_key": "Nøglen er ikke gyldig.",

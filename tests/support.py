@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -77,8 +78,52 @@ class Api:
                                           headers=headers)
         return GraphQLResult(response.status_code, response.json())
 
+    @asynccontextmanager
+    async def web(self, as_: str | None = None):
+        """A browser-like client of the web app (its own cookies), signed in through the development
+        login as `as_` (an external id) unless None."""
+        async with httpx.AsyncClient(transport=self.client._transport, base_url="http://registry.test") as client:
+            web = WebClient(client)
+            if as_ is not None:
+                await web.sign_in(as_)
+            yield web
+
     async def ids(self) -> "DemoIds":
         return await DemoIds.load(self.db)
+
+
+class WebClient:
+    """The web app as a form-posting browser sees it: follows the session cookie, and sends the form
+    token of the last page it read with every POST."""
+
+    _TOKEN = re.compile(r'name="csrf" value="([^"]+)"')
+
+    def __init__(self, client: httpx.AsyncClient):
+        self.client = client
+        self.csrf: str | None = None
+
+    async def get(self, path: str, **kwargs) -> httpx.Response:
+        response = await self.client.get(path, **kwargs)
+        found = self._TOKEN.search(response.text)
+        if found:
+            self.csrf = found.group(1)
+        return response
+
+    async def post(self, path: str, data: dict | None = None, *, csrf: bool = True, **kwargs) -> httpx.Response:
+        if csrf and self.csrf is None:
+            await self.get("/log-ind")
+        form = {**({"csrf": self.csrf} if csrf else {}), **(data or {})}
+        response = await self.client.post(path, data=form, **kwargs)
+        found = self._TOKEN.search(response.text)
+        if found:
+            self.csrf = found.group(1)
+        return response
+
+    async def sign_in(self, external_id: str, tenant: str = DEMO_TENANT) -> None:
+        await self.get("/log-ind")
+        response = await self.post("/log-ind/udvikling", {"tenant": tenant, "person": external_id})
+        assert response.status_code == 303 and "fejl" not in response.headers["location"], response.headers
+        await self.get(response.headers["location"], follow_redirects=True)  # the next page's form token
 
 
 class DemoIds:
