@@ -155,3 +155,74 @@ ERRORS_DA = {
 def error_da(code: str | None, own: str | None = None) -> str | None:
     """The Danish message for an error: its own, if it has one, else its code's."""
     return own or (None if code is None else ERRORS_DA.get(code))
+
+
+# --- Red lines as sentences: a condition states what must hold, said with the area's own words
+# (each attribute's Danish description and unit), never as `amount <= 10000`.
+
+COMPARE_DA = {"<=": "er højst", "<": "er under", ">=": "er mindst", ">": "er over", "==": "er", "!=": "er ikke"}
+# The operator turned around, for a value on the left ("10000 >= amount" says "amount <= 10000").
+_FLIPPED = {"<=": ">=", "<": ">", ">=": "<=", ">": "<", "==": "==", "!=": "!="}
+UNITS_DA = {"DKK": "kr.", "kr": "kr.", "kr.": "kr.", "timer": "timer", "hours": "timer", "dage": "dage",
+            "days": "dage", "minutter": "minutter", "personer": "personer"}
+PROHIBITION_DA = "Beslutningen må aldrig træffes under en delegering."
+
+
+def condition_da(condition: str | None, attributes=()) -> str:
+    """A red line's condition as a Danish sentence: "Skal gælde: hviletid mellem to vagter er mindst
+    11 timer." `attributes`: the area's AreaAttribute-like declarations (name, type, unit,
+    description), inherited ones included. None (an outright prohibition) and a condition that can
+    no longer be read both say so plainly."""
+    from registry.domain import conditions as c
+
+    if condition is None:
+        return PROHIBITION_DA
+    known = {a.name: a for a in attributes}
+    try:
+        tree = c.parse(condition)
+    except c.ConditionError:
+        return f"Skal gælde: {condition}"
+
+    def name(attr) -> str:
+        found = known.get(attr.name)
+        text = (found.description if found is not None and found.description else attr.name.replace("_", " "))
+        return text[:1].lower() + text[1:]
+
+    def value(lit, attr) -> str:
+        if lit.type == "string":
+            return f"»{lit.value}«"
+        if lit.type == "boolean":
+            return "ja" if lit.value else "nej"
+        unit = getattr(known.get(attr.name), "unit", None) if attr is not None else None
+        number = f"{lit.value:,}".replace(",", "\x00").replace(".", ",").replace("\x00", ".") \
+            if isinstance(lit.value, float) else f"{lit.value:,}".replace(",", ".")
+        return f"{number} {UNITS_DA.get(unit, unit)}" if unit else number
+
+    def say(node, top: bool = False) -> str:
+        if isinstance(node, c.Attr):
+            return name(node)
+        if isinstance(node, c.Lit):
+            return value(node, None)
+        if isinstance(node, c.Not):
+            return f"det gælder ikke, at {say(node.operand)}"
+        if isinstance(node, c.Compare):
+            left, right, op = node.left, node.right, node.op
+            if isinstance(left, c.Lit) and isinstance(right, c.Attr):
+                left, right, op = right, left, _FLIPPED[op]
+            if isinstance(left, c.Attr) and isinstance(right, c.Lit) and right.type == "boolean" and op in ("==", "!="):
+                holds = right.value == (op == "==")
+                return name(left) if holds else f"det gælder ikke, at {name(left)}"
+            rhs = value(right, left if isinstance(left, c.Attr) else None) if isinstance(right, c.Lit) else say(right)
+            return f"{say(left)} {COMPARE_DA[op]} {rhs}"
+        if isinstance(node, c.Member):
+            items = ", ".join(value(i, node.subject if isinstance(node.subject, c.Attr) else None) for i in node.items)
+            return f"{say(node.subject)} er {'ingen' if node.negated else 'en'} af {items}"
+        if isinstance(node, c.BoolOp):
+            word = " og " if node.op == "and" else " eller "
+            parts = [say(p) for p in node.operands]
+            joined = ", ".join(parts[:-1]) + word + parts[-1]
+            return joined if top else f"({joined})"
+        return str(node)
+
+    sentence = say(tree, top=True)
+    return f"Skal gælde: {sentence}" + ("" if sentence.endswith(".") else ".")

@@ -38,3 +38,23 @@ def test_an_errors_own_danish_text_comes_before_the_catalogues():
     assert texts.error_da("duplicate", "Delegeringen findes allerede.") == "Delegeringen findes allerede."
     assert texts.error_da("duplicate") == texts.ERRORS_DA["duplicate"]
     assert texts.error_da("no_such_code") is None
+
+
+def test_a_red_line_reads_as_a_danish_sentence_in_the_areas_own_words():
+    from registry.domain.model import AreaAttribute
+    from registry.texts import PROHIBITION_DA, condition_da
+
+    attributes = [AreaAttribute(name="amount", type="number", unit="DKK", description="Beløb inkl. moms"),
+                  AreaAttribute(name="rest_hours", type="number", unit="timer", description="Hviletid mellem vagter"),
+                  AreaAttribute(name="consent", type="boolean", description="Borgeren har givet samtykke"),
+                  AreaAttribute(name="shared", type="boolean", description="Der videregives helbredsoplysninger")]
+    assert condition_da("amount <= 50000", attributes) == "Skal gælde: beløb inkl. moms er højst 50.000 kr."
+    assert condition_da("50000 >= amount", attributes) == "Skal gælde: beløb inkl. moms er højst 50.000 kr."
+    assert condition_da("rest_hours >= 11", attributes) == "Skal gælde: hviletid mellem vagter er mindst 11 timer."
+    assert condition_da("consent or not shared", attributes) == \
+        "Skal gælde: borgeren har givet samtykke eller det gælder ikke, at der videregives helbredsoplysninger."
+    assert condition_da("category in ['a', 'b']", attributes) == "Skal gælde: category er en af »a«, »b«."
+    assert condition_da(None, attributes) == PROHIBITION_DA
+    assert condition_da("amount <= 7.5 and (consent or shared)", attributes) == \
+        "Skal gælde: beløb inkl. moms er højst 7,5 kr. og (borgeren har givet samtykke eller der videregives " \
+        "helbredsoplysninger)."
