@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from litestar import Request
+from litestar import MediaType, Request
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
@@ -97,7 +97,7 @@ def page(request: Request, name: str, *, status: int = 200, **context) -> Templa
     from registry.web.door import nav_of, session_values
 
     values = session_values(request)
-    return Template(template_name=name, status_code=status,
+    return Template(template_name=name, status_code=status, media_type=MediaType.HTML,
                     context={"me": values.me, "csrf": values.csrf, "nav": nav_of(request),
                              "path": request.url.path, **context},
                     headers={"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-store"})

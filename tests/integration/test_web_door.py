@@ -18,7 +18,7 @@ async def test_the_front_page_sends_a_stranger_to_the_login_page(api):
 async def test_the_development_login_lists_the_demo_people_by_what_they_are(api):
     async with api.web() as web:
         response = await web.get("/log-ind")
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     assert '<html lang="da">' in response.text
     assert "Log ind som Mette Sørensen" in response.text
     assert "leder, Plejecenter Solhaven" in response.text

@@ -1,0 +1,100 @@
+"""Real headless Chromium for the web app's tests: Debian's `chromium` and `chromium-driver` through
+Selenium (never a browser download), axe-core (shipped by the PyPI package selenium-axe-python) for
+WCAG 2.1 A and AA, and screenshots for docs/.
+
+Where Chromium is missing the browser tests skip, except under CI (`CI` set), where they fail:
+.ci/run installs Debian's packages first.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+PHONE = (360, 800)
+DESKTOP = (1280, 900)
+
+
+def _executables() -> tuple[str, str] | None:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None)
+    return (browser, driver) if browser and driver else None
+
+
+def require_chromium() -> tuple[str, str]:
+    found = _executables()
+    if found is None:
+        message = "Debian's chromium and chromium-driver are needed: apt-get install -y chromium chromium-driver"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+@contextmanager
+def chromium(size: tuple[int, int] = DESKTOP):
+    """A headless Chromium, closed afterwards. Selenium is given both executables, so it never
+    looks for (or downloads) anything."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    browser, driver_path = require_chromium()
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--no-first-run", "--disable-extensions", "--lang=da-DK", f"--window-size={size[0]},{size[1]}",
+                "--hide-scrollbars"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    if size[0] < 500:  # a desktop window is at least 500 px wide: emulate the phone's screen instead
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": size[0], "height": size[1], "deviceScaleFactor": 2, "mobile": True})
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def axe_violations(driver) -> list[dict]:
+    """axe-core's WCAG 2.1 A and AA violations on the page the browser shows now."""
+    from selenium_axe_python import Axe
+
+    axe = Axe(driver)
+    axe.inject()
+    results = axe.run(options={"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]})
+    return results["violations"]
+
+
+def describe(violations: list[dict]) -> str:
+    return "\n".join(f"{v['id']} ({v['impact']}): {v['help']} at "
+                     + ", ".join(str(n["target"]) for n in v["nodes"][:5]) for v in violations)
+
+
+def screenshot(driver, name: str, *, full_page: bool = True) -> Path:
+    """A PNG of the page; into docs/screenshots when REGISTRY_UPDATE_SCREENSHOTS=1, else beside the
+    test run (tmp), so an ordinary run never changes the repository."""
+    folder = SCREENSHOTS if os.environ.get("REGISTRY_UPDATE_SCREENSHOTS") == "1" else Path(
+        os.environ.get("TMPDIR", "/tmp")) / "registry-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    if full_page:  # the whole page, at the width it is shown at
+        metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+        size = metrics["cssContentSize"]
+        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 6000), "scale": 1}})
+        import base64
+
+        path.write_bytes(base64.b64decode(shot["data"]))
+    else:
+        driver.save_screenshot(str(path))
+    return path
