@@ -155,3 +155,15 @@ ERRORS_DA = {
 def error_da(code: str | None, own: str | None = None) -> str | None:
     """The Danish message for an error: its own, if it has one, else its code's."""
     return own or (None if code is None else ERRORS_DA.get(code))
+
+
+# --- Log ind med OpenID Connect (registry/web/oidc.py): the login page's messages (?fejl=...) ---
+ERRORS_DA.update({
+    "login_cancelled": "Du afbrød login hos din organisation, så du er ikke logget ind. Prøv igen, hvis det "
+                       "var en fejl.",
+    "login_stale": "Login kunne ikke gøres færdigt, fordi det var startet for længe siden eller i et andet "
+                   "vindue. Prøv igen.",
+})
+OIDC_DA = {
+    "provider_unavailable": "Din organisations login kan ikke nås lige nu. Prøv igen om lidt.",
+}
