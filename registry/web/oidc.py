@@ -76,7 +76,7 @@ class Provider:
         self._metadata: dict | None = None
         self._metadata_at = 0.0
         self._keys: KeySet | None = None
-        self._keys_at = float("-inf")
+        self._refreshed_at = float("-inf")
         self._lock = asyncio.Lock()
 
     async def _get_json(self, url: str) -> dict:
@@ -110,12 +110,15 @@ class Provider:
             return found
 
     async def keys(self, *, refresh: bool = False) -> KeySet:
-        """The provider's signing keys (jwks_uri); `refresh` fetches them again (a rotated key),
-        at most once a minute."""
-        if self._keys is not None and not (refresh and self.clock() - self._keys_at >= KEYS_REFRESH_COOLDOWN_SECONDS):
+        """The provider's signing keys (jwks_uri); `refresh` fetches them again (a key rotated in since),
+        at most once a minute, however many tokens name keys it lacks."""
+        now = self.clock()
+        if self._keys is not None and not (refresh and now - self._refreshed_at >= KEYS_REFRESH_COOLDOWN_SECONDS):
             return self._keys
         metadata = await self.metadata()
         async with self._lock:
+            if refresh:
+                self._refreshed_at = now
             try:
                 found = KeySet.import_key_set(await self._get_json(metadata["jwks_uri"]))
             except (httpx.HTTPError, ValueError, JoseError) as exc:
@@ -123,7 +126,7 @@ class Provider:
                     log.warning("fetching the provider's keys failed (%s); using the ones from before", exc)
                     return self._keys
                 raise ProviderError(f"the keys at {metadata['jwks_uri']} could not be read: {exc}") from exc
-            self._keys, self._keys_at = found, self.clock()
+            self._keys = found
             return found
 
 

@@ -21,8 +21,12 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from registry.settings import Settings
+from registry.web import oidc
 from tests.conftest import JWT_SECRET
-from tests.support import Api, WebClient, snapshot
+from tests.support import Api, Server, WebClient, snapshot
+
+# The provider (oidc-provider-mock) still uses Authlib's older server interfaces; those warnings are its own.
+pytestmark = pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarning")
 
 METTE = "mette.sorensen@eksempel.dk"
 REGISTRY = "https://registry.test"
@@ -173,6 +177,17 @@ async def test_a_code_and_state_from_another_browser_are_refused(registry):
                 response = await victim.get(back)
                 assert "Login kunne ikke gøres færdigt" in await login_message(victim, response)
                 assert await signed_in_as(victim) is None
+
+
+async def test_a_sign_in_left_too_long_at_the_provider_is_refused(registry, monkeypatch):
+    with provider() as issuer:
+        async with registry(issuer) as (api, web):
+            back = await at_provider(await to_provider(web, "/mit-mandat"), {"sub": METTE})
+            monkeypatch.setattr(oidc, "PENDING_SECONDS", -1)  # as if the person had been gone for long
+            response = await web.get(back)
+            assert "Login kunne ikke gøres færdigt" in await login_message(web, response)
+            assert "naeste=%2Fmit-mandat" in response.headers["location"]
+            assert await signed_in_as(web) is None
 
 
 async def test_a_person_not_in_the_registry_is_told_in_danish(registry):
@@ -331,7 +346,65 @@ async def test_an_id_token_for_another_client_issuer_or_sign_in_is_refused(regis
             assert await signed_in_as(web) is None
 
 
-# ---- the provider down, the settings.
+async def test_a_key_the_provider_rotates_in_is_fetched_when_a_token_names_it(registry):
+    """The registry keeps the provider's keys; a token signed by a key published since makes it fetch
+    them again, once."""
+    new_key = RSAKey.generate_key(2048, parameters={"kid": "rotated-in"})
+    rotated = threading.Event()
+
+    def edit(token: str) -> str:
+        if not rotated.is_set():
+            return token
+        return jwt.encode({"alg": "RS256", "kid": "rotated-in"}, _payload(token), new_key)
+
+    def wrap(app):
+        def key_set(body):
+            if rotated.is_set():
+                body["keys"].append(new_key.as_dict(private=False))
+            return body
+        return tampering(edit)(_json_answer(app, "/jwks", key_set))
+
+    with provider(wrap=wrap) as issuer:
+        async with registry(issuer) as (api, web):
+            await sign_in(web, METTE)
+            assert await signed_in_as(web) == "Goddag, Mette"  # the keys before, fetched and kept
+            assert (await web.post("/log-ud")).status_code == 303
+            rotated.set()
+            await sign_in(web, METTE)
+            assert await signed_in_as(web) == "Goddag, Mette"
+
+
+async def test_over_real_http_with_a_real_server(demo_dsn):
+    """The registry as a real uvicorn process: the redirect URI comes from the address it is reached at
+    (no REGISTRY_PUBLIC_URL), and the session cookie carries the sign-in between real requests."""
+    with provider() as issuer:
+        server = Server(demo_dsn, **oidc_env(issuer, REGISTRY_SESSION_SECURE="0"))
+        try:
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                await server.ready(client)
+                web = WebClient(client)
+                authorize = await to_provider(web)
+                assert parse_qs(urlsplit(authorize).query)["redirect_uri"] == [f"{server.url}/log-ind/oidc/svar"]
+                back = await at_provider(authorize, {"sub": METTE})
+                assert back.startswith(f"{server.url}/log-ind/oidc/svar?")
+                assert (await web.get(back)).headers["location"] == "/"
+                assert await signed_in_as(web) == "Goddag, Mette"
+        finally:
+            server.stop()
+
+
+# ---- the provider down or misconfigured, the settings.
+
+async def test_a_discovery_document_naming_another_issuer_is_not_followed(registry):
+    def wrap(app):
+        return _json_answer(app, "/.well-known/openid-configuration",
+                            lambda body: {**body, "issuer": "https://login.evil.example"})
+
+    with provider(wrap=wrap) as issuer:
+        async with registry(issuer) as (api, web):
+            response = await web.get("/log-ind/oidc")
+            assert response.status_code == 503 and "location" not in response.headers
+            assert "Din organisations login kan ikke nås lige nu" in response.text
 
 async def test_a_provider_that_cannot_be_reached_gives_a_danish_page_not_an_error(registry):
     with provider() as issuer:
