@@ -269,7 +269,6 @@ async def callback(request: Request, code: str | None = None, error: str | None 
         log.warning("the ID token has no %r claim (REGISTRY_OIDC_SUBJECT_CLAIM); its claims: %s",
                     settings.oidc_subject_claim, sorted(claims))
         return _failed("login_failed", naeste)
-    subject = subject.strip()
     tenant = settings.oidc_tenant
     assert tenant is not None  # settings: an issuer needs a tenant
     try:
