@@ -230,7 +230,7 @@ async def callback(request: Request, code: str | None = None, error: str | None 
     found = provider(request)
     pending = _take_pending(request)
     naeste = safe_next(pending.get("naeste") if pending else None)
-    if error is not None:
+    if error is not None:  # signs no one in, so it needs no state (some providers send none with it)
         log.info("the identity provider answered error=%s (%s)", error[:100],
                  (request.query_params.get("error_description") or "")[:200])
         return _failed("login_cancelled" if error == "access_denied" else "login_failed", naeste)

@@ -20,6 +20,7 @@ import werkzeug.serving
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from registry import texts
 from registry.settings import Settings
 from registry.web import oidc
 from tests.conftest import JWT_SECRET
@@ -158,9 +159,7 @@ async def test_an_answer_with_another_or_no_state_is_refused_and_signs_no_one_in
             code = parse_qs(urlsplit(back).query)["code"][0]
             for forged in (f"{CALLBACK}?code={code}&state=not-the-state", f"{CALLBACK}?code={code}"):
                 response = await web.get(forged)
-                message = await login_message(web, response)
-                assert message == "Login kunne ikke gøres færdigt, fordi det var startet for længe siden eller i et " \
-                                  "andet vindue. Prøv igen."
+                assert await login_message(web, response) == texts.ERRORS_DA["login_stale"]
                 assert await signed_in_as(web) is None
                 back = await at_provider(await to_provider(web), {"sub": METTE})  # a fresh one under way
             assert await snapshot(api.db) == before
