@@ -226,3 +226,15 @@ def condition_da(condition: str | None, attributes=()) -> str:
 
     sentence = say(tree, top=True)
     return f"Skal gælde: {sentence}" + ("" if sentence.endswith(".") else ".")
+
+
+# --- Log ind med OpenID Connect (registry/web/oidc.py): the login page's messages (?fejl=...) ---
+ERRORS_DA.update({
+    "login_cancelled": "Du afbrød login hos din organisation, så du er ikke logget ind. Prøv igen, hvis det "
+                       "var en fejl.",
+    "login_stale": "Login kunne ikke gøres færdigt, fordi det var startet for længe siden eller i et andet "
+                   "vindue. Prøv igen.",
+})
+OIDC_DA = {
+    "provider_unavailable": "Din organisations login kan ikke nås lige nu. Prøv igen om lidt.",
+}

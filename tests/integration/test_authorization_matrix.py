@@ -28,6 +28,7 @@ from typing import Callable
 import pytest
 
 from registry.api.authorization import rest_operation
+from registry.web import is_page, is_page_route, passes_web_door
 from registry.api.graphql.schema import create_schema
 from registry.app import create_app
 from registry.demo import DEMO_TENANT
@@ -153,6 +154,8 @@ def rest_operations() -> set[str]:
     for route in app.routes:
         if route.path == "/graphql":
             continue  # GraphQL: one row per query and mutation
+        if is_page_route(route):
+            continue  # the web app's pages perform GraphQL's operations (test_every_page_passes_the_web_door)
         methods = getattr(route, "methods", None) or {"POST"}  # the raw ASGI evaluation route takes POST
         ops |= {rest_operation(m, route.path) for m in methods if m not in ("OPTIONS", "HEAD")}
     return ops
@@ -175,7 +178,7 @@ def test_every_route_passes_the_door():
     app = create_app(Settings.from_env({"REGISTRY_JWT_SECRET": JWT_SECRET}))
     unguarded = {route.path for route in app.routes
                  for handler in getattr(route, "route_handlers", [getattr(route, "route_handler", None)])
-                 if handler is not None and rest_door not in handler.resolve_guards()}
+                 if handler is not None and rest_door not in handler.resolve_guards() and not is_page(handler)}
     assert unguarded == {"/graphql", "/access/v1/evaluation"}, unguarded
     from registry.api.authorization import Door
 
@@ -184,6 +187,22 @@ def test_every_route_passes_the_door():
         bare = [f.name for f in root.__strawberry_definition__.fields
                 if not any(isinstance(e, Door) and e.op is None for e in f.extensions)]
         assert not bare, f"root fields without the door: {bare}"
+
+
+def test_every_page_passes_the_web_door_with_real_operations():
+    """The web app's pages: each names the registry operations it performs (GraphQL's, decided by the
+    same policy), except the sign-in pages and the style sheet, which are open to anyone."""
+    from registry.access import access
+
+    app = create_app(Settings.from_env({"REGISTRY_JWT_SECRET": JWT_SECRET}))
+    pages = [(route.path, handler) for route in app.routes for handler in getattr(route, "route_handlers", [])
+             if is_page(handler) and set(handler.http_methods) != {"OPTIONS"}]
+    open_pages = {path for path, handler in pages if handler.opt.get("ops") is None}
+    assert open_pages == {"/log-ind", "/log-ind/udvikling", "/log-ud", "/log-ind/oidc", "/log-ind/oidc/svar",
+                          "/static/{file_path:path}"}, open_pages
+    assert all(passes_web_door(handler) for path, handler in pages if path not in open_pages)
+    named = {op for _, handler in pages for op in handler.opt.get("ops") or ()}
+    assert named and named <= access().operations, sorted(named - access().operations)
 
 
 def test_the_policy_names_only_real_operations():
