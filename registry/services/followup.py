@@ -126,7 +126,10 @@ async def overview(ctx: Ctx) -> Overview:
     for f in found:
         people |= {w.act.person_id for w in f.awaiting_justification} | {a.person_id for a in f.awaiting_feedback}
         for d in f.due_for_review + f.expiring:
-            people.add(d.delegate_person_id) if d.delegate_person_id else teams.add(d.delegate_team_id)
+            if d.delegate_person_id is not None:
+                people.add(d.delegate_person_id)
+            else:
+                teams.add(d.delegate_team_id)
         people |= {s.leader_id for s in f.stand_ins} | {s.stand_in_id for s in f.stand_ins}
         if f.standing_in_for is not None:
             people.add(f.standing_in_for)
@@ -176,9 +179,10 @@ async def choices(ctx: Ctx, *, own_units_only: bool = False, with_delegations: b
         delegations: list[Delegation] = []
         if with_delegations:
             for top in tops:
-                delegations += await delegation_sql.list_delegations(
+                found_here = await delegation_sql.list_delegations(
                     conn, ctx.tenant_id, delegation_sql.DelegationFilter(unit_subtree=top.id, status="active"),
                     now=now, after=None, limit=1000)
+                delegations += [d for d in found_here if d.delegate_person_id is None or d.delegate_person_id != me]
     team_ids = {d.delegate_team_id for d in delegations if d.delegate_team_id}
     named = await names(ctx, people={p.id for p in people} | {d.delegate_person_id for d in delegations},
                         teams=team_ids)

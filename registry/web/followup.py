@@ -265,7 +265,7 @@ async def _breach_page(request: Request, breach_id: str, values: dict | None = N
         values = {"repair_status": breach.repair_status, "learning_notes": breach.learning_notes or "",
                   "follow_up_date": breach.follow_up_date.isoformat() if breach.follow_up_date else "",
                   "version": str(breach.version)}
-    context = {"b": breach, "n": n, "delegation": delegation, "values": values,
+    context = {"b": breach, "n": n, "delegation": delegation, "values": values, "last_day": _last_day,
                "may_follow_up": await breach_uc.may_follow_up(c, breach),
                "is_me": principal(request).person is not None and principal(request).person.id == breach.person_id,
                "error": None, "errors": {}, "saved": _saved(request), **extra}

@@ -84,6 +84,13 @@ async def test_an_act_past_its_justification_deadline_is_marked_overdue(api, clo
 
 async def test_reviews_due_and_delegations_expiring_link_to_their_pages(api):
     ids = await api.ids()
+    ends = datetime.now(timezone.utc) + timedelta(days=20)
+    declared = (await api.gql("""mutation($a: ID!, $u: ID!, $p: ID!, $t: DateTime!) { declareDelegation(input: {
+        areaId: $a, unitId: $u, delegatePersonId: $p, level: 5, validUntil: $t}) { __typename
+        ... on DelegationPayload { delegation { id } } %s } }""" % ERR,
+        {"a": ids.areas["care/relatives"], "u": ids.unit("Plejecenter Solhaven"), "p": ids.people["fatima"],
+         "t": ends.isoformat()}, as_=METTE))["declareDelegation"]
+    assert declared["__typename"] == "DelegationPayload", declared
     async with api.web(as_=METTE) as web:
         html = (await web.get("/opfoelgning")).text
     due = (await api.gql("""query($u: ID!, $t: Date!) { delegationsDueForReview(unitId: $u, toDate: $t) { id } }""",
@@ -99,7 +106,8 @@ async def test_reviews_due_and_delegations_expiring_link_to_their_pages(api):
         fromTime: $f, toTime: $t) { id } }""", {"u": ids.unit("Plejecenter Solhaven"), "f": now.isoformat(),
         "t": (now + timedelta(days=30)).isoformat()}, as_=METTE))["delegationsExpiring"]
     section = _section(html, "udloeber-1")
-    assert f"Delegeringer, der udløber inden for 30 dage ({len(expiring)})" in section
+    assert declared["delegation"]["id"] in {d["id"] for d in expiring}
+    assert f"Delegeringer, der udløber inden for 30 dage ({len(expiring)})" in section and "Fatima Ali" in section
     for d in expiring:
         assert f'href="/delegeringer/{d["id"]}"' in section
 
@@ -273,6 +281,30 @@ async def test_a_breach_recorded_from_the_page_is_seen_by_the_leader_and_the_emp
         before = await snapshot(api.db)
         posted = await web.post(f"/tillidsbrud/{breach_id}", {"version": "1", "repair_status": "closed"})
         assert posted.status_code == 404 and "Fortrolig" not in posted.text
+        assert await snapshot(api.db) == before
+
+
+async def test_a_breach_about_a_person_without_a_delegation_is_recorded_and_hr_reads_but_does_not_follow_up(
+        api, clock):
+    ids = await api.ids()
+    clock.value = NOW
+    async with api.web(as_=METTE) as web:
+        await web.get("/tillidsbrud/ny")
+        response = await web.post("/tillidsbrud/ny", {
+            "person": ids.people["fatima"], "area": ids.areas["care/relatives"],
+            "unit": ids.unit("Plejecenter Solhaven"), "occurred_at": (NOW.date() - timedelta(days=2)).isoformat(),
+            "description": "Aftalen med de pårørende blev ikke overholdt", "cause": "intention",
+            "response": "guidance"})
+        assert response.status_code == 303, response.text
+        breach_id = response.headers["location"].split("/")[2].split("?")[0]
+    async with api.web(as_=HR) as web:
+        shown = await web.get(f"/tillidsbrud/{breach_id}")
+        assert shown.status_code == 200 and "Aftalen med de pårørende" in shown.text
+        assert "Intention og motivation" in shown.text and "Mere guidning og fastere rammer" in shown.text
+        assert "Følg op</h2>" not in shown.text  # HR reads; the leader chain follows up
+        before = await snapshot(api.db)
+        refused = await web.post(f"/tillidsbrud/{breach_id}", {"version": "1", "repair_status": "closed"})
+        assert refused.status_code == 403 and texts.ERRORS_DA["not_authorised_to_record"] in refused.text
         assert await snapshot(api.db) == before
 
 
