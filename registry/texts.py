@@ -210,3 +210,6 @@ REVIEW_OUTCOME_HINTS_DA = {
     "adjust": "Delegeringen fortsætter i en ny udgave, fx på et andet niveau.",
     "end": "Delegeringen trækkes tilbage nu.",
 }
+
+# An adjusting review that changes nothing (reviews.complete's `adjust` field).
+REVIEW_ADJUST_DA = "Vælg det nye niveau, når delegeringen justeres – eller vælg »Fortsætter«."

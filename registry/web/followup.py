@@ -74,6 +74,13 @@ def _end_of(day: date) -> datetime:
     return _start_of(day + timedelta(days=1))
 
 
+def _occurred(day: date, now: datetime) -> datetime:
+    """A day as an instant: noon that day, or now when that is today and earlier (the use case
+    refuses an instant in the future, so a later day is passed on as it is)."""
+    at = datetime.combine(day, time(12), DANISH_TIME)
+    return min(at, now) if day == now.astimezone(DANISH_TIME).date() else at
+
+
 def _last_day(until: datetime) -> date:
     """The last day a period that ends at `until` covers (shown "til og med")."""
     return (until.astimezone(DANISH_TIME) - timedelta(microseconds=1)).date()
@@ -144,6 +151,8 @@ async def review_submit(request: Request, delegation_id: str) -> object:
                                  next_review_date=None if outcome == "end" else _date(values, "next_review_date"),
                                  changes=changes)
     except RegistryError as exc:
+        if exc.field == "adjust":  # an adjusting review without a change: say which field to use
+            exc.message_da = texts.REVIEW_ADJUST_DA
         n = await followup_uc.names(ctx(request), people={delegation.delegate_person_id, delegation.delegator_id},
                                     teams={delegation.delegate_team_id})
         return _failed(request, "followup_review.html", exc, REVIEW_FIELDS, d=delegation, n=n, values=values,
@@ -233,8 +242,7 @@ async def breach_submit(request: Request) -> object:
         data = breach_uc.BreachInput(
             delegation_id=_uuid(values, "delegation"), person_id=_uuid(values, "person"),
             area_id=_uuid(values, "area"), unit_id=_uuid(values, "unit"),
-            # a date only: noon that day, or now when that is earlier (a breach is never in the future)
-            occurred_at=min(datetime.combine(occurred, time(12), DANISH_TIME), c.now()),
+            occurred_at=_occurred(occurred, c.now()),
             description=values.get("description", ""), cause=values.get("cause", ""),
             response=values.get("response", ""),
             until=_end_of(until) if until is not None and values.get("response") in TEMPORARY else None,

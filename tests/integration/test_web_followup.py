@@ -170,6 +170,20 @@ async def test_a_review_that_continues_needs_the_next_date_and_keeps_the_form(ap
     assert await snapshot(api.db) == before
 
 
+async def test_an_adjusting_review_without_a_new_level_says_so_next_to_the_level(api):
+    ids = await api.ids()
+    delegation = await _anna_delegation(api, ids)
+    async with api.web(as_=METTE) as web:
+        await web.get(f"/delegeringer/{delegation['id']}/opfoelgning")
+        before = await snapshot(api.db)
+        response = await web.post(f"/delegeringer/{delegation['id']}/opfoelgning", {
+            "version": str(delegation["version"]), "outcome": "adjust", "level": str(delegation["level"]),
+            "next_review_date": "2099-01-01"})
+    assert response.status_code == 400 and 'id="level-fejl"' in response.text
+    assert response.text.count(texts.REVIEW_ADJUST_DA) == 2  # at the top and next to the level
+    assert await snapshot(api.db) == before
+
+
 async def test_a_review_posted_by_a_colleague_or_without_the_form_token_changes_nothing(api):
     ids = await api.ids()
     delegation = await _anna_delegation(api, ids)
@@ -345,6 +359,20 @@ async def test_a_temporary_response_without_an_end_date_is_refused_with_the_form
     assert response.status_code == 400
     assert 'role="alert"' in response.text and 'id="until-fejl"' in response.text
     assert "Mit udkast" in response.text and 'value="suspension" checked' in response.text
+    assert await snapshot(api.db) == before
+
+
+async def test_a_breach_dated_in_the_future_is_refused(api, clock):
+    ids = await api.ids()
+    clock.value = NOW
+    delegation = await _anna_delegation(api, ids)
+    async with api.web(as_=METTE) as web:
+        await web.get("/tillidsbrud/ny")
+        before = await snapshot(api.db)
+        response = await web.post("/tillidsbrud/ny", {
+            "delegation": delegation["id"], "occurred_at": (NOW.date() + timedelta(days=3)).isoformat(),
+            "description": "x", "cause": "competence", "response": "dialogue"})
+    assert response.status_code == 400 and 'id="occurred_at-fejl"' in response.text
     assert await snapshot(api.db) == before
 
 
