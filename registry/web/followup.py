@@ -16,7 +16,7 @@ from litestar.response import Redirect
 from registry import texts
 from registry.api.errors import STATUS
 from registry.domain.model import Delegation
-from registry.errors import Invalid, NotFound, RegistryError
+from registry.errors import Conflict, Invalid, NotFound, RegistryError
 from registry.services import breaches as breach_uc
 from registry.services import followup as followup_uc
 from registry.services import queries
@@ -153,6 +153,8 @@ async def review_submit(request: Request, delegation_id: str) -> object:
     except RegistryError as exc:
         if exc.field == "adjust":  # an adjusting review without a change: say which field to use
             exc.message_da = texts.REVIEW_ADJUST_DA
+        if isinstance(exc, Conflict):  # changed meanwhile: the page shows it as it is now, to send again
+            values.pop("version", None)
         n = await followup_uc.names(ctx(request), people={delegation.delegate_person_id, delegation.delegator_id},
                                     teams={delegation.delegate_team_id})
         return _failed(request, "followup_review.html", exc, REVIEW_FIELDS, d=delegation, n=n, values=values,
@@ -299,6 +301,8 @@ async def breach_follow_up(request: Request, breach_id: str) -> object:
         status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
         if status == 404:
             raise
+        if isinstance(exc, Conflict):
+            values.pop("version", None)
         response = await _breach_page(request, breach_id, values, error=message,
                                       errors={field: message} if field else {})
         response.status_code = status

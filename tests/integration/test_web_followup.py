@@ -184,6 +184,20 @@ async def test_an_adjusting_review_without_a_new_level_says_so_next_to_the_level
     assert await snapshot(api.db) == before
 
 
+async def test_a_review_of_a_delegation_changed_meanwhile_is_refused_and_offered_again(api):
+    ids = await api.ids()
+    delegation = await _anna_delegation(api, ids)
+    async with api.web(as_=METTE) as web:
+        await web.get(f"/delegeringer/{delegation['id']}/opfoelgning")
+        stale = await web.post(f"/delegeringer/{delegation['id']}/opfoelgning", {
+            "version": str(delegation["version"] - 1 or 99), "outcome": "continue", "next_review_date": "2099-01-01"})
+        assert stale.status_code == 409 and texts.ERRORS_DA["conflict"] in stale.text
+        assert f'name="version" value="{delegation["version"]}"' in stale.text
+        again = await web.post(f"/delegeringer/{delegation['id']}/opfoelgning", {
+            "version": str(delegation["version"]), "outcome": "continue", "next_review_date": "2099-01-01"})
+        assert again.status_code == 303
+
+
 async def test_a_review_posted_by_a_colleague_or_without_the_form_token_changes_nothing(api):
     ids = await api.ids()
     delegation = await _anna_delegation(api, ids)
@@ -229,6 +243,10 @@ async def test_a_stand_in_appointed_from_the_page_holds_the_leaders_authority_an
         assert "Plejecenter Solhaven" in html and "Du er stedfortræder for Mette Sørensen" in html
         assert "/stedfortraedere/" not in html.split('id="stedfortraedere-1"')[1].split("</table>")[0] \
             .replace('href="/stedfortraedere/ny"', "")  # no "Afslut" for her: only the appointer ends it
+        before = await snapshot(api.db)
+        refused = await web.post(f"/stedfortraedere/{appointed['id']}/afslut", {"version": str(appointed["version"])})
+        assert refused.status_code == 403 and texts.ERRORS_DA["not_the_leader"] in refused.text
+        assert await snapshot(api.db) == before
     async with api.web(as_=METTE) as web:
         await web.get("/opfoelgning")
         ended = await web.post(f"/stedfortraedere/{appointed['id']}/afslut", {"version": str(appointed["version"])})
