@@ -190,7 +190,7 @@ async def test_a_review_of_a_delegation_changed_meanwhile_is_refused_and_offered
     async with api.web(as_=METTE) as web:
         await web.get(f"/delegeringer/{delegation['id']}/opfoelgning")
         stale = await web.post(f"/delegeringer/{delegation['id']}/opfoelgning", {
-            "version": str(delegation["version"] - 1 or 99), "outcome": "continue", "next_review_date": "2099-01-01"})
+            "version": str(delegation["version"] + 1), "outcome": "continue", "next_review_date": "2099-01-01"})
         assert stale.status_code == 409 and texts.ERRORS_DA["conflict"] in stale.text
         assert f'name="version" value="{delegation["version"]}"' in stale.text
         again = await web.post(f"/delegeringer/{delegation['id']}/opfoelgning", {
