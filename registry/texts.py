@@ -238,3 +238,59 @@ ERRORS_DA.update({
 OIDC_DA = {
     "provider_unavailable": "Din organisations login kan ikke nås lige nu. Prøv igen om lidt.",
 }
+# --- Follow-up and trust breaches (web-followup, #10): the leader's "Opfølgning", reviews and
+# tillidsbrud. Keyed by the domain's codes (registry/services/breaches.py, reviews.py); the API shows
+# them next to the codes (causeDa, responseDa, repairStatusDa, outcomeDa).
+
+# Why trust was breached (the leader's calculated trust: competence, intention, resources).
+BREACH_CAUSES_DA = {
+    "competence": "Kompetence",
+    "intention": "Intention og motivation",
+    "resources": "Rammer og ressourcer",
+    "changed_circumstances": "Ændrede forhold",
+    "ill_will": "Bevidst misbrug",
+}
+
+# What the leader does about it, mildest first.
+BREACH_RESPONSES_DA = {
+    "dialogue": "Forventningssamtale",
+    "guidance": "Mere guidning og fastere rammer",
+    "extra_control": "Midlertidig ekstra kontrol",
+    "lowered_level": "Midlertidigt lavere niveau",
+    "suspension": "Midlertidigt i bero",
+    "revocation": "Tilbagekaldelse",
+}
+
+# What each response does, as a hint on the form.
+BREACH_RESPONSE_HINTS_DA = {
+    "dialogue": "En samtale om forventninger og rammer. Mandatet er uændret.",
+    "guidance": "Mere sparring og tydeligere spilleregler. Mandatet er uændret.",
+    "extra_control": "Beslutningerne skal godkendes på forhånd indtil en dato.",
+    "lowered_level": "Delegeringsniveauet sænkes indtil en dato.",
+    "suspension": "Mandatet sættes i bero indtil en dato.",
+    "revocation": "Delegeringen trækkes tilbage nu.",
+}
+
+# Where the repair of trust stands.
+REPAIR_STATUSES_DA = {
+    "open": "Åben",
+    "repairing": "Under reparation",
+    "repaired": "Genoprettet",
+    "closed": "Afsluttet",
+}
+
+# What a review of a delegation concluded.
+REVIEW_OUTCOMES_DA = {
+    "continue": "Fortsætter",
+    "adjust": "Justeres",
+    "end": "Ophører",
+}
+
+REVIEW_OUTCOME_HINTS_DA = {
+    "continue": "Delegeringen fortsætter uændret til næste opfølgning.",
+    "adjust": "Delegeringen fortsætter i en ny udgave, fx på et andet niveau.",
+    "end": "Delegeringen trækkes tilbage nu.",
+}
+
+# An adjusting review that changes nothing (reviews.complete's `adjust` field).
+REVIEW_ADJUST_DA = "Vælg det nye niveau, når delegeringen justeres – eller vælg »Fortsætter«."

@@ -17,8 +17,8 @@ import msgspec
 from registry.domain.model import Breach, Delegation, Person
 from registry.errors import Forbidden, Invalid, NotFound
 from registry.services import delegations as delegation_uc
-from registry.services.common import (Ctx, Result, Sight, authority, check_text, load_facts, relations_to_unit,
-                                      require, standing_in_for)
+from registry.services.common import (Ctx, Result, Sight, authority, check_text, load_facts, may,
+                                      relations_to_unit, require, standing_in_for)
 from registry.storage import org as org_sql
 from registry.storage import rows
 from registry.storage.db import Actor, Db
@@ -171,6 +171,18 @@ async def follow_up(ctx: Ctx, breach_id: UUID, version: int, changes: dict) -> R
             changes = {**changes, "closed_at": ctx.now()}
         updated = await rows.update(tx, "breach", Breach, breach_id, version, changes)
         return Result(updated, tx.revision)
+
+
+async def may_follow_up(ctx: Ctx, breach: Breach) -> bool:
+    """Whether follow_up would let the caller follow up this breach (the same relations and policy
+    row), so a page offers the form only to those it is for."""
+    person = ctx.principal.person
+    if person is None or breach.person_id == person.id or breach.purged_at is not None:
+        return False
+    async with ctx.db.read() as conn:
+        facts = await load_facts(conn, ctx.tenant_id)
+        held = await authority(conn, ctx, facts)
+    return may(ctx, "followUpBreach", relations_to_unit(held, breach.unit_id, facts.unit_tree))
 
 
 async def _visible(ctx: Ctx, conn, breach_id: UUID, for_update: bool = False) -> Breach:

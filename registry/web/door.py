@@ -198,6 +198,7 @@ NAV: list[tuple[str, str, str]] = [
     ("/handlinger", "Mine handlinger", "all"),
     ("/tavle", "Delegeringstavle", "leader"),
     ("/opfoelgning", "Opfølgning", "leader"),
+    ("/tillidsbrud", "Tillidsbrud", "leader_or_hr"),
     ("/hvem-kan-beslutte", "Hvem kan beslutte?", "all"),
 ]
 # What each menu item is for, on the start page.
@@ -208,6 +209,8 @@ NAV_HELP = {
     "/tavle": "Dine enheders delegeringer: hvem må beslutte hvad, på hvilket niveau. Delegér, justér og afslut.",
     "/opfoelgning": "Det, der venter på dig: begrundelser, tilbagemeldinger, opfølgninger og delegeringer, der "
                     "udløber.",
+    "/tillidsbrud": "Tillidsbrud, du følger op på: hvad der skete, hvordan tilliden genopbygges, og hvornår det "
+                    "er afsluttet.",
     "/hvem-kan-beslutte": "Vælg et beslutningsområde og en enhed, og se, hvem der må beslutte.",
 }
 
@@ -221,6 +224,8 @@ def nav_of(request: Request) -> list[tuple[str, str, bool]]:
     shown = []
     for href, label, who in NAV:
         if who == "leader" and not (me.leads or "admin" in me.roles):
+            continue
+        if who == "leader_or_hr" and not (me.leads or "hr" in me.roles):
             continue
         shown.append((href, label, path == href or path.startswith(href + "/")))
     return shown

@@ -9,6 +9,7 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
+from registry import texts
 from registry.api.graphql import types as gt
 from registry.api.graphql.context import Info
 from registry.api.graphql.inputs import UNSET, AmendDelegationInput, amend_changes, changes_of, opt_uuid
@@ -186,13 +187,25 @@ class Breach(gt.Versioned):
     def cause(self) -> BreachCause | None:
         return None if self.b.cause is None else BreachCause(self.b.cause)
 
+    @strawberry.field(description="The cause in Danish (e.g. Kompetence), from the registry's catalogue.")
+    def cause_da(self) -> str | None:
+        return None if self.b.cause is None else texts.BREACH_CAUSES_DA[self.b.cause]
+
     @strawberry.field
     def response(self) -> BreachResponse:
         return BreachResponse(self.b.response)
 
+    @strawberry.field(description="The response in Danish (e.g. Forventningssamtale).")
+    def response_da(self) -> str:
+        return texts.BREACH_RESPONSES_DA[self.b.response]
+
     @strawberry.field
     def repair_status(self) -> RepairStatus:
         return RepairStatus(self.b.repair_status)
+
+    @strawberry.field(description="The repair status in Danish (e.g. Under reparation).")
+    def repair_status_da(self) -> str:
+        return texts.REPAIR_STATUSES_DA[self.b.repair_status]
 
     @strawberry.field
     async def person(self, info: Info) -> gt.Person:
@@ -324,7 +337,7 @@ ActPayload = payload("ActPayload", act=Act)
 FeedbackPayload = payload("FeedbackPayload", act=Act, suggest_breach=bool)
 DueItemPayload = payload("DueItemPayload", due_item=DueItem)
 BreachPayload = payload("BreachPayload", breach=Breach)
-ReviewPayload = payload("ReviewPayload", delegation=gt.Delegation)
+ReviewPayload = payload("ReviewPayload", delegation=gt.Delegation, outcome=ReviewOutcome, outcome_da=str)
 StandInResult = result("StandInResult", StandInPayload)
 ActResult = result("ActResult", ActPayload)
 FeedbackResult = result("FeedbackResult", FeedbackPayload)
@@ -409,4 +422,5 @@ class TrustMutation:
         r = await review_uc.complete(info.context.ctx, parse_uuid(delegation_id, "delegationId"), version,
                                      outcome=outcome.value, note=note, next_review_date=next_review_date,
                                      changes=changes)
-        return ReviewPayload(delegation=gt.Delegation.of(r.value), revision=r.revision)
+        return ReviewPayload(delegation=gt.Delegation.of(r.value), outcome=outcome,
+                             outcome_da=texts.REVIEW_OUTCOMES_DA[outcome.value], revision=r.revision)
