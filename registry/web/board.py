@@ -166,7 +166,7 @@ async def _declare_page(request: Request, unit: str | None, values: dict, *, err
 async def declare_form(request: Request, enhed: str | None = None, omraade: str | None = None,
                        modtager: str | None = None) -> object:
     values = {"omraade": omraade or "", "modtager": modtager or "", "niveau": "", "kontrol": "none", "kadence": "",
-              "frist": "5", "underenheder": "", "videredelegering": "", "max_led": "0", "formaal": "",
+              "frist": "5", "underenheder": "ja", "videredelegering": "", "max_led": "0", "formaal": "",
               "spilleregler": "", "gyldig_fra": iso_date(_today(request)), "gyldig_til": "", "opfoelgning": ""}
     return await _declare_page(request, enhed, values)
 
@@ -291,7 +291,9 @@ async def red_line_form(request: Request, enhed: str | None = None, omraade: str
     return await _red_line_form(request, values)
 
 
-_NUMBER = re.compile(r"-?[0-9][0-9.]*(,[0-9]+)?")
+# A Danish number: 10.000 (dots group thousands), 2,5 (a decimal comma). Anything else is left as
+# written (2.5 is the condition language's own), for the use case to accept or refuse.
+_DANISH_NUMBER = re.compile(r"-?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]+)?")
 
 
 def _literal(value: str, kind: str | None) -> str:
@@ -299,7 +301,7 @@ def _literal(value: str, kind: str | None) -> str:
     value = value.strip()
     if kind == "boolean":
         return {"ja": "true", "nej": "false", "true": "true", "false": "false"}.get(value.lower(), value)
-    if kind == "number" and _NUMBER.fullmatch(value):
+    if kind == "number" and _DANISH_NUMBER.fullmatch(value):
         return value.replace(".", "").replace(",", ".")
     if kind == "string":
         return "'" + value + "'"

@@ -228,3 +228,10 @@ async def test_graphql_answers_carry_the_danish_words_next_to_the_codes(api):
     assert rest["setByDa"] == "Lovgivning"
     assert rest["conditionDa"] == "Skal gælde: hviletid mellem to vagter for den berørte medarbejder er mindst 11 timer."
     assert all(r["setByDa"] == texts.SET_BY_DA[r["setBy"].lower()] for r in lines)
+
+
+async def test_an_unknown_or_malformed_delegation_id_is_a_danish_not_found_page(api):
+    async with api.web(as_=ANNA) as web:
+        for path in ("/delegeringer/00000000-0000-4000-8000-000000000000", "/delegeringer/ikke-et-id"):
+            page = await web.get(path)
+            assert page.status_code == 404 and texts.ERRORS_DA["not_found"] in page.text, path
