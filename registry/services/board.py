@@ -126,11 +126,13 @@ def cell(d: Delegation, now: datetime) -> Cell:
 
 
 async def unit_columns(ctx: Ctx, conn, unit_id: UUID) -> list[Column]:
-    """The people (members now, the caller excepted) and teams of a unit."""
+    """The people and teams of a unit: its members now, but not its leader (who holds the unit's
+    decisions already) nor the caller."""
     now = ctx.now()
     me = ctx.principal.person.id if ctx.principal.person is not None else None
     members = [m for m in await org_sql.memberships_of_units(conn, ctx.tenant_id, [unit_id]) if m.active_at(now)]
-    ids = list(dict.fromkeys(m.person_id for m in members if m.person_id != me))
+    leaders = {m.person_id for m in members if m.role == "leader"}
+    ids = list(dict.fromkeys(m.person_id for m in members if m.person_id != me and m.person_id not in leaders))
     people = [await rows.get(conn, "person", Person, ctx.tenant_id, i) for i in ids]
     teams = await org_sql.list_teams(conn, ctx.tenant_id, unit_id=unit_id, include_archived=False)
     return ([Column(str(p.id), p.name, False) for p in sorted(people, key=lambda p: p.name) if p.archived_at is None]

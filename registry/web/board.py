@@ -242,7 +242,8 @@ async def amend(request: Request, id: str) -> object:
         if status in (403, 404):
             raise
         return await _delegation_page(request, id, values=form, errors_at=at, error=message, status=status)
-    return Redirect(f"/delegeringer/{result.value.id}?gemt=justeret", status_code=303)
+    outcome = "justeret" if result.value.version != version else "uaendret"
+    return Redirect(f"/delegeringer/{result.value.id}?gemt={outcome}", status_code=303)
 
 
 @post("/delegeringer/{id:str}/afslut", opt={"ops": ("revokeDelegation",)}, status_code=303)

@@ -113,6 +113,9 @@ async def test_adjusting_makes_a_new_version_and_a_stale_form_is_told_of_the_con
         shown = (await web.get(adjusted.headers["location"])).text
         assert "en ny version er gemt" in shown and "Version 2" in shown and "Version 1" in shown
         assert '<span class="level level-6"><b>6</b> Hverdagsdirektør</span>' in shown
+        unchanged = await web.post(f"{page_path}/juster", {**_declaration(ids), "niveau": "6", "version": "2"})
+        assert unchanged.headers["location"].endswith("?gemt=uaendret")
+        assert "ingen ny version" in (await web.get(unchanged.headers["location"])).text
         before = await snapshot(api.db)
         stale = await web.post(f"{page_path}/juster", {**_declaration(ids), "niveau": "7", "version": "1"})
         assert await snapshot(api.db) == before
@@ -235,3 +238,12 @@ async def test_an_unknown_or_malformed_delegation_id_is_a_danish_not_found_page(
         for path in ("/delegeringer/00000000-0000-4000-8000-000000000000", "/delegeringer/ikke-et-id"):
             page = await web.get(path)
             assert page.status_code == 404 and texts.ERRORS_DA["not_found"] in page.text, path
+
+
+async def test_a_deputy_who_may_delegate_has_the_units_board(api):
+    async with api.web(as_="jens.poulsen@eksempel.dk") as web:
+        page = await web.get("/tavle")
+    assert page.status_code == 200 and "<h1>Delegeringstavle: Plejecenter Solhaven</h1>" in page.text
+    assert '<th scope="col">Anna Jensen</th>' in page.text
+    assert '<th scope="col">Mette Sørensen</th>' not in page.text  # the unit's leader holds its decisions already
+    assert '<th scope="col">Jens Poulsen</th>' not in page.text  # nor is the reader a column
