@@ -148,9 +148,10 @@ COMMON = dict(CONTROL_FORMS=CONTROL_FORMS, CADENCES=CADENCES, ASSESSMENTS=ASSESS
 # --- the board -------------------------------------------------------------------------------
 
 @get("/tavle", opt={"ops": ("delegations", "units", "decisionAreas")})
-async def board_page(request: Request, enhed: str | None = None) -> object:
+async def board_page(request: Request, enhed: str | None = None, visning: str | None = None) -> object:
+    """The board as a table (areas down, people and teams across), or as a plain list (for a phone)."""
     found = await board_uc.board(ctx(request), _uuid(enhed, "enhed"))
-    return page(request, "board.html", board=found, **COMMON)
+    return page(request, "board.html", board=found, as_list=visning == "liste", **COMMON)
 
 
 # --- declaring ---------------------------------------------------------------------------------

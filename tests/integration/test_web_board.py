@@ -247,3 +247,13 @@ async def test_a_deputy_who_may_delegate_has_the_units_board(api):
     assert '<th scope="col">Anna Jensen</th>' in page.text
     assert '<th scope="col">Mette Sørensen</th>' not in page.text  # the unit's leader holds its decisions already
     assert '<th scope="col">Jens Poulsen</th>' not in page.text  # nor is the reader a column
+
+
+async def test_the_board_reads_as_a_plain_list_too(api):
+    anna_alt = await _delegation(api, "anna", "care/alternative-solutions")
+    async with api.web(as_=METTE) as web:
+        page = await web.get("/tavle?visning=liste")
+    assert page.status_code == 200 and "<table" not in page.text and "Vis tavlen som tabel" in page.text
+    assert (f'Anna Jensen: <a href="/delegeringer/{anna_alt["id"]}"><span class="level level-6"><b>6</b> '
+            "Hverdagsdirektør</span>") in page.text
+    assert "Aftenvagten (team)" in page.text
