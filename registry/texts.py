@@ -294,3 +294,55 @@ REVIEW_OUTCOME_HINTS_DA = {
 
 # An adjusting review that changes nothing (reviews.complete's `adjust` field).
 REVIEW_ADJUST_DA = "Vælg det nye niveau, når delegeringen justeres – eller vælg »Fortsætter«."
+# --- The delegation board and its forms (web-board, #10): the Danish words for the domain's codes
+# (registry.domain.model), as DANISH.md suggests them. The API shows them next to the codes too.
+
+CONTROL_FORMS_DA = {
+    "none": "Ingen særlig kontrol",
+    "report_afterwards": "Orientering bagefter",
+    "periodic_review": "Løbende opfølgning",
+    "sampling": "Stikprøver",
+    "pre_approval": "Forhåndsgodkendelse af undtagelser",
+}
+
+CADENCES_DA = {
+    "weekly": "ugentlig",
+    "monthly": "månedlig",
+    "quarterly": "kvartalsvis",
+    "half_yearly": "halvårlig",
+    "yearly": "årlig",
+}
+
+# Who set a red line.
+SET_BY_DA = {
+    "law": "Lovgivning",
+    "direktion": "Direktion",
+    "forvaltning": "Forvaltning",
+    "leader": "Leder",
+    "team": "Team",
+}
+
+# The leader's assessment of one trust precondition (kompetence, intention, ressourcer).
+ASSESSMENTS_DA = {"low": "Lav", "medium": "Middel", "high": "Høj"}
+TRUST_PARTS_DA = {"competence": "Kompetence", "intention": "Intention og motivation",
+                  "resources": "Rammer og ressourcer"}
+
+UNIT_KINDS_DA = {
+    "direktion": "Direktion",
+    "forvaltning": "Forvaltning",
+    "center": "Center/område",
+    "unit": "Enhed/institution",
+    "subunit": "Afdeling/team",
+}
+
+DELEGATION_STATUS_DA = {"active": "Gælder", "suspended": "Midlertidigt i bero", "revoked": "Trukket tilbage",
+                        "expired": "Udløbet"}
+
+# A history entry's operation, as the versions of a delegation list them.
+OPERATIONS_DA = {"create": "Oprettet", "update": "Ændret", "delete": "Slettet"}
+
+
+def control_da(form: str, cadence: str | None) -> str:
+    """"Løbende opfølgning, månedlig"."""
+    text = CONTROL_FORMS_DA.get(form, form)
+    return f"{text}, {CADENCES_DA.get(cadence, cadence)}" if cadence else text

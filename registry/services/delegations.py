@@ -141,16 +141,29 @@ async def _holds(tx: WriteTx, ctx: Ctx, parent_id: UUID, person_id: UUID) -> boo
 async def may_manage(ctx: Ctx, tx: WriteTx, facts: Facts, delegation: Delegation, op: str) -> set[UUID]:
     """The delegator, a leader above the delegation's unit (or a stand-in for one), or an
     administrator manage a delegation (policies/registry_admin_policy.csv, `op`)."""
-    held = await authority(tx.conn, ctx, facts)
-    relations = relations_to_unit(held, delegation.unit_id, facts.unit_tree)
-    person = ctx.principal.person
-    if person is not None and person.id == rules.accountable_delegator(delegation):
-        relations.add("delegator")
+    held, relations = await _manage_relations(ctx, tx.conn, facts, delegation)
     require(ctx, op, relations, code="not_authorised_to_delegate", field="id",
             message="only the delegator, a leader above the delegation's unit or an administrator can change it")
     if "delegator" not in relations and "leader" not in relations and not ctx.principal.is_admin:
         await tx.on_behalf_of(f"person:{standing_in_for(held, delegation.unit_id, facts.unit_tree)}")
     return set(held)
+
+
+async def _manage_relations(ctx: Ctx, conn, facts: Facts, delegation: Delegation) -> tuple[dict, set[str]]:
+    held = await authority(conn, ctx, facts)
+    relations = relations_to_unit(held, delegation.unit_id, facts.unit_tree)
+    person = ctx.principal.person
+    if person is not None and person.id == rules.accountable_delegator(delegation):
+        relations.add("delegator")
+    return held, relations
+
+
+async def manageable(ctx: Ctx, delegation: Delegation) -> bool:
+    """Whether the caller may amend and revoke the delegation (may_manage's rule, asked, not enforced)."""
+    async with ctx.db.read() as conn:
+        facts = await load_facts(conn, ctx.tenant_id)
+        _held, relations = await _manage_relations(ctx, conn, facts, delegation)
+    return may(ctx, "amendDelegation", relations) and may(ctx, "revokeDelegation", relations)
 
 
 _AMENDABLE = {"level", "purpose", "trust", "control", "rules", "valid_from", "valid_until", "review_date",

@@ -11,6 +11,7 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
+from registry import texts
 from registry.api.graphql.context import Info
 from registry.domain import levels, model, rules
 from registry.domain.tree import Tree
@@ -152,6 +153,11 @@ class Unit(Versioned):
     @classmethod
     def of(cls, u: model.Unit) -> "Unit":
         return build(cls, u, kind=UnitKind(u.kind), uid=u.id)
+
+    @strawberry.field(description="The kind in Danish (direktion, forvaltning, center/område, enhed/institution, "
+                                  "afdeling/team), from the registry's catalogue of Danish texts.")
+    def kind_da(self) -> str:
+        return texts.UNIT_KINDS_DA[self.kind.value]
 
     @strawberry.field
     async def parent(self, info: Info) -> "Unit | None":
@@ -359,6 +365,10 @@ class TrustAssessment:
     assessment: Assessment
     note: str
 
+    @strawberry.field(description="The assessment in Danish: Lav, Middel or Høj.")
+    def assessment_da(self) -> str:
+        return texts.ASSESSMENTS_DA[self.assessment.value]
+
 
 @strawberry.type(description="The leader's calculated trust: competence, intention and resources.")
 class TrustBasis:
@@ -378,6 +388,14 @@ class Control:
     form: ControlForm
     cadence: Cadence | None
     justify_within_days: int = strawberry.field(description="Deadline for the justification owed after acting.")
+
+    @strawberry.field(description="The control form in Danish, e.g. Løbende opfølgning.")
+    def form_da(self) -> str:
+        return texts.CONTROL_FORMS_DA[self.form.value]
+
+    @strawberry.field(description="The cadence in Danish, e.g. månedlig; null without one.")
+    def cadence_da(self) -> str | None:
+        return None if self.cadence is None else texts.CADENCES_DA[self.cadence.value]
 
     @classmethod
     def of(cls, c: model.Control) -> "Control":
@@ -403,6 +421,24 @@ class RedLine(Versioned):
     @strawberry.field
     def prohibition(self) -> bool:
         return self.condition is None
+
+    @strawberry.field(description="Who set it, in Danish (Lovgivning, Direktion, Forvaltning, Leder, Team).")
+    def set_by_da(self) -> str:
+        return texts.SET_BY_DA[self.set_by.value]
+
+    @strawberry.field(description="The condition as a Danish sentence in the area's own words (its attributes' "
+                                  "descriptions and units, inherited ones included), e.g. \"Skal gælde: hviletid "
+                                  "mellem to vagter for den berørte medarbejder er mindst 11 timer.\"")
+    async def condition_da(self, info: Info) -> str:
+        chain, parent, seen = [], self.area_id, set()
+        while parent is not None and parent not in seen:
+            seen.add(parent)
+            area = await info.context.loaders.area.load(parent)
+            if area is None:
+                break
+            chain.append(area)
+            parent = area.parent_id
+        return texts.condition_da(self.condition, [a for a, _ in rules.attributes_in_force(chain)])
 
     @strawberry.field
     async def unit(self, info: Info) -> Unit:

@@ -1,0 +1,352 @@
+"""The leader's pages (#10, web-board): the delegation board (delegeringstavle), declaring, adjusting
+and ending a delegation, one delegation's page, and the red lines binding a unit.
+
+Thin: parse the form, call the use cases (registry/services/delegations.py, redlines.py, board.py),
+render. Every rule lives in the use cases; a refused form is shown again with the values kept.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from uuid import UUID
+
+from litestar import Request, get, post
+from litestar.response import Redirect
+
+from registry import errors, texts
+from registry.api.errors import STATUS
+from registry.domain.model import CONTROL_FORMS, SET_BY, Control, Delegation, TrustAssessment, TrustBasis
+from registry.errors import Invalid, RegistryError
+from registry.services import board as board_uc
+from registry.services import delegations as delegation_uc
+from registry.services import redlines as red_line_uc
+from registry.services.common import parse_uuid
+from registry.web.door import ctx
+from registry.web.render import DANISH_TIME, iso_date, page
+
+CADENCES = tuple(texts.CADENCES_DA)
+ASSESSMENTS = tuple(texts.ASSESSMENTS_DA)
+TRUST_PARTS = (("competence", "kompetence"), ("intention", "intention"), ("resources", "ressourcer"))
+COMPARISONS = (("<=", "er højst"), ("<", "er under"), (">=", "er mindst"), (">", "er over"), ("==", "er"),
+               ("!=", "er ikke"))
+
+# The use cases' field names (as GraphQL names them) -> the form's.
+FIELDS = {
+    "unitId": "enhed", "unit": "enhed", "areaId": "omraade", "area": "omraade", "delegate": "modtager",
+    "delegatePersonId": "modtager", "delegateTeamId": "modtager", "level": "niveau", "purpose": "formaal",
+    "rules": "spilleregler", "control.form": "kontrol", "control.cadence": "kadence",
+    "control.justifyWithinDays": "frist", "validFrom": "gyldig_fra", "validUntil": "gyldig_til",
+    "reviewDate": "opfoelgning", "includeSubunits": "underenheder", "maxSubdelegationDepth": "max_led",
+    "allowSubdelegation": "videredelegering", "reason": "begrundelse", "condition": "betingelse",
+    "consequence": "konsekvens", "setBy": "sat_af", "id": None, "parentId": None,
+    **{f"trust.{part}": field for part, field in TRUST_PARTS},
+    **{f"trust.{part}.note": f"{field}_note" for part, field in TRUST_PARTS},
+}
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+def _uuid(value: str | None, field: str) -> UUID | None:
+    return None if not value else parse_uuid(value, field)
+
+
+def last_day(valid_until: datetime | None) -> datetime | None:
+    """A validity's end is exclusive (midnight after its last day); pages say its last day."""
+    return None if valid_until is None else valid_until - timedelta(microseconds=1)
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=DANISH_TIME).astimezone(timezone.utc)
+
+
+def _date(form: dict, name: str, field: str) -> date | None:
+    value = (form.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise Invalid(f"{name} is not a date", field=field, code="invalid_instant") from exc
+
+
+def _int(form: dict, name: str, field: str, default: int | None = None) -> int | None:
+    value = (form.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise Invalid(f"{name} is not a whole number", field=field, code="invalid_argument") from exc
+
+
+def _failure(exc: RegistryError) -> tuple[int, str, dict[str, str]]:
+    """A refused form: its status, the Danish text, and that text at the form's field."""
+    status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
+    message = texts.error_da(exc.code, exc.message_da) or texts.ERRORS_DA["invalid"]
+    field = FIELDS.get(exc.field, exc.field) if exc.field else None
+    return status, message, ({field: message} if field else {})
+
+
+def _terms(form: dict) -> dict:
+    """The terms of a delegation as the form gives them (declare and adjust share them)."""
+    control = Control(form=form.get("kontrol") or "none", cadence=form.get("kadence") or None,
+                      justify_within_days=_int(form, "frist", "control.justifyWithinDays", 5))
+    parts = {}
+    for part, name in TRUST_PARTS:
+        if form.get(name):
+            parts[part] = TrustAssessment(assessment=form[name], note=(form.get(f"{name}_note") or "").strip())
+        elif (form.get(f"{name}_note") or "").strip():
+            raise Invalid(f"trust.{part} needs an assessment with the note", field=f"trust.{part}", code="required")
+    level = _int(form, "niveau", "level")
+    if level is None:
+        raise Invalid("choose a level", field="level", code="required")
+    return dict(level=level, purpose=(form.get("formaal") or "").strip(),
+                rules=tuple(line.strip() for line in (form.get("spilleregler") or "").splitlines() if line.strip()),
+                control=control, trust=TrustBasis(**parts),
+                include_subunits=form.get("underenheder") == "ja",
+                allow_subdelegation=form.get("videredelegering") == "ja",
+                max_subdelegation_depth=_int(form, "max_led", "maxSubdelegationDepth", 0)
+                if form.get("videredelegering") == "ja" else 0,
+                review_date=_date(form, "opfoelgning", "reviewDate"))
+
+
+def _validity(form: dict, today: date) -> tuple[datetime | None, datetime | None]:
+    start = _date(form, "gyldig_fra", "validFrom")
+    end = _date(form, "gyldig_til", "validUntil")
+    return (None if start is None or start == today else _start_of(start),
+            None if end is None else _start_of(end + timedelta(days=1)))
+
+
+def values_of(d: Delegation, trust: bool) -> dict[str, str]:
+    """A delegation's terms as the adjust form's values."""
+    values = {"niveau": str(d.level), "formaal": d.purpose, "spilleregler": "\n".join(d.rules),
+              "kontrol": d.control.form, "kadence": d.control.cadence or "", "frist": str(d.control.justify_within_days),
+              "gyldig_fra": iso_date(d.valid_from), "gyldig_til": iso_date(last_day(d.valid_until)),
+              "opfoelgning": iso_date(d.review_date), "underenheder": "ja" if d.include_subunits else "",
+              "videredelegering": "ja" if d.allow_subdelegation else "", "max_led": str(d.max_subdelegation_depth)}
+    if trust:
+        for part, name in TRUST_PARTS:
+            found = getattr(d.trust, part)
+            values[name] = found.assessment if found else ""
+            values[f"{name}_note"] = found.note if found else ""
+    return values
+
+
+def _form_dict(form) -> dict[str, str]:
+    return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+
+
+def _today(request: Request) -> date:
+    return request.app.state.clock().astimezone(DANISH_TIME).date()
+
+
+COMMON = dict(CONTROL_FORMS=CONTROL_FORMS, CADENCES=CADENCES, ASSESSMENTS=ASSESSMENTS, TRUST_PARTS=TRUST_PARTS,
+              last_day=last_day)
+
+
+# --- the board -------------------------------------------------------------------------------
+
+@get("/tavle", opt={"ops": ("delegations", "units", "decisionAreas")})
+async def board_page(request: Request, enhed: str | None = None, visning: str | None = None) -> object:
+    """The board as a table (areas down, people and teams across), or as a plain list (for a phone)."""
+    found = await board_uc.board(ctx(request), _uuid(enhed, "enhed"))
+    return page(request, "board.html", board=found, as_list=visning == "liste", **COMMON)
+
+
+# --- declaring ---------------------------------------------------------------------------------
+
+async def _declare_page(request: Request, unit: str | None, values: dict, *, errors_at: dict | None = None,
+                        error: str | None = None, status: int = 200):
+    choices = await board_uc.declare_choices(ctx(request), _uuid(unit, "enhed"))
+    return page(request, "declare.html", choices=choices, values=values, errors=errors_at or {}, error=error,
+                status=status, **COMMON)
+
+
+@get("/delegeringer/ny", opt={"ops": ("declareDelegation",)})
+async def declare_form(request: Request, enhed: str | None = None, omraade: str | None = None,
+                       modtager: str | None = None) -> object:
+    values = {"omraade": omraade or "", "modtager": modtager or "", "niveau": "", "kontrol": "none", "kadence": "",
+              "frist": "5", "underenheder": "ja", "videredelegering": "", "max_led": "0", "formaal": "",
+              "spilleregler": "", "gyldig_fra": iso_date(_today(request)), "gyldig_til": "", "opfoelgning": ""}
+    return await _declare_page(request, enhed, values)
+
+
+@post("/delegeringer/ny", opt={"ops": ("declareDelegation",)}, status_code=303)
+async def declare(request: Request) -> object:
+    form = _form_dict(await request.form())
+    try:
+        unit = _uuid(form.get("enhed"), "unitId")
+        area = _uuid(form.get("omraade"), "areaId")
+        if unit is None:
+            raise Invalid("choose a unit", field="unitId", code="required")
+        if area is None:
+            raise Invalid("choose a decision area", field="areaId", code="required")
+        recipient = form.get("modtager") or ""
+        team = recipient.removeprefix("team:") if recipient.startswith("team:") else None
+        person = None if team is not None else recipient
+        if not recipient:
+            raise Invalid("choose who receives the delegation", field="delegate", code="invalid_delegate")
+        valid_from, valid_until = _validity(form, _today(request))
+        result = await delegation_uc.declare(ctx(request), delegation_uc.DeclareInput(
+            delegate_person_id=_uuid(person, "delegate"), delegate_team_id=_uuid(team, "delegate"), area_id=area,
+            unit_id=unit, valid_from=valid_from, valid_until=valid_until, **_terms(form)))
+    except errors.Unauthenticated:
+        raise
+    except RegistryError as exc:
+        status, message, at = _failure(exc)
+        return await _declare_page(request, form.get("enhed"), form, errors_at=at, error=message, status=status)
+    return Redirect(f"/delegeringer/{result.value.id}?gemt=1", status_code=303)
+
+
+# --- one delegation: read, adjust, end -----------------------------------------------------
+
+async def _delegation_page(request: Request, id: str, *, values: dict | None = None, errors_at: dict | None = None,
+                           error: str | None = None, status: int = 200, saved: str | None = None):
+    found = await board_uc.delegation_page(ctx(request), id)
+    return page(request, "delegation.html", p=found, d=found.delegation,
+                values=values if values is not None else values_of(found.delegation, found.trust_shown),
+                errors=errors_at or {}, error=error, status=status, saved=saved,
+                now=request.app.state.clock(), **COMMON)
+
+
+@get("/delegeringer/{id:str}", opt={"ops": ("delegation",)})
+async def delegation_page(request: Request, id: str, gemt: str | None = None) -> object:
+    return await _delegation_page(request, id, saved=gemt)
+
+
+@post("/delegeringer/{id:str}/juster", opt={"ops": ("amendDelegation",)}, status_code=303)
+async def amend(request: Request, id: str) -> object:
+    form = _form_dict(await request.form())
+    try:
+        current = await board_uc.delegation_page(ctx(request), id)
+        d = current.delegation
+        version = _int(form, "version", "id", 0)
+        terms = _terms(form)
+        if not current.trust_shown:
+            terms.pop("trust")  # not shown, so not sent: the notes stay as they are
+        valid_from, valid_until = _validity(form, _today(request))
+        changes = {k: v for k, v in terms.items() if getattr(d, k) != v}
+        start = _date(form, "gyldig_fra", "validFrom")
+        if start is not None and start != d.valid_from.astimezone(DANISH_TIME).date():
+            changes["valid_from"] = valid_from or request.app.state.clock()
+        if iso_date(last_day(d.valid_until)) != (form.get("gyldig_til") or ""):
+            changes["valid_until"] = valid_until
+        result = await delegation_uc.amend(ctx(request), d.id, version, changes)
+    except errors.Unauthenticated:
+        raise
+    except errors.Conflict as exc:
+        status, message, _ = _failure(exc)
+        return await _delegation_page(request, id, error=message, status=status)
+    except RegistryError as exc:
+        status, message, at = _failure(exc)
+        if status in (403, 404):
+            raise
+        return await _delegation_page(request, id, values=form, errors_at=at, error=message, status=status)
+    outcome = "justeret" if result.value.version != version else "uaendret"
+    return Redirect(f"/delegeringer/{result.value.id}?gemt={outcome}", status_code=303)
+
+
+@post("/delegeringer/{id:str}/afslut", opt={"ops": ("revokeDelegation",)}, status_code=303)
+async def revoke(request: Request, id: str) -> object:
+    form = _form_dict(await request.form())
+    try:
+        found = await board_uc.delegation_page(ctx(request), id)
+        result = await delegation_uc.revoke(ctx(request), found.delegation.id, _int(form, "version", "id", 0),
+                                            (form.get("begrundelse") or "").strip())
+    except errors.Unauthenticated:
+        raise
+    except RegistryError as exc:
+        status, message, at = _failure(exc)
+        if status in (403, 404):
+            raise
+        return await _delegation_page(request, id, errors_at=at, error=message, status=status)
+    return Redirect(f"/delegeringer/{result.value.id}?gemt=afsluttet", status_code=303)
+
+
+# --- red lines -------------------------------------------------------------------------------
+
+@get("/roede-linjer", opt={"ops": ("redLinesInForce",)})
+async def red_lines(request: Request, enhed: str | None = None, gemt: str | None = None) -> object:
+    found = await board_uc.red_lines_page(ctx(request), _uuid(enhed, "enhed"))
+    groups: list[tuple] = []
+    for row in found.lines:
+        if not groups or groups[-1][0].id != row.area.id:
+            groups.append((row.area, []))
+        groups[-1][1].append(row)
+    return page(request, "red_lines.html", found=found, groups=groups, saved=gemt)
+
+
+async def _red_line_form(request: Request, values: dict, *, errors_at: dict | None = None, error: str | None = None,
+                         status: int = 200):
+    c = ctx(request)
+    choices = await board_uc.declare_choices(c, _uuid(values.get("enhed"), "enhed"))
+    attributes = await board_uc.area_attributes(c)
+    return page(request, "red_line_new.html", choices=choices, attributes=attributes, values=values,
+                errors=errors_at or {}, error=error, status=status, SET_BY=SET_BY, COMPARISONS=COMPARISONS)
+
+
+@get("/roede-linjer/ny", opt={"ops": ("createRedLine",)})
+async def red_line_form(request: Request, enhed: str | None = None, omraade: str | None = None) -> object:
+    values = {"enhed": enhed or "", "omraade": omraade or "", "slags": "simpel", "egenskab": "", "sammenligning": "<=",
+              "vaerdi": "", "betingelse": "", "konsekvens": "", "sat_af": "leader"}
+    return await _red_line_form(request, values)
+
+
+# A Danish number: 10.000 (dots group thousands), 2,5 (a decimal comma). Anything else is left as
+# written (2.5 is the condition language's own), for the use case to accept or refuse.
+_DANISH_NUMBER = re.compile(r"-?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]+)?")
+
+
+def _literal(value: str, kind: str | None) -> str:
+    """The builder's value as the condition language writes it: 10.000 -> 10000, 2,5 -> 2.5, ja -> true."""
+    value = value.strip()
+    if kind == "boolean":
+        return {"ja": "true", "nej": "false", "true": "true", "false": "false"}.get(value.lower(), value)
+    if kind == "number" and _DANISH_NUMBER.fullmatch(value):
+        return value.replace(".", "").replace(",", ".")
+    if kind == "string":
+        return "'" + value + "'"
+    return value
+
+
+def _condition(form: dict, attributes: list) -> str | None:
+    kind = form.get("slags") or "simpel"
+    if kind == "forbud":
+        return None
+    if kind == "avanceret":
+        text = (form.get("betingelse") or "").strip()
+        if not text:
+            raise Invalid("write the condition", field="condition", code="required")
+        return text
+    name, op, value = form.get("egenskab") or "", form.get("sammenligning") or "", form.get("vaerdi") or ""
+    if not name or op not in dict(COMPARISONS) or not value.strip():
+        raise Invalid("choose what, how and a value", field="condition", code="required")
+    declared = {a.name: a.type for a in attributes}
+    return f"{name} {op} {_literal(value, declared.get(name))}"
+
+
+@post("/roede-linjer/ny", opt={"ops": ("createRedLine",)}, status_code=303)
+async def add_red_line(request: Request) -> object:
+    form = _form_dict(await request.form())
+    c = ctx(request)
+    try:
+        unit = _uuid(form.get("enhed"), "unitId")
+        area = _uuid(form.get("omraade"), "areaId")
+        if unit is None:
+            raise Invalid("choose a unit", field="unitId", code="required")
+        if area is None:
+            raise Invalid("choose a decision area", field="areaId", code="required")
+        attributes = (await board_uc.area_attributes(c)).get(area, [])
+        await red_line_uc.create_red_line(c, unit_id=unit, area_id=area, condition=_condition(form, attributes),
+                                          consequence=(form.get("konsekvens") or "").strip(),
+                                          set_by=form.get("sat_af") or "")
+    except errors.Unauthenticated:
+        raise
+    except RegistryError as exc:
+        status, message, at = _failure(exc)
+        return await _red_line_form(request, form, errors_at=at, error=message, status=status)
+    return Redirect(f"/roede-linjer?enhed={unit}&gemt=1", status_code=303)
+
+
+ROUTES = [board_page, declare_form, declare, delegation_page, amend, revoke, red_lines, red_line_form, add_red_line]
