@@ -8,7 +8,7 @@ from litestar import Router
 from litestar.static_files import create_static_files_router
 
 from registry.settings import Settings
-from registry.web import errors, login
+from registry.web import acts, errors, login, mandate
 from registry.web.door import session_middleware, web_door
 from registry.web.render import STATIC, template_config
 
@@ -17,7 +17,7 @@ __all__ = ["web_router", "template_config"]
 
 def web_router(settings: Settings) -> list:
     """The pages (behind the web door and the session cookie) and their style sheet."""
-    pages = Router(path="/", route_handlers=[*login.ROUTES], before_request=web_door,
+    pages = Router(path="/", route_handlers=[*login.ROUTES, *mandate.ROUTES, *acts.ROUTES], before_request=web_door,
                    middleware=[session_middleware(settings)], exception_handlers=errors.HANDLERS,
                    include_in_schema=False)
     static = create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False,
