@@ -6,7 +6,7 @@ renders their answers in Danish.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
 from litestar import Request, get, post
@@ -70,11 +70,11 @@ async def _form(request: Request, *, area_key: str | None, values: dict, status:
     ctx = door.ctx(request)
     places = await _deciding_places(request)
     area = next((a for a in places.areas if a.key == area_key), None)
-    attributes = ()
-    if area is not None:
-        attributes = (await mandate_view.attributes_of(ctx, area.key) or (None, ()))[1]
-    if area is None and area_key:  # an area outside her mandate: the form says so, the use case would too
-        error = error or texts.ERRORS_DA["act_not_allowed"]
+    found = await mandate_view.attributes_of(ctx, area_key) if area_key else None
+    attributes = () if found is None else found[1]
+    if area is None and found is not None:  # outside her mandate: shown, with the values kept; never recorded
+        area = mandate_view.Choice(str(found[0].id), found[0].key, found[0].name_da, 0)
+        error = error or texts.REASONS_DA["no_delegation"] + "."
     now = request.app.state.clock().astimezone(DANISH_TIME)
     values = {"handling": "act_as_hverdagsdirektoer", "enhed": places.units[0].id if len(places.units) == 1 else "",
               "sag": "", "beskrivelse": "", "dato": now.date().isoformat(), "tid": now.strftime("%H:%M"), **values}
@@ -89,13 +89,18 @@ async def new_act(request: Request, omraade: str | None = None) -> object:
     return await _form(request, area_key=omraade, values={})
 
 
-def _occurred_at(values: dict) -> datetime | None:
+def _occurred_at(values: dict, now: datetime) -> datetime | None:
+    """The date and time from the form, in Danish time. A time in the current minute means now (the
+    form offers minutes: "just now" is not a minute ago)."""
     try:
         day = date.fromisoformat(values.get("dato", "").strip())
         clock = time.fromisoformat(values.get("tid", "").strip() or "12:00")
     except ValueError:
         return None
-    return datetime.combine(day, clock, DANISH_TIME)
+    at = datetime.combine(day, clock, DANISH_TIME)
+    if at.second == 0 and at.microsecond == 0 and at <= now < at + timedelta(minutes=1):
+        return now
+    return at
 
 
 @post("/handlinger/ny", opt={"ops": ("recordAct",)}, status_code=303)
@@ -107,7 +112,7 @@ async def record_act(request: Request) -> object:
     found = await mandate_view.attributes_of(ctx, area_key) if area_key else None
     attributes = () if found is None else found[1]
     attrs, _, attribute_errors = attribute_values(attributes, values)
-    occurred_at = _occurred_at(values)
+    occurred_at = _occurred_at(values, request.app.state.clock())
     if attribute_errors or occurred_at is None:
         return await _form(request, area_key=area_key, values=values, status=400,
                            error="Nogle felter kunne ikke læses. Ret dem, og prøv igen.",
