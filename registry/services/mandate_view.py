@@ -32,7 +32,7 @@ class EntryNames(msgspec.Struct, frozen=True, kw_only=True):
     attributes: tuple[AreaAttribute, ...]   # the area's own and inherited ones
     unit: Unit
     team: Team | None
-    red_lines: list[tuple[RedLine, tuple[AreaAttribute, ...]]]  # each with its area's attributes
+    red_lines: list[tuple[RedLine, tuple[AreaAttribute, ...], Area | None]]  # with its area and its attributes
     purpose: str
     rules: tuple[str, ...]
     ask: Person | None                        # the delegator who answers for it, or the leader above
@@ -105,7 +105,7 @@ async def names(ctx: Ctx, entries: list[MandateEntry]) -> list[EntryNames]:
             found.append(EntryNames(
                 area=facts.area(area_id), attributes=_attributes(facts, area_id), unit=facts.unit(unit_id),
                 team=None if e.via_team_id is None else teams.get(UUID(e.via_team_id)),
-                red_lines=[(r, _attributes(facts, r.area_id)) for r in binding], purpose=purpose, rules=rules_,
+                red_lines=[(r, _attributes(facts, r.area_id), facts.areas.get(r.area_id)) for r in binding], purpose=purpose, rules=rules_,
                 ask=await _person(conn, ctx, ask, people),
                 stand_in_for=await _person(conn, ctx, None if e.stand_in_for is None else UUID(e.stand_in_for), people),
                 except_areas=[facts.areas[UUID(a)] for a in e.except_area_ids if UUID(a) in facts.areas]))

@@ -95,7 +95,8 @@ def _card(e: check_uc.MandateEntry, n: mandate_view.EntryNames) -> Card:
         area=n.area.name_da, area_key=n.area.key, unit=n.unit.name, where=where, level=now_level, held=e.level,
         sentence=lvl.team_label_da if n.team is not None else lvl.label_da,
         team=None if n.team is None else n.team.name, basis=texts.BASES_DA[basis],
-        red_lines=[(texts.condition_da(line.condition, attrs), line.consequence) for line, attrs in n.red_lines],
+        red_lines=[(_on(area, n.area) + texts.condition_da(line.condition, attrs), line.consequence)
+                   for line, attrs, area in n.red_lines],
         owes=[Owed(texts.OBLIGATIONS_DA.get(o.kind, o.kind), o.within_days) for o in e.owes],
         ask=None if n.ask is None else n.ask.name, until=instant(e.valid_until),
         effects=[Effect(f.label_da, instant(f.until), f.whole) for f in e.effects], suspended=e.suspended,
@@ -136,6 +137,11 @@ def attribute_values(attributes, data) -> tuple[dict[str, object], dict[str, str
         else:
             values[attr.name] = text
     return values, typed, errors
+
+
+def _on(area, entry_area) -> str:
+    """A red line set on an area below the entry's names it ("Ændring af dosis: …")."""
+    return "" if area is None or area.id == entry_area.id else f"{area.name_da}: "
 
 
 @get("/mit-mandat", opt={"ops": ("mandate",)})

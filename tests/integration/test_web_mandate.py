@@ -79,6 +79,8 @@ async def test_a_leader_sees_her_authority_for_the_whole_unit_and_whom_to_ask(ap
     assert "Plejecenter Solhaven – for hele enheden" in text and "Som leder af enheden" in text
     assert "Undtagen Ansættelse og afsked" in text  # reserved to Center for Ældre og Pleje
     assert "Spørg Susanne Kjær" in text  # the leader above her, and the delegator of her purchasing
+    # a red line on an area below the entry's names its area
+    assert "Ændring af dosis: Beslutningen må aldrig træffes under en delegering." in text
     assert_no_codes(response.text)
 
 
