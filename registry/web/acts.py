@@ -122,6 +122,10 @@ async def record_act(request: Request) -> object:
                            unit=values.get("enhed", ""), action=values.get("handling", "act_as_hverdagsdirektoer"),
                            attributes=attrs, case_ref=values.get("sag", ""), description=values.get("beskrivelse", ""),
                            occurred_at=occurred_at)
+    for field in ("omraade", "enhed"):
+        if not values.get(field, "").strip():
+            return await _form(request, area_key=area_key, values=values, status=400,
+                               error=texts.ERRORS_DA["required"], error_field=field)
     if data.action not in DECIDING_ACTIONS:
         return await _form(request, area_key=area_key, values=values, status=400,
                            error=texts.ERRORS_DA["invalid_choice"], error_field="handling")

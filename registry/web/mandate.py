@@ -165,7 +165,7 @@ async def who_may_decide(request: Request, omraade: str | None = None, enhed: st
     areas, units = await mandate_view.catalogue(ctx)
     action = handling if handling in ACTIONS else DEFAULT_ACTION
     area = next((a for a in areas if a.key == omraade), None)
-    unit = next((u for u in units if u.id == enhed), None)
+    unit = next((u for u in units if enhed and enhed in (u.id, u.key)), None)  # by id, or external id
     answer, stale, people = None, False, {}
     attributes, values, typed, errors = (), {}, {}, {}
     if area is not None:

@@ -148,6 +148,9 @@ async def test_recording_outside_her_mandate_is_refused_in_danish_and_writes_not
         assert outside.status_code == 403
         assert "på det tidspunkt: beslutningen er ikke uddelegeret til dig." in text_of(outside.text)
         assert DESCRIPTION in outside.text
+        # no unit chosen
+        unchosen = await anna.post("/handlinger/ny", act_form(solhaven, enhed=""))
+        assert unchosen.status_code == 400 and 'id="enhed-fejl">Feltet skal udfyldes.' in unchosen.text
         # a date in the future
         future = (datetime.now(DANISH_TIME) + timedelta(days=2)).date().isoformat()
         later = await anna.post("/handlinger/ny", act_form(solhaven, dato=future))
