@@ -227,7 +227,7 @@ class WhoMayEntry(msgspec.Struct, frozen=True):
     person_id: str
     external_id: str
     decision: Decision
-    basis: str = "delegation"  # delegation | leader_authority | stand_in (texts.BASES_DA)
+    basis: str = "delegation"  # delegation | leader_authority | stand_in (texts.BASES_OF_OTHERS_DA)
 
 
 async def who_may(ctx: Ctx, engine: Engine, *, area: str, unit: str, action: str,

@@ -67,10 +67,9 @@ async def _person(conn, ctx: Ctx, person_id: UUID | None, cache: dict) -> Person
     return cache[person_id]
 
 
-async def _leader_above(conn, ctx: Ctx, facts: Facts, unit_id: UUID, me: UUID | None, *, from_parent: bool
-                        ) -> UUID | None:
-    """The nearest active leader of the unit (or, `from_parent`, of the units above it) who is not `me`."""
-    chain = facts.unit_tree.ancestors(unit_id)[1 if from_parent else 0:]
+async def _leader_above(conn, ctx: Ctx, facts: Facts, unit_id: UUID, me: UUID | None) -> UUID | None:
+    """The nearest active leader of the units above this one who is not `me`."""
+    chain = facts.unit_tree.ancestors(unit_id)[1:]
     if not chain:
         return None
     now = ctx.now()
@@ -100,12 +99,14 @@ async def names(ctx: Ctx, entries: list[MandateEntry]) -> list[EntryNames]:
                 purpose, rules_ = delegation.purpose, delegation.rules
                 ask = rules.accountable_delegator(delegation)
             else:
-                ask = await _leader_above(conn, ctx, facts, unit_id, me, from_parent=e.stand_in_for is None)
+                # her own leader authority, or the absent leader's she holds: the leader above answers
+                ask = await _leader_above(conn, ctx, facts, unit_id, me)
             binding = [lines[UUID(i)] for i in e.red_line_ids if UUID(i) in lines]
             found.append(EntryNames(
                 area=facts.area(area_id), attributes=_attributes(facts, area_id), unit=facts.unit(unit_id),
                 team=None if e.via_team_id is None else teams.get(UUID(e.via_team_id)),
-                red_lines=[(r, _attributes(facts, r.area_id), facts.areas.get(r.area_id)) for r in binding], purpose=purpose, rules=rules_,
+                red_lines=[(r, _attributes(facts, r.area_id), facts.areas.get(r.area_id)) for r in binding],
+                purpose=purpose, rules=rules_,
                 ask=await _person(conn, ctx, ask, people),
                 stand_in_for=await _person(conn, ctx, None if e.stand_in_for is None else UUID(e.stand_in_for), people),
                 except_areas=[facts.areas[UUID(a)] for a in e.except_area_ids if UUID(a) in facts.areas]))
@@ -134,7 +135,8 @@ async def places(ctx: Ctx, entries: list[MandateEntry]) -> Place:
     for e in deciding(entries):
         top, excepted = UUID(e.area_id), [UUID(a) for a in e.except_area_ids]
         area_ids |= {a for a, area in facts.areas.items() if area.archived_at is None
-                     and facts.area_tree.is_within(a, top) and not any(facts.area_tree.is_within(a, x) for x in excepted)}
+                     and facts.area_tree.is_within(a, top)
+                     and not any(facts.area_tree.is_within(a, x) for x in excepted)}
         unit = UUID(e.unit_id)
         unit_ids |= {u for u, found in facts.units.items() if found.archived_at is None
                      and (u == unit or (e.include_subunits and facts.unit_tree.is_within(u, unit)))}
