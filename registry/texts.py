@@ -323,7 +323,7 @@ SET_BY_DA = {
 }
 
 # The leader's assessment of one trust precondition (kompetence, intention, ressourcer).
-ASSESSMENTS_DA = {"low": "Lav", "medium": "Middel", "high": "Høj"}
+TRUST_ASSESSMENTS_DA = {"low": "Lav", "medium": "Middel", "high": "Høj"}
 TRUST_PARTS_DA = {"competence": "Kompetence", "intention": "Intention og motivation",
                   "resources": "Rammer og ressourcer"}
 
@@ -346,3 +346,45 @@ def control_da(form: str, cadence: str | None) -> str:
     """"Løbende opfølgning, månedlig"."""
     text = CONTROL_FORMS_DA.get(form, form)
     return f"{text}, {CADENCES_DA.get(cadence, cadence)}" if cadence else text
+# --- The employee's pages (#10: Mit mandat, acts as hverdagsdirektør, "Hvem kan beslutte?"): the
+# leader's feedback on an act, an act's state, a due item's status, and the actions a check asks about.
+
+# The leader's assessment of a justified act (services.acts.ASSESSMENTS). Feedback builds
+# psychological safety: no verdicts (DANISH.md).
+FEEDBACK_ASSESSMENTS_DA = {
+    "well_founded": "Fagligt velbegrundet",
+    "worth_discussing": "Værd at drøfte",
+    "not_acceptable": "Uden for rammen",
+}
+
+# Where an act is in the loop act -> justify -> feedback (services.acts.state_of).
+ACT_STATES_DA = {
+    "awaiting_justification": "Afventer begrundelse",
+    "justification_overdue": "Begrundelsen er forsinket",
+    "awaiting_feedback": "Begrundet – afventer tilbagemelding",
+    "recorded": "Registreret",
+    "feedback_given": "Tilbagemelding givet",
+}
+
+# A due item's status (DueItem.status_at).
+DUE_STATUSES_DA = {
+    "open": "Mangler",
+    "overdue": "Fristen er overskredet",
+    "fulfilled": "Gjort",
+}
+
+# What a check asks about (the CheckAction codes, domain.decisions.ACTIONS), as a choice for a person.
+CHECK_ACTIONS_DA = {
+    "be_informed": "Blive orienteret",
+    "be_consulted": "Blive hørt",
+    "co_decide": "Beslutte sammen med lederen",
+    "decide": "Beslutte",
+    "act_as_hverdagsdirektoer": "Handle som hverdagsdirektør",
+}
+
+# Where someone else's mandate comes from, said of her ("Hvem kan beslutte?"; BASES_DA says "dig").
+BASES_OF_OTHERS_DA = {
+    "delegation": "Delegeret",
+    "leader_authority": "Leder af enheden",
+    "stand_in": "Stedfortræder for lederen",
+}

@@ -98,3 +98,14 @@ def screenshot(driver, name: str, *, full_page: bool = True) -> Path:
     else:
         driver.save_screenshot(str(path))
     return path
+
+
+def click_through(driver, element, timeout: float = 20) -> None:
+    """Click a link or a submit button and wait until the browser shows the next page."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = driver.find_element("tag name", "html")
+    element.click()
+    WebDriverWait(driver, timeout).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return document.readyState") == "complete")

@@ -11,6 +11,7 @@ from uuid import UUID
 
 import msgspec
 
+from registry import texts
 from registry.domain import rules
 from registry.domain.model import Act, Delegation, DueItem
 from registry.errors import Forbidden, Invalid, NotFound
@@ -60,7 +61,7 @@ async def record(ctx: Ctx, engine: Engine, data: ActInput) -> Result:
         at=data.occurred_at), source="record_act")
     if not decision.decision:
         raise Forbidden(f"the act was not allowed at that time ({decision.reason})", field="action",
-                        code="act_not_allowed")
+                        code="act_not_allowed", message_da=_not_allowed_da(decision))
     if area is None or unit is None:
         raise NotFound("the area or unit is no longer known by that name", field="area" if area is None else "unit")
     async with ctx.write() as tx:
@@ -125,16 +126,23 @@ def _self(ctx: Ctx, act: Act) -> set[str]:
     return {"self"} if person is not None and person.id == act.person_id else set()
 
 
+async def _reviewer_relations(ctx: Ctx, conn, act: Act) -> tuple[set[str], dict, object]:
+    """The caller's relations to an act as its reviewer: leader (of its unit or above), standin,
+    delegator."""
+    facts = await load_facts(conn, ctx.tenant_id)
+    held = await authority(conn, ctx, facts)
+    relations = relations_to_unit(held, act.unit_id, facts.unit_tree)
+    if act.delegation_id is not None and ctx.principal.person is not None:
+        delegation = await rows.get(conn, "delegation", Delegation, ctx.tenant_id, act.delegation_id)
+        if rules.accountable_delegator(delegation) == ctx.principal.person.id:
+            relations.add("delegator")
+    return relations, held, facts
+
+
 async def _check_reviewer(ctx: Ctx, tx, act: Act, op: str) -> None:
     """The leader chain of the act's unit, a stand-in for it (on the leader's behalf) or the
     delegator reviews an act."""
-    facts = await load_facts(tx.conn, ctx.tenant_id)
-    held = await authority(tx.conn, ctx, facts)
-    relations = relations_to_unit(held, act.unit_id, facts.unit_tree)
-    if act.delegation_id is not None and ctx.principal.person is not None:
-        delegation = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, act.delegation_id)
-        if rules.accountable_delegator(delegation) == ctx.principal.person.id:
-            relations.add("delegator")
+    relations, held, facts = await _reviewer_relations(ctx, tx.conn, act)
     require(ctx, op, relations, code="not_authorised_to_review", field="id",
             message="feedback comes from a leader of the act's unit (or above), a stand-in, or the delegator")
     if "leader" not in relations and "delegator" not in relations:
@@ -240,3 +248,42 @@ async def list_acts(ctx: Ctx, *, mine: bool, unit_id: UUID | None, awaiting: str
             continue
         result.append((act, due))
     return result
+
+
+def _not_allowed_da(decision) -> str:
+    """Why an act was refused, in Danish: the reason, and a red line's own consequence."""
+    reason = texts.REASONS_DA.get(decision.reason)
+    text = texts.ERRORS_DA["act_not_allowed"].rstrip(".")
+    if reason:
+        text += f": {reason[:1].lower()}{reason[1:]}"
+    if decision.red_line is not None and decision.red_line.consequence:
+        text += f". {decision.red_line.consequence}"
+    return text if text.endswith(".") else text + "."
+
+
+async def may_review(ctx: Ctx, act: Act) -> bool:
+    """Whether the caller reviews the act (gives feedback, grants a pre-approval), as give_feedback
+    and fulfil decide: for pages that offer those forms only to those they are for."""
+    person = ctx.principal.person
+    if person is None or person.id == act.person_id:
+        return False
+    async with ctx.db.read() as conn:
+        relations, _, _ = await _reviewer_relations(ctx, conn, act)
+    return may(ctx, "giveFeedback", relations)
+
+
+ACT_STATES = ("awaiting_justification", "justification_overdue", "awaiting_feedback", "recorded", "feedback_given")
+
+
+def state_of(act: Act, due: list[DueItem], now: datetime) -> str:
+    """Where an act is in the loop act -> justify -> feedback (texts.ACT_STATES_DA)."""
+    if act.feedback_at is not None:
+        return "feedback_given"
+    justify = [i for i in due if i.kind == "justify"]
+    if act.justified_at is None and any(i.status_at(now) == "overdue" for i in justify):
+        return "justification_overdue"
+    if act.justified_at is None and any(i.status == "open" for i in justify):
+        return "awaiting_justification"
+    if act.justified_at is not None:
+        return "awaiting_feedback"
+    return "recorded"

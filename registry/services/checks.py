@@ -227,6 +227,7 @@ class WhoMayEntry(msgspec.Struct, frozen=True):
     person_id: str
     external_id: str
     decision: Decision
+    basis: str = "delegation"  # delegation | leader_authority | stand_in (texts.BASES_OF_OTHERS_DA)
 
 
 async def who_may(ctx: Ctx, engine: Engine, *, area: str, unit: str, action: str,
@@ -238,7 +239,15 @@ async def who_may(ctx: Ctx, engine: Engine, *, area: str, unit: str, action: str
     if isinstance(index, Decision):
         return index
     instant = (at or ctx.now()).timestamp()
-    return [WhoMayEntry(p, index.person_ext[p], d) for p, d in index.who_may(area, unit, action, attributes, instant)]
+    found = index.who_may(area, unit, action, attributes, instant)
+    area_id, unit_id = (index.area_ref(area), index.unit_ref(unit)) if found else (None, None)
+
+    def basis(person: str, d: Decision) -> str:
+        if d.reason != "leader_authority":
+            return "delegation"
+        how = index.leader_authority(person, area_id, unit_id, instant)
+        return "leader_authority" if how in (None, "leader") else "stand_in"
+    return [WhoMayEntry(p, index.person_ext[p], d, basis(p, d)) for p, d in found]
 
 
 class Owed(msgspec.Struct, frozen=True):

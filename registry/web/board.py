@@ -26,7 +26,7 @@ from registry.web.door import ctx
 from registry.web.render import DANISH_TIME, iso_date, page
 
 CADENCES = tuple(texts.CADENCES_DA)
-ASSESSMENTS = tuple(texts.ASSESSMENTS_DA)
+ASSESSMENTS = tuple(texts.TRUST_ASSESSMENTS_DA)
 TRUST_PARTS = (("competence", "kompetence"), ("intention", "intention"), ("resources", "ressourcer"))
 COMPARISONS = (("<=", "er højst"), ("<", "er under"), (">=", "er mindst"), (">", "er over"), ("==", "er"),
                ("!=", "er ikke"))

@@ -58,3 +58,15 @@ def test_a_red_line_reads_as_a_danish_sentence_in_the_areas_own_words():
     assert condition_da("amount <= 7.5 and (consent or shared)", attributes) == \
         "Skal gælde: beløb inkl. moms er højst 7,5 kr. og (borgeren har givet samtykke eller der videregives " \
         "helbredsoplysninger)."
+
+
+def test_every_assessment_act_state_due_status_and_check_action_has_a_danish_text():
+    from registry.domain.decisions import ACTIONS
+    from registry.services.acts import ACT_STATES, ASSESSMENTS
+
+    assert set(texts.FEEDBACK_ASSESSMENTS_DA) == set(ASSESSMENTS)
+    assert texts.FEEDBACK_ASSESSMENTS_DA["not_acceptable"] == "Uden for rammen"
+    assert set(texts.ACT_STATES_DA) == set(ACT_STATES)
+    assert set(texts.DUE_STATUSES_DA) == {"open", "overdue", "fulfilled"}
+    assert set(texts.CHECK_ACTIONS_DA) == set(ACTIONS)
+    assert set(texts.BASES_OF_OTHERS_DA) == {"delegation", "leader_authority", "stand_in"}

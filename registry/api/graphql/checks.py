@@ -14,6 +14,7 @@ from registry import texts
 from registry.api.graphql import types as gt
 from registry.api.graphql.context import Info
 from registry.api.graphql.inputs import built_directly
+from registry.domain import levels
 from registry.errors import Unavailable
 from registry.policy.index import FOREVER, Decision
 from registry.services import checks as check_uc
@@ -117,7 +118,17 @@ class WhoMayEntry:
     level_label_da: str
     delegation_ids: list[strawberry.ID]
     obligations: list[ObligationOut]
+    basis: str = strawberry.field(description="delegation, leader_authority (she leads the unit or one above) or "
+                                              "stand_in (she stands in for such a leader)")
     person_id: strawberry.Private[str]
+
+    @strawberry.field(description="The level's short name in Danish, e.g. \"Hverdagsdirektør\".")
+    def level_short_da(self) -> str:
+        return levels.level(self.level).short_da
+
+    @strawberry.field(description="Where the person's say comes from, in Danish, e.g. \"Leder af enheden\".")
+    def basis_label_da(self) -> str:
+        return texts.BASES_OF_OTHERS_DA[self.basis]
 
     @strawberry.field
     async def person(self, info: Info) -> gt.Person:
@@ -192,6 +203,14 @@ class MandateEntry:
     unit_external_id: str | None = strawberry.field(description="The unit's own external id (e.g. a LOS id), as a "
                                                                 "check may name it, when it has one.")
     e: strawberry.Private[check_uc.MandateEntry]
+
+    @strawberry.field(description="The level's short name in Danish (Orientering … Fuld delegering), as held.")
+    def level_short_da(self) -> str:
+        return levels.level(self.level).short_da
+
+    @strawberry.field(description="`actions` in Danish, in the same order (e.g. \"Handle som hverdagsdirektør\").")
+    def actions_da(self) -> list[str]:
+        return [texts.CHECK_ACTIONS_DA.get(a, a) for a in self.actions]
 
     @strawberry.field(description="The delegation; null for leader authority.")
     async def delegation(self, info: Info) -> gt.Delegation | None:
@@ -275,7 +294,7 @@ class CheckQuery:
             level=e.decision.level, level_label_da=e.decision.level_label,
             delegation_ids=[strawberry.ID(i) for i in e.decision.delegation_ids],
             obligations=[ObligationOut(kind=o.kind, deadline=_instant(o.deadline)) for o in e.decision.obligations],
-            person_id=e.person_id) for e in found], revision=revision, stale=False)
+            basis=e.basis, person_id=e.person_id) for e in found], revision=revision, stale=False)
 
     @strawberry.field(description="What a person may decide: areas, units, levels, red lines, what is owed, and "
                                   "the effects of trust breaches in force; by the rules checks use.")

@@ -74,6 +74,14 @@ class DueItem(gt.Versioned):
     def status(self, info: Info) -> DueStatus:
         return DueStatus(self.item.status_at(info.context.ctx.now()))
 
+    @strawberry.field(description="The status in Danish, e.g. \"Fristen er overskredet\".")
+    def status_da(self, info: Info) -> str:
+        return texts.DUE_STATUSES_DA[self.item.status_at(info.context.ctx.now())]
+
+    @strawberry.field(description="What it asks of the person, in Danish, e.g. \"Begrund dit valg fagligt\".")
+    def label_da(self) -> str | None:
+        return texts.OBLIGATIONS_DA.get(self.kind)
+
 
 @strawberry.enum
 class FeedbackAssessment(Enum):
@@ -107,6 +115,24 @@ class Act(gt.Versioned):
     @strawberry.field
     def assessment(self) -> FeedbackAssessment | None:
         return None if self.a.assessment is None else FeedbackAssessment(self.a.assessment)
+
+    @strawberry.field(description="The assessment in Danish: Fagligt velbegrundet, Værd at drøfte or Uden for rammen.")
+    def assessment_da(self) -> str | None:
+        return None if self.a.assessment is None else texts.FEEDBACK_ASSESSMENTS_DA[self.a.assessment]
+
+    @strawberry.field(description="Where the act is in the loop act -> justify -> feedback: awaiting_justification, "
+                                  "justification_overdue, awaiting_feedback, recorded (nothing owed) or "
+                                  "feedback_given.")
+    def state(self, info: Info) -> str:
+        return act_uc.state_of(self.a, self.due, info.context.ctx.now())
+
+    @strawberry.field(description="The state in Danish, e.g. \"Afventer begrundelse\".")
+    def state_da(self, info: Info) -> str:
+        return texts.ACT_STATES_DA[act_uc.state_of(self.a, self.due, info.context.ctx.now())]
+
+    @strawberry.field(description="The action in Danish, e.g. \"Handle som hverdagsdirektør\".")
+    def action_da(self) -> str | None:
+        return texts.CHECK_ACTIONS_DA.get(self.a.action)
 
     @strawberry.field
     async def person(self, info: Info) -> gt.Person:

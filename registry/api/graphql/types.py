@@ -367,7 +367,7 @@ class TrustAssessment:
 
     @strawberry.field(description="The assessment in Danish: Lav, Middel or Høj.")
     def assessment_da(self) -> str:
-        return texts.ASSESSMENTS_DA[self.assessment.value]
+        return texts.TRUST_ASSESSMENTS_DA[self.assessment.value]
 
 
 @strawberry.type(description="The leader's calculated trust: competence, intention and resources.")
