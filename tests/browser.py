@@ -79,7 +79,7 @@ def describe(violations: list[dict]) -> str:
                      + ", ".join(str(n["target"]) for n in v["nodes"][:5]) for v in violations)
 
 
-def screenshot(driver, name: str, *, full_page: bool = True) -> Path:
+def screenshot(driver, name: str, *, full_page: bool = True, max_height: int = 2400) -> Path:
     """A PNG of the page; into docs/screenshots when REGISTRY_UPDATE_SCREENSHOTS=1, else beside the
     test run (tmp), so an ordinary run never changes the repository."""
     folder = SCREENSHOTS if os.environ.get("REGISTRY_UPDATE_SCREENSHOTS") == "1" else Path(
@@ -91,7 +91,7 @@ def screenshot(driver, name: str, *, full_page: bool = True) -> Path:
         size = metrics["cssContentSize"]
         shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
             "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 6000), "scale": 1}})
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], max_height), "scale": 1}})
         import base64
 
         path.write_bytes(base64.b64decode(shot["data"]))
@@ -109,3 +109,51 @@ def click_through(driver, element, timeout: float = 20) -> None:
     element.click()
     WebDriverWait(driver, timeout).until(expected_conditions.staleness_of(page))
     WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+class Walk:
+    """A browser walk that checks every page it shows with axe-core (and, on a phone, that nothing is
+    wider than the screen), collecting the problems instead of stopping at the first."""
+
+    def __init__(self, browser, url: str, width: int = DESKTOP[0]):
+        self.b, self.url, self.width, self.problems, self.pages = browser, url, width, [], 0
+
+    def check(self, name: str) -> None:
+        self.pages += 1
+        violations = axe_violations(self.b)
+        if violations:
+            self.problems.append(f"{name} ({self.b.current_url}): {describe(violations)}")
+        wide = self.b.execute_script("return document.documentElement.scrollWidth")
+        if self.width <= PHONE[0] and wide > self.width:
+            self.problems.append(f"{name}: {wide} px wide on a {self.width} px phone")
+
+    def open(self, path: str, name: str) -> None:
+        self.b.get(self.url + path)
+        self.check(name)
+
+    def button(self, text: str):
+        return self.b.find_element("xpath", f"//button[contains(normalize-space(.), '{text}')]")
+
+    def link(self, text: str):
+        return self.b.find_element("xpath", f"//a[contains(normalize-space(.), '{text}')]")
+
+    def click(self, element, name: str | None = None) -> None:
+        """Through to the next page; check it when it has a name."""
+        click_through(self.b, element)
+        if name is not None:
+            self.check(name)
+
+    def sign_in(self, name: str) -> None:
+        self.b.get(f"{self.url}/log-ind")
+        self.click(self.button(f"Log ind som {name}"))
+        assert "Goddag" in self.b.page_source, self.b.current_url
+
+    def sign_out(self) -> None:
+        self.click(self.button("Log ud"))
+
+    def text(self) -> str:
+        return self.b.find_element("tag name", "main").text
+
+    def assert_clean(self) -> None:
+        assert self.pages > 0
+        assert not self.problems, "\n".join(self.problems)

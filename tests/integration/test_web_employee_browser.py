@@ -67,7 +67,7 @@ async def test_the_employee_walk_passes_axe_on_a_phone(demo_dsn):
             walk.sign_in("Anna Jensen")
             walk.open("/mit-mandat", "Mit mandat")
             assert "Hverdagsdirektør" in browser.page_source and "Skal gælde:" in browser.page_source
-            screenshot(browser, "mit-mandat-telefon")
+            screenshot(browser, "mit-mandat-anna-telefon")
             walk.open("/mit-mandat/print", "Mit mandat, udskrift")
             assert walk.printed_pages() == 1
             walk.open("/hvem-kan-beslutte", "Hvem kan beslutte?")
