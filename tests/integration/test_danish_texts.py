@@ -56,3 +56,12 @@ async def test_check_answers_carry_the_reason_and_obligations_in_danish(api):
     assert authzen["context"]["reason_da"] == "Du har mandat"
     justify = next(o for o in authzen["context"]["obligations"] if o["kind"] == "justify")
     assert justify["label_da"] == "Begrund dit valg fagligt"
+
+
+async def test_a_delegations_status_carries_its_danish_text(api):
+    page = (await api.gql("{ delegations(first: 50) { nodes { status statusDa level } } }", as_=METTE))["delegations"]
+    nodes = page["nodes"]
+    assert nodes
+    for node in nodes:
+        assert node["statusDa"] == texts.DELEGATION_STATUS_DA[node["status"].lower()]
+    assert {"Gælder"} <= {node["statusDa"] for node in nodes}

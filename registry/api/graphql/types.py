@@ -477,6 +477,10 @@ class Delegation(Versioned):
     def status(self, info: Info, at: datetime | None = None) -> DelegationStatus:
         return DelegationStatus(self.d.status_at(at or info.context.ctx.now()))
 
+    @strawberry.field(description="The status in Danish: Gælder, Midlertidigt i bero, Trukket tilbage or Udløbet.")
+    def status_da(self, info: Info, at: datetime | None = None) -> str:
+        return texts.DELEGATION_STATUS_DA[self.d.status_at(at or info.context.ctx.now())]
+
     @strawberry.field(description="The trust basis (competence, intention, resources, with the leader's notes): "
                                   "for the delegate (or the team's members), the delegator, the leader chain above "
                                   "the unit (and a stand-in for it) and HR; null for everyone else.")
