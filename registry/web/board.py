@@ -8,21 +8,19 @@ render. Every rule lives in the use cases; a refused form is shown again with th
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
-from uuid import UUID
+from datetime import date, datetime
 
 from litestar import Request, get, post
 from litestar.response import Redirect
 
 from registry import errors, texts
-from registry.api.errors import STATUS
 from registry.domain.model import CONTROL_FORMS, SET_BY, Control, Delegation, TrustAssessment, TrustBasis
 from registry.errors import Invalid, RegistryError
 from registry.services import board as board_uc
 from registry.services import delegations as delegation_uc
 from registry.services import redlines as red_line_uc
-from registry.services.common import parse_uuid
 from registry.web.door import ctx
+from registry.web.forms import end_of, failure, form_values, last_day, optional_uuid, parse_date, parse_int, start_of
 from registry.web.render import DANISH_TIME, iso_date, page
 
 CADENCES = tuple(texts.CADENCES_DA)
@@ -47,58 +45,29 @@ FIELDS = {
 
 # --- small helpers ---------------------------------------------------------------------------
 
-def _uuid(value: str | None, field: str) -> UUID | None:
-    return None if not value else parse_uuid(value, field)
 
 
-def last_day(valid_until: datetime | None) -> datetime | None:
-    """A validity's end is exclusive (midnight after its last day); pages say its last day."""
-    return None if valid_until is None else valid_until - timedelta(microseconds=1)
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=DANISH_TIME).astimezone(timezone.utc)
 
 
-def _date(form: dict, name: str, field: str) -> date | None:
-    value = (form.get(name) or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise Invalid(f"{name} is not a date", field=field, code="invalid_instant") from exc
 
 
-def _int(form: dict, name: str, field: str, default: int | None = None) -> int | None:
-    value = (form.get(name) or "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise Invalid(f"{name} is not a whole number", field=field, code="invalid_argument") from exc
 
 
-def _failure(exc: RegistryError) -> tuple[int, str, dict[str, str]]:
-    """A refused form: its status, the Danish text, and that text at the form's field."""
-    status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
-    message = texts.error_da(exc.code, exc.message_da) or texts.ERRORS_DA["invalid"]
-    field = FIELDS.get(exc.field, exc.field) if exc.field else None
-    return status, message, ({field: message} if field else {})
 
 
 def _terms(form: dict) -> dict:
     """The terms of a delegation as the form gives them (declare and adjust share them)."""
     control = Control(form=form.get("kontrol") or "none", cadence=form.get("kadence") or None,
-                      justify_within_days=_int(form, "frist", "control.justifyWithinDays", 5))
+                      justify_within_days=parse_int(form, "frist", "control.justifyWithinDays", 5))
     parts = {}
     for part, name in TRUST_PARTS:
         if form.get(name):
             parts[part] = TrustAssessment(assessment=form[name], note=(form.get(f"{name}_note") or "").strip())
         elif (form.get(f"{name}_note") or "").strip():
             raise Invalid(f"trust.{part} needs an assessment with the note", field=f"trust.{part}", code="required")
-    level = _int(form, "niveau", "level")
+    level = parse_int(form, "niveau", "level")
     if level is None:
         raise Invalid("choose a level", field="level", code="required")
     return dict(level=level, purpose=(form.get("formaal") or "").strip(),
@@ -106,16 +75,16 @@ def _terms(form: dict) -> dict:
                 control=control, trust=TrustBasis(**parts),
                 include_subunits=form.get("underenheder") == "ja",
                 allow_subdelegation=form.get("videredelegering") == "ja",
-                max_subdelegation_depth=_int(form, "max_led", "maxSubdelegationDepth", 0)
+                max_subdelegation_depth=parse_int(form, "max_led", "maxSubdelegationDepth", 0)
                 if form.get("videredelegering") == "ja" else 0,
-                review_date=_date(form, "opfoelgning", "reviewDate"))
+                review_date=parse_date(form, "opfoelgning", "reviewDate"))
 
 
 def _validity(form: dict, today: date) -> tuple[datetime | None, datetime | None]:
-    start = _date(form, "gyldig_fra", "validFrom")
-    end = _date(form, "gyldig_til", "validUntil")
-    return (None if start is None or start == today else _start_of(start),
-            None if end is None else _start_of(end + timedelta(days=1)))
+    start = parse_date(form, "gyldig_fra", "validFrom")
+    end = parse_date(form, "gyldig_til", "validUntil")
+    return (None if start is None or start == today else start_of(start),
+            None if end is None else end_of(end))
 
 
 def values_of(d: Delegation, trust: bool) -> dict[str, str]:
@@ -133,8 +102,6 @@ def values_of(d: Delegation, trust: bool) -> dict[str, str]:
     return values
 
 
-def _form_dict(form) -> dict[str, str]:
-    return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
 
 
 def _today(request: Request) -> date:
@@ -150,7 +117,7 @@ COMMON = dict(CONTROL_FORMS=CONTROL_FORMS, CADENCES=CADENCES, ASSESSMENTS=ASSESS
 @get("/tavle", opt={"ops": ("delegations", "units", "decisionAreas")})
 async def board_page(request: Request, enhed: str | None = None, visning: str | None = None) -> object:
     """The board as a table (areas down, people and teams across), or as a plain list (for a phone)."""
-    found = await board_uc.board(ctx(request), _uuid(enhed, "enhed"))
+    found = await board_uc.board(ctx(request), optional_uuid(enhed, "enhed"))
     return page(request, "board.html", board=found, as_list=visning == "liste", **COMMON)
 
 
@@ -158,7 +125,7 @@ async def board_page(request: Request, enhed: str | None = None, visning: str | 
 
 async def _declare_page(request: Request, unit: str | None, values: dict, *, errors_at: dict | None = None,
                         error: str | None = None, status: int = 200):
-    choices = await board_uc.declare_choices(ctx(request), _uuid(unit, "enhed"))
+    choices = await board_uc.declare_choices(ctx(request), optional_uuid(unit, "enhed"))
     return page(request, "declare.html", choices=choices, values=values, errors=errors_at or {}, error=error,
                 status=status, **COMMON)
 
@@ -174,10 +141,10 @@ async def declare_form(request: Request, enhed: str | None = None, omraade: str 
 
 @post("/delegeringer/ny", opt={"ops": ("declareDelegation",)}, status_code=303)
 async def declare(request: Request) -> object:
-    form = _form_dict(await request.form())
+    form = await form_values(request)
     try:
-        unit = _uuid(form.get("enhed"), "unitId")
-        area = _uuid(form.get("omraade"), "areaId")
+        unit = optional_uuid(form.get("enhed"), "unitId")
+        area = optional_uuid(form.get("omraade"), "areaId")
         if unit is None:
             raise Invalid("choose a unit", field="unitId", code="required")
         if area is None:
@@ -189,12 +156,12 @@ async def declare(request: Request) -> object:
             raise Invalid("choose who receives the delegation", field="delegate", code="invalid_delegate")
         valid_from, valid_until = _validity(form, _today(request))
         result = await delegation_uc.declare(ctx(request), delegation_uc.DeclareInput(
-            delegate_person_id=_uuid(person, "delegate"), delegate_team_id=_uuid(team, "delegate"), area_id=area,
+            delegate_person_id=optional_uuid(person, "delegate"), delegate_team_id=optional_uuid(team, "delegate"), area_id=area,
             unit_id=unit, valid_from=valid_from, valid_until=valid_until, **_terms(form)))
     except errors.Unauthenticated:
         raise
     except RegistryError as exc:
-        status, message, at = _failure(exc)
+        status, message, at = failure(exc, FIELDS)
         return await _declare_page(request, form.get("enhed"), form, errors_at=at, error=message, status=status)
     return Redirect(f"/delegeringer/{result.value.id}?gemt=1", status_code=303)
 
@@ -217,17 +184,17 @@ async def delegation_page(request: Request, id: str, gemt: str | None = None) ->
 
 @post("/delegeringer/{id:str}/juster", opt={"ops": ("amendDelegation",)}, status_code=303)
 async def amend(request: Request, id: str) -> object:
-    form = _form_dict(await request.form())
+    form = await form_values(request)
     try:
         current = await board_uc.delegation_page(ctx(request), id)
         d = current.delegation
-        version = _int(form, "version", "id", 0)
+        version = parse_int(form, "version", "id", 0)
         terms = _terms(form)
         if not current.trust_shown:
             terms.pop("trust")  # not shown, so not sent: the notes stay as they are
         valid_from, valid_until = _validity(form, _today(request))
         changes = {k: v for k, v in terms.items() if getattr(d, k) != v}
-        start = _date(form, "gyldig_fra", "validFrom")
+        start = parse_date(form, "gyldig_fra", "validFrom")
         if start is not None and start != d.valid_from.astimezone(DANISH_TIME).date():
             changes["valid_from"] = valid_from or request.app.state.clock()
         if iso_date(last_day(d.valid_until)) != (form.get("gyldig_til") or ""):
@@ -236,10 +203,10 @@ async def amend(request: Request, id: str) -> object:
     except errors.Unauthenticated:
         raise
     except errors.Conflict as exc:
-        status, message, _ = _failure(exc)
+        status, message, _ = failure(exc, FIELDS)
         return await _delegation_page(request, id, error=message, status=status)
     except RegistryError as exc:
-        status, message, at = _failure(exc)
+        status, message, at = failure(exc, FIELDS)
         if status in (403, 404):
             raise
         return await _delegation_page(request, id, values=form, errors_at=at, error=message, status=status)
@@ -249,15 +216,15 @@ async def amend(request: Request, id: str) -> object:
 
 @post("/delegeringer/{id:str}/afslut", opt={"ops": ("revokeDelegation",)}, status_code=303)
 async def revoke(request: Request, id: str) -> object:
-    form = _form_dict(await request.form())
+    form = await form_values(request)
     try:
         found = await board_uc.delegation_page(ctx(request), id)
-        result = await delegation_uc.revoke(ctx(request), found.delegation.id, _int(form, "version", "id", 0),
+        result = await delegation_uc.revoke(ctx(request), found.delegation.id, parse_int(form, "version", "id", 0),
                                             (form.get("begrundelse") or "").strip())
     except errors.Unauthenticated:
         raise
     except RegistryError as exc:
-        status, message, at = _failure(exc)
+        status, message, at = failure(exc, FIELDS)
         if status in (403, 404):
             raise
         return await _delegation_page(request, id, errors_at=at, error=message, status=status)
@@ -268,7 +235,7 @@ async def revoke(request: Request, id: str) -> object:
 
 @get("/roede-linjer", opt={"ops": ("redLinesInForce",)})
 async def red_lines(request: Request, enhed: str | None = None, gemt: str | None = None) -> object:
-    found = await board_uc.red_lines_page(ctx(request), _uuid(enhed, "enhed"))
+    found = await board_uc.red_lines_page(ctx(request), optional_uuid(enhed, "enhed"))
     groups: list[tuple] = []
     for row in found.lines:
         if not groups or groups[-1][0].id != row.area.id:
@@ -280,7 +247,7 @@ async def red_lines(request: Request, enhed: str | None = None, gemt: str | None
 async def _red_line_form(request: Request, values: dict, *, errors_at: dict | None = None, error: str | None = None,
                          status: int = 200):
     c = ctx(request)
-    choices = await board_uc.declare_choices(c, _uuid(values.get("enhed"), "enhed"))
+    choices = await board_uc.declare_choices(c, optional_uuid(values.get("enhed"), "enhed"))
     attributes = await board_uc.area_attributes(c)
     return page(request, "red_line_new.html", choices=choices, attributes=attributes, values=values,
                 errors=errors_at or {}, error=error, status=status, SET_BY=SET_BY, COMPARISONS=COMPARISONS)
@@ -328,11 +295,11 @@ def _condition(form: dict, attributes: list) -> str | None:
 
 @post("/roede-linjer/ny", opt={"ops": ("createRedLine",)}, status_code=303)
 async def add_red_line(request: Request) -> object:
-    form = _form_dict(await request.form())
+    form = await form_values(request)
     c = ctx(request)
     try:
-        unit = _uuid(form.get("enhed"), "unitId")
-        area = _uuid(form.get("omraade"), "areaId")
+        unit = optional_uuid(form.get("enhed"), "unitId")
+        area = optional_uuid(form.get("omraade"), "areaId")
         if unit is None:
             raise Invalid("choose a unit", field="unitId", code="required")
         if area is None:
@@ -344,7 +311,7 @@ async def add_red_line(request: Request) -> object:
     except errors.Unauthenticated:
         raise
     except RegistryError as exc:
-        status, message, at = _failure(exc)
+        status, message, at = failure(exc, FIELDS)
         return await _red_line_form(request, form, errors_at=at, error=message, status=status)
     return Redirect(f"/roede-linjer?enhed={unit}&gemt=1", status_code=303)
 

@@ -8,7 +8,6 @@ Who may do what is decided by the door (the operations below) and the use cases,
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from uuid import UUID
 
 from litestar import Request, get, post
 from litestar.response import Redirect
@@ -24,6 +23,8 @@ from registry.services import reviews as review_uc
 from registry.services import standins as standin_uc
 from registry.services.common import parse_uuid
 from registry.web.door import ctx, principal
+from registry.web.forms import end_of, failure, form_values, last_day, optional_uuid, parse_date, parse_int, saved, \
+    start_of
 from registry.web.render import DANISH_TIME, page
 
 REVIEW_OPS = ("delegation", "completeReview")
@@ -32,46 +33,22 @@ TEMPORARY = breach_uc.TEMPORARY
 
 # --- form helpers ---------------------------------------------------------------------------------
 
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
 
 
-def _date(values: dict, name: str, *, required: bool = False) -> date | None:
-    raw = (values.get(name) or "").strip()
-    if not raw:
-        if required:
-            raise Invalid(f"{name} is required", field=name, code="required")
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError as exc:
-        raise Invalid(f"{name} is not a date", field=name, code="invalid_instant") from exc
 
 
-def _uuid(values: dict, name: str) -> UUID | None:
-    raw = (values.get(name) or "").strip()
-    return parse_uuid(raw, name) if raw else None
 
 
-def _int(values: dict, name: str) -> int | None:
-    raw = (values.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise Invalid(f"{name} is not a number", field=name, code="invalid_choice") from exc
 
 
-def _start_of(day: date) -> datetime:
-    """The day's first instant in Danish time."""
-    return datetime.combine(day, time(0), DANISH_TIME)
 
 
-def _end_of(day: date) -> datetime:
-    """The instant the day ends in Danish time (periods "til og med" a date)."""
-    return _start_of(day + timedelta(days=1))
+
+
+def _failed(request: Request, template: str, exc: RegistryError, fields: dict[str, str], **context):
+    """The form again, with its values, the error at the top and next to its field."""
+    status, message, errors = failure(exc, fields)
+    return page(request, template, status=status, error=message, errors=errors, **context)
 
 
 def _occurred(day: date, now: datetime) -> datetime:
@@ -81,22 +58,10 @@ def _occurred(day: date, now: datetime) -> datetime:
     return min(at, now) if day == now.astimezone(DANISH_TIME).date() else at
 
 
-def _last_day(until: datetime) -> date:
-    """The last day a period that ends at `until` covers (shown "til og med")."""
-    return (until.astimezone(DANISH_TIME) - timedelta(microseconds=1)).date()
 
 
-def _failed(request: Request, template: str, exc: RegistryError, fields: dict[str, str], **context):
-    """The form again, with its values, the error at the top and next to its field."""
-    status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
-    message = texts.error_da(exc.code, exc.message_da) or texts.ERRORS_DA["invalid"]
-    field = fields.get(exc.field or "", None)
-    return page(request, template, status=status, error=message, errors={field: message} if field else {},
-                **context)
 
 
-def _saved(request: Request) -> bool:
-    return request.query_params.get("gemt") == "1"
 
 
 # --- the follow-up page ---------------------------------------------------------------------------
@@ -105,7 +70,7 @@ def _saved(request: Request) -> bool:
 async def follow_up(request: Request) -> object:
     found = await followup_uc.overview(ctx(request))
     return page(request, "followup.html", overview=found, n=found.names, now=ctx(request).now(),
-                last_day=_last_day, saved=_saved(request), ended=request.query_params.get("afsluttet") == "1")
+                last_day=last_day, saved=saved(request), ended=request.query_params.get("afsluttet") == "1")
 
 
 # --- completing a review --------------------------------------------------------------------------
@@ -135,20 +100,20 @@ async def review_form(request: Request, delegation_id: str) -> object:
     suggested = max(ctx(request).now().date(), delegation.review_date or date.min) + timedelta(days=182)
     values = {"outcome": "continue", "note": "", "next_review_date": suggested.isoformat(),
               "level": str(delegation.level), "version": str(delegation.version)}
-    return await _review_page(request, delegation, values, saved=_saved(request))
+    return await _review_page(request, delegation, values, saved=saved(request))
 
 
 @post("/delegeringer/{delegation_id:str}/opfoelgning", opt={"ops": ("completeReview",)}, status_code=303)
 async def review_submit(request: Request, delegation_id: str) -> object:
     delegation = await _delegation(request, delegation_id)
-    values = await _form(request)
+    values = await form_values(request)
     try:
         outcome = values.get("outcome", "")
-        level = _int(values, "level")
+        level = parse_int(values, "level")
         changes = {"level": level} if outcome == "adjust" and level is not None and level != delegation.level else None
-        await review_uc.complete(ctx(request), delegation.id, _int(values, "version") or 0, outcome=outcome,
+        await review_uc.complete(ctx(request), delegation.id, parse_int(values, "version") or 0, outcome=outcome,
                                  note=values.get("note", ""),
-                                 next_review_date=None if outcome == "end" else _date(values, "next_review_date"),
+                                 next_review_date=None if outcome == "end" else parse_date(values, "next_review_date"),
                                  changes=changes)
     except RegistryError as exc:
         if exc.field == "adjust":  # an adjusting review without a change: say which field to use
@@ -180,17 +145,17 @@ async def stand_in_form(request: Request) -> object:
 
 @post("/stedfortraedere/ny", opt={"ops": ("appointStandIn",)}, status_code=303)
 async def stand_in_submit(request: Request) -> object:
-    values = await _form(request)
+    values = await form_values(request)
     try:
-        unit, person = _uuid(values, "unit"), _uuid(values, "stand_in")
+        unit, person = optional_uuid(values.get("unit"), "unit"), optional_uuid(values.get("stand_in"), "stand_in")
         if unit is None:
             raise Invalid("choose the unit", field="unitId", code="required")
         if person is None:
             raise Invalid("choose the stand-in", field="standInId", code="required")
-        starts = _date(values, "valid_from", required=True)
-        ends = _date(values, "valid_until", required=True)
-        await standin_uc.appoint(ctx(request), unit_id=unit, stand_in_id=person, valid_from=_start_of(starts),
-                                 valid_until=_end_of(ends), note=values.get("note", ""))
+        starts = parse_date(values, "valid_from", required=True)
+        ends = parse_date(values, "valid_until", required=True)
+        await standin_uc.appoint(ctx(request), unit_id=unit, stand_in_id=person, valid_from=start_of(starts),
+                                 valid_until=end_of(ends), note=values.get("note", ""))
     except RegistryError as exc:
         options = await followup_uc.choices(ctx(request), own_units_only=True)
         return _failed(request, "standin_new.html", exc, STAND_IN_FIELDS, options=options, values=values)
@@ -199,8 +164,8 @@ async def stand_in_submit(request: Request) -> object:
 
 @post("/stedfortraedere/{stand_in_id:str}/afslut", opt={"ops": ("endStandIn",)}, status_code=303)
 async def stand_in_end(request: Request, stand_in_id: str) -> Redirect:
-    values = await _form(request)
-    await standin_uc.end(ctx(request), parse_uuid(stand_in_id, "id"), _int(values, "version") or 0)
+    values = await form_values(request)
+    await standin_uc.end(ctx(request), parse_uuid(stand_in_id, "id"), parse_int(values, "version") or 0)
     return Redirect("/opfoelgning?afsluttet=1", status_code=303)
 
 
@@ -236,20 +201,20 @@ async def breach_form(request: Request, delegering: str | None = None) -> object
 
 @post("/tillidsbrud/ny", opt={"ops": ("recordBreach",)}, status_code=303)
 async def breach_submit(request: Request) -> object:
-    values = await _form(request)
+    values = await form_values(request)
     c = ctx(request)
     try:
-        occurred = _date(values, "occurred_at", required=True)
-        until = _date(values, "until")
+        occurred = parse_date(values, "occurred_at", required=True)
+        until = parse_date(values, "until")
         data = breach_uc.BreachInput(
-            delegation_id=_uuid(values, "delegation"), person_id=_uuid(values, "person"),
-            area_id=_uuid(values, "area"), unit_id=_uuid(values, "unit"),
+            delegation_id=optional_uuid(values.get("delegation"), "delegation"), person_id=optional_uuid(values.get("person"), "person"),
+            area_id=optional_uuid(values.get("area"), "area"), unit_id=optional_uuid(values.get("unit"), "unit"),
             occurred_at=_occurred(occurred, c.now()),
             description=values.get("description", ""), cause=values.get("cause", ""),
             response=values.get("response", ""),
-            until=_end_of(until) if until is not None and values.get("response") in TEMPORARY else None,
-            lowered_to=_int(values, "lowered_to") if values.get("response") == "lowered_level" else None,
-            follow_up_date=_date(values, "follow_up_date"),
+            until=end_of(until) if until is not None and values.get("response") in TEMPORARY else None,
+            lowered_to=parse_int(values, "lowered_to") if values.get("response") == "lowered_level" else None,
+            follow_up_date=parse_date(values, "follow_up_date"),
             learning_notes=(values.get("learning_notes") or "").strip() or None)
         recorded = await breach_uc.record(c, data)
     except RegistryError as exc:
@@ -275,10 +240,10 @@ async def _breach_page(request: Request, breach_id: str, values: dict | None = N
         values = {"repair_status": breach.repair_status, "learning_notes": breach.learning_notes or "",
                   "follow_up_date": breach.follow_up_date.isoformat() if breach.follow_up_date else "",
                   "version": str(breach.version)}
-    context = {"b": breach, "n": n, "delegation": delegation, "values": values, "last_day": _last_day,
+    context = {"b": breach, "n": n, "delegation": delegation, "values": values, "last_day": last_day,
                "may_follow_up": await breach_uc.may_follow_up(c, breach),
                "is_me": principal(request).person is not None and principal(request).person.id == breach.person_id,
-               "error": None, "errors": {}, "saved": _saved(request), **extra}
+               "error": None, "errors": {}, "saved": saved(request), **extra}
     return page(request, "breach.html", **context)
 
 
@@ -289,12 +254,12 @@ async def breach(request: Request, breach_id: str) -> object:
 
 @post("/tillidsbrud/{breach_id:str}", opt={"ops": ("followUpBreach",)}, status_code=303)
 async def breach_follow_up(request: Request, breach_id: str) -> object:
-    values = await _form(request)
+    values = await form_values(request)
     try:
         changes = {"repair_status": values.get("repair_status", ""),
                    "learning_notes": (values.get("learning_notes") or "").strip() or None,
-                   "follow_up_date": _date(values, "follow_up_date")}
-        await breach_uc.follow_up(ctx(request), parse_uuid(breach_id, "id"), _int(values, "version") or 0, changes)
+                   "follow_up_date": parse_date(values, "follow_up_date")}
+        await breach_uc.follow_up(ctx(request), parse_uuid(breach_id, "id"), parse_int(values, "version") or 0, changes)
     except RegistryError as exc:
         message = texts.error_da(exc.code, exc.message_da) or texts.ERRORS_DA["invalid"]
         field = FOLLOW_UP_FIELDS.get(exc.field or "")
