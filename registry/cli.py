@@ -353,10 +353,10 @@ def _serve(settings: Settings, args) -> int:
     app = create_app(settings)
     base = settings.public_url or f"http://{host}:{port}"
     where = f"{base}/graphql"
-    login = ("the development login lists the demo people: Mette Sørensen (leder), Anna Jensen (medarbejder), ..."
+    login = ("open it and sign in as any demo person, e.g. Mette Sørensen (leader) or Anna Jensen (employee)"
              if settings.dev_login else "people sign in with OpenID Connect" if settings.oidc_issuer
              else "sign-in is not configured (REGISTRY_OIDC_ISSUER, see docs/oidc.md)")
-    print(f"registry: the web app (for leaders and employees) at {base}/  ({login})")
+    print(f"registry: the web app (for leaders and employees) at {base}/ : {login}")
     print(f"registry: GraphiQL at {where}" if settings.graphiql else f"registry: GraphQL at {where}")
     for line in lines:
         print(line)
