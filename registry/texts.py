@@ -90,6 +90,8 @@ ERRORS_DA = {
     "invalid_cursor": "Siden findes ikke længere. Start forfra.",
     "invalid_instant": "Tidspunktet er ikke gyldigt.",
     "already_reviewed": "Opfølgningen er allerede gennemført.",
+    "awaiting_justification": "Medarbejderen har ikke begrundet sit valg endnu. Giv din tilbagemelding, når "
+                              "begrundelsen er skrevet.",
     "already_fulfilled": "Det er allerede gjort.",
     "use_justify": "Brug »Begrund dit valg« til at skrive din faglige argumentation.",
     "purged": "Oplysningerne er slettet efter udløbet af opbevaringsperioden.",

@@ -116,9 +116,19 @@ async def give_feedback(ctx: Ctx, act_id: UUID, version: int, text: str, assessm
             raise Forbidden("feedback comes from the leader or the delegator, not the actor", field="id",
                             code="not_authorised_to_review")
         await _check_reviewer(ctx, tx, act, "giveFeedback")
+        # Feedback answers the employee's professional argument: while it is owed and not yet given,
+        # feedback would close the act to it for good (justify refuses after feedback).
+        if awaits_justification(act, await _due_items(tx.conn, ctx.tenant_id, act_id)):
+            raise Invalid("the act awaits its justification; give feedback after it", field="id",
+                          code="awaiting_justification")
         updated = await rows.update(tx, "act", Act, act_id, version, {
             "feedback": text, "assessment": assessment, "feedback_by": reviewer.id, "feedback_at": ctx.now()})
         return Result(FeedbackResult(updated, assessment == "not_acceptable"), tx.revision)
+
+
+def awaits_justification(act: Act, due: list[DueItem]) -> bool:
+    """The employee owes her professional argument and has not given it yet."""
+    return act.justification is None and any(item.kind == "justify" and item.status != "fulfilled" for item in due)
 
 
 def _self(ctx: Ctx, act: Act) -> set[str]:

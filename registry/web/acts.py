@@ -152,6 +152,7 @@ async def _act_page(request: Request, act_id: UUID, *, status: int = 200, error:
     described = {a.name: a for a in attributes}
     return page(request, "act.html", status=status, act=act, due=due, area=area, unit=unit, people=people,
                 mine=me is not None and me.id == act.person_id, reviewer=reviewer, now=now,
+                awaiting_justification=act_uc.awaits_justification(act, due),
                 state=act_uc.state_of(act, due, now), described=described, error=error, error_field=error_field,
                 values=values or {}, saved=saved, assessments=act_uc.ASSESSMENTS)
 

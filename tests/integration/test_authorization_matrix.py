@@ -271,7 +271,11 @@ async def _set_up(api: Api, fx: Fixture) -> None:
             # After the breach took effect (to the microsecond), so the act owes a pre-approval.
             "occurredAt": datetime.now(timezone.utc).isoformat()}},
         "employee", "recordAct")
-    t["act"] = act["act"]
+    # Justified, so that feedback (which answers the justification) can be given.
+    justified = await _gql_ok(api, """mutation($id: ID!, $v: Int!) { justifyAct(id: $id, version: $v,
+        justification: "Fagligt begrundet") { ... on ActPayload { act { id version } } %s } }""" % ERR,
+        {"id": act["act"]["id"], "v": act["act"]["version"]}, "employee", "justifyAct")
+    t["act"] = {**act["act"], **justified["act"]}
     await api.engine.decision_log.flush(api.db)  # the act's check, in the decision log (the app's writer is off here)
     t["preApproval"] = next(d for d in act["act"]["dueItems"] if d["kind"].upper() == "PRE_APPROVAL")
     line = await _gql_ok(api, """mutation($i: CreateRedLineInput!) { createRedLine(input: $i) {

@@ -184,3 +184,25 @@ async def test_the_act_pages_are_for_signed_in_people_only(api):
         missing = await anna.get("/handlinger/00000000-0000-0000-0000-000000000000")
         assert missing.status_code == 404 and "Det findes ikke" in missing.text
         assert (await anna.get("/handlinger/ikke-et-id")).status_code == 404
+
+
+async def test_feedback_waits_for_the_justification_it_answers(api):
+    """Feedback before the justification would close the act to it for good: the leader is asked to
+    wait, on the page and by the use case (GraphQL alike), and nothing is written."""
+    from tests.support import snapshot
+
+    ids = await api.ids()
+    recorded = await api.gql("""mutation($u: ID!, $at: DateTime!) { recordAct(input: {person: "anna.jensen@eksempel.dk",
+        area: "care/alternative-solutions", unit: $u, description: "Tur i haven før badet", caseRef: "Bad",
+        occurredAt: $at, attributes: {deviation: true, citizen_category: "demens"}}) { __typename ... on ActPayload { act { id version } } } }""",
+        {"u": ids.unit("Plejecenter Solhaven"), "at": api.clock().isoformat()}, as_="anna.jensen@eksempel.dk")
+    act = recorded["recordAct"]["act"]
+    async with api.web(as_="mette.sorensen@eksempel.dk") as web:
+        shown = await web.get(f"/handlinger/{act['id']}")
+        assert "Medarbejderen har ikke begrundet sit valg endnu" in shown.text
+        assert "Send tilbagemelding" not in shown.text
+        before = await snapshot(api.db)
+        refused = await web.post(f"/handlinger/{act['id']}/tilbagemelding",
+                                 {"version": str(act["version"]), "vurdering": "well_founded", "tilbagemelding": "Fint"})
+        assert refused.status_code == 400 and "ikke begrundet sit valg endnu" in refused.text
+        assert await snapshot(api.db) == before
