@@ -89,6 +89,7 @@ ERRORS_DA = {
     "invalid_page_size": "Antallet pr. side er ikke gyldigt.",
     "invalid_cursor": "Siden findes ikke længere. Start forfra.",
     "invalid_instant": "Tidspunktet er ikke gyldigt.",
+    "date_out_of_range": "Datoen skal ligge mellem år 1900 og 2199.",
     "already_reviewed": "Opfølgningen er allerede gennemført.",
     "awaiting_justification": "Medarbejderen har ikke begrundet sit valg endnu. Giv din tilbagemelding, når "
                               "begrundelsen er skrevet.",

@@ -8,7 +8,7 @@ delegation, ...) and pass them in, so every rule can be tested from a truth tabl
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from registry.domain.decisions import fold_breach_responses
@@ -18,6 +18,18 @@ from registry.domain.tree import Tree
 from registry.errors import Conflict, Forbidden, Invalid
 
 MAX_SUBDELEGATION_DEPTH = 10
+# Dates the registry takes: a delegation, a review, a stand-in, an act or a breach lies in these
+# years. Beyond them dates stop being business (9999-12-31 is PostgreSQL's `infinity` for a date,
+# and year 1 overflows at the first time-zone shift), and no one means them.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
+
+
+def check_dates(**values: date | datetime | None) -> None:
+    """Refuse a date or instant outside EARLIEST_YEAR-LATEST_YEAR (keyword: the API's field name)."""
+    for field, value in values.items():
+        if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            raise Invalid(f"{field} must lie in the years {EARLIEST_YEAR}-{LATEST_YEAR}", field=field,
+                          code="date_out_of_range")
 
 
 def check_shape(draft: DelegationDraft) -> None:
@@ -29,6 +41,7 @@ def check_shape(draft: DelegationDraft) -> None:
         raise Invalid("name exactly one delegate: a person or a team", field="delegate", code="invalid_delegate")
     if draft.delegate_person_id is not None and draft.delegate_person_id == draft.delegator_id:
         raise Invalid("a delegation to yourself is not a delegation", field="delegate", code="self_delegation")
+    check_dates(validFrom=draft.valid_from, validUntil=draft.valid_until, reviewDate=draft.review_date)
     if draft.valid_until is not None and draft.valid_until <= draft.valid_from:
         raise Invalid("validUntil must be after validFrom", field="validUntil", code="invalid_validity")
     if not 0 <= draft.max_subdelegation_depth <= MAX_SUBDELEGATION_DEPTH:

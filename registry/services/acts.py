@@ -46,6 +46,7 @@ async def record(ctx: Ctx, engine: Engine, data: ActInput) -> Result:
             message="people record their own acts; systems record with the 'record' scope")
     check_text(data.case_ref, "caseRef")
     check_text(data.description, "description", max_len=4000)
+    rules.check_dates(occurredAt=data.occurred_at)
     if data.occurred_at > ctx.now():
         raise Invalid("an act cannot have happened in the future", field="occurredAt", code="invalid_instant")
     # The area and unit as the registry names them now (by key or KLE code, id or external id), and

@@ -14,6 +14,7 @@ from uuid import UUID
 
 import msgspec
 
+from registry.domain import rules
 from registry.domain.model import Breach, Delegation, Person
 from registry.errors import Forbidden, Invalid, NotFound
 from registry.services import delegations as delegation_uc
@@ -61,6 +62,7 @@ def _validate(data: BreachInput, now: datetime) -> None:
         raise Invalid("loweredTo only goes with the lowered_level response", field="loweredTo", code="invalid_choice")
     if data.response == "revocation" and data.delegation_id is None:
         raise Invalid("revocation names the delegation to revoke", field="delegationId", code="required")
+    rules.check_dates(occurredAt=data.occurred_at, until=data.until, followUpDate=data.follow_up_date)
     if data.occurred_at > now:
         raise Invalid("a breach cannot have occurred in the future", field="occurredAt", code="invalid_instant")
 
@@ -154,6 +156,7 @@ async def follow_up(ctx: Ctx, breach_id: UUID, version: int, changes: dict) -> R
         raise Invalid(f"cannot change {', '.join(sorted(unknown))}", field=sorted(unknown)[0], code="immutable")
     if "repair_status" in changes and changes["repair_status"] not in REPAIR:
         raise Invalid(f"repairStatus must be one of {', '.join(REPAIR)}", field="repairStatus", code="invalid_choice")
+    rules.check_dates(effectUntil=changes.get("effect_until"), followUpDate=changes.get("follow_up_date"))
     if "cause" in changes and changes["cause"] not in CAUSES:
         raise Invalid(f"cause must be one of {', '.join(CAUSES)}", field="cause", code="invalid_choice")
     async with ctx.write() as tx:

@@ -15,7 +15,7 @@ from uuid import UUID
 import msgspec
 
 from registry import logs, texts
-from registry.domain import levels
+from registry.domain import levels, rules
 from registry.domain.decisions import ACTIONS, check_attribute_values, obligations
 from registry.errors import Invalid
 from registry.policy.engine import Engine
@@ -174,6 +174,7 @@ async def index_as_of(conn, current: TenantIndex, person_external_id: str, at: d
     breaches, the delegations to them, and the red lines along the unit's chain as it was then (every
     red line without a unit: for the mandate). Entity ids come from today's index and tables (rows
     are archived, never deleted), their content from history."""
+    rules.check_dates(at=at)
     tenant = UUID(current.tenant_id)
     person = current.person_by_ext.get(person_external_id)
     if person is None:

@@ -9,7 +9,7 @@ the pages show. Nothing here writes; the write use cases (reviews, standins, bre
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 import msgspec

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
+from registry.domain import rules
 from registry.domain.model import Delegation, Review
 from registry.errors import Invalid
 from registry.services import delegations as delegation_uc
@@ -43,6 +44,7 @@ async def complete(ctx: Ctx, delegation_id: UUID, version: int, *, outcome: str,
         raise Invalid("an adjusting review says what changes", field="adjust", code="required")
     if outcome != "adjust" and changes:
         raise Invalid("only an adjusting review changes the delegation", field="adjust", code="invalid_choice")
+    rules.check_dates(nextReviewDate=next_review_date)
     if outcome != "end" and next_review_date is None:
         raise Invalid("set the next review date", field="nextReviewDate", code="required")
     require_person(ctx, "completing a review")

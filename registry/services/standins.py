@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from registry.domain import rules
 from registry.domain.model import Person, StandIn
 from registry.errors import Invalid
 from registry.services.common import Ctx, Result, check_text, load_facts, require
@@ -17,6 +18,7 @@ async def appoint(ctx: Ctx, *, unit_id: UUID, stand_in_id: UUID, valid_from: dat
                   note: str = "") -> Result:
     """Only the unit's own leader (not a stand-in: authority is not passed on twice) or an
     administrator appoints a stand-in."""
+    rules.check_dates(validFrom=valid_from, validUntil=valid_until)
     if valid_until <= valid_from:
         raise Invalid("validUntil must be after validFrom", field="validUntil", code="invalid_validity")
     check_text(note, "note", max_len=2000, required=False)

@@ -14,6 +14,7 @@ from litestar.response import Redirect
 
 from registry import errors, texts
 from registry.api.errors import STATUS
+from registry.domain import rules
 from registry.domain.decisions import DECIDING_ACTIONS
 from registry.domain.model import Act
 from registry.errors import RegistryError, Unavailable
@@ -97,6 +98,8 @@ def _occurred_at(values: dict, now: datetime) -> datetime | None:
         clock = time.fromisoformat(values.get("tid", "").strip() or "12:00")
     except ValueError:
         return None
+    if not rules.EARLIEST_YEAR <= day.year <= rules.LATEST_YEAR:
+        return None  # refused as unreadable, before any arithmetic (year 1 overflows at the zone shift)
     at = datetime.combine(day, clock, DANISH_TIME)
     if at.second == 0 and at.microsecond == 0 and at <= now < at + timedelta(minutes=1):
         return now

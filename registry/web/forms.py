@@ -11,6 +11,7 @@ from uuid import UUID
 from litestar import Request
 
 from registry import texts
+from registry.domain.rules import check_dates
 from registry.api.errors import STATUS
 from registry.errors import Invalid, RegistryError
 from registry.services.common import parse_uuid
@@ -36,9 +37,11 @@ def parse_date(values: Mapping[str, str], name: str, field: str | None = None, *
             raise Invalid(f"{name} is required", field=field or name, code="required")
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError as exc:
         raise Invalid(f"{name} is not a date", field=field or name, code="invalid_instant") from exc
+    check_dates(**{field or name: day})
+    return day
 
 
 def parse_int(values: Mapping[str, str], name: str, field: str | None = None,
