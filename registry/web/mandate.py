@@ -8,7 +8,7 @@ Thin: the use cases answer; this names their codes in Danish (registry/texts.py)
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import msgspec
 from litestar import Request, get
@@ -21,6 +21,7 @@ from registry.policy.index import FOREVER, Decision
 from registry.services import checks as check_uc
 from registry.services import mandate_view
 from registry.web import door
+from registry.web.forms import last_day
 from registry.web.render import page
 
 DEFAULT_ACTION = "act_as_hverdagsdirektoer"
@@ -31,6 +32,11 @@ def instant(value: float | None) -> datetime | None:
     return None if value is None or value >= FOREVER else datetime.fromtimestamp(value, timezone.utc)
 
 
+def last_day_of(value: float | None):
+    """An end (exclusive, an index instant) as the last day it covers: "til og med" that day."""
+    return last_day(instant(value))
+
+
 class Owed(msgspec.Struct, frozen=True):
     label: str
     within_days: int | None
@@ -38,7 +44,7 @@ class Owed(msgspec.Struct, frozen=True):
 
 class Effect(msgspec.Struct, frozen=True):
     label: str
-    until: datetime | None
+    until: date | None
     whole: bool
 
 
@@ -57,7 +63,7 @@ class Card(msgspec.Struct, frozen=True, kw_only=True):
     red_lines: list[tuple[str, str]]  # (condition as a sentence, consequence)
     owes: list[Owed]
     ask: str | None
-    until: datetime | None
+    until: date | None
     effects: list[Effect]
     suspended: bool
     purpose: str
@@ -98,8 +104,8 @@ def _card(e: check_uc.MandateEntry, n: mandate_view.EntryNames) -> Card:
         red_lines=[(_on(area, n.area) + texts.condition_da(line.condition, attrs), line.consequence)
                    for line, attrs, area in n.red_lines],
         owes=[Owed(texts.OBLIGATIONS_DA.get(o.kind, o.kind), o.within_days) for o in e.owes],
-        ask=None if n.ask is None else n.ask.name, until=instant(e.valid_until),
-        effects=[Effect(f.label_da, instant(f.until), f.whole) for f in e.effects], suspended=e.suspended,
+        ask=None if n.ask is None else n.ask.name, until=last_day_of(e.valid_until),
+        effects=[Effect(f.label_da, last_day_of(f.until), f.whole) for f in e.effects], suspended=e.suspended,
         purpose=n.purpose, rules=n.rules, except_areas=[a.name_da for a in n.except_areas],
         stand_in_for=None if n.stand_in_for is None else n.stand_in_for.name)
 

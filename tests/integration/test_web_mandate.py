@@ -49,7 +49,7 @@ async def test_annas_mandate_shows_her_delegations_in_danish_with_red_lines_as_s
     # what she owes and by when, who to ask, until when, where it comes from
     assert "Begrund dit valg fagligt – inden 5 dage" in text
     assert "Spørg Mette Sørensen" in text
-    assert "Gælder indtil videre" in text and re.search(r"Gælder til \d+\. [a-zæøå]+ \d{4}", text)
+    assert "Gælder indtil videre" in text and re.search(r"Gælder til og med \d+\. [a-zæøå]+ \d{4}", text)
     assert "Delegeret til dig" in text
     # the team delegation she holds through Aftenvagten, said of the team and naming it
     assert "Gennem teamet Aftenvagten: Teamet beslutter og kan bagefter begrunde valget fagligt." in text
@@ -99,7 +99,7 @@ async def test_a_temporary_effect_is_shown_with_its_end_and_nothing_more_of_the_
     text = text_of(response.text)
     local = until.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Copenhagen"))
     from registry.web.render import MONTHS
-    assert f"Dine beslutninger skal midlertidigt godkendes på forhånd – til {local.day}. " \
+    assert f"Dine beslutninger skal midlertidigt godkendes på forhånd – til og med {local.day}. " \
            f"{MONTHS[local.month - 1]} {local.year}" in text
     assert "Få undtagelser godkendt på forhånd" in text
     assert "Fortroligt" not in response.text and "Kompetence" not in text and "tillidsbrud" not in text.lower()
@@ -180,3 +180,17 @@ async def test_the_api_answers_with_the_danish_texts_next_to_the_codes(api):
                                      "levelShortDa": "Hverdagsdirektør", "person": {"name": "Fatima Ali"}}
     assert by_name["Mette Sørensen"]["basis"] == "leader_authority"
     assert by_name["Mette Sørensen"]["basisLabelDa"] == "Leder af enheden"
+
+
+async def test_an_end_is_shown_as_the_last_day_it_covers(api):
+    """A delegation "gyldig til og med 31. maj 2027" ends at midnight after that day; Mit mandat says
+    the last day, as the board and the delegation's page do (it said 1. juni before)."""
+    ids = await api.ids()
+    declared = await api.gql("""mutation($a: ID!, $u: ID!, $p: ID!) { declareDelegation(input: {areaId: $a,
+        unitId: $u, delegatePersonId: $p, level: 6, validUntil: "2027-06-01T00:00:00+02:00"}) {
+        __typename } }""", {"a": ids.areas["care/relatives"], "u": ids.unit("Plejecenter Solhaven"),
+                            "p": ids.people["fatima"]}, as_="mette.sorensen@eksempel.dk")
+    assert declared["declareDelegation"]["__typename"] == "DelegationPayload"
+    async with api.web(as_="fatima.ali@eksempel.dk") as web:
+        text = (await web.get("/mit-mandat")).text
+    assert "Gælder til og med 31. maj 2027" in text and "1. juni 2027" not in text
