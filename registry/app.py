@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from litestar import Litestar, Request, Router
 from litestar.datastructures import State
+from litestar.exceptions import HTTPException
 
 from registry.api import errors as api_errors
 from registry import logs
@@ -33,6 +34,7 @@ from registry.services.idempotency import purge_expired as purge_idempotency_key
 from registry.settings import Settings
 from registry.storage.db import Db
 from registry.storage.migrate import migrate
+from registry.web import errors as web_errors
 from registry.web import template_config, web_router
 
 log = logging.getLogger("registry")
@@ -74,6 +76,14 @@ async def _retention_loop(db: Db, settings: Settings, clock: Callable[[], dateti
         except Exception:
             log.warning("idempotency key purge failed", exc_info=True)
         await asyncio.sleep(6 * 3600)
+
+
+def _negotiated_http_error(request: Request, exc: HTTPException):
+    """An address no route answers (or a method it does not take): the Danish page for a browser,
+    the API's JSON error for everyone else."""
+    if web_errors.wants_page(request):
+        return web_errors.http_error(request, exc)
+    return api_errors.http_error(request, exc)
 
 
 def new_engine(settings: Settings, dsn: str) -> Engine:
@@ -169,7 +179,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
                      "decision_log": decision_log,
                      "principal_cache": principals,
                      "rate_limiter": RateLimiter(settings.rate_limit_person, settings.rate_limit_system)}),
-        exception_handlers=api_errors.HANDLERS,
+        exception_handlers={**api_errors.HANDLERS, HTTPException: _negotiated_http_error},
         openapi_config=openapi.config(settings.openapi),
         request_max_body_size=1_000_000,
         debug=False,

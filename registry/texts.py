@@ -391,3 +391,8 @@ BASES_OF_OTHERS_DA = {
     "leader_authority": "Leder af enheden",
     "stand_in": "Stedfortræder for lederen",
 }
+
+
+# --- People: what they are in the organisation (membership roles) and the registry's own roles.
+MEMBERSHIP_ROLES_DA = {"leader": "leder", "deputy": "souschef", "employee": "medarbejder"}
+PERSON_ROLES_DA = {"admin": "administrator", "hr": "HR", "auditor": "revisor"}

@@ -7,12 +7,11 @@ from datetime import datetime
 
 import msgspec
 
+from registry import texts
 from registry.storage import org as org_sql
 from registry.storage.db import Db
 
-ROLE_DA = {"admin": "administrator", "hr": "HR", "auditor": "revisor"}
-MEMBERSHIP_DA = {"leader": "leder", "deputy": "souschef", "member": "medarbejder"}
-_ORDER = {"leader": 0, "deputy": 1, "member": 3}
+_ORDER = {"leader": 0, "deputy": 1, "employee": 3}
 MAX_PEOPLE = 200
 
 
@@ -35,8 +34,8 @@ async def choices(db: Db, now: datetime) -> list[Choice]:
             for person in people:
                 held = [m for m in memberships if m.person_id == person.id and m.active_at(now) and m.unit_id in units]
                 held.sort(key=lambda m: _ORDER.get(m.role, 2))
-                parts = [f"{MEMBERSHIP_DA.get(m.role, m.role)}, {units[m.unit_id].name}" for m in held[:2]]
-                parts += [ROLE_DA.get(r, r) for r in person.roles]
+                parts = [f"{texts.MEMBERSHIP_ROLES_DA.get(m.role, m.role)}, {units[m.unit_id].name}" for m in held[:2]]
+                parts += [texts.PERSON_ROLES_DA.get(r, r) for r in person.roles]
                 rank = min([_ORDER.get(m.role, 2) for m in held] + [2 if person.roles else 4])
                 found.append(((tenant.name, rank, person.name),
                               Choice(tenant.key, tenant.name, person.external_id, person.name,

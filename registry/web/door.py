@@ -128,7 +128,7 @@ async def _check_form_token(request: Request) -> None:
     (SameSite=Lax already keeps the cookie off other sites' forms; this covers older browsers and
     same-site attackers). An Origin header, when sent, must be this site."""
     origin = request.headers.get("origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
+    if origin and origin != "null" and urlsplit(origin).netloc not in _own_hosts(request):
         raise Forbidden("the form was sent from another site", code="csrf_failed")
     form = await request.form()
     sent = form.get(CSRF_FIELD)
@@ -136,6 +136,13 @@ async def _check_form_token(request: Request) -> None:
     expected = session.get("c") if isinstance(session, dict) else None
     if not isinstance(sent, str) or not isinstance(expected, str) or not secrets.compare_digest(sent, expected):
         raise Forbidden("the form's token is missing or stale", code="csrf_failed")
+
+
+def _own_hosts(request: Request) -> set[str | None]:
+    """Where this site is reached: the public URL when set (a proxy in front may pass on another Host
+    header, as nginx does by default), and the Host header it was reached by."""
+    public = request.app.state.settings.public_url
+    return {request.headers.get("host"), *((urlsplit(public).netloc,) if public else ())}
 
 
 async def _maybe_signed_in(request: Request) -> None:

@@ -49,3 +49,11 @@ def unexpected(request: Request, exc: Exception) -> Response:
 
 
 HANDLERS = {errors.RegistryError: registry_error, HTTPException: http_error, Exception: unexpected}
+
+
+API_PREFIXES = ("/graphql", "/graphiql", "/access/", "/.well-known/", "/casbin/", "/health", "/schema")
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (not an API client): an unknown address gets the Danish page."""
+    return "text/html" in request.headers.get("accept", "") and not request.url.path.startswith(API_PREFIXES)

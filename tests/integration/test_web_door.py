@@ -107,3 +107,39 @@ async def test_there_is_no_development_login_in_production(demo_db, demo_dsn, cl
                                                              "person": "mette.sorensen@eksempel.dk"})
             assert response.status_code in (403, 404)  # no form offers a token; and the route is off
             assert (await web.get("/")).headers["location"].startswith("/log-ind")
+
+
+async def test_an_address_no_page_answers_gets_the_danish_page_in_a_browser_and_json_elsewhere(api):
+    async with api.web(as_="anna.jensen@eksempel.dk") as web:
+        for path in ("/handlinger/nope", "/findes-ikke", "/favicon.ico"):
+            page = await web.get(path, headers={"Accept": "text/html,application/xhtml+xml"})
+            assert page.status_code == 404 and page.headers["content-type"].startswith("text/html"), path
+            assert "Det findes ikke" in page.text and "not_found" in page.text
+        wrong = await web.get("/log-ud", headers={"Accept": "text/html"})
+        assert wrong.status_code == 405 and "Forespørgslen er ikke tilladt her." in wrong.text
+    api_answer = await api.client.get("/findes-ikke")
+    assert api_answer.status_code == 404 and api_answer.json()["error"]["code"] == "not_found"
+    graphql = await api.client.get("/graphql/findes-ikke", headers={"Accept": "text/html"})
+    assert graphql.headers["content-type"].startswith("application/json")
+
+
+async def test_the_development_login_says_what_people_are_in_danish(api):
+    async with api.web() as web:
+        text = (await web.get("/log-ind")).text
+    assert "medarbejder, Plejecenter Solhaven" in text and "employee" not in text
+
+
+async def test_a_form_behind_a_proxy_that_rewrites_the_host_is_taken_from_the_public_address(demo_db, demo_dsn, clock):
+    settings = Settings.from_env({"REGISTRY_JWT_SECRET": JWT_SECRET, "REGISTRY_DATA_DIR": "/tmp/registry-test-unused",
+                                  "REGISTRY_PUBLIC_URL": "https://delegering.kommune.dk"})
+    async with Api.start(demo_db, settings, clock, demo_dsn) as api:
+        async with api.web() as web:
+            await web.get("/log-ind")
+            ok = await web.post("/log-ind/udvikling", {"tenant": "eksempel", "person": "anna.jensen@eksempel.dk"},
+                                headers={"Origin": "https://delegering.kommune.dk"})
+            assert ok.status_code == 303
+        async with api.web() as web:
+            await web.get("/log-ind")
+            refused = await web.post("/log-ind/udvikling", {"tenant": "eksempel", "person": "anna.jensen@eksempel.dk"},
+                                     headers={"Origin": "https://evil.example"})
+            assert refused.status_code == 403

@@ -70,3 +70,11 @@ def test_every_assessment_act_state_due_status_and_check_action_has_a_danish_tex
     assert set(texts.DUE_STATUSES_DA) == {"open", "overdue", "fulfilled"}
     assert set(texts.CHECK_ACTIONS_DA) == set(ACTIONS)
     assert set(texts.BASES_OF_OTHERS_DA) == {"delegation", "leader_authority", "stand_in"}
+
+
+def test_every_membership_and_person_role_has_a_danish_word():
+    from registry.domain.model import MEMBERSHIP_ROLES, PERSON_ROLES
+    from registry.texts import MEMBERSHIP_ROLES_DA, PERSON_ROLES_DA
+
+    assert set(MEMBERSHIP_ROLES_DA) == set(MEMBERSHIP_ROLES)
+    assert set(PERSON_ROLES_DA) == set(PERSON_ROLES)
