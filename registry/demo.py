@@ -74,7 +74,8 @@ async def load_demo(db: Db, clock=utcnow) -> None:
         r = await org_uc.create_area(
             ctx, key=a["key"], name_da=a["name_da"], name_en=a["name_en"], parent_id=areas.get(parent_key),
             description=a["description"], kle=a["kle"],
-            attributes=[AreaAttribute(**attr) for attr in a["attributes"]], delegable=a["delegable"],
+            attributes=[AreaAttribute(**{**attr, "values": tuple(attr.get("values", ()))}) for attr in a["attributes"]],
+            delegable=a["delegable"],
             reserved_unit_id=units.get(a["reserved_unit"]) if a["reserved_unit"] else None)
         areas[a["key"]] = r.value.id
     for d in DEMO["delegations"]:

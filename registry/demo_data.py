@@ -258,7 +258,7 @@ DEMO: dict = {
              {"name": "deviation", "type": "boolean", "unit": None,
               "description": "Løsningen afviger fra den visiterede eller aftalte indsats"},
              {"name": "citizen_category", "type": "string", "unit": None,
-              "description": "Borgerens målgruppe: 'aeldre', 'demens', 'rehabilitering' eller 'palliativ'"},
+              "description": "Borgerens målgruppe", "values": ["aeldre", "demens", "rehabilitering", "palliativ"]},
          ],
          "delegable": True, "reserved_unit": None},
         {"key": "care/medicine", "name_da": "Medicinhåndtering", "name_en": "Medicine handling",

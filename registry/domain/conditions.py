@@ -121,6 +121,13 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
         tokens.append((kind, value, start))
 
 
+def check_string_value(s: str) -> None:
+    """A value a condition can name as a string literal (an attribute's allowed code)."""
+    if not s:
+        raise ConditionError("a value may not be empty")
+    _check_string(s, 0)
+
+
 def _check_string(s: str, start: int) -> None:
     if len(s) > MAX_STRING:
         raise ConditionError(f"string longer than {MAX_STRING} characters", start)

@@ -110,6 +110,10 @@ class AreaAttribute(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
     type: str
     unit: str | None = None
     description: str = ""
+    # A string attribute's codes, when it takes only these (e.g. a citizen's category): a check with
+    # any other value is refused, so "Palliativ" cannot pass a red line written for 'palliativ'.
+    # Empty: any text.
+    values: tuple[str, ...] = ()
 
 
 class Area(Record, frozen=True, kw_only=True):

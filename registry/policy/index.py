@@ -187,6 +187,8 @@ class TenantIndex:
         self.areas_by_kle: dict[str, set[str]] = defaultdict(set)  # KLE codes need not be unique
         self.area_archived: set[str] = set()
         self.area_attrs: dict[str, dict[str, str]] = {}       # declared on the area itself
+        self.area_attr_values: dict[str, dict[str, frozenset[str]]] = {}  # a string attribute's codes, if listed
+        self.area_values: dict[str, dict[str, frozenset[str]]] = {}       # the same, inherited
         self.area_chain: dict[str, tuple[str, ...]] = {}
         self.area_types: dict[str, dict[str, str]] = {}       # effective (inherited) attribute types
         self.area_attr_origin: dict[str, dict[str, str]] = {}  # attribute name -> the area declaring it
@@ -296,7 +298,7 @@ class TenantIndex:
     def _apply_decision_area(self, row, old) -> None:
         if row is None:
             aid = str(old["id"])
-            for table in (self.area_parent, self.area_attrs):
+            for table in (self.area_parent, self.area_attrs, self.area_attr_values):
                 table.pop(aid, None)
             key = self.area_key.pop(aid, None)
             if key is not None:
@@ -313,6 +315,8 @@ class TenantIndex:
             self._set_area_kle(aid, row.get("kle"))
             attrs = row["attributes"] or []
             self.area_attrs[aid] = {a["name"]: a["type"] for a in (attrs if isinstance(attrs, list) else [])}
+            self.area_attr_values[aid] = {a["name"]: frozenset(a["values"]) for a in (attrs if isinstance(attrs, list)
+                                                                                     else []) if a.get("values")}
             if row.get("delegable", True) is False:
                 self.area_reserved_at[aid] = _s(row.get("reserved_unit_id"))
             else:
@@ -324,7 +328,7 @@ class TenantIndex:
                 self._compile(line)
 
     def _rebuild_area_chains(self) -> None:
-        chains, types, origins = {}, {}, {}
+        chains, types, origins, values = {}, {}, {}, {}
         for aid in self.area_parent:
             chain, seen, cur = [], set(), aid
             while cur is not None and cur not in seen:
@@ -334,11 +338,14 @@ class TenantIndex:
             chains[aid] = tuple(chain)
             effective: dict[str, str] = {}
             origin: dict[str, str] = {}
+            allowed: dict[str, frozenset[str]] = {}
             for a in reversed(chain):
                 for name, kind in self.area_attrs.get(a, {}).items():
                     effective[name], origin[name] = kind, a
-            types[aid], origins[aid] = effective, origin
-        self.area_chain, self.area_types, self.area_attr_origin = chains, types, origins
+                    allowed.pop(name, None)  # redeclared below: its own list (or none) holds
+                allowed.update(self.area_attr_values.get(a, {}))
+            types[aid], origins[aid], values[aid] = effective, origin, allowed
+        self.area_chain, self.area_types, self.area_attr_origin, self.area_values = chains, types, origins, values
         self.live_areas = {a for a, chain in chains.items() if not any(x in self.area_archived for x in chain)}
 
     def _apply_person(self, row, old) -> None:
@@ -608,6 +615,10 @@ class TenantIndex:
             if not ok:
                 raise Invalid(f"attribute {name!r} must be a {expected}", field=f"attributes.{name}",
                               code="invalid_attribute")
+            allowed = self.area_values.get(area, {}).get(name)
+            if allowed and value not in allowed:
+                raise Invalid(f"attribute {name!r} must be one of {', '.join(sorted(allowed))}",
+                              field=f"attributes.{name}", code="invalid_attribute")
 
     def check(self, person_external_id: str, area_key: str, unit_id: str, action: str,
               attributes: Mapping[str, object], at: float, *, explain: bool = False) -> Decision:

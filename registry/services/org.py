@@ -13,7 +13,7 @@ from uuid import UUID
 import msgspec
 
 from registry.domain import rules
-from registry.domain.conditions import ConditionError, validate_attributes
+from registry.domain.conditions import ConditionError, check_string_value, validate_attributes
 from registry.domain.model import (MEMBERSHIP_ROLES, PERSON_ROLES, UNIT_KINDS, Area, AreaAttribute,
                                    Membership, Person, Team, TeamMember, Unit)
 from registry.errors import Invalid
@@ -255,6 +255,9 @@ async def archive_team_member(ctx: Ctx, member_id: UUID, version: int) -> Result
 
 # --- decision areas ----------------------------------------------------------------------------
 
+MAX_ATTRIBUTE_VALUES = 100
+
+
 def _check_attributes(attributes: list[AreaAttribute]) -> None:
     """Declared attributes must be usable in red-line conditions (and in exported Casbin rules)."""
     names = [a.name for a in attributes]
@@ -264,6 +267,13 @@ def _check_attributes(attributes: list[AreaAttribute]) -> None:
                       code="invalid_attribute")
     try:
         validate_attributes({a.name: a.type for a in attributes})
+        for a in attributes:
+            if a.values and a.type != "string":
+                raise ConditionError(f"only a string attribute lists its values ({a.name} is a {a.type})")
+            if len(a.values) > MAX_ATTRIBUTE_VALUES or len(set(a.values)) != len(a.values):
+                raise ConditionError(f"{a.name}: at most {MAX_ATTRIBUTE_VALUES} values, each once")
+            for value in a.values:
+                check_string_value(value)
     except ConditionError as exc:
         raise Invalid(exc.message, field="attributes", code="invalid_attribute") from exc
 

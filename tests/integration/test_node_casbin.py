@@ -112,13 +112,16 @@ def _requests(index: TenantIndex, rng: random.Random) -> list[tuple[str, str, st
     def attributes(area_key: str) -> dict:
         area = index.area_by_key.get(area_key)
         declared = index.area_types.get(area, {}) if area is not None else {}
+        # A string attribute that lists its codes takes only those (others are refused before deciding).
+        listed = index.area_values.get(area, {}) if area is not None else {}
         leave_out = rng.choice([0.0, 0.1, 0.3])       # often complete, sometimes not
         out = {}
         for name, kind in sorted(declared.items()):
             roll = rng.random()
             if roll < leave_out:
                 continue
-            out[name] = None if roll < leave_out + 0.02 else rng.choice(pools[kind])
+            out[name] = None if roll < leave_out + 0.02 else rng.choice(sorted(listed[name]) if name in listed
+                                                                       else pools[kind])
         return out
 
     found = []

@@ -97,7 +97,7 @@ async def test_a_delegation_goes_from_the_board_to_the_phone_and_the_act_comes_b
                 "Jeg valgte en anden løsning, fordi fru Hansen var urolig: vi gik en tur i haven før badet.")
             browser.find_element("id", "sag").send_keys("Bad og gåtur")
             browser.find_element("id", "attr-deviation-ja").click()
-            browser.find_element("id", "attr-citizen-category").send_keys("aeldre")
+            Select(browser.find_element("id", "attr-citizen-category")).select_by_value("aeldre")
             anna.click(anna.button("Registrér beslutningen"), "Beslutningen, registreret")
             assert "gemt=1" in browser.current_url, anna.text()
             act = browser.current_url.split("?")[0].removeprefix(server.url)

@@ -159,9 +159,13 @@ class AreaAttributeInput:
     type: AttributeType
     unit: str | None = None
     description: str = ""
+    values: list[str] = strawberry.field(default_factory=list, description=(
+        "A STRING attribute's codes, when it takes only these (checks with any other value are refused, "
+        "invalid_attribute); empty: any text."))
 
     def to_domain(self) -> model.AreaAttribute:
-        return model.AreaAttribute(name=self.name, type=self.type.value, unit=self.unit, description=self.description)
+        return model.AreaAttribute(name=self.name, type=self.type.value, unit=self.unit, description=self.description,
+                                   values=tuple(self.values))
 
 
 @strawberry.input

@@ -279,11 +279,13 @@ class AreaAttribute:
     description: str
     inherited_from: str | None = strawberry.field(
         default=None, description="The key of the area above that declares it; null when the area declares it itself.")
+    values: list[str] = strawberry.field(
+        default_factory=list, description="A STRING attribute's codes, when it takes only these; empty: any text.")
 
     @classmethod
     def of(cls, a: model.AreaAttribute, inherited_from: str | None = None) -> "AreaAttribute":
         return cls(name=a.name, type=AttributeType(a.type), unit=a.unit, description=a.description,
-                   inherited_from=inherited_from)
+                   inherited_from=inherited_from, values=list(a.values))
 
 
 @strawberry.type(description="An area of decisions, in a hierarchical catalogue (e.g. economy/purchase).")
