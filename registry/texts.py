@@ -129,7 +129,8 @@ ERRORS_DA = {
     "subdelegation_not_allowed": "Delegeringen må ikke gives videre.",
     "parent_not_in_force": "Den delegering, du bygger på, gælder ikke.",
     "area_reserved": "Beslutningen er forbeholdt et højere niveau og kan ikke delegeres her.",
-    "red_line_set_above": "Den røde linje er sat højere oppe og kan kun ændres der.",
+    "red_line_set_above": "Røde linjer sættes af lederne for enheden og enhederne over den, og en linje, der er "
+                          "sat højere oppe, kan kun ændres der.",
     "not_the_leader": "Det kan kun enhedens leder.",
     "act_not_allowed": "Handlingen lå uden for dit mandat på det tidspunkt.",
     "not_your_act": "Du kan kun registrere og begrunde dine egne handlinger.",

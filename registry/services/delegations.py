@@ -158,12 +158,14 @@ async def _manage_relations(ctx: Ctx, conn, facts: Facts, delegation: Delegation
     return held, relations
 
 
-async def manageable(ctx: Ctx, delegation: Delegation) -> bool:
-    """Whether the caller may amend and revoke the delegation (may_manage's rule, asked, not enforced)."""
+async def manageable(ctx: Ctx, delegation: Delegation, ops: tuple[str, ...] = ("amendDelegation", "revokeDelegation")
+                     ) -> bool:
+    """Whether the caller may do `ops` to the delegation (may_manage's rule, asked, not enforced):
+    amend and revoke it, or ("completeReview",) review it."""
     async with ctx.db.read() as conn:
         facts = await load_facts(conn, ctx.tenant_id)
         _held, relations = await _manage_relations(ctx, conn, facts, delegation)
-    return may(ctx, "amendDelegation", relations) and may(ctx, "revokeDelegation", relations)
+    return all(may(ctx, op, relations) for op in ops)
 
 
 _AMENDABLE = {"level", "purpose", "trust", "control", "rules", "valid_from", "valid_until", "review_date",

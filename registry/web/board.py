@@ -273,6 +273,8 @@ def _literal(value: str, kind: str | None) -> str:
     if kind == "number" and _DANISH_NUMBER.fullmatch(value):
         return value.replace(".", "").replace(",", ".")
     if kind == "string":
+        if "'" in value or '"' in value:  # the language has no escapes: a quote would end the value early
+            raise Invalid("a value may not contain quotes", field="condition", code="invalid_condition")
         return "'" + value + "'"
     return value
 

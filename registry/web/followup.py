@@ -15,7 +15,8 @@ from litestar.response import Redirect
 from registry import texts
 from registry.api.errors import STATUS
 from registry.domain.model import Delegation
-from registry.errors import Conflict, Invalid, NotFound, RegistryError
+from registry.errors import Conflict, Forbidden, Invalid, NotFound, RegistryError
+from registry.services import delegations as delegation_uc
 from registry.services import breaches as breach_uc
 from registry.services import followup as followup_uc
 from registry.services import queries
@@ -97,6 +98,10 @@ REVIEW_FIELDS = {"outcome": "outcome", "note": "note", "nextReviewDate": "next_r
 @get("/delegeringer/{delegation_id:str}/opfoelgning", opt={"ops": REVIEW_OPS})
 async def review_form(request: Request, delegation_id: str) -> object:
     delegation = await _delegation(request, delegation_id)
+    if not await delegation_uc.manageable(ctx(request), delegation, ("completeReview",)):
+        # The form only for those who may send it (the use case refuses the rest anyway).
+        raise Forbidden("reviews are completed by the leader chain, a stand-in or the delegator",
+                        code="not_authorised_to_review")
     suggested = max(ctx(request).now().date(), delegation.review_date or date.min) + timedelta(days=182)
     values = {"outcome": "continue", "note": "", "next_review_date": suggested.isoformat(),
               "level": str(delegation.level), "version": str(delegation.version)}

@@ -257,3 +257,19 @@ async def test_the_board_reads_as_a_plain_list_too(api):
     assert (f'Anna Jensen: <a href="/delegeringer/{anna_alt["id"]}"><span class="level level-6"><b>6</b> '
             "Hverdagsdirektør</span>") in page.text
     assert "Aftenvagten (team)" in page.text
+
+
+async def test_a_builder_value_with_a_quote_is_refused_not_read_as_more_condition(api):
+    """The condition language has no escapes: "x' or citizen_category == 'y" would have become an OR
+    condition (found by the second review)."""
+    ids = await api.ids()
+    solhaven = ids.unit("Plejecenter Solhaven")
+    async with api.web(as_=METTE) as web:
+        await web.get(f"/roede-linjer/ny?enhed={solhaven}")
+        before = await snapshot(api.db)
+        refused = await web.post("/roede-linjer/ny", {
+            "enhed": solhaven, "omraade": ids.areas["care/alternative-solutions"], "slags": "simpel",
+            "egenskab": "citizen_category", "sammenligning": "!=", "vaerdi": "x' or citizen_category == 'y",
+            "sat_af": "leader", "konsekvens": "Nej."})
+        assert refused.status_code == 400 and texts.ERRORS_DA["invalid_condition"] in refused.text
+        assert await snapshot(api.db) == before

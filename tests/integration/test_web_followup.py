@@ -436,3 +436,15 @@ async def test_graphql_answers_breaches_and_reviews_with_their_danish_texts(api,
         outcome: CONTINUE, nextReviewDate: "2099-06-01") { __typename ... on ReviewPayload { outcome outcomeDa } %s } }"""
         % ERR, {"id": delegation["id"], "v": delegation["version"]}, as_=METTE))["completeReview"]
     assert reviewed == {"__typename": "ReviewPayload", "outcome": "CONTINUE", "outcomeDa": "Fortsætter"}
+
+
+async def test_the_review_form_is_shown_only_to_those_who_may_send_it(api):
+    ids = await api.ids()
+    async with api.db.read() as conn:
+        delegation = await conn.fetchval("SELECT id FROM delegation WHERE tenant_id = $1 AND unit_id = $2 LIMIT 1",
+                                         ids.tenant, __import__("uuid").UUID(ids.unit("Plejecenter Solhaven")))
+    async with api.web(as_="fatima.ali@eksempel.dk") as web:
+        refused = await web.get(f"/delegeringer/{delegation}/opfoelgning")
+        assert refused.status_code == 403 and "Det kan kun lederen af enheden" in refused.text
+    async with api.web(as_="mette.sorensen@eksempel.dk") as web:
+        assert (await web.get(f"/delegeringer/{delegation}/opfoelgning")).status_code == 200
