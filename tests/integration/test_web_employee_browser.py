@@ -10,7 +10,7 @@ import re
 
 import httpx
 
-from tests.browser import PHONE, axe_violations, chromium, describe, screenshot
+from tests.browser import PHONE, axe_violations, chromium, click_through, describe, screenshot
 from tests.support import Server
 
 
@@ -39,7 +39,7 @@ class Walk:
         self.check(name)
 
     def click(self, text: str) -> None:
-        self.b.find_element("xpath", f"//button[contains(., '{text}')]").click()
+        click_through(self.b, self.b.find_element("xpath", f"//button[contains(., '{text}')]"))
 
     def sign_in(self, name: str) -> None:
         self.b.get(f"{self.url}/log-ind")
