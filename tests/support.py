@@ -8,8 +8,9 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -249,3 +250,22 @@ async def platform_key(db: Db, name: str = "platform-operator") -> str:
     async with db.read() as conn:
         await apikeys.create_platform(conn, name, secret, prefix, None, "cli")
     return secret
+
+
+@contextmanager
+def oidc_provider(wrap=None, **options):
+    """A real OpenID Connect provider on a free 127.0.0.1 port; its URL is its issuer. `wrap` puts a WSGI
+    middleware in front of it (to tamper with what it answers)."""
+    import oidc_provider_mock
+    import werkzeug.serving
+
+    app = oidc_provider_mock.app(**options)
+    server = werkzeug.serving.make_server("127.0.0.1", 0, wrap(app) if wrap else app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()

@@ -139,16 +139,22 @@ async def declare_form(request: Request, enhed: str | None = None, omraade: str 
     return await _declare_page(request, enhed, values)
 
 
+def _unit_and_area(form: dict) -> tuple:
+    """The unit and decision area a form names (both required)."""
+    unit = optional_uuid(form.get("enhed"), "unitId")
+    area = optional_uuid(form.get("omraade"), "areaId")
+    if unit is None:
+        raise Invalid("choose a unit", field="unitId", code="required")
+    if area is None:
+        raise Invalid("choose a decision area", field="areaId", code="required")
+    return unit, area
+
+
 @post("/delegeringer/ny", opt={"ops": ("declareDelegation",)}, status_code=303)
 async def declare(request: Request) -> object:
     form = await form_values(request)
     try:
-        unit = optional_uuid(form.get("enhed"), "unitId")
-        area = optional_uuid(form.get("omraade"), "areaId")
-        if unit is None:
-            raise Invalid("choose a unit", field="unitId", code="required")
-        if area is None:
-            raise Invalid("choose a decision area", field="areaId", code="required")
+        unit, area = _unit_and_area(form)
         recipient = form.get("modtager") or ""
         team = recipient.removeprefix("team:") if recipient.startswith("team:") else None
         person = None if team is not None else recipient
@@ -300,12 +306,7 @@ async def add_red_line(request: Request) -> object:
     form = await form_values(request)
     c = ctx(request)
     try:
-        unit = optional_uuid(form.get("enhed"), "unitId")
-        area = optional_uuid(form.get("omraade"), "areaId")
-        if unit is None:
-            raise Invalid("choose a unit", field="unitId", code="required")
-        if area is None:
-            raise Invalid("choose a decision area", field="areaId", code="required")
+        unit, area = _unit_and_area(form)
         attributes = (await board_uc.area_attributes(c)).get(area, [])
         await red_line_uc.create_red_line(c, unit_id=unit, area_id=area, condition=_condition(form, attributes),
                                           consequence=(form.get("konsekvens") or "").strip(),

@@ -10,13 +10,11 @@ import base64
 import json
 import threading
 import time
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
-import oidc_provider_mock
 import pytest
-import werkzeug.serving
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
@@ -25,6 +23,7 @@ from registry.settings import Settings
 from registry.web import oidc
 from tests.conftest import JWT_SECRET
 from tests.support import Api, Server, WebClient, snapshot
+from tests.support import oidc_provider as provider
 
 # The provider (oidc-provider-mock) still uses Authlib's older server interfaces; those warnings are its own.
 pytestmark = pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarning")
@@ -33,21 +32,6 @@ METTE = "mette.sorensen@eksempel.dk"
 REGISTRY = "https://registry.test"
 CALLBACK = f"{REGISTRY}/log-ind/oidc/svar"
 
-
-@contextmanager
-def provider(wrap=None, **options):
-    """A real OpenID Connect provider on a free 127.0.0.1 port; its URL is its issuer. `wrap` puts a WSGI
-    middleware in front of it (to tamper with what it answers)."""
-    app = oidc_provider_mock.app(**options)
-    server = werkzeug.serving.make_server("127.0.0.1", 0, wrap(app) if wrap else app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
 
 
 def oidc_env(issuer: str, **extra) -> dict:

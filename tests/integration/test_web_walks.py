@@ -14,15 +14,12 @@ The board, Mit mandat on a phone and the follow-up list are photographed for the
 
 from __future__ import annotations
 
-import threading
-from contextlib import contextmanager
-
 import httpx
 import pytest
 
 from tests.browser import DESKTOP, PHONE, Walk, chromium, screenshot
 from tests.conftest import JWT_SECRET
-from tests.support import Server
+from tests.support import Server, oidc_provider
 
 
 async def _server(dsn: str, **env) -> Server:
@@ -137,27 +134,11 @@ async def test_a_delegation_goes_from_the_board_to_the_phone_and_the_act_comes_b
         server.stop()
 
 
-@contextmanager
-def _provider():
-    """oidc-provider-mock, a real OpenID Connect provider, on a free 127.0.0.1 port."""
-    import oidc_provider_mock
-    import werkzeug.serving
-
-    app = oidc_provider_mock.app(require_client_registration=False)
-    server = werkzeug.serving.make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 async def test_signing_in_through_the_organisations_identity_provider_in_a_browser(demo_dsn):
-    with _provider() as issuer:
+    with oidc_provider() as issuer:
         server = await _server(demo_dsn, REGISTRY_MODE="production", REGISTRY_JWT_SECRET=JWT_SECRET,
                                REGISTRY_SESSION_SECRET="s" * 40, REGISTRY_SESSION_SECURE="0",
                                REGISTRY_OIDC_ISSUER=issuer, REGISTRY_OIDC_CLIENT_ID="registry",
