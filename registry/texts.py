@@ -124,7 +124,8 @@ ERRORS_DA = {
     "platform_required": "Det kræver en nøgle til platformsdriften.",
     "person_required": "Det kræver, at du er logget ind som person.",
     "missing_scope": "Nøglen giver ikke adgang til det.",
-    "not_authorised_to_delegate": "Du kan kun delegere i enheder, du er leder af, eller det, der er delegeret til dig.",
+    "not_authorised_to_delegate": "Du kan kun delegere – og ændre eller afslutte delegeringer – i enheder, du er "
+                                  "leder af, eller det, der er delegeret til dig.",
     "exceeds_parent": "Du kan ikke give mere videre, end du selv har fået.",
     "subdelegation_not_allowed": "Delegeringen må ikke gives videre.",
     "parent_not_in_force": "Den delegering, du bygger på, gælder ikke.",
