@@ -248,8 +248,7 @@ async def red_lines_page(ctx: Ctx, unit_id: UUID | None) -> RedLinesPage:
 
 
 def attributes_of(facts: Facts, area_id: UUID) -> list[AreaAttribute]:
-    chain = [facts.areas[a] for a in facts.area_tree.ancestors(area_id)]
-    return [a for a, _ in rules.attributes_in_force(chain)]
+    return facts.attributes_in_force(area_id)
 
 
 async def area_attributes(ctx: Ctx) -> dict[UUID, list[AreaAttribute]]:

@@ -10,8 +10,8 @@ import msgspec
 
 from registry.access import access
 from registry.auth import Principal
-from registry.domain.model import Area, Delegation, Unit
-from registry.domain.rules import accountable_delegator, leads
+from registry.domain.model import Area, AreaAttribute, Delegation, Unit
+from registry.domain.rules import accountable_delegator, attributes_in_force, leads
 from registry.domain.tree import Tree
 from registry.errors import Forbidden, Invalid, NotFound
 from registry.storage import areas as area_sql
@@ -79,6 +79,11 @@ class Facts(msgspec.Struct, frozen=True, kw_only=True):
         if unit is None:
             raise NotFound(f"no unit with id {unit_id}", field=field)
         return unit
+
+    def attributes_in_force(self, area_id: UUID) -> list[AreaAttribute]:
+        """The area's attributes, its own and those it inherits (rules.attributes_in_force)."""
+        chain = [self.areas[a] for a in self.area_tree.ancestors(area_id) if a in self.areas]
+        return [attr for attr, _ in attributes_in_force(chain)]
 
     def area(self, area_id: UUID, field: str = "areaId") -> Area:
         area = self.areas.get(area_id)

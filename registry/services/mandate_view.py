@@ -114,8 +114,7 @@ async def names(ctx: Ctx, entries: list[MandateEntry]) -> list[EntryNames]:
 
 
 def _attributes(facts: Facts, area_id: UUID) -> tuple[AreaAttribute, ...]:
-    chain = [facts.areas[a] for a in facts.area_tree.ancestors(area_id) if a in facts.areas]
-    return tuple(attr for attr, _ in rules.attributes_in_force(chain))
+    return tuple(facts.attributes_in_force(area_id))
 
 
 def deciding(entries: list[MandateEntry]) -> list[MandateEntry]:

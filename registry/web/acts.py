@@ -13,7 +13,6 @@ from litestar import Request, get, post
 from litestar.response import Redirect
 
 from registry import errors, texts
-from registry.api.errors import STATUS
 from registry.domain import rules
 from registry.domain.decisions import DECIDING_ACTIONS
 from registry.domain.model import Act
@@ -23,6 +22,7 @@ from registry.services import acts as act_uc
 from registry.services import checks as check_uc
 from registry.services import mandate_view
 from registry.web import door
+from registry.web.forms import failure, form_values
 from registry.web.mandate import attribute_values
 from registry.web.render import DANISH_TIME, page
 
@@ -35,13 +35,12 @@ DATE_TIME_DA = "Skriv dato og klokkeslæt, fx 2026-11-28 og 14:30."
 
 
 def status_of(exc: RegistryError) -> int:
-    return next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
+    return failure(exc)[0]
 
 
 def refusal(exc: RegistryError) -> dict:
     """A refused use case as the form shows it: the Danish message at the top and next to its field."""
-    message = texts.error_da(exc.code, exc.message_da) or texts.ERRORS_DA["invalid"]
-    return {"error": message, "error_field": FORM_FIELDS.get(exc.field or "", None)}
+    return {"error": failure(exc)[1], "error_field": FORM_FIELDS.get(exc.field or "", None)}
 
 
 @get("/handlinger", opt={"ops": ("myActs",)})
@@ -108,8 +107,7 @@ def _occurred_at(values: dict, now: datetime) -> datetime | None:
 
 @post("/handlinger/ny", opt={"ops": ("recordAct",)}, status_code=303)
 async def record_act(request: Request) -> object:
-    form = await request.form()
-    values = {k: v for k, v in form.items() if isinstance(v, str) and k != door.CSRF_FIELD}
+    values = await form_values(request)
     area_key = values.get("omraade", "")
     ctx = door.ctx(request)
     found = await mandate_view.attributes_of(ctx, area_key) if area_key else None
@@ -165,18 +163,17 @@ async def show_act(request: Request, act_id: UUID, gemt: str | None = None) -> o
     return await _act_page(request, act_id, saved=gemt is not None)
 
 
-def _version(form) -> int:
+def _version(values: dict) -> int:
     try:
-        return int(form.get("version", ""))
+        return int(values.get("version", ""))
     except ValueError:
         return 0
 
 
 async def _act_post(request: Request, act_id: UUID, run) -> object:
-    form = await request.form()
-    values = {k: v for k, v in form.items() if isinstance(v, str) and k != door.CSRF_FIELD}
+    values = await form_values(request)
     try:
-        await run(door.ctx(request), form, values)
+        await run(door.ctx(request), values)
     except RegistryError as exc:
         if isinstance(exc, (errors.Unauthenticated, errors.NotFound)) and exc.field in (None, "id"):
             raise  # not hers to see: the error page, nothing of the act
@@ -186,22 +183,22 @@ async def _act_post(request: Request, act_id: UUID, run) -> object:
 
 @post("/handlinger/{act_id:uuid}/begrundelse", opt={"ops": ("justifyAct",)}, status_code=303)
 async def justify_act(request: Request, act_id: UUID) -> object:
-    async def run(ctx, form, values):
-        await act_uc.justify(ctx, act_id, _version(form), values.get("begrundelse", ""))
+    async def run(ctx, values):
+        await act_uc.justify(ctx, act_id, _version(values), values.get("begrundelse", ""))
     return await _act_post(request, act_id, run)
 
 
 @post("/handlinger/{act_id:uuid}/tilbagemelding", opt={"ops": ("giveFeedback",)}, status_code=303)
 async def give_feedback(request: Request, act_id: UUID) -> object:
-    async def run(ctx, form, values):
-        await act_uc.give_feedback(ctx, act_id, _version(form), values.get("tilbagemelding", ""),
+    async def run(ctx, values):
+        await act_uc.give_feedback(ctx, act_id, _version(values), values.get("tilbagemelding", ""),
                                    values.get("vurdering", ""))
     return await _act_post(request, act_id, run)
 
 
 @post("/handlinger/{act_id:uuid}/opfyldt", opt={"ops": ("fulfilDueItem",)}, status_code=303)
 async def fulfil_item(request: Request, act_id: UUID) -> object:
-    async def run(ctx, form, values):
+    async def run(ctx, values):
         await act_uc.get_act(ctx, act_id)  # not found for those who may not see it
         try:
             item = UUID(values.get("punkt", ""))
@@ -209,7 +206,7 @@ async def fulfil_item(request: Request, act_id: UUID) -> object:
             raise errors.NotFound("no such item", field="id") from None
         if item not in {i.id for i in await act_uc.due_items_of(ctx, act_id)}:
             raise errors.NotFound("no such item", field="id")
-        await act_uc.fulfil(ctx, item, _version(form))
+        await act_uc.fulfil(ctx, item, _version(values))
     return await _act_post(request, act_id, run)
 
 

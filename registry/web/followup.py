@@ -13,7 +13,6 @@ from litestar import Request, get, post
 from litestar.response import Redirect
 
 from registry import texts
-from registry.api.errors import STATUS
 from registry.domain.model import Delegation
 from registry.errors import Conflict, Forbidden, Invalid, NotFound, RegistryError
 from registry.services import delegations as delegation_uc
@@ -266,15 +265,12 @@ async def breach_follow_up(request: Request, breach_id: str) -> object:
                    "follow_up_date": parse_date(values, "follow_up_date")}
         await breach_uc.follow_up(ctx(request), parse_uuid(breach_id, "id"), parse_int(values, "version") or 0, changes)
     except RegistryError as exc:
-        message = texts.error_da(exc.code, exc.message_da) or texts.ERRORS_DA["invalid"]
-        field = FOLLOW_UP_FIELDS.get(exc.field or "")
-        status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
+        status, message, errors = failure(exc, FOLLOW_UP_FIELDS)
         if status == 404:
             raise
         if isinstance(exc, Conflict):
             values.pop("version", None)
-        response = await _breach_page(request, breach_id, values, error=message,
-                                      errors={field: message} if field else {})
+        response = await _breach_page(request, breach_id, values, error=message, errors=errors)
         response.status_code = status
         return response
     return Redirect(f"/tillidsbrud/{breach_id}?gemt=1", status_code=303)

@@ -271,6 +271,19 @@ class TeamMember(Versioned):
         return Team.of(await info.context.loaders.team.load(self.team_id))
 
 
+async def _area_chain(info: Info, area_id: UUID | None) -> list[model.Area]:
+    """The area and those above it (nearest first), through the request's area loader."""
+    chain, seen = [], set()
+    while area_id is not None and area_id not in seen:
+        seen.add(area_id)
+        area = await info.context.loaders.area.load(area_id)
+        if area is None:
+            break
+        chain.append(area)
+        area_id = area.parent_id
+    return chain
+
+
 @strawberry.type(description="A request attribute that checks on this area may carry, e.g. amount: number (DKK).")
 class AreaAttribute:
     name: str
@@ -315,14 +328,7 @@ class DecisionArea(Versioned):
     @strawberry.field(description="Every attribute that applies to this area, as checks and red lines read them: "
                                   "its own, then those it inherits from the areas above it (with inheritedFrom).")
     async def attributes_in_force(self, info: Info) -> list[AreaAttribute]:
-        chain, parent, seen = [self.area], self.parent_id, {self.uid}
-        while parent is not None and parent not in seen:
-            seen.add(parent)
-            above = await info.context.loaders.area.load(parent)
-            if above is None:
-                break
-            chain.append(above)
-            parent = above.parent_id
+        chain = [self.area, *await _area_chain(info, self.parent_id)]
         return [AreaAttribute.of(a, None if area.id == self.uid else area.key)
                 for a, area in rules.attributes_in_force(chain)]
 
@@ -432,14 +438,7 @@ class RedLine(Versioned):
                                   "descriptions and units, inherited ones included), e.g. \"Skal gælde: hviletid "
                                   "mellem to vagter for den berørte medarbejder er mindst 11 timer.\"")
     async def condition_da(self, info: Info) -> str:
-        chain, parent, seen = [], self.area_id, set()
-        while parent is not None and parent not in seen:
-            seen.add(parent)
-            area = await info.context.loaders.area.load(parent)
-            if area is None:
-                break
-            chain.append(area)
-            parent = area.parent_id
+        chain = await _area_chain(info, self.area_id)
         return texts.condition_da(self.condition, [a for a, _ in rules.attributes_in_force(chain)])
 
     @strawberry.field
