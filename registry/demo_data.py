@@ -329,10 +329,26 @@ DEMO: dict = {
                    "intention": {"assessment": "high", "note": "Tænker på beboerne og på fællesskabets penge."},
                    "resources": {"assessment": "medium", "note": "Afdelingens konto til småindkøb er begrænset."}},
          "control": {"form": "report_afterwards", "cadence": "monthly", "justify_within_days": 5},
-         "rules": ["Højst 3.000 kr. pr. indkøb og 10.000 kr. pr. måned.",
+         "rules": ["Samlet højst 20.000 kr. pr. måned.",
                    "Brug indkøbsaftalen, når varen findes der.",
                    "Kvitteringer og begrundelse lægges i indkøbsmappen samme uge."],
+         # Checked at every purchase: a system asking with amount 12.000 is told outside_mandate.
+         "conditions": [{"condition": "amount <= 10000", "text_da": "Op til 10.000 kr. pr. indkøb"}],
          "valid_from_days": -60, "valid_until_days": 150, "review_in_days": 45,
+         "allow_subdelegation": False, "max_subdelegation_depth": 0, "parent": "aeldre_indkob_solhaven"},
+
+        # The evening team buys small things for the evening's activities itself, with a lower limit:
+        # Anna is in the team too, and a purchase of 7.000 kr. is hers through her own delegation.
+        {"key": "aftenvagt_indkob", "delegator": "mette", "delegate_person": None, "delegate_team": "aftenvagt",
+         "area": "economy/purchase", "unit": "solhaven", "include_subunits": False, "level": 6,
+         "purpose": "Aftenvagten kan selv købe ind til aftenens aktiviteter og det, beboerne mangler her og nu.",
+         "trust": {"competence": {"assessment": "medium", "note": "Nye i teamet kender ikke alle indkøbsaftaler."},
+                   "intention": {"assessment": "high", "note": "Teamet tænker på beboerne."},
+                   "resources": {"assessment": "medium", "note": "Lille konto til aftenens aktiviteter."}},
+         "control": {"form": "report_afterwards", "cadence": "monthly", "justify_within_days": 5},
+         "rules": ["Kvitteringer lægges i indkøbsmappen samme aften."],
+         "conditions": [{"condition": "amount <= 5000", "text_da": "Op til 5.000 kr. pr. indkøb"}],
+         "valid_from_days": -30, "valid_until_days": 150, "review_in_days": 60,
          "allow_subdelegation": False, "max_subdelegation_depth": 0, "parent": "aeldre_indkob_solhaven"},
 
         # The evening shift coordinator gets shift planning at level 7 and may pass it on once.

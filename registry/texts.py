@@ -33,6 +33,7 @@ REASONS_DA = {
     "no_delegation": "Beslutningen er ikke uddelegeret til dig",
     "level_too_low": "Dit mandat rækker ikke til denne handling",
     "red_line": "Beslutningen overskrider en rød linje",
+    "outside_mandate": "Sagen ligger uden for de grænser, dit mandat har",
     "missing_attribute": "Der mangler oplysninger for at afgøre det",
     "not_yet_valid": "Mandatet gælder ikke endnu",
     "expired": "Mandatet er udløbet",
@@ -173,7 +174,12 @@ UNITS_DA = {"DKK": "kr.", "kr": "kr.", "kr.": "kr.", "timer": "timer", "hours": 
 PROHIBITION_DA = "Beslutningen må aldrig træffes under en delegering."
 
 
-def condition_da(condition: str | None, attributes=()) -> str:
+# A delegation's condition (a limit on that delegate's mandate) as people read it, when the leader
+# wrote no words of her own: "Kun når beløb inkl. moms er højst 10.000 kr."
+DELEGATION_CONDITION_LEAD_DA = "Kun når "
+
+
+def condition_da(condition: str | None, attributes=(), lead: str = "Skal gælde: ") -> str:
     """A red line's condition as a Danish sentence: "Skal gælde: hviletid mellem to vagter er mindst
     11 timer." `attributes`: the area's AreaAttribute-like declarations (name, type, unit,
     description), inherited ones included. None (an outright prohibition) and a condition that can
@@ -186,7 +192,7 @@ def condition_da(condition: str | None, attributes=()) -> str:
     try:
         tree = c.parse(condition)
     except c.ConditionError:
-        return f"Skal gælde: {condition}"
+        return f"{lead}{condition}"
 
     def name(attr) -> str:
         found = known.get(attr.name)
@@ -230,7 +236,7 @@ def condition_da(condition: str | None, attributes=()) -> str:
         return str(node)
 
     sentence = say(tree, top=True)
-    return f"Skal gælde: {sentence}" + ("" if sentence.endswith(".") else ".")
+    return f"{lead}{sentence}" + ("" if sentence.endswith(".") else ".")
 
 
 # --- Log ind med OpenID Connect (registry/web/oidc.py): the login page's messages (?fejl=...) ---

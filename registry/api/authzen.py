@@ -145,6 +145,9 @@ def decision_body(d: Decision) -> dict:
     if d.red_line is not None:
         context["red_line"] = {"id": d.red_line.id, "consequence": d.red_line.consequence,
                                "condition": d.red_line.condition}
+    if d.condition is not None:
+        context["condition"] = {"delegation_id": d.condition.delegation_id, "condition": d.condition.condition,
+                                "text_da": d.condition.text_da}
     if d.missing_attributes:
         context["missing_attributes"] = d.missing_attributes
     if d.trace is not None:

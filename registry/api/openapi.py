@@ -99,11 +99,23 @@ class RedLineOut(msgspec.Struct):
     condition: str | None
 
 
+class ConditionOut(msgspec.Struct):
+    """A delegation's limit that refused the case (outside_mandate) or needs a missing value."""
+
+    delegation_id: Annotated[str, msgspec.Meta(description="The delegation that states it (the one asked about, "
+                                                           "or one it was passed on from).")]
+    condition: Annotated[str, msgspec.Meta(description="e.g. amount <= 10000")]
+    text_da: Annotated[str, msgspec.Meta(description="As people read it, in Danish.")]
+
+
 class TraceOut(msgspec.Struct):
-    kind: Annotated[str, msgspec.Meta(extra_json_schema={"enum": ["delegation", "red_line"]})]
+    kind: Annotated[str, msgspec.Meta(extra_json_schema={
+        "enum": ["delegation", "condition", "leader_authority", "red_line"]})]
     id: str
     outcome: str
     level: int | None = None
+    condition: Annotated[str, msgspec.Meta(description="A delegation condition's text (kind condition).")] \
+        | None = None
 
 
 class ItemError(msgspec.Struct):
@@ -115,14 +127,15 @@ class ItemError(msgspec.Struct):
 
 
 class DecisionContext(msgspec.Struct):
-    reason: Annotated[str, msgspec.Meta(description="Why: allowed, no_delegation, level_too_low, red_line, ...")] \
-        = ""
+    reason: Annotated[str, msgspec.Meta(description="Why: allowed, no_delegation, level_too_low, outside_mandate, "
+                                                    "red_line, ...")] = ""
     revision: Annotated[int, msgspec.Meta(description="The tenant revision the decision was taken at.")] = 0
     level: Annotated[int, msgspec.Meta(ge=1, le=7)] | None = None
     level_label_da: str | None = None
     delegation_ids: list[str] = []
     obligations: list[ObligationOut] = []
     red_line: RedLineOut | None = None
+    condition: ConditionOut | None = None
     missing_attributes: list[str] = []
     trace: Annotated[list[TraceOut], msgspec.Meta(description="With context.explain.")] = []
     error: Annotated[ItemError, msgspec.Meta(description="Batch items only.")] | None = None

@@ -30,8 +30,8 @@ ACTIONS: dict[str, int] = {
 # Actions that are decisions of the employee's own; only these carry follow-up obligations.
 DECIDING_ACTIONS = frozenset({"decide", "act_as_hverdagsdirektoer"})
 
-REASONS = ("allowed", "no_delegation", "level_too_low", "red_line", "missing_attribute", "not_yet_valid",
-           "expired", "revoked", "suspended", "unknown_person", "unknown_area", "unknown_unit", "stale")
+REASONS = ("allowed", "no_delegation", "level_too_low", "outside_mandate", "red_line", "missing_attribute",
+           "not_yet_valid", "expired", "revoked", "suspended", "unknown_person", "unknown_area", "unknown_unit", "stale")
 
 # When no delegation in force covers a request, the covering ones that are not in force explain why,
 # most telling first.

@@ -151,6 +151,17 @@ class Control(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     justify_within_days: int = 5
 
 
+class DelegationCondition(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A limit on one delegation (e.g. "Anna up to 10.000 kr."): a condition in the red lines'
+    language over the area's attributes, stored canonical, and the Danish sentence people see."""
+
+    condition: str
+    text_da: str = ""
+
+
+MAX_CONDITIONS = 20
+
+
 class DelegationDraft(msgspec.Struct, frozen=True, kw_only=True):
     """What a leader declares; the registry fills in id, status and bookkeeping."""
 
@@ -171,6 +182,7 @@ class DelegationDraft(msgspec.Struct, frozen=True, kw_only=True):
     allow_subdelegation: bool
     max_subdelegation_depth: int
     parent_id: UUID | None
+    conditions: tuple[DelegationCondition, ...] = ()
 
 
 class Delegation(Record, frozen=True, kw_only=True):
@@ -197,6 +209,8 @@ class Delegation(Record, frozen=True, kw_only=True):
     max_subdelegation_depth: int = 0
     parent_id: UUID | None = None
     on_behalf_of_id: UUID | None = None
+    # Its own conditions; a sub-delegation is also bound by its parents' (they are not copied here).
+    conditions: tuple[DelegationCondition, ...] = ()
 
     def status_at(self, at: datetime) -> str:
         """Stored status, except that an active delegation past its end is `expired`."""

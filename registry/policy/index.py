@@ -25,6 +25,15 @@ from registry.errors import Invalid
 FOREVER = float("inf")
 
 
+class GrantCondition(msgspec.Struct, gc=False):
+    """One of a delegation's own conditions (its limits: "up to 10.000 kr.")."""
+
+    text: str
+    text_da: str
+    # None: it no longer type-checks against its area's attributes; fail closed (never holds).
+    condition: Condition | None = None
+
+
 class Grant(msgspec.Struct, gc=False):
     """A delegation, as checks need it."""
 
@@ -42,6 +51,12 @@ class Grant(msgspec.Struct, gc=False):
     control_form: str
     cadence: str | None
     justify_days: int
+    parent: str | None = None                   # the delegation it was passed on from
+    conditions: tuple[GrantCondition, ...] = ()  # its own; the parents' bind it too (conditions_of)
+
+
+# How far up a chain of sub-delegations checks follow parents (the database allows depth 10).
+MAX_CHAIN = 16
 
 
 class Line(msgspec.Struct, gc=False):
@@ -122,11 +137,21 @@ class RedLineRef(msgspec.Struct, frozen=True):
     condition: str | None
 
 
+class ConditionRef(msgspec.Struct, frozen=True):
+    """The delegation condition a check was refused by, and the delegation that states it (the
+    delegation asked about, or one it was passed on from)."""
+
+    delegation_id: str
+    condition: str
+    text_da: str
+
+
 class TraceItem(msgspec.Struct, frozen=True, omit_defaults=True):
-    kind: str               # "delegation" | "red_line"
-    id: str
-    outcome: str            # covers/in_force/level_too_low/expired/... | holds/violated/missing_attribute
+    kind: str               # "delegation" | "condition" | "red_line" | "leader_authority"
+    id: str                 # a condition's: the delegation that states it
+    outcome: str            # allows/level_too_low/outside_mandate/missing_attribute/expired/... | holds/violated/...
     level: int | None = None
+    condition: str | None = None
 
 
 class Decision(msgspec.Struct, omit_defaults=True):
@@ -138,6 +163,7 @@ class Decision(msgspec.Struct, omit_defaults=True):
     delegation_ids: list[str] = []
     obligations: list[Obligation] = []
     red_line: RedLineRef | None = None
+    condition: ConditionRef | None = None
     missing_attributes: list[str] = []
     trace: list[TraceItem] | None = None
 
@@ -233,8 +259,7 @@ class TenantIndex:
             self._bulk = False
         self._rebuild_unit_chains()
         self._rebuild_area_chains()
-        for line in self.lines.values():
-            self._compile(line)
+        self._compile_all()
         return self
 
     # --- applying changes ---------------------------------------------------------------------
@@ -324,8 +349,7 @@ class TenantIndex:
             (self.area_archived.add if row["archived_at"] is not None else self.area_archived.discard)(aid)
         if not self._bulk:
             self._rebuild_area_chains()
-            for line in self.lines.values():
-                self._compile(line)
+            self._compile_all()
 
     def _rebuild_area_chains(self) -> None:
         chains, types, origins, values = {}, {}, {}, {}
@@ -432,13 +456,18 @@ class TenantIndex:
             return
         control = row["control"] or {}
         team = row["delegate_team_id"]
+        conditions = tuple(GrantCondition(c["condition"], c.get("text_da") or "")
+                           for c in (row.get("conditions") or ()))
         grant = Grant(
             id=str(row["id"]), subject=str(team if team is not None else row["delegate_person_id"]),
             subject_kind="team" if team is not None else "person", delegator=str(row["delegator_id"]),
             area=str(row["area_id"]), unit=str(row["unit_id"]), subtree=bool(row["include_subunits"]),
             level=int(row["level"]), status=row["status"], valid_from=ts(row["valid_from"]),
             valid_until=ts(row["valid_until"]), control_form=control.get("form", "none"),
-            cadence=control.get("cadence"), justify_days=int(control.get("justify_within_days", 5)))
+            cadence=control.get("cadence"), justify_days=int(control.get("justify_within_days", 5)),
+            parent=_s(row.get("parent_id")), conditions=conditions)
+        if not self._bulk:
+            self._compile_grant(grant)
         self.grants[grant.id] = grant
         self.by_subject_area[(grant.subject, grant.area)][grant.id] = grant
         self.by_subject[grant.subject].add(grant.id)
@@ -455,6 +484,21 @@ class TenantIndex:
         self._compile(line)
         self.lines[line.id] = line
         self.lines_at[(line.unit, line.area)].add(line.id)
+
+    def _compile_all(self) -> None:
+        for line in self.lines.values():
+            self._compile(line)
+        for grant in self.grants.values():
+            if grant.conditions:
+                self._compile_grant(grant)
+
+    def _compile_grant(self, grant: Grant) -> None:
+        """A delegation's conditions against its area's attributes (inherited ones included)."""
+        if not grant.conditions:
+            return
+        types = tuple(sorted(self.area_types.get(grant.area, {}).items()))
+        for c in grant.conditions:
+            c.condition = _compiled(c.text, types)
 
     def _compile(self, line: Line) -> None:
         if line.text is None or self._bulk:  # in bulk, every line is compiled once at the end
@@ -643,17 +687,32 @@ class TenantIndex:
         best: Grant | None = None
         held = 0
         inactive: dict[str, Grant] = {}
+        # The delegation (in force, at a level enough) whose conditions tell best why none allows.
+        outside: tuple[Grant, tuple[str, ConditionRef | None, list[str]]] | None = None
         for g in self.covering(self.subjects(person, at), area, unit):
             state = self._state(g, at)
-            if trace is not None:
-                outcome = state if state != "in_force" else ("allows" if g.level >= need else "level_too_low")
-                trace.append(TraceItem("delegation", g.id, outcome, g.level))
             if state != "in_force":
+                if trace is not None:
+                    trace.append(TraceItem("delegation", g.id, state, g.level))
                 if g.level >= need:
                     inactive.setdefault(state, g)
                 continue
             held = max(held, g.level)
-            if g.level >= need and (best is None or self._better(g, best)):
+            if g.level < need:
+                if trace is not None:
+                    trace.append(TraceItem("delegation", g.id, "level_too_low", g.level))
+                continue
+            if g.conditions or g.parent is not None:  # most delegations skip this: no limits of their own
+                verdict = self.within(g, attributes, trace)
+                if verdict is not None:
+                    if trace is not None:
+                        trace.append(TraceItem("delegation", g.id, verdict[0], g.level))
+                    if outside is None or self._tells_more(g, verdict, *outside):
+                        outside = (g, verdict)
+                    continue
+            if trace is not None:
+                trace.append(TraceItem("delegation", g.id, "allows", g.level))
+            if best is None or self._better(g, best):
                 best = g
         # A leader (or her stand-in) holds the delegable areas of her units herself.
         authority = self.leader_authority(person, area, unit, at)
@@ -666,6 +725,11 @@ class TenantIndex:
             level, reason, ids = best.level, "allowed", [best.id]
             control = (best.control_form, best.cadence, best.justify_days)
         else:
+            if outside is not None:  # she holds the level, but not for this case
+                g, (outcome, ref, missing) = outside
+                decision = self._deny(outcome, g.level, [g.id], trace)
+                decision.condition, decision.missing_attributes = ref, missing
+                return decision
             if held:
                 return self._deny("level_too_low", held, [], trace)
             for state in INACTIVE_PRECEDENCE:
@@ -702,6 +766,60 @@ class TenantIndex:
         if extra and action in DECIDING_ACTIONS and not any(o.kind == "pre_approval" for o in owed):
             owed.append(Obligation("pre_approval"))
         return Decision(True, reason, self.revision, level, levels.level(level).label_da, ids, owed, trace=trace)
+
+    def conditions_of(self, g: Grant) -> list[tuple[str, GrantCondition]] | None:
+        """The conditions that bind a delegation, as (the delegation stating it, condition): its own,
+        then those of each delegation it was passed on from. None when a parent is unknown to the
+        index (fail closed: it allows nothing)."""
+        found, cur, seen = [], g, 0
+        while True:
+            found.extend((cur.id, c) for c in cur.conditions)
+            if cur.parent is None:
+                return found
+            seen += 1
+            cur = self.grants.get(cur.parent)
+            if cur is None or seen > MAX_CHAIN:
+                return None
+
+    def within(self, g: Grant, attributes: Mapping[str, object], trace: list[TraceItem] | None = None
+               ) -> tuple[str, ConditionRef | None, list[str]] | None:
+        """None when every condition binding the delegation holds for these attributes; otherwise
+        (outside_mandate, the condition, []) or (missing_attribute, a condition, the missing names).
+        A condition that no longer compiles never holds; one that is false decides at once."""
+        bound = self.conditions_of(g)
+        if bound is None:
+            return "outside_mandate", None, []
+        missing: list[str] = []
+        first_missing: ConditionRef | None = None
+        for owner, c in bound:
+            cond = c.condition
+            if cond is not None:
+                absent = cond.missing(attributes)
+                if absent:
+                    if trace is not None:
+                        trace.append(TraceItem("condition", owner, "missing_attribute", condition=c.text))
+                    missing.extend(a for a in absent if a not in missing)
+                    first_missing = first_missing or ConditionRef(owner, c.text, c.text_da)
+                    continue
+                try:
+                    holds = cond.evaluate(attributes)
+                except ConditionError:  # a value of another type than the area declares: fail closed
+                    holds = False
+            else:
+                holds = False
+            if trace is not None:
+                trace.append(TraceItem("condition", owner, "holds" if holds else "violated", condition=c.text))
+            if not holds:
+                return "outside_mandate", ConditionRef(owner, c.text, c.text_da), []
+        if missing:
+            return "missing_attribute", first_missing, sorted(missing)
+        return None
+
+    def _tells_more(self, g: Grant, verdict, than: Grant, than_verdict) -> bool:
+        """Which refusal by conditions to report: a missing attribute (the facts might allow), then
+        the delegation that would be chosen (_better)."""
+        mine, theirs = verdict[0] == "missing_attribute", than_verdict[0] == "missing_attribute"
+        return mine > theirs or (mine == theirs and self._better(g, than))
 
     def _better(self, g: Grant, than: Grant) -> bool:
         """Highest level first; on a tie, the most specific (deepest) unit; then the id, for stability."""

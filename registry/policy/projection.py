@@ -59,6 +59,22 @@ def red_line_cond(index: TenantIndex, line) -> str:
     return f"!({guard}({line.condition.to_casbin(ATTRS)}))"
 
 
+def grant_cond(index: TenantIndex, g) -> str | None:
+    """An allow rule's cond: the validity window, and every condition binding the delegation (its
+    own and its parents', each with guards that its attributes are present). None when it can
+    allow nothing (a condition that no longer compiles, or an unknown parent)."""
+    cond = window(g.valid_from, g.valid_until)
+    bound = index.conditions_of(g)
+    if bound is None:
+        return None
+    for _owner, c in bound:
+        if c.condition is None:
+            return None
+        guard = "".join(f"{HAS}{name} && " for name in sorted(c.condition.attributes))
+        cond += f" && {guard}({c.condition.to_casbin(ATTRS)})"
+    return cond
+
+
 def project(index: TenantIndex, as_of: float, *, unit: str | None = None) -> Policy:
     """The tenant's rules at `as_of`; with `unit`, only what matters for requests in that subtree."""
     dom = index.tenant_key
@@ -79,7 +95,9 @@ def project(index: TenantIndex, as_of: float, *, unit: str | None = None) -> Pol
         if g.status != "active" or g.valid_until <= as_of or g.area not in live_area or not in_scope(g.unit):
             continue
         subject = f"{g.subject_kind}:{g.subject}"
-        cond = window(g.valid_from, g.valid_until)
+        cond = grant_cond(index, g)
+        if cond is None:
+            continue
         for action, need in ACTIONS.items():
             if g.level >= need:
                 p.add((dom, subject, index.area_key[g.area], g.unit, "1" if g.subtree else "0", action, "allow",

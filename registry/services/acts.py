@@ -269,6 +269,8 @@ def _not_allowed_da(decision) -> str:
         text += f": {reason[:1].lower()}{reason[1:]}"
     if decision.red_line is not None and decision.red_line.consequence:
         text += f". {decision.red_line.consequence}"
+    if decision.condition is not None:  # the limit of her mandate it is outside (or needs facts for)
+        text += f". {decision.condition.text_da}"
     return text if text.endswith(".") else text + "."
 
 

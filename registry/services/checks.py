@@ -196,6 +196,12 @@ async def index_as_of(conn, current: TenantIndex, person_external_id: str, at: d
     links = list(current.links_of_person.get(person, ()))
     teams = {current.team_links[i].team for i in links}
     grants = [g for s in (person, *teams) for g in current.by_subject.get(s, ())]
+    # The delegations they were passed on from: their conditions bind them too.
+    for gid in list(grants):
+        parent = current.grants[gid].parent
+        while parent is not None and parent not in grants and parent in current.grants:
+            grants.append(parent)
+            parent = current.grants[parent].parent
     extra = await conn.fetch(
         """SELECT id FROM membership WHERE tenant_id = $1 AND person_id = $2
            UNION ALL SELECT id FROM stand_in WHERE tenant_id = $1 AND stand_in_id = $2
@@ -224,11 +230,29 @@ def _json(value):
     return value
 
 
+class Bound(msgspec.Struct, frozen=True):
+    """A condition binding a delegation (its own, or inherited from one it was passed on from)."""
+
+    delegation_id: str          # the delegation that states it
+    condition: str
+    text_da: str
+    inherited: bool
+
+
+def bound_by(index: TenantIndex, delegation_id: str | None) -> list[Bound]:
+    """The conditions checks hold the delegation to (TenantIndex.conditions_of)."""
+    grant = None if delegation_id is None else index.grants.get(delegation_id)
+    if grant is None:
+        return []
+    return [Bound(owner, c.text, c.text_da, owner != grant.id) for owner, c in index.conditions_of(grant) or ()]
+
+
 class WhoMayEntry(msgspec.Struct, frozen=True):
     person_id: str
     external_id: str
     decision: Decision
     basis: str = "delegation"  # delegation | leader_authority | stand_in (texts.BASES_OF_OTHERS_DA)
+    conditions: list[Bound] = []  # the limits of the delegation that allows (they held for the facts given)
 
 
 async def who_may(ctx: Ctx, engine: Engine, *, area: str, unit: str, action: str,
@@ -248,7 +272,8 @@ async def who_may(ctx: Ctx, engine: Engine, *, area: str, unit: str, action: str
             return "delegation"
         how = index.leader_authority(person, area_id, unit_id, instant)
         return "leader_authority" if how in (None, "leader") else "stand_in"
-    return [WhoMayEntry(p, index.person_ext[p], d, basis(p, d)) for p, d in found]
+    return [WhoMayEntry(p, index.person_ext[p], d, basis(p, d), bound_by(index, next(iter(d.delegation_ids), None)))
+            for p, d in found]
 
 
 class Owed(msgspec.Struct, frozen=True):
@@ -292,6 +317,7 @@ class MandateEntry(msgspec.Struct, frozen=True):
     effects: list[Effect] = []
     area_key: str = ""                       # the area and unit as a system names them in a check
     unit_external_id: str | None = None
+    conditions: list[Bound] = []             # a delegation's limits: it allows only cases within them
 
 
 async def mandate(ctx: Ctx, engine: Engine, person_external_id: str, at: datetime | None
@@ -347,7 +373,8 @@ def mandate_of(index: TenantIndex, person: str, instant: float) -> list[MandateE
             h.basis, None if g is None else g.id, h.area, h.unit, h.subtree, h.level, levels.level(h.level).label_da,
             suspended, level, actions, sorted(lines), owes, h.until,
             g.subject if g is not None and g.subject_kind == "team" else None, h.stand_in_for, list(h.except_areas),
-            list(effects), area_key=index.area_key.get(h.area, ""), unit_external_id=index.unit_ext.get(h.unit)))
+            list(effects), area_key=index.area_key.get(h.area, ""), unit_external_id=index.unit_ext.get(h.unit),
+            conditions=bound_by(index, None if g is None else g.id)))
     return entries
 
 

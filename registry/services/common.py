@@ -10,6 +10,8 @@ import msgspec
 
 from registry.access import access
 from registry.auth import Principal
+from registry.domain.conditions import ConditionError, compile_condition
+from registry.domain.decisions import check_number
 from registry.domain.model import Area, AreaAttribute, Delegation, Unit
 from registry.domain.rules import accountable_delegator, attributes_in_force, leads
 from registry.domain.tree import Tree
@@ -84,6 +86,20 @@ class Facts(msgspec.Struct, frozen=True, kw_only=True):
         """The area's attributes, its own and those it inherits (rules.attributes_in_force)."""
         chain = [self.areas[a] for a in self.area_tree.ancestors(area_id) if a in self.areas]
         return [attr for attr, _ in attributes_in_force(chain)]
+
+    def compile_condition(self, condition: str, area_id: UUID, field: str = "condition") -> str:
+        """A condition (a red line's, a delegation's) parsed and type-checked against the area's
+        attributes, as the canonical text to store; `invalid_condition` otherwise."""
+        attributes = {a.name: a.type for a in self.attributes_in_force(area_id)}
+        try:
+            compiled = compile_condition(condition, attributes)
+        except ConditionError as exc:
+            where = f" (at position {exc.position})" if exc.position is not None else ""
+            raise Invalid(f"{exc.message}{where}", field=field, code="invalid_condition") from exc
+        # Checked when written, not when compiled: stored conditions must keep loading into the index.
+        for number in compiled.numbers():
+            check_number(number, field, f"{number!r} in the condition")
+        return compiled.text
 
     def area(self, area_id: UUID, field: str = "areaId") -> Area:
         area = self.areas.get(area_id)

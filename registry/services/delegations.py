@@ -8,7 +8,9 @@ from uuid import UUID
 import msgspec
 
 from registry.domain import rules
-from registry.domain.model import CONTROL_FORMS, Control, Delegation, DelegationDraft, Person, Team, TrustBasis
+from registry import texts
+from registry.domain.model import (CONTROL_FORMS, MAX_CONDITIONS, Control, Delegation, DelegationCondition,
+                                   DelegationDraft, Person, Team, TrustBasis)
 from registry.errors import Conflict, Forbidden, Invalid
 from registry.services.common import (Ctx, Facts, Result, Sight, authority, check_text, load_facts, may,
                                       relations_to_unit, require, require_person, standing_in_for)
@@ -20,6 +22,25 @@ from registry.storage.db import WriteTx
 
 _CADENCES = ("weekly", "monthly", "quarterly", "half_yearly", "yearly")
 _ASSESSMENTS = ("low", "medium", "high")
+
+
+def _conditions(draft: DelegationDraft, facts: Facts) -> tuple[DelegationCondition, ...]:
+    """The draft's conditions type-checked against its area's attributes, stored canonical, each with
+    its Danish sentence (the leader's own words, or one made from the area's attribute names)."""
+    if len(draft.conditions) > MAX_CONDITIONS:
+        raise Invalid(f"at most {MAX_CONDITIONS} conditions", field="conditions", code="too_many")
+    found, seen = [], set()
+    attributes = facts.attributes_in_force(draft.area_id)
+    for n, c in enumerate(draft.conditions):
+        field = f"conditions.{n}"
+        canonical = facts.compile_condition(c.condition, draft.area_id, field=f"{field}.condition")
+        if canonical in seen:
+            raise Invalid(f"the condition {canonical!r} is given twice", field=field, code="duplicate")
+        seen.add(canonical)
+        check_text(c.text_da, f"{field}.textDa", max_len=500, required=False)
+        text_da = c.text_da.strip() or texts.condition_da(canonical, attributes, lead=texts.DELEGATION_CONDITION_LEAD_DA)
+        found.append(DelegationCondition(condition=canonical, text_da=text_da))
+    return tuple(found)
 
 
 def _check_texts(draft: DelegationDraft) -> None:
@@ -44,8 +65,9 @@ def _check_texts(draft: DelegationDraft) -> None:
 
 
 async def _check_draft(ctx: Ctx, tx: WriteTx, facts: Facts, draft: DelegationDraft, *, delegator_led: set[UUID],
-                       new: bool = False) -> None:
-    """Everything a new or amended delegation must satisfy; raises before anything is written."""
+                       new: bool = False) -> DelegationDraft:
+    """Everything a new or amended delegation must satisfy; raises before anything is written.
+    Returns the draft as it is stored (its conditions canonical, with their Danish sentences)."""
     rules.check_shape(draft)
     _check_texts(draft)
     unit = facts.unit(draft.unit_id)
@@ -76,6 +98,7 @@ async def _check_draft(ctx: Ctx, tx: WriteTx, facts: Facts, draft: DelegationDra
             facts.unit_tree.ancestors(draft.unit_id), ctx.now()))
     rules.check_may_declare(draft, led_units=delegator_led, parent=parent, delegator_team_ids=teams,
                             unit_tree=facts.unit_tree, area_tree=facts.area_tree, areas=facts.areas, at=ctx.now())
+    return msgspec.structs.replace(draft, conditions=_conditions(draft, facts))
 
 
 class DeclareInput(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,6 +118,8 @@ class DeclareInput(msgspec.Struct, frozen=True, kw_only=True):
     allow_subdelegation: bool = False
     max_subdelegation_depth: int = 0
     parent_id: UUID | None = None
+    # Limits on this delegate's mandate; a sub-delegation is bound by its parents' too.
+    conditions: tuple[DelegationCondition, ...] = ()
 
 
 def _row(draft: DelegationDraft) -> dict:
@@ -102,6 +127,7 @@ def _row(draft: DelegationDraft) -> dict:
     values["trust"] = msgspec.to_builtins(draft.trust)
     values["control"] = msgspec.to_builtins(draft.control)
     values["rules"] = list(draft.rules)
+    values["conditions"] = msgspec.to_builtins(draft.conditions)
     return values
 
 
@@ -119,7 +145,7 @@ async def declare(ctx: Ctx, data: DeclareInput) -> Result:
             relations.add("holder")
         require(ctx, "declareDelegation", relations, code="not_authorised_to_delegate", field="unit",
                 message="you can only delegate in units you lead, or what has been delegated to you")
-        await _check_draft(ctx, tx, facts, draft, delegator_led=set(held), new=True)
+        draft = await _check_draft(ctx, tx, facts, draft, delegator_led=set(held), new=True)
         await _check_not_duplicate(ctx, tx, draft)
         values = _row(draft)
         leader = None if draft.parent_id is not None else standing_in_for(held, draft.unit_id, facts.unit_tree)
@@ -169,7 +195,7 @@ async def manageable(ctx: Ctx, delegation: Delegation, ops: tuple[str, ...] = ("
 
 
 _AMENDABLE = {"level", "purpose", "trust", "control", "rules", "valid_from", "valid_until", "review_date",
-              "include_subunits", "allow_subdelegation", "max_subdelegation_depth"}
+              "include_subunits", "allow_subdelegation", "max_subdelegation_depth", "conditions"}
 
 
 async def amend(ctx: Ctx, delegation_id: UUID, version: int, changes: dict) -> Result:
@@ -210,7 +236,7 @@ async def amend_in(ctx: Ctx, tx: WriteTx, facts: Facts, current: Delegation, cha
         delegator_led = set(facts.units)
     else:
         delegator_led = await _led_units_of(tx, facts, rules.accountable_delegator(current), ctx.now())
-    await _check_draft(ctx, tx, facts, draft, delegator_led=delegator_led)
+    draft = await _check_draft(ctx, tx, facts, draft, delegator_led=delegator_led)
     if _SCOPE & set(changes):
         await _check_not_duplicate(ctx, tx, draft, itself=current.id)
     for child in await delegation_sql.descendants(tx.conn, ctx.tenant_id, current.id):

@@ -5,8 +5,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from registry.domain import rules
-from registry.domain.conditions import ConditionError, compile_condition
-from registry.domain.decisions import check_number
 from registry.domain.model import SET_BY, RedLine
 from registry.errors import Invalid
 from registry.services.common import Ctx, Facts, Result, authority, check_text, load_facts, relations_to_unit, require
@@ -16,18 +14,7 @@ from registry.storage import rows
 
 def _compile(condition: str | None, area_id: UUID, facts: Facts) -> str | None:
     """Parse and type-check against the area's declared attributes; store the canonical text."""
-    if condition is None:
-        return None
-    attributes = rules.effective_attributes(area_id, facts.areas, facts.area_tree)
-    try:
-        compiled = compile_condition(condition, attributes)
-    except ConditionError as exc:
-        where = f" (at position {exc.position})" if exc.position is not None else ""
-        raise Invalid(f"{exc.message}{where}", field="condition", code="invalid_condition") from exc
-    # Checked when written, not when compiled: stored conditions must keep loading into the index.
-    for number in compiled.numbers():
-        check_number(number, "condition", f"{number!r} in the condition")
-    return compiled.text
+    return None if condition is None else facts.compile_condition(condition, area_id)
 
 
 async def create_red_line(ctx: Ctx, *, unit_id: UUID, area_id: UUID, condition: str | None, consequence: str,

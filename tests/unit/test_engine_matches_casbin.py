@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -62,6 +63,9 @@ ATTRIBUTE_CHOICES = {kind: (ABSENT, None, *itertools.islice(itertools.cycle(pool
 # Requests the random differential test compared: with the policy exported at the instant asked
 # about, with a unit's subtree exported, and with a policy exported earlier.
 COMPARED = {"exported_at_instant": 0, "subtree_export": 0, "earlier_export": 0}
+# The engine's answers in those comparisons, by reason (and delegation conditions as the cause of a
+# missing attribute), so that the test can insist each kind of case was reached.
+REASONS: Counter = Counter()
 
 _MODEL_TEXT = model_text()
 
@@ -146,14 +150,19 @@ class Org:
     def delegation(self, area: str, unit: str, level: int, *, person: str | None = None, team: str | None = None,
                    subtree: bool = True, status: str = "active", valid_from: datetime = T0 - 30 * DAY,
                    valid_until: datetime | None = None, delegator: str | None = None,
-                   control: dict | None = None) -> str:
+                   control: dict | None = None, conditions: Iterable[str] = (), parent: str | None = None) -> str:
+        """A delegation; its conditions are compiled against the area's attributes, as the registry
+        stores them, and `parent` is the delegation it was passed on from (whose conditions bind it)."""
         assert (person is None) != (team is None)
         did = self._id("delegation")
+        types = self.index.area_types[area]
         self.apply("delegation", {
             "id": did, "tenant_id": TENANT_ID, "delegator_id": delegator or person or self.persons[0],
             "delegate_person_id": person, "delegate_team_id": team, "area_id": area, "unit_id": unit,
             "include_subunits": subtree, "level": level, "status": status, "valid_from": valid_from,
-            "valid_until": valid_until,
+            "valid_until": valid_until, "parent_id": parent,
+            "conditions": [{"condition": compile_condition(c, types).text, "text_da": f"grænse {n}"}
+                           for n, c in enumerate(conditions)],
             "control": control if control is not None else {"form": "none", "cadence": None,
                                                              "justify_within_days": 5}})
         return did
@@ -279,6 +288,9 @@ def compare(org: Org, at: datetime, questions: Iterable[Question], *, scope: str
             verdict = index.check(ext, q.area, q.unit, q.action, q.attributes, instant)
             said = oracle.allows(ext, q.area, q.unit, q.action, q.attributes, declared, instant)
             compared += 1
+            REASONS[verdict.reason] += 1
+            if verdict.condition is not None:
+                REASONS[f"{verdict.reason} (delegation condition)"] += 1
             if verdict.decision != said:
                 raise AssertionError(_explain(org, policy, at, exported, scope, ext, q, declared, verdict, said))
             pid = index.person_by_ext.get(ext)
@@ -423,17 +435,34 @@ def scenarios(draw, requests_per_org: int = 40):
             org.member(team, person, start, end, archived=draw(st.integers(0, 7)) == 0)
 
     # Delegations: to a person or a team, any area and unit, any level, status and window.
+    # About half of them carry conditions (limits on that delegate: "up to 1000"), and some are
+    # passed on from an earlier one (on its area or below, in its unit or below): the parents'
+    # conditions bind them too.
     grants: list[tuple[str, str, int]] = []          # (area, unit, level) of every permit
     holders: list[list[str]] = []                    # ... and the persons it is for
+    delegations: list[tuple[str, str, str, int]] = []  # (id, area, unit, level)
     for _ in range(draw(st.integers(0, 12)) or draw(st.integers(0, 12))):
         team = draw(st.sampled_from(teams)) if teams and draw(st.integers(0, 2)) == 0 else None
         person = None if team else draw(st.sampled_from(org.persons))
         start, end = _window(draw, at)
-        area, unit, level = draw(st.sampled_from(org.areas)), draw(st.sampled_from(org.units)), draw(st.integers(1, 7))
-        org.delegation(
+        parent = None
+        if delegations and draw(st.integers(0, 3)) == 0:
+            parent, parent_area, parent_unit, parent_level = draw(st.sampled_from(delegations))
+            area = draw(st.sampled_from(_related(org.index.area_chain, parent_area, above=False)))
+            unit = draw(st.sampled_from(_related(org.index.unit_chain, parent_unit, above=False)))
+            level = draw(st.integers(1, parent_level))
+        else:
+            area, unit = draw(st.sampled_from(org.areas)), draw(st.sampled_from(org.units))
+            level = draw(st.integers(1, 7))
+        types = org.index.area_types[area]
+        conditions = [_condition(draw, types) for _ in range(draw(st.sampled_from((0, 0, 0, 1, 1, 2))))] \
+            if types else []
+        did = org.delegation(
             area, unit, level, team=team, person=person, subtree=draw(st.booleans()),
             status=draw(st.sampled_from(("active",) * 4 + ("suspended", "revoked"))),
-            valid_from=start, valid_until=end, delegator=draw(st.sampled_from(org.persons)))
+            valid_from=start, valid_until=end, delegator=draw(st.sampled_from(org.persons)),
+            conditions=conditions, parent=parent)
+        delegations.append((did, area, unit, level))
         grants.append((area, unit, level))
         holders.append([person] if person else [m["person_id"] for e, m in org.rows
                                                 if e == "team_member" and m["team_id"] == team])
@@ -495,8 +524,8 @@ def scenarios(draw, requests_per_org: int = 40):
         condition = None if draw(st.integers(0, 5)) == 0 else _condition(draw, org.index.area_types[area])
         org.red_line(area, unit, condition, archived=draw(st.integers(0, 5)) == 0)
 
-    # Occasionally an area loses its attributes after red lines use them: those lines no longer
-    # compile, and both sides must fail closed.
+    # Occasionally an area loses its attributes after red lines and delegation conditions use them:
+    # those no longer compile, and both sides must fail closed.
     declaring = [a for a in org.areas if declared[a]]
     if declaring and draw(st.integers(0, 4)) == 0:
         org.update(draw(st.sampled_from(declaring)), attributes=[])
@@ -590,11 +619,16 @@ def _engine_agrees_with_casbin(scenario) -> None:
 
 def test_engine_matches_casbin_on_random_organisations():
     """The engine agrees with the Casbin model on >= 10,000 generated requests (and who_may with both)."""
-    before = dict(COMPARED)
+    before, reasons_before = dict(COMPARED), Counter(REASONS)
     _engine_agrees_with_casbin()
     compared = {kind: COMPARED[kind] - before[kind] for kind in COMPARED}
+    reasons = REASONS - reasons_before
     # Counted here, in the same test, so that the floor holds whatever else runs (or not) around it.
     assert compared["exported_at_instant"] >= MIN_REQUESTS, f"only {compared} requests compared; raise max_examples"
+    # Delegation conditions were reached both ways: allowing, refusing, and refusing for want of a fact.
+    for reason in ("allowed", "red_line", "outside_mandate (delegation condition)",
+                   "missing_attribute (delegation condition)"):
+        assert reasons[reason] >= 100, f"only {reasons[reason]} answers {reason!r}: {dict(reasons)}"
 
 
 # --- regressions: combinations behind real wrong-allow bugs in Zanzibar-style systems ----------

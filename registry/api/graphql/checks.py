@@ -49,6 +49,11 @@ class CheckInput:
                                      min_revision=self.min_revision, explain=self.explain)
 
 
+def _binding(c: check_uc.Bound) -> gt.BindingCondition:
+    return gt.BindingCondition(condition=c.condition, text_da=c.text_da, inherited=c.inherited,
+                               delegation_id=UUID(c.delegation_id))
+
+
 def _instant(epoch: float | None) -> datetime | None:
     return None if epoch is None or epoch == FOREVER else datetime.fromtimestamp(epoch, timezone.utc)
 
@@ -70,19 +75,33 @@ class RedLineHit:
     condition: str | None
 
 
+@strawberry.type(description="A limit of the delegation a check was refused by (`outside_mandate`, or "
+                             "`missing_attribute` when the case lacks a value it reads).")
+class ConditionHit:
+    delegation_id: strawberry.ID = strawberry.field(
+        description="The delegation that states it: the one asked about, or one it was passed on from.")
+    condition: str = strawberry.field(description="In the condition language, e.g. amount <= 10000.")
+    text_da: str = strawberry.field(description="As people read it, e.g. \"Op til 10.000 kr. pr. indkøb\".")
+
+
 @strawberry.type
 class TraceEntry:
-    kind: str
+    kind: str = strawberry.field(description="delegation, condition (one of a delegation's limits; `id` is the "
+                                             "delegation that states it), leader_authority or red_line")
     id: strawberry.ID
-    outcome: str
+    outcome: str = strawberry.field(description="A delegation: allows, level_too_low, outside_mandate, "
+                                                "missing_attribute, not_yet_valid, expired, revoked or suspended. A "
+                                                "condition or a red line: holds, violated or missing_attribute.")
     level: int | None
+    condition: str | None = strawberry.field(description="A condition's text (kind condition).")
 
 
 @strawberry.type(description="The answer to a check: decision, reason code, level and what is owed.")
 class CheckResult:
     decision: bool
-    reason: str = strawberry.field(description="allowed, leader_authority, no_delegation, level_too_low, red_line, "
-                                               "missing_attribute, not_yet_valid, expired, revoked, suspended, "
+    reason: str = strawberry.field(description="allowed, leader_authority, no_delegation, level_too_low, "
+                                               "outside_mandate, red_line, missing_attribute, not_yet_valid, "
+                                               "expired, revoked, suspended, "
                                                "unknown_person, unknown_area, unknown_unit or stale")
     revision: int
     level: int | None
@@ -95,6 +114,9 @@ class CheckResult:
 
     obligations: list[ObligationOut]
     red_line: RedLineHit | None
+    condition: ConditionHit | None = strawberry.field(
+        description="The delegation's limit that refused the case (outside_mandate), or one that needs a missing "
+                    "value (missing_attribute).")
     missing_attributes: list[str]
     trace: list[TraceEntry] | None
 
@@ -107,9 +129,12 @@ class CheckResult:
             red_line=None if d.red_line is None else RedLineHit(id=strawberry.ID(d.red_line.id),
                                                                 consequence=d.red_line.consequence,
                                                                 condition=d.red_line.condition),
+            condition=None if d.condition is None else ConditionHit(
+                delegation_id=strawberry.ID(d.condition.delegation_id), condition=d.condition.condition,
+                text_da=d.condition.text_da),
             missing_attributes=list(d.missing_attributes),
             trace=None if d.trace is None else [TraceEntry(kind=t.kind, id=strawberry.ID(t.id), outcome=t.outcome,
-                                                           level=t.level) for t in d.trace])
+                                                           level=t.level, condition=t.condition) for t in d.trace])
 
 
 @strawberry.type
@@ -120,6 +145,8 @@ class WhoMayEntry:
     obligations: list[ObligationOut]
     basis: str = strawberry.field(description="delegation, leader_authority (she leads the unit or one above) or "
                                               "stand_in (she stands in for such a leader)")
+    conditions: list[gt.BindingCondition] = strawberry.field(
+        description="The limits of the delegation that allows (they hold for the attributes given).")
     person_id: strawberry.Private[str]
 
     @strawberry.field(description="The level's short name in Danish, e.g. \"Hverdagsdirektør\".")
@@ -202,6 +229,9 @@ class MandateEntry:
     unit_id: strawberry.ID = strawberry.field(description="The unit's id, as a check may name it.")
     unit_external_id: str | None = strawberry.field(description="The unit's own external id (e.g. a LOS id), as a "
                                                                 "check may name it, when it has one.")
+    conditions: list[gt.BindingCondition] = strawberry.field(
+        description="A delegation's limits (its own and those it inherits): checks allow only cases within them. "
+                    "Each has its Danish sentence (textDa).")
     e: strawberry.Private[check_uc.MandateEntry]
 
     @strawberry.field(description="The level's short name in Danish (Orientering … Fuld delegering), as held.")
@@ -257,7 +287,8 @@ class MandateEntry:
                    suspended=e.suspended, level_in_force=e.level_in_force, include_subunits=e.include_subunits,
                    actions=e.actions, owes=[Owed(kind=o.kind, within_days=o.within_days) for o in e.owes],
                    valid_until=_instant(e.valid_until), effects=[MandateEffect.of(f) for f in e.effects],
-                   area_key=e.area_key, unit_id=strawberry.ID(e.unit_id), unit_external_id=e.unit_external_id, e=e)
+                   area_key=e.area_key, unit_id=strawberry.ID(e.unit_id), unit_external_id=e.unit_external_id,
+                   conditions=[_binding(c) for c in e.conditions], e=e)
 
 
 @strawberry.type
@@ -294,7 +325,8 @@ class CheckQuery:
             level=e.decision.level, level_label_da=e.decision.level_label,
             delegation_ids=[strawberry.ID(i) for i in e.decision.delegation_ids],
             obligations=[ObligationOut(kind=o.kind, deadline=_instant(o.deadline)) for o in e.decision.obligations],
-            basis=e.basis, person_id=e.person_id) for e in found], revision=revision, stale=False)
+            basis=e.basis, conditions=[_binding(c) for c in e.conditions], person_id=e.person_id)
+            for e in found], revision=revision, stale=False)
 
     @strawberry.field(description="What a person may decide: areas, units, levels, red lines, what is owed, and "
                                   "the effects of trust breaches in force; by the rules checks use.")

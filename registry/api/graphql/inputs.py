@@ -223,6 +223,22 @@ class ControlInput:
                              justify_within_days=self.justify_within_days)
 
 
+@strawberry.input(description="A limit on one delegate's mandate, in the red lines' condition language over the "
+                              "area's attributes: the delegation allows a case only when it holds.")
+class DelegationConditionInput:
+    condition: str = strawberry.field(description="e.g. amount <= 10000")
+    text_da: str = strawberry.field(default="", description="The Danish sentence people see, e.g. \"Op til 10.000 "
+                                                            "kr. pr. indkøb\"; empty: made from the area's "
+                                                            "attribute names.")
+
+    def to_domain(self) -> model.DelegationCondition:
+        return model.DelegationCondition(condition=self.condition, text_da=self.text_da)
+
+
+def conditions_of(items) -> tuple[model.DelegationCondition, ...]:
+    return tuple(c.to_domain() for c in items or ())
+
+
 @strawberry.input(description="A delegation to declare; the delegator is the authenticated person.")
 class DeclareDelegationInput:
     area_id: strawberry.ID
@@ -241,6 +257,9 @@ class DeclareDelegationInput:
     allow_subdelegation: bool = False
     max_subdelegation_depth: int = 0
     parent_id: strawberry.ID | None = strawberry.field(default=None, description="For a sub-delegation.")
+    conditions: list[DelegationConditionInput] = strawberry.field(
+        default_factory=list, description="Limits on this delegate's mandate (at most 20); a sub-delegation is "
+                                          "bound by its parents' too.")
 
 
 @strawberry.input(description="Fields to change; the delegation gets a new version, the old one stays in history.")
@@ -256,6 +275,10 @@ class AmendDelegationInput:
     include_subunits: bool | None = UNSET
     allow_subdelegation: bool | None = UNSET
     max_subdelegation_depth: int | None = UNSET
+    conditions: list[DelegationConditionInput] | None = strawberry.field(
+        default=UNSET, description="All of the delegation's own conditions (replacing them); [] or null: none. "
+                                   "Fewer conditions widen the mandate of its sub-delegations at once, more narrow "
+                                   "it.")
 
 
 @strawberry.input
@@ -299,6 +322,8 @@ def amend_changes(input: AmendDelegationInput) -> dict:
         changes["control"] = (control or ControlInput()).to_domain()
     if "rules" in changes:
         changes["rules"] = tuple(changes["rules"] or ())
+    if "conditions" in changes:
+        changes["conditions"] = conditions_of(changes["conditions"])
     for required in ("level", "purpose", "valid_from", "include_subunits", "allow_subdelegation",
                      "max_subdelegation_depth"):
         if required in changes and changes[required] is None:

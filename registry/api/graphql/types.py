@@ -452,6 +452,8 @@ class RedLine(Versioned):
 
 @strawberry.type(description="Who may decide what: a delegation of decision competence.")
 class Delegation(Versioned):
+    """A delegation (see DOMAIN.md)."""
+
     id: strawberry.ID
     include_subunits: bool
     level: int = strawberry.field(description="Involvement level 1-7; see levelInfo for its labels.")
@@ -533,6 +535,45 @@ class Delegation(Versioned):
     @strawberry.field
     async def sub_delegations(self, info: Info) -> list["Delegation"]:
         return [Delegation.of(d) for d in await info.context.loaders.subdelegations.load(self.d.id)]
+
+    @strawberry.field(description="Its own limits on the delegate's mandate: it allows a case only when each holds.")
+    def conditions(self) -> list[DelegationCondition]:
+        return [DelegationCondition.of(c) for c in self.d.conditions]
+
+    @strawberry.field(description="Every limit that binds it, as checks apply them: its own, then those of each "
+                                  "delegation it was passed on from (a sub-delegation cannot drop them).")
+    async def conditions_in_force(self, info: Info) -> list[BindingCondition]:
+        found, current, hops = [], self.d, 0
+        while current is not None and hops <= 16:
+            found += [BindingCondition(condition=c.condition, text_da=c.text_da, inherited=hops > 0,
+                                       delegation_id=current.id) for c in current.conditions]
+            current = None if current.parent_id is None else \
+                await info.context.loaders.delegation.load(current.parent_id)
+            hops += 1
+        return found
+
+
+@strawberry.type(description="A limit on one delegate's mandate, e.g. amount <= 10000 (\"Op til 10.000 kr. pr. "
+                             "indkøb\").")
+class DelegationCondition:
+    condition: str = strawberry.field(description="In the red lines' condition language, canonical.")
+    text_da: str = strawberry.field(description="As people read it.")
+
+    @classmethod
+    def of(cls, c: model.DelegationCondition) -> "DelegationCondition":
+        return cls(condition=c.condition, text_da=c.text_da)
+
+
+@strawberry.type(description="A limit that binds a delegation: its own, or one it inherits.")
+class BindingCondition:
+    condition: str
+    text_da: str
+    inherited: bool = strawberry.field(description="Stated by a delegation it was passed on from.")
+    delegation_id: strawberry.Private[UUID]
+
+    @strawberry.field(description="The delegation that states it.")
+    async def delegation(self, info: Info) -> Delegation:
+        return Delegation.of(await info.context.loaders.delegation.load(self.delegation_id))
 
 
 @strawberry.type(description="One change to one entity: who, when, and the values before and after.")
