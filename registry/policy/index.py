@@ -817,8 +817,10 @@ class TenantIndex:
 
     def _tells_more(self, g: Grant, verdict, than: Grant, than_verdict) -> bool:
         """Which refusal by conditions to report: a missing attribute (the facts might allow), then
-        the delegation that would be chosen (_better)."""
-        mine, theirs = verdict[0] == "missing_attribute", than_verdict[0] == "missing_attribute"
+        her own delegation before a team's (its limits are the ones set for her), then the delegation
+        that would be chosen (_better)."""
+        mine = (verdict[0] == "missing_attribute", g.subject_kind == "person")
+        theirs = (than_verdict[0] == "missing_attribute", than.subject_kind == "person")
         return mine > theirs or (mine == theirs and self._better(g, than))
 
     def _better(self, g: Grant, than: Grant) -> bool:

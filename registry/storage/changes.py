@@ -18,7 +18,8 @@ SNAPSHOT = {
     "team_member": "SELECT id, tenant_id, team_id, person_id, valid_from, valid_to, archived_at FROM team_member",
     "membership": "SELECT id, tenant_id, person_id, unit_id, role, valid_from, valid_to, archived_at FROM membership",
     "delegation": """SELECT id, tenant_id, delegator_id, delegate_person_id, delegate_team_id, area_id, unit_id,
-                            include_subunits, level, status, valid_from, valid_until, control FROM delegation""",
+                            include_subunits, level, status, valid_from, valid_until, control, parent_id,
+                            conditions FROM delegation""",
     "red_line": "SELECT id, tenant_id, unit_id, area_id, condition, consequence, set_by, archived_at FROM red_line",
     "stand_in": """SELECT id, tenant_id, unit_id, leader_id, stand_in_id, valid_from, valid_until, archived_at
                    FROM stand_in""",
