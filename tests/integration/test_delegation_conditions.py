@@ -177,7 +177,6 @@ async def test_the_mandate_and_who_may_show_the_limits_in_danish(api):
 
 
 async def test_authzen_answers_outside_mandate_with_the_condition(api):
-    ids = await api.ids()
     key = await api_key(api.db, ["check"], name="indkøbssystem")
     body = {"subject": {"type": "person", "id": ANNA}, "action": {"name": "decide"},
             "resource": {"type": "decision", "id": "economy/purchase",
