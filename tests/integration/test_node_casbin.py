@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,64 @@ async def test_node_casbin_answers_like_the_engine_on_the_demo_export(demo_dsn, 
     assert allows > 100 and denies > 100, (allows, denies)
     reasons = {d.reason for d in expected}
     assert {"allowed", "red_line", "missing_attribute", "no_delegation", "level_too_low"} <= reasons, reasons
+
+
+# Random organisations (the generator of tests/unit/test_engine_matches_casbin.py): delegation
+# conditions, sub-delegation chains whose parents' conditions bind, missing attributes, red lines,
+# breaches, leaders and stand-ins; all asked of node-casbin in one run.
+RANDOM_ORGANISATIONS = 200
+
+
+def _random_cases() -> list[tuple]:
+    from hypothesis import HealthCheck, given, settings
+
+    from tests.unit.test_engine_matches_casbin import UNKNOWN_PERSON, scenarios
+
+    cases = []
+
+    @settings(max_examples=RANDOM_ORGANISATIONS, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(scenarios(requests_per_org=40))
+    def collect(scenario) -> None:
+        org, at, questions, _scope, _later = scenario
+        index, instant = org.index, at.timestamp()
+        people = [index.person_ext[p] for p in org.persons]
+        asked = [(person, q) for q in questions for person in people + [UNKNOWN_PERSON] * q.unknown_person]
+        cases.append((index, instant, project(index, instant).csv(), asked))
+
+    collect()
+    return cases
+
+
+async def test_node_casbin_answers_like_the_engine_on_random_organisations_with_conditions(node_casbin, tmp_path):
+    cases = await asyncio.to_thread(_random_cases)
+    wire, expected = [], []
+    for index, instant, policy, asked in cases:
+        requests, answers = [], []
+        for person, q in asked:
+            area = index.area_by_key.get(q.area)
+            declared = index.area_types.get(area, {}) if area is not None else {}
+            *head, ctx = casbin_request(tenant=index.tenant_key, person=person, area=q.area, unit=q.unit,
+                                        action=q.action, attributes=q.attributes, declared=declared, at=instant)
+            requests.append([*head, {"at": ctx.at, "attrs": vars(ctx.attrs), "has": vars(ctx.has)}])
+            answers.append(index.check(person, q.area, q.unit, q.action, q.attributes, instant))
+        wire.append({"policy": policy, "requests": requests})
+        expected.append(answers)
+    (tmp_path / "model.conf").write_text(MODEL_FILE.read_text())
+    (tmp_path / "cases.json").write_text(json.dumps(wire))
+
+    result = await asyncio.to_thread(
+        subprocess.run, ["node", str(node_casbin / "check.mjs"), str(tmp_path / "model.conf"), "--cases",
+                         str(tmp_path / "cases.json")], check=False, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout)
+    assert len(answers) == len(cases)
+    differ = []
+    for (index, _instant, policy, asked), decisions, said in zip(cases, expected, answers):
+        differ += [(person, q, d.reason, s, policy) for (person, q), d, s in zip(asked, decisions, said)
+                   if s != d.decision]
+    assert not differ, f"{len(differ)} answers differ; the first: {differ[0]}"
+    reasons = Counter(d.reason for decisions in expected for d in decisions)
+    by_condition = sum(d.condition is not None for decisions in expected for d in decisions)
+    assert sum(len(d) for d in expected) >= 6000, reasons
+    assert reasons["outside_mandate"] >= 100 and by_condition >= 150 and reasons["allowed"] >= 200, reasons
