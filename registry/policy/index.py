@@ -727,6 +727,12 @@ class TenantIndex:
         else:
             if outside is not None:  # she holds the level, but not for this case
                 g, (outcome, ref, missing) = outside
+                # Her standing first, as for red lines: a suspension or a lowered level says more.
+                suspended, cap, _extra = self.breach_effects(person, area, unit, at)
+                if suspended:
+                    return self._deny("suspended", g.level, [g.id], trace)
+                if cap is not None and cap < need:
+                    return self._deny("level_too_low", cap, [g.id], trace)
                 decision = self._deny(outcome, g.level, [g.id], trace)
                 decision.condition, decision.missing_attributes = ref, missing
                 return decision

@@ -7,7 +7,9 @@ effects it lists that bind there (a suspension refuses, a capped level lowers). 
 when `check` gets past the person's standing: it allows, or it refuses only for a red line
 (`red_line` or `missing_attribute`). Red lines are left out of "may" on purpose: the mandate cannot
 know a request's attributes, so it lists the red lines that bind each entry instead, and the red
-line a check refuses with must be among those of an entry that covers the request.
+line a check refuses with must be among those of an entry that covers the request. A delegation's own
+conditions are left out the same way (`outside_mandate`): the entry lists them, and the condition a
+check refuses with must be among them.
 
 The organisations are the random ones of the Casbin differential test (units, areas with
 reservations, people, teams, delegations in every state, leaders, deputies, stand-ins, breaches,
@@ -28,7 +30,7 @@ from registry.services.checks import MandateEntry, mandate_of
 from tests.unit.test_engine_matches_casbin import DAY, SECOND, T0, Org, _related, _window, scenarios
 
 COMPARED = {"requests": 0, "allowed": 0, "refused_by_standing": 0, "whole_effects": 0, "partial_effects": 0,
-            "leader_entries": 0}
+            "leader_entries": 0, "refused_by_condition": 0}
 MIN_REQUESTS = 40_000
 
 
@@ -100,7 +102,10 @@ def compare(org: Org, at: datetime) -> int:
             for unit in units:
                 for action in ACTIONS:
                     verdict = index.check(ext, key, unit, action, {}, instant)
-                    passed = verdict.decision or verdict.reason in ("red_line", "missing_attribute")
+                    # Past her standing: allowed, or refused only by a red line or by a delegation's
+                    # own conditions (the mandate lists both; it cannot know the request's facts).
+                    passed = verdict.decision or verdict.reason in ("red_line", "missing_attribute",
+                                                                    "outside_mandate")
                     by = may(org, entries, area, unit, action)
                     compared += 1
                     if bool(by) != passed:
@@ -112,6 +117,11 @@ def compare(org: Org, at: datetime) -> int:
                             f"organisation rows:\n{org.describe()}")
                     if verdict.red_line is not None:  # refused by a red line: the mandate names it
                         assert any(verdict.red_line.id in e.red_line_ids for e in by), (ext, key, unit, action)
+                    if verdict.condition is not None:  # refused by a delegation's condition: so does it
+                        assert any((c.delegation_id, c.condition) == (verdict.condition.delegation_id,
+                                                                      verdict.condition.condition)
+                                   for e in by for c in e.conditions), (ext, key, unit, action, verdict)
+                        COMPARED["refused_by_condition"] += 1
                     if verdict.decision and action in DECIDING_ACTIONS and any(standing(org, e, area, unit)[1]
                                                                                for e in by):
                         assert "pre_approval" in {o.kind for o in verdict.obligations}, (ext, key, unit, action)
@@ -162,7 +172,7 @@ def test_the_mandate_says_may_exactly_when_checks_allow_on_random_organisations(
     # The cases that matter occurred: refusals by a suspension or a lowered level, effects binding
     # all of an entry and a part of one, and leaders' own authority.
     assert all(compared[kind] for kind in ("refused_by_standing", "whole_effects", "partial_effects",
-                                           "leader_entries")), compared
+                                           "leader_entries", "refused_by_condition")), compared
 
 
 # --- truth tables ------------------------------------------------------------------------------
