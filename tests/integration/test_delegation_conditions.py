@@ -1,11 +1,12 @@
 """Conditions on a delegation (issue 11): "Anna may buy up to 10.000 kr., Bo up to 50.000 kr.",
 end to end through GraphQL, AuthZEN, the mandate, whoMay, acts and the Casbin export."""
 
+import re
 from datetime import datetime, timezone
 
 import pytest
 
-from tests.support import api_key, snapshot
+from tests.support import ROOT, api_key, snapshot
 
 METTE = "mette.sorensen@eksempel.dk"
 SUSANNE = "susanne.kjaer@eksempel.dk"
@@ -201,3 +202,27 @@ async def test_an_act_outside_the_conditions_is_refused_with_the_limit_in_danish
     assert result["code"] == "act_not_allowed"
     assert "Op til 10.000 kr. pr. indkøb" in result["messageDa"]
     assert await snapshot(api.db) == before
+
+
+def _readme_blocks(heading: str) -> list[str]:
+    """The ```graphql blocks of a README walkthrough step, as written there."""
+    text = (ROOT / "README.md").read_text()
+    step = text[text.index(heading):]
+    step = step[:step.index("\n**", 1)]
+    return re.findall(r"```graphql\n(.*?)```", step, re.S)
+
+
+async def test_the_readme_walkthrough_of_conditions_works_as_written(api):
+    ids = await api.ids()
+    declare, ask = _readme_blocks("**6. Limits on one person's mandate (conditions).**")
+    declared = (await api.gql(declare, {"area": ids.areas["economy/purchase"], "unit": ids.unit("Plejecenter Solhaven"),
+                                        "kasper": ids.people["kasper"]}, as_=METTE))["declareDelegation"]
+    assert declared["delegation"]["conditions"] == [{"condition": "amount <= 50000",
+                                                     "textDa": "Op til 50.000 kr. pr. indkøb"}], declared
+    answers = await api.gql(ask, {"unit": ids.unit("Plejecenter Solhaven")}, as_=METTE)
+    assert answers["anna7000"]["decision"] is True
+    assert (answers["anna12000"]["reason"], answers["anna12000"]["condition"]["textDa"]) == (
+        "outside_mandate", "Op til 10.000 kr. pr. indkøb")
+    assert answers["kasper12000"]["decision"] is True
+    names = {p["person"]["name"] for p in answers["whoMay"]["people"]}
+    assert {"Anna Jensen", "Kasper Nielsen", "Mette Sørensen"} <= names and "Fatima Ali" not in names
