@@ -59,3 +59,37 @@ async def test_as_of_sees_a_red_line_that_was_later_archived_and_a_delegation_la
         in_march = (await api.gql(CHECK, {"i": {**request, "at": MARCH.isoformat()}},
                                   as_="mette.sorensen@eksempel.dk"))["check"]
         assert (in_march["decision"], in_march["reason"]) == (False, "red_line")
+
+
+async def test_as_of_holds_a_sub_delegation_to_its_parents_conditions_as_they_were_then(db, empty_dsn, settings):
+    """Anna's purchases are bound by her own limit and by Mette's (her parent delegation); a check as
+    of a past instant takes the parent's conditions as they were then, not as they are now."""
+    from registry.demo import load_demo
+
+    clock = Clock(JAN)
+    await load_demo(db, clock=clock)
+    async with Api.start(db, settings, clock, empty_dsn) as api:
+        ids = await api.ids()
+        parent = (await api.gql("""query($p: ID!) { delegations(filter: {delegatePersonId: $p}) { nodes {
+            id version area { key } } } }""", {"p": ids.people["mette"]},
+                                as_="jonas.kristensen@eksempel.dk"))["delegations"]["nodes"]
+        parent = next(d for d in parent if d["area"]["key"] == "economy/purchase")
+        clock.value = datetime(2026, 5, 1, tzinfo=timezone.utc)
+        amended = (await api.gql("""mutation($id: ID!, $v: Int!) { amendDelegation(id: $id, version: $v,
+            input: {conditions: [{condition: "amount <= 2000"}]}) { __typename } }""",
+                                 {"id": parent["id"], "v": parent["version"]},
+                                 as_="susanne.kjaer@eksempel.dk"))["amendDelegation"]
+        assert amended["__typename"] == "DelegationPayload", amended
+        clock.value = datetime(2026, 5, 2, tzinfo=timezone.utc)
+        request = {"person": "anna.jensen@eksempel.dk", "area": "economy/purchase",
+                   "unit": ids.unit("Plejecenter Solhaven"), "action": "DECIDE",
+                   "attributes": {"amount": 7000, "on_contract": True}}
+        now = (await api.gql(CHECK, {"i": request}, as_="mette.sorensen@eksempel.dk"))["check"]
+        assert (now["decision"], now["reason"]) == (False, "outside_mandate")
+        march = (await api.gql(CHECK, {"i": {**request, "at": MARCH.isoformat()}},
+                               as_="mette.sorensen@eksempel.dk"))["check"]
+        assert (march["decision"], march["reason"]) == (True, "allowed")
+        over = (await api.gql(CHECK, {"i": {**request, "at": MARCH.isoformat(),
+                                              "attributes": {"amount": 12000, "on_contract": True}}},
+                              as_="mette.sorensen@eksempel.dk"))["check"]
+        assert (over["decision"], over["reason"]) == (False, "outside_mandate")
