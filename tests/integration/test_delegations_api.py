@@ -70,8 +70,9 @@ async def test_revoking_a_delegation_revokes_its_sub_delegations_in_the_same_wri
     listing = (await api.gql("""query($p: ID!) { delegations(filter: {delegatePersonId: $p}) { nodes { id version
         area { key } subDelegations { id status } } } }""", {"p": ids.people["mette"]}, as_=METTE))
     parent = next(n for n in listing["delegations"]["nodes"] if n["area"]["key"] == "economy/purchase")
-    assert [s["status"] for s in parent["subDelegations"]] == ["ACTIVE"]
-    child_id = parent["subDelegations"][0]["id"]
+    # Anna's and the evening team's purchases are passed on from it.
+    assert [s["status"] for s in parent["subDelegations"]] == ["ACTIVE", "ACTIVE"]
+    child_id, other_child = (s["id"] for s in parent["subDelegations"])
     revoked = (await api.gql("""mutation($id: ID!, $v: Int!) { revokeDelegation(id: $id, version: $v,
         reason: "Indkøbsaftalen er genudbudt") { __typename ... on DelegationPayload { revision delegation { status
         revokedReason } } %s } }""" % ERR, {"id": parent["id"], "v": parent["version"]},
@@ -80,6 +81,9 @@ async def test_revoking_a_delegation_revokes_its_sub_delegations_in_the_same_wri
     child = (await api.gql("query($id: ID!) { delegation(id: $id) { status revokedReason } }", {"id": child_id},
                            as_=METTE))["delegation"]
     assert child["status"] == "REVOKED" and parent["id"] in child["revokedReason"]
+    other = (await api.gql("query($id: ID!) { delegation(id: $id) { status } }", {"id": other_child},
+                           as_=METTE))["delegation"]
+    assert other["status"] == "REVOKED"
     child_history = (await api.gql("query($id: ID!) { history(entityId: $id) { nodes { revision } } }",
                                    {"id": child_id}, as_=METTE))["history"]["nodes"]
     assert child_history[-1]["revision"] == revoked["revision"]

@@ -65,8 +65,9 @@ async def test_a_stand_in_declares_on_behalf_of_the_leader_during_the_absence_on
     history = (await api.gql("query($id: ID!) { history(entityId: $id) { nodes { actor onBehalfOf } } }",
                              {"id": during["delegation"]["id"]}, as_=METTE))["history"]["nodes"]
     assert history[0] == {"actor": f"person:{ids.people['maria']}", "onBehalfOf": f"person:{ids.people['mette']}"}
+    # 6.000 kr.: above what the evening team (Maria is in it) may buy, up to 5.000 kr.
     as_leader = await _check(api, ids, person=MARIA, area="economy/purchase", action="DECIDE",
-                             attributes={"amount": 10, "on_contract": True})
+                             attributes={"amount": 6000, "on_contract": True})
     assert as_leader["reason"] == "leader_authority"
 
     clock.value = NOW + timedelta(days=15)
@@ -75,7 +76,7 @@ async def test_a_stand_in_declares_on_behalf_of_the_leader_during_the_absence_on
     assert (after["__typename"], after["code"]) == ("ForbiddenError", "not_authorised_to_delegate")
     assert await snapshot(api.db) == before
     no_longer = await _check(api, ids, person=MARIA, area="economy/purchase", action="DECIDE",
-                             attributes={"amount": 10, "on_contract": True})
+                             attributes={"amount": 6000, "on_contract": True})
     assert no_longer["decision"] is False
 
 

@@ -46,8 +46,9 @@ async def _anna_delegation(api) -> dict:
 
 async def _team_delegation(api) -> dict:
     ids = await api.ids()
-    found = (await api.gql("query($t: ID!) { delegations(filter: {delegateTeamId: $t}) { nodes { id version } } }",
-                           {"t": ids.teams["Aftenvagten"]}, as_=METTE))["delegations"]["nodes"]
+    found = (await api.gql("query($t: ID!) { delegations(filter: {delegateTeamId: $t}) { nodes { id version "
+                           "area { key } } } }", {"t": ids.teams["Aftenvagten"]}, as_=METTE))["delegations"]["nodes"]
+    found = [d for d in found if d["area"]["key"] == "personnel/shift-planning"]
     assert len(found) == 1, found
     return found[0]
 
