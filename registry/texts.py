@@ -177,6 +177,14 @@ PROHIBITION_DA = "Beslutningen må aldrig træffes under en delegering."
 # A delegation's condition (a limit on that delegate's mandate) as people read it, when the leader
 # wrote no words of her own: "Kun når beløb inkl. moms er højst 10.000 kr."
 DELEGATION_CONDITION_LEAD_DA = "Kun når "
+# A refused limit on the declare and adjust forms (the codes' own texts speak of red lines or of lists).
+DELEGATION_CONDITION_ERRORS_DA = {
+    "invalid_condition": "Grænsen kan ikke læses. Vælg en oplysning, der hører til beslutningsområdet, og en værdi, "
+                         "der passer til den (fx et tal som 10.000).",
+    "required": "Vælg en oplysning, en sammenligning og en værdi – eller lad hele grænsen stå tom.",
+    "duplicate": "Den samme grænse står to gange.",
+    "too_many": "Der kan højst være 20 grænser på en delegering.",
+}
 
 
 def condition_da(condition: str | None, attributes=(), lead: str = "Skal gælde: ") -> str:

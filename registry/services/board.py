@@ -13,7 +13,7 @@ from uuid import UUID
 import msgspec
 
 from registry.domain import rules
-from registry.domain.model import Area, AreaAttribute, Delegation, Person, RedLine, Team, Unit
+from registry.domain.model import Area, AreaAttribute, Delegation, DelegationCondition, Person, RedLine, Team, Unit
 from registry.errors import Forbidden, NotFound
 from registry.services import delegations as delegation_uc
 from registry.services import queries, redlines
@@ -167,6 +167,14 @@ class Version(msgspec.Struct, frozen=True):
     actor: str
 
 
+class Inherited(msgspec.Struct, frozen=True):
+    """A condition a delegation is bound by because it was passed on from one that states it."""
+
+    condition: DelegationCondition
+    delegation_id: UUID    # the delegation that states it
+    holder: str            # who holds that one (the person or team it was passed on from)
+
+
 class DelegationPage(msgspec.Struct, frozen=True, kw_only=True):
     delegation: Delegation
     area: Area
@@ -179,6 +187,7 @@ class DelegationPage(msgspec.Struct, frozen=True, kw_only=True):
     manageable: bool
     versions: list[Version]
     actors: dict[str, str]  # "person:<id>" -> name, for the versions
+    inherited: list[Inherited] = []  # its parents' conditions (checks hold it to them; they cannot be removed here)
 
 
 async def delegation_page(ctx: Ctx, delegation_id: str) -> DelegationPage:
@@ -205,10 +214,20 @@ async def delegation_page(ctx: Ctx, delegation_id: str) -> DelegationPage:
                     actors[v.actor] = (await person(UUID(v.actor.removeprefix("person:")))).name
                 except (ValueError, NotFound):
                     pass
+        inherited, parent_id, hops = [], d.parent_id, 0
+        while parent_id is not None and hops < 16:  # as checks and GraphQL's conditionsInForce walk them
+            parent = await rows.get(conn, "delegation", Delegation, ctx.tenant_id, parent_id)
+            if parent.delegate_person_id is not None:
+                holder = (await person(parent.delegate_person_id)).name
+            else:
+                holder = "teamet " + (await rows.get(conn, "team", Team, ctx.tenant_id, parent.delegate_team_id)).name
+            inherited += [Inherited(c, parent.id, holder) for c in parent.conditions]
+            parent_id, hops = parent.parent_id, hops + 1
         return DelegationPage(delegation=d, area=facts.areas[d.area_id], unit=facts.units[d.unit_id],
                               delegator=await person(d.delegator_id), on_behalf_of=await person(d.on_behalf_of_id),
                               delegate_person=await person(d.delegate_person_id), delegate_team=team,
-                              trust_shown=trust, manageable=manageable, versions=versions, actors=actors)
+                              trust_shown=trust, manageable=manageable, versions=versions, actors=actors,
+                              inherited=inherited)
 
 
 class RedLineRow(msgspec.Struct, frozen=True):

@@ -14,7 +14,9 @@ from litestar import Request, get, post
 from litestar.response import Redirect
 
 from registry import errors, texts
-from registry.domain.model import CONTROL_FORMS, SET_BY, Control, Delegation, TrustAssessment, TrustBasis
+from registry.domain import conditions as lang
+from registry.domain.model import (CONTROL_FORMS, MAX_CONDITIONS, SET_BY, Control, Delegation, DelegationCondition,
+                                   TrustAssessment, TrustBasis)
 from registry.errors import Invalid, RegistryError
 from registry.services import board as board_uc
 from registry.services import delegations as delegation_uc
@@ -37,25 +39,13 @@ FIELDS = {
     "control.justifyWithinDays": "frist", "validFrom": "gyldig_fra", "validUntil": "gyldig_til",
     "reviewDate": "opfoelgning", "includeSubunits": "underenheder", "maxSubdelegationDepth": "max_led",
     "allowSubdelegation": "videredelegering", "reason": "begrundelse", "condition": "betingelse",
-    "consequence": "konsekvens", "setBy": "sat_af", "id": None, "parentId": None,
+    "consequence": "konsekvens", "setBy": "sat_af", "id": None, "parentId": None, "conditions": "graenser",
     **{f"trust.{part}": field for part, field in TRUST_PARTS},
     **{f"trust.{part}.note": f"{field}_note" for part, field in TRUST_PARTS},
 }
 
 
 # --- small helpers ---------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
 
 def _terms(form: dict) -> dict:
     """The terms of a delegation as the form gives them (declare and adjust share them)."""
@@ -87,8 +77,8 @@ def _validity(form: dict, today: date) -> tuple[datetime | None, datetime | None
             None if end is None else end_of(end))
 
 
-def values_of(d: Delegation, trust: bool) -> dict[str, str]:
-    """A delegation's terms as the adjust form's values."""
+def values_of(d: Delegation, trust: bool, attributes=()) -> dict[str, str]:
+    """A delegation's terms as the adjust form's values (its own conditions as the limits' rows)."""
     values = {"niveau": str(d.level), "formaal": d.purpose, "spilleregler": "\n".join(d.rules),
               "kontrol": d.control.form, "kadence": d.control.cadence or "", "frist": str(d.control.justify_within_days),
               "gyldig_fra": iso_date(d.valid_from), "gyldig_til": iso_date(last_day(d.valid_until)),
@@ -99,7 +89,90 @@ def values_of(d: Delegation, trust: bool) -> dict[str, str]:
             found = getattr(d.trust, part)
             values[name] = found.assessment if found else ""
             values[f"{name}_note"] = found.note if found else ""
+    for n, c in enumerate(d.conditions, start=1):
+        values.update({f"{LIMIT}{n}_{k}": v for k, v in _limit_values(c, attributes).items()})
     return values
+
+
+# --- limits (a delegation's conditions): rows of the red-line builder, each with the leader's own words
+
+LIMIT = "graense_"          # the rows' fields: graense_1_egenskab, _sammenligning, _vaerdi, _betingelse, _tekst
+LIMIT_ROWS = 3              # rows on a form with no limits yet
+_LIMIT_ROW = re.compile(LIMIT + r"([0-9]{1,3})_")
+
+
+def limit_rows(values: dict) -> int:
+    """How many rows the form shows: three, or one more than it holds (so one can always be added)."""
+    used = [int(m.group(1)) for k, v in values.items()
+            if (m := _LIMIT_ROW.match(k)) and not k.endswith("_sammenligning") and str(v).strip()]
+    return min(max(LIMIT_ROWS, max(used, default=0) + 1), MAX_CONDITIONS)
+
+
+def _shown(lit) -> str:
+    """A literal as the builder's value field shows it: 10.000, 2,5, ja, a text as written."""
+    if lit.type == "boolean":
+        return "ja" if lit.value else "nej"
+    if lit.type == "number":
+        if isinstance(lit.value, int):
+            return f"{lit.value:,}".replace(",", ".")
+        return lit.raw.replace(".", ",")
+    return str(lit.value)
+
+
+def _limit_values(c: DelegationCondition, attributes) -> dict[str, str]:
+    """One stored condition as a row: in the builder when it is one comparison of an attribute with a
+    value, else as the condition language. Its text only if the leader wrote it (a generated sentence
+    is left out, so it is made anew when the limit changes)."""
+    made = texts.condition_da(c.condition, attributes, lead=texts.DELEGATION_CONDITION_LEAD_DA)
+    row = {"egenskab": "", "sammenligning": "<=", "vaerdi": "", "betingelse": c.condition,
+           "tekst": "" if c.text_da == made else c.text_da}
+    try:
+        tree = lang.parse(c.condition)
+    except lang.ConditionError:
+        return row
+    if (isinstance(tree, lang.Compare) and isinstance(tree.left, lang.Attr) and isinstance(tree.right, lang.Lit)
+            and tree.op in dict(COMPARISONS) and tree.left.name in {a.name for a in attributes}):
+        row.update(egenskab=tree.left.name, sammenligning=tree.op, vaerdi=_shown(tree.right), betingelse="")
+    return row
+
+
+def limits(form: dict, attributes) -> tuple[tuple[DelegationCondition, ...], dict[str, str]]:
+    """The conditions the form's rows give (empty rows left out), and where the use case's fields
+    (conditions.N...) are on the form."""
+    declared = {a.name: a.type for a in attributes}
+    rows = sorted({int(m.group(1)) for k in form if (m := _LIMIT_ROW.match(k))})
+    found: list[DelegationCondition] = []
+    at: dict[str, str] = {}
+    for row in rows:
+        prefix = f"{LIMIT}{row}_"
+        advanced = (form.get(prefix + "betingelse") or "").strip()
+        name, op = form.get(prefix + "egenskab") or "", form.get(prefix + "sammenligning") or ""
+        value, text = form.get(prefix + "vaerdi") or "", (form.get(prefix + "tekst") or "").strip()
+        if advanced:
+            condition = advanced
+        elif name or value.strip():
+            if not name or op not in dict(COMPARISONS) or not value.strip():
+                raise Invalid("choose what, how and a value", field=f"{LIMIT}{row}", code="required")
+            condition = f"{name} {op} {_literal(value, declared.get(name), field=f'{LIMIT}{row}')}"
+        elif text:
+            raise Invalid("a limit needs a condition", field=f"{LIMIT}{row}", code="required")
+        else:
+            continue
+        n = len(found)
+        at |= {f"conditions.{n}": f"{LIMIT}{row}", f"conditions.{n}.condition": f"{LIMIT}{row}",
+               f"conditions.{n}.textDa": f"{LIMIT}{row}_tekst"}
+        found.append(DelegationCondition(condition=condition, text_da=text))
+    return tuple(found), at
+
+
+def refused(exc: RegistryError, at: dict[str, str]) -> tuple[int, str, dict[str, str]]:
+    """failure() for the delegation forms: a refused limit in words about limits, at its row."""
+    status, message, errors_at = failure(exc, {**FIELDS, **at})
+    field = next(iter(errors_at), "")
+    if field.startswith(LIMIT) or (exc.field or "").startswith("conditions"):
+        message = texts.DELEGATION_CONDITION_ERRORS_DA.get(exc.code or "", message)
+        errors_at = {field: message}
+    return status, message, errors_at
 
 
 
@@ -109,7 +182,7 @@ def _today(request: Request) -> date:
 
 
 COMMON = dict(CONTROL_FORMS=CONTROL_FORMS, CADENCES=CADENCES, ASSESSMENTS=ASSESSMENTS, TRUST_PARTS=TRUST_PARTS,
-              last_day=last_day)
+              COMPARISONS=COMPARISONS, last_day=last_day)
 
 
 # --- the board -------------------------------------------------------------------------------
@@ -125,9 +198,16 @@ async def board_page(request: Request, enhed: str | None = None, visning: str | 
 
 async def _declare_page(request: Request, unit: str | None, values: dict, *, errors_at: dict | None = None,
                         error: str | None = None, status: int = 200):
-    choices = await board_uc.declare_choices(ctx(request), optional_uuid(unit, "enhed"))
+    c = ctx(request)
+    choices = await board_uc.declare_choices(c, optional_uuid(unit, "enhed"))
+    attributes = await board_uc.area_attributes(c)
+    chosen = next((row.area for row in choices.areas if str(row.area.id) == values.get("omraade")), None)
+    if chosen is not None:  # the area is known: its attributes (inherited ones too)
+        groups = [(None, attributes.get(chosen.id, []))]
+    else:  # any area's: the use case refuses an attribute the area chosen does not have
+        groups = [(row.area.name_da, row.area.attributes) for row in choices.areas if row.area.attributes]
     return page(request, "declare.html", choices=choices, values=values, errors=errors_at or {}, error=error,
-                status=status, **COMMON)
+                status=status, limit_groups=groups, limit_rows=limit_rows(values), inherited=[], **COMMON)
 
 
 @get("/delegeringer/ny", opt={"ops": ("declareDelegation",)})
@@ -153,8 +233,10 @@ def _unit_and_area(form: dict) -> tuple:
 @post("/delegeringer/ny", opt={"ops": ("declareDelegation",)}, status_code=303)
 async def declare(request: Request) -> object:
     form = await form_values(request)
+    at: dict[str, str] = {}
     try:
         unit, area = _unit_and_area(form)
+        conditions, at = limits(form, (await board_uc.area_attributes(ctx(request))).get(area, []))
         recipient = form.get("modtager") or ""
         team = recipient.removeprefix("team:") if recipient.startswith("team:") else None
         person = None if team is not None else recipient
@@ -163,12 +245,12 @@ async def declare(request: Request) -> object:
         valid_from, valid_until = _validity(form, _today(request))
         result = await delegation_uc.declare(ctx(request), delegation_uc.DeclareInput(
             delegate_person_id=optional_uuid(person, "delegate"), delegate_team_id=optional_uuid(team, "delegate"), area_id=area,
-            unit_id=unit, valid_from=valid_from, valid_until=valid_until, **_terms(form)))
+            unit_id=unit, valid_from=valid_from, valid_until=valid_until, conditions=conditions, **_terms(form)))
     except errors.Unauthenticated:
         raise
     except RegistryError as exc:
-        status, message, at = failure(exc, FIELDS)
-        return await _declare_page(request, form.get("enhed"), form, errors_at=at, error=message, status=status)
+        status, message, errors_at = refused(exc, at)
+        return await _declare_page(request, form.get("enhed"), form, errors_at=errors_at, error=message, status=status)
     return Redirect(f"/delegeringer/{result.value.id}?gemt=1", status_code=303)
 
 
@@ -176,11 +258,14 @@ async def declare(request: Request) -> object:
 
 async def _delegation_page(request: Request, id: str, *, values: dict | None = None, errors_at: dict | None = None,
                            error: str | None = None, status: int = 200, saved: str | None = None):
-    found = await board_uc.delegation_page(ctx(request), id)
-    return page(request, "delegation.html", p=found, d=found.delegation,
-                values=values if values is not None else values_of(found.delegation, found.trust_shown),
+    c = ctx(request)
+    found = await board_uc.delegation_page(c, id)
+    attributes = (await board_uc.area_attributes(c)).get(found.delegation.area_id, [])
+    values = values if values is not None else values_of(found.delegation, found.trust_shown, attributes)
+    return page(request, "delegation.html", p=found, d=found.delegation, values=values,
                 errors=errors_at or {}, error=error, status=status, saved=saved,
-                now=request.app.state.clock(), **COMMON)
+                now=request.app.state.clock(), limit_groups=[(None, attributes)], limit_rows=limit_rows(values),
+                inherited=found.inherited, **COMMON)
 
 
 @get("/delegeringer/{id:str}", opt={"ops": ("delegation",)})
@@ -191,9 +276,12 @@ async def delegation_page(request: Request, id: str, gemt: str | None = None) ->
 @post("/delegeringer/{id:str}/juster", opt={"ops": ("amendDelegation",)}, status_code=303)
 async def amend(request: Request, id: str) -> object:
     form = await form_values(request)
+    at: dict[str, str] = {}
     try:
         current = await board_uc.delegation_page(ctx(request), id)
         d = current.delegation
+        attributes = (await board_uc.area_attributes(ctx(request))).get(d.area_id, [])
+        conditions, at = limits(form, attributes)
         version = parse_int(form, "version", "id", 0)
         terms = _terms(form)
         if not current.trust_shown:
@@ -205,6 +293,8 @@ async def amend(request: Request, id: str) -> object:
             changes["valid_from"] = valid_from or request.app.state.clock()
         if iso_date(last_day(d.valid_until)) != (form.get("gyldig_til") or ""):
             changes["valid_until"] = valid_until
+        if conditions != limits(values_of(d, False, attributes), attributes)[0]:  # the rows as they were shown
+            changes["conditions"] = conditions  # replaces her own; the inherited ones stay
         result = await delegation_uc.amend(ctx(request), d.id, version, changes)
     except errors.Unauthenticated:
         raise
@@ -212,10 +302,10 @@ async def amend(request: Request, id: str) -> object:
         status, message, _ = failure(exc, FIELDS)
         return await _delegation_page(request, id, error=message, status=status)
     except RegistryError as exc:
-        status, message, at = failure(exc, FIELDS)
+        status, message, errors_at = refused(exc, at)
         if status in (403, 404):
             raise
-        return await _delegation_page(request, id, values=form, errors_at=at, error=message, status=status)
+        return await _delegation_page(request, id, values=form, errors_at=errors_at, error=message, status=status)
     outcome = "justeret" if result.value.version != version else "uaendret"
     return Redirect(f"/delegeringer/{result.value.id}?gemt={outcome}", status_code=303)
 
@@ -271,7 +361,7 @@ async def red_line_form(request: Request, enhed: str | None = None, omraade: str
 _DANISH_NUMBER = re.compile(r"-?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]+)?")
 
 
-def _literal(value: str, kind: str | None) -> str:
+def _literal(value: str, kind: str | None, field: str = "condition") -> str:
     """The builder's value as the condition language writes it: 10.000 -> 10000, 2,5 -> 2.5, ja -> true."""
     value = value.strip()
     if kind == "boolean":
@@ -280,7 +370,7 @@ def _literal(value: str, kind: str | None) -> str:
         return value.replace(".", "").replace(",", ".")
     if kind == "string":
         if "'" in value or '"' in value:  # the language has no escapes: a quote would end the value early
-            raise Invalid("a value may not contain quotes", field="condition", code="invalid_condition")
+            raise Invalid("a value may not contain quotes", field=field, code="invalid_condition")
         return "'" + value + "'"
     return value
 

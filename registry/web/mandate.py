@@ -61,6 +61,7 @@ class Card(msgspec.Struct, frozen=True, kw_only=True):
     team: str | None
     basis: str
     red_lines: list[tuple[str, str]]  # (condition as a sentence, consequence)
+    limits: list[tuple[str, bool]]    # the delegation's conditions: (Danish sentence, inherited)
     owes: list[Owed]
     ask: str | None
     until: date | None
@@ -103,6 +104,7 @@ def _card(e: check_uc.MandateEntry, n: mandate_view.EntryNames) -> Card:
         team=None if n.team is None else n.team.name, basis=texts.BASES_DA[basis],
         red_lines=[(_on(area, n.area) + texts.condition_da(line.condition, attrs), line.consequence)
                    for line, attrs, area in n.red_lines],
+        limits=[(b.text_da, b.inherited) for b in e.conditions],
         owes=[Owed(texts.OBLIGATIONS_DA.get(o.kind, o.kind), o.within_days) for o in e.owes],
         ask=None if n.ask is None else n.ask.name, until=last_day_of(e.valid_until),
         effects=[Effect(f.label_da, last_day_of(f.until), f.whole) for f in e.effects], suspended=e.suspended,

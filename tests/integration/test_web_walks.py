@@ -58,6 +58,15 @@ async def test_a_delegation_goes_from_the_board_to_the_phone_and_the_act_comes_b
             mette.open(delegation, "Delegeringen")
             mette.open("/tavle", "Delegeringstavle igen")
             assert "Fatima Ali" in mette.text()
+            # Anna's purchasing carries a limit (#11): marked on the board; its page and the adjust form's builder.
+            assert "med grænser" in mette.text()
+            mette.click(mette.link("Indkøb, Anna Jensen"), "Delegering med en grænse")
+            assert "Op til 10.000 kr. pr. indkøb" in mette.text()
+            assert browser.find_element("id", "graense-1-vaerdi").get_attribute("value") == "10.000"
+            mette.open("/hvem-kan-beslutte?omraade=economy/purchase&enhed=LOS-2110&attr.amount=7.000",
+                       "Hvem kan beslutte? Med et beløb")
+            assert "Grænser: Op til 10.000 kr. pr. indkøb" in mette.text()
+            mette.open("/tavle", "Delegeringstavle igen igen")
             mette.click(mette.link("Røde linjer for"), "Røde linjer")
             assert "Skal gælde:" in mette.text() and "Sat højere oppe" in mette.text()
             mette.open("/roede-linjer/ny", "Ny rød linje")
@@ -101,6 +110,8 @@ async def test_a_delegation_goes_from_the_board_to_the_phone_and_the_act_comes_b
             browser.find_element("id", "begrundelse").send_keys("Hun faldt til ro, og badet gik godt bagefter.")
             anna.click(anna.button("Gem begrundelsen"), "Beslutningen, begrundet")
             assert "Hun faldt til ro" in anna.text()
+            anna.open("/mit-mandat", "Mit mandat med grænser")
+            assert "Op til 10.000 kr. pr. indkøb" in anna.text()
             anna.assert_clean()
 
         # Mette finds it in her follow-up list and gives feedback.
