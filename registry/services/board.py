@@ -42,6 +42,7 @@ class Cell(msgspec.Struct, frozen=True):
     expiring: bool        # runs out within EXPIRING_DAYS
     review_due: bool      # its review date has come
     not_yet: bool         # starts later
+    limited: bool = False  # it carries conditions (limits), its own or those of one it was passed on from
 
 
 class Board(msgspec.Struct, frozen=True, kw_only=True):
@@ -108,21 +109,37 @@ async def board(ctx: Ctx, unit_id: UUID | None) -> Board:
         found = await delegation_sql.list_delegations(
             conn, ctx.tenant_id, delegation_sql.DelegationFilter(unit_subtree=unit.id), now=ctx.now(), after=None,
             limit=10_000)
+        shown = [d for d in found if d.unit_id == unit.id and d.status_at(ctx.now()) not in ("revoked", "expired")]
+        limited = await _limited(ctx, conn, shown, {d.id: d for d in found})
     now = ctx.now()
     cells: dict[tuple[UUID, str], list[Cell]] = {}
-    for d in found:
-        if d.unit_id != unit.id or d.status_at(now) in ("revoked", "expired"):
-            continue
+    for d in shown:
         key = str(d.delegate_person_id) if d.delegate_person_id is not None else f"team:{d.delegate_team_id}"
-        cells.setdefault((d.area_id, key), []).append(cell(d, now))
+        cells.setdefault((d.area_id, key), []).append(cell(d, now, d.id in limited))
     return Board(units=units, unit=unit, areas=area_rows(facts, unit.id), columns=columns, cells=cells)
 
 
-def cell(d: Delegation, now: datetime) -> Cell:
+def cell(d: Delegation, now: datetime, limited: bool = False) -> Cell:
     return Cell(delegation=d,
                 expiring=d.valid_until is not None and d.valid_until - now <= timedelta(days=EXPIRING_DAYS),
                 review_due=d.review_date is not None and d.review_date <= now.date(),
-                not_yet=d.valid_from > now)
+                not_yet=d.valid_from > now, limited=limited or bool(d.conditions))
+
+
+async def _limited(ctx: Ctx, conn, shown: list[Delegation], known: dict[UUID, Delegation]) -> set[UUID]:
+    """The delegations bound by conditions: their own, or a parent's (up the chain, as checks walk it)."""
+    out = set()
+    for d in shown:
+        current, hops = d, 0
+        while current is not None and hops <= 16:
+            if current.conditions:
+                out.add(d.id)
+                break
+            parent = current.parent_id
+            if parent is not None and parent not in known:
+                known[parent] = await rows.get(conn, "delegation", Delegation, ctx.tenant_id, parent)
+            current, hops = (None if parent is None else known[parent]), hops + 1
+    return out
 
 
 async def unit_columns(ctx: Ctx, conn, unit_id: UUID) -> list[Column]:

@@ -133,6 +133,10 @@ async def test_adjusting_replaces_her_own_limits_and_shows_the_inherited_ones_re
         shown = text_of((await web.get(path)).text)
     assert (await _delegation(api, "anna", "economy/purchase"))["conditions"] == []
     assert "Op til 50.000 kr. ad gangen – Arvet fra delegeringen til Mette Sørensen" in shown
+    async with api.web(as_=METTE) as web:  # still bound by a limit, so still marked on the board
+        board = (await web.get("/tavle")).text
+    cell = board[board.index("Indkøb, Anna Jensen"):]
+    assert '<span class="flag limit">med grænser</span>' in cell[:cell.index("</td>")]
 
 
 async def test_a_bad_limit_on_the_adjust_form_writes_nothing(api):
@@ -181,7 +185,8 @@ async def test_the_board_marks_a_cell_whose_delegation_carries_limits(api):
         listed = (await web.get("/tavle?visning=liste")).text
     board = table[table.index("<table"):]
     assert board.count('class="flag limit"') == 2  # Anna's purchasing and Aftenvagten's
-    assert '<span class="flag limit" title="Op til 10.000 kr. pr. indkøb">med grænser</span>' in board
+    anna = board[board.index("Indkøb, Anna Jensen"):]
+    assert anna[:anna.index("</td>")].count('<span class="flag limit">med grænser</span>') == 1
     assert "Anna Jensen: " in text_of(listed) and listed.count('class="flag limit"') == 2
 
 
@@ -210,6 +215,7 @@ async def test_who_may_buy_for_7000_kr_is_anna_by_her_own_limit_not_the_teams(ap
 
     form = await ask("")
     assert 'Røde linjer og grænser (fx et beløb) kan afhænge af oplysningerne' in form
+    assert "Ingen må det her – måske fordi en rød linje eller en grænse afhænger af oplysninger" in form
     seven = await ask("7.000")
     anna = seven[seven.index("Anna Jensen"):]
     assert anna.startswith("Anna Jensen 6 Hverdagsdirektør") and "Grænser: Op til 10.000 kr. pr. indkøb" in anna
