@@ -171,7 +171,7 @@ def refused(exc: RegistryError, at: dict[str, str]) -> tuple[int, str, dict[str,
     field = next(iter(errors_at), "")
     if field.startswith(LIMIT) or (exc.field or "").startswith("conditions"):
         message = texts.DELEGATION_CONDITION_ERRORS_DA.get(exc.code or "", message)
-        errors_at = {field: message}
+        errors_at = {field: message} if field else {}
     return status, message, errors_at
 
 
