@@ -77,7 +77,7 @@ ERRORS_DA = {
     "team_outside_scope": "Teamet hører ikke til den enhed, der delegeres i.",
     "unit_cycle": "En enhed kan ikke ligge under sig selv.",
     "area_cycle": "Et beslutningsområde kan ikke ligge under sig selv.",
-    "invalid_condition": "Den røde linje kan ikke læses. Se eksemplerne, og prøv igen.",
+    "invalid_condition": "Betingelsen kan ikke læses. Se eksemplerne, og prøv igen.",
     "invalid_attribute": "Oplysningen passer ikke til beslutningsområdet.",
     "invalid_external_id": "Id'et kan ikke bruges.",
     "invalid_key": "Nøglen kan ikke bruges: brug små bogstaver, tal, - og _.",

@@ -830,9 +830,10 @@ class TenantIndex:
         return mine > theirs or (mine == theirs and self._better(g, than))
 
     def _better(self, g: Grant, than: Grant) -> bool:
-        """Highest level first; on a tie, the most specific (deepest) unit; then the id, for stability."""
-        key_g = (g.level, len(self.unit_chain.get(g.unit, ())), g.id)
-        key_than = (than.level, len(self.unit_chain.get(than.unit, ())), than.id)
+        """Highest level first; on a tie, the most specific (deepest) unit, then her own delegation
+        before a team's (its limits and control are the ones set for her); then the id, for stability."""
+        key_g = (g.level, len(self.unit_chain.get(g.unit, ())), g.subject_kind == "person", g.id)
+        key_than = (than.level, len(self.unit_chain.get(than.unit, ())), than.subject_kind == "person", than.id)
         return key_g > key_than
 
     @staticmethod

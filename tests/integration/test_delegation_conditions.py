@@ -88,6 +88,8 @@ async def test_the_delegation_that_allows_is_picked_personal_before_the_teams_lo
     outcomes = {(t["kind"], t["id"], t["outcome"]) for t in seven["trace"]}
     assert {("delegation", team["id"], "outside_mandate"), ("delegation", anna["id"], "allows"),
             ("condition", team["id"], "violated"), ("condition", anna["id"], "holds")} <= outcomes
+    # 3.000 kr.: both allow, at the same level and unit; her own is the one reported (its obligations hold).
+    assert (await _check(api, ids, ANNA, 3000))["delegationIds"] == [anna["id"]]
     # Fatima holds only the team's: 3.000 yes, 7.000 no (and the answer names the team's limit).
     assert (await _check(api, ids, FATIMA, 3000))["delegationIds"] == [team["id"]]
     refused = await _check(api, ids, FATIMA, 7000)
