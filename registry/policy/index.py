@@ -703,6 +703,8 @@ class TenantIndex:
                     trace.append(TraceItem("delegation", g.id, "level_too_low", g.level))
                 continue
             if g.conditions or g.parent is not None:  # most delegations skip this: no limits of their own
+                if trace is None and best is not None and not self._better(g, best):
+                    continue  # it would not be chosen even within its limits: they need no evaluating
                 verdict = self.within(g, attributes, trace)
                 if verdict is not None:
                     if trace is not None:
@@ -792,27 +794,28 @@ class TenantIndex:
         """None when every condition binding the delegation holds for these attributes; otherwise
         (outside_mandate, the condition, []) or (missing_attribute, a condition, the missing names).
         A condition that no longer compiles never holds; one that is false decides at once."""
-        bound = self.conditions_of(g)
+        bound = [(g.id, c) for c in g.conditions] if g.parent is None else self.conditions_of(g)
         if bound is None:
             return "outside_mandate", None, []
         missing: list[str] = []
         first_missing: ConditionRef | None = None
         for owner, c in bound:
             cond = c.condition
+            holds = False
             if cond is not None:
-                absent = cond.missing(attributes)
-                if absent:
-                    if trace is not None:
-                        trace.append(TraceItem("condition", owner, "missing_attribute", condition=c.text))
-                    missing.extend(a for a in absent if a not in missing)
-                    first_missing = first_missing or ConditionRef(owner, c.text, c.text_da)
-                    continue
+                # evaluate() refuses a missing or mistyped value; only then is it asked which (the
+                # common case, every value present, costs one pass over the values, not two)
                 try:
                     holds = cond.evaluate(attributes)
-                except ConditionError:  # a value of another type than the area declares: fail closed
-                    holds = False
-            else:
-                holds = False
+                except ConditionError:
+                    absent = cond.missing(attributes)
+                    if absent:
+                        if trace is not None:
+                            trace.append(TraceItem("condition", owner, "missing_attribute", condition=c.text))
+                        missing.extend(a for a in absent if a not in missing)
+                        first_missing = first_missing or ConditionRef(owner, c.text, c.text_da)
+                        continue
+                    # a value of another type than the area declares: fail closed (holds stays False)
             if trace is not None:
                 trace.append(TraceItem("condition", owner, "holds" if holds else "violated", condition=c.text))
             if not holds:
