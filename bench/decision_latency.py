@@ -41,10 +41,10 @@ import generate as gen
 BENCH = Path(__file__).resolve().parent
 
 
-def run_generator(dsn: str, size: str, seed: int) -> None:
+def run_generator(dsn: str, size: str, seed: int, limits: bool = True) -> None:
     started = time.perf_counter()
     subprocess.run([sys.executable, str(BENCH / "generate.py"), "--dsn", dsn, "--size", size, "--seed", str(seed),
-                    "--no-summary"], check=True)
+                    "--no-summary", *([] if limits else ["--no-limits"])], check=True)
     print(f"generator process: {time.perf_counter() - started:.1f} s wall clock")
 
 
@@ -303,28 +303,94 @@ def tenant_snapshot(dsn: str, key: str):
     return asyncio.run(snap())
 
 
-def compare_with(dsn: str, key: str, rev: str, index, mix: list[tuple], now: float, rounds: int) -> None:
-    """TenantIndex.check of this tree against `rev`'s, on the same snapshot and requests, interleaved;
-    and this tree's check naming each unit by its external id (where the unit has one)."""
+def without_conditions(tables: dict) -> dict:
+    """The snapshot with every delegation's conditions column empty (sub-delegations stay)."""
+    return {t: ([{**dict(row), "conditions": []} for row in rows] if t == "delegation" else rows)
+            for t, rows in tables.items()}
+
+
+def compare_with(dsn: str, key: str, rev: str, index, mix: list[tuple], now: float, rounds: int, *,
+                 external_ids: bool = False) -> None:
+    """TenantIndex.check of this tree against `rev`'s, on the same snapshot and requests, interleaved
+    (the order rotated each round); and this tree's on the same snapshot with the delegations'
+    conditions removed (what the conditions cost a check). With external_ids, also this tree's check
+    naming each unit by its external id (where the unit has one)."""
     orgs, tables = tenant_snapshot(dsn, key)
     before_mod = index_module_at(rev)
     org = orgs[0]
-    before = before_mod.TenantIndex(str(org["id"]), org["key"], org["revision"]).load(
-        (t, row) for t, rows in tables.items() for row in rows)
-    by_external = [(p, a, getattr(index, "unit_ext", {}).get(u, u), act, attrs) for p, a, u, act, attrs in mix]
-    named = sum(1 for r, e in zip(mix, by_external) if r[2] != e[2])
-    agree = sum(index.check(*r, now).decision == before.check(*r, now).decision for r in mix[:5000])
-    print(f"  {rev} and this tree agree on {agree} of {min(len(mix), 5000)} decisions; "
-          f"{named:,} of {len(mix):,} requests can name their unit by external id")
-    runs = {"before": [], "after": [], "after, by external id": []}
-    timed_checks(before, mix[:5000], now)  # warm-up
+
+    def build(module, rows):
+        return module.TenantIndex(str(org["id"]), org["key"], org["revision"]).load(
+            (t, row) for t, rs in rows.items() for row in rs)
+
+    from registry.policy import index as index_mod
+
+    before = build(before_mod, tables)
+    plain = build(index_mod, without_conditions(tables))
+    limited = sum(1 for g in index.grants.values() if g.conditions)
+    passed = sum(1 for g in index.grants.values() if g.parent is not None)
+    print(f"  this tree's index: {len(index.grants):,} delegations, {limited:,} with conditions of their own, "
+          f"{passed:,} sub-delegations")
+    sample = mix[:5000]
+    differ = Counter(index.check(*r, now).reason for r in sample
+                     if index.check(*r, now).decision != before.check(*r, now).decision)
+    same_plain = sum(plain.check(*r, now).decision == before.check(*r, now).decision for r in sample)
+    print(f"  {rev} and this tree agree on {len(sample) - sum(differ.values())} of {len(sample)} decisions "
+          f"(this tree's reasons where they differ: {dict(differ)}); this tree without conditions and {rev} "
+          f"agree on {same_plain} of {len(sample)}")
+    calls = Counter()
+    real_within = index.within
+
+    def counting(g, attributes, trace=None):
+        calls["within"] += 1
+        calls["conditions"] += len(index.conditions_of(g) or ())
+        return real_within(g, attributes, trace)
+
+    index.within = counting
+    try:
+        for r in mix:
+            n = calls["within"]
+            index.check(*r, now)
+            calls["checks evaluating conditions"] += calls["within"] > n
+    finally:
+        del index.within
+    print(f"  over the {len(mix):,} requests: {calls['checks evaluating conditions']:,} checks evaluate "
+          f"a delegation's conditions ({calls['within']:,} delegations, {calls['conditions']:,} conditions)")
+    variants = {"before": (before, mix), "after": (index, mix), "after, no conditions": (plain, mix)}
+    if external_ids:
+        by_external = [(p, a, getattr(index, "unit_ext", {}).get(u, u), act, attrs) for p, a, u, act, attrs in mix]
+        variants["after, by external id"] = (index, by_external)
+    runs = {label: [] for label in variants}
+    chunk_s = {label: [] for label in variants}
+    for idx, reqs in variants.values():  # warm-up
+        timed_checks(idx, reqs[:5000], now)
+    # Interleaved in chunks of 1,000 requests, the order rotated chunk by chunk: on a shared machine
+    # the load changes within seconds, and every variant should meet the same load.
+    labels = list(variants)
+    step = 0
     for _ in range(rounds):
-        runs["before"] += timed_checks(before, mix, now)
-        runs["after"] += timed_checks(index, mix, now)
-        runs["after, by external id"] += timed_checks(index, by_external, now)
+        for start in range(0, len(mix), 1000):
+            for label in labels[step % len(labels):] + labels[:step % len(labels)]:
+                idx, reqs = variants[label]
+                times = timed_checks(idx, reqs[start:start + 1000], now)
+                runs[label] += times
+                chunk_s[label].append(sum(times))
+            step += 1
+    rate = {label: len(times) / sum(times) for label, times in runs.items()}
+
+    def median(xs):
+        return sorted(xs)[len(xs) // 2]
+
     for label, times in runs.items():
-        print(f"  {label:>22} ({rev if label == 'before' else 'this tree'}): {summary_us(times)}; "
-              f"{len(times) / sum(times):,.0f} checks/s")
+        code = rev if label == "before" else "this tree"
+        ratio = median([b / t for b, t in zip(chunk_s["before"], chunk_s[label])])
+        print(f"  {label:>22} ({code}): {summary_us(times)}; {rate[label]:,.0f} checks/s; "
+              f"speed relative to before: {rate[label] / rate['before']:.3f} overall, {ratio:.3f} median of "
+              f"{len(chunk_s[label]):,} chunks")
+    per = len(mix) // 1000 or 1
+    print("  per round (checks/s): " + "; ".join(
+        f"{label}: " + ", ".join(f"{len(mix) / sum(xs[k * per:(k + 1) * per]):,.0f}" for k in range(rounds))
+        for label, xs in chunk_s.items()))
 
 
 def main() -> int:
@@ -347,6 +413,10 @@ def main() -> int:
                         help="also time the check path of registry/policy/index.py at this git revision, "
                              "interleaved with this tree's on the same requests")
     parser.add_argument("--compare-rounds", type=int, default=4)
+    parser.add_argument("--compare-external-ids", action="store_true",
+                        help="in the comparison, also this tree's check naming units by their external id")
+    parser.add_argument("--no-limits", action="store_true",
+                        help="generate the tenant without delegation limits and sub-delegations")
     args = parser.parse_args()
     banner("decision latency (in-process)")
     wall = time.perf_counter()
@@ -356,7 +426,7 @@ def main() -> int:
     else:
         server, dsn, _folder = _common.embedded_dsn()
     key = gen.SIZES[args.size]["key"]
-    run_generator(dsn, args.size, args.seed)
+    run_generator(dsn, args.size, args.seed, limits=not args.no_limits)
 
     print("\n-- cold start: Engine.start() (every tenant in the database)")
     gc.collect()
@@ -405,7 +475,8 @@ def main() -> int:
     if args.compare_with:
         print(f"\n-- TenantIndex.check before ({args.compare_with}) and after (this tree), interleaved, "
               f"{args.compare_rounds} rounds of {len(mix):,}")
-        compare_with(dsn, key, args.compare_with, index, mix, now, args.compare_rounds)
+        compare_with(dsn, key, args.compare_with, index, mix, now, args.compare_rounds,
+                     external_ids=args.compare_external_ids)
 
     print(f"\n-- TenantIndex.who_may: {summary['big_area']} in the 500-person unit, action decide")
     big_area_attrs = summary["big_area_attrs"]

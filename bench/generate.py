@@ -17,6 +17,14 @@ over the areas' attributes (compiled with `compile_condition`, stored in canonic
 outright prohibitions. One unit of kind `unit` (external id `<key>-bench-big`) has 500 employees who
 each hold a delegation on the area `care/everyday` (the whoMay benchmark).
 
+Limits (issue 11; `--no-limits` leaves them out): every root area declares `amount` (number, DKK),
+about half the delegations carry a condition `amount <= N` (N from 1.000 to 250.000 kr., growing
+with the level, like a delegation-of-authority matrix), and sub-delegations (5% of the delegations,
+on top of them; a fifth passed on twice) inherit their parent's limit, half adding a tighter one.
+They are drawn after everything else, so the rest of the tenant is the same with and without them.
+The sample requests carry an amount (100 to 100.000 kr., left out of one in 20), so limits are
+evaluated and some requests fall outside them (`outside_mandate`, `missing_attribute`).
+
 Loading never goes through the API: one transaction per tenant, COPY into each table with
 `session_replication_role = replica` (no per-row triggers), then the history rows in bulk with
 set-based SQL (revision 1, actor `bench`, `at` two days before the load, so as-of checks up to two
@@ -124,8 +132,9 @@ def violating(types: dict[str, str]) -> dict[str, object]:
 class Tenant:
     """Everything generated for one tenant, as COPY records per table."""
 
-    def __init__(self, size: str, seed: int, now: datetime):
+    def __init__(self, size: str, seed: int, now: datetime, *, limits: bool = True):
         self.spec = SIZES[size]
+        self.with_limits = limits
         self.key = self.spec["key"]
         self.rng = random.Random(f"{seed}:{size}")
         self.now = now
@@ -151,6 +160,8 @@ class Tenant:
         self.areas()
         self.delegations()
         self.red_lines()
+        if self.with_limits:
+            self.limits()  # last: the rows above are the same with and without limits
         return self
 
     # units -------------------------------------------------------------------------------------
@@ -471,6 +482,138 @@ class Tenant:
                                     "created_at", "created_by", "updated_at", "updated_by"], records)
 
 
+    # limits on delegations (issue 11) ------------------------------------------------------------
+    def limits(self) -> None:
+        """Per-delegation amount limits, as a delegation-of-authority matrix has them: every root area
+        declares `amount` (number, DKK; sub-areas inherit it, none declares it again), about half the
+        delegations carry `amount <= N` with N growing with the level, and sub-delegations (5% on top
+        of the delegations, some two deep) are passed on inside the unit, inherit their parent's
+        limits and half of them add a tighter one of their own."""
+        rng = self.rng
+        # 1. `amount` on every root area (moved up from any sub-area that declared it itself)
+        columns, records = self.tables["decision_area"]
+        at = columns.index("attributes")
+        amount = next(a for a in ATTRIBUTES if a[0] == "amount")
+        out = []
+        for rec in records:
+            aid, own = rec[0], self.area_own[rec[0]]
+            if self.area_parent[aid] is None and "amount" not in {n for n, _, _ in own}:
+                own = [amount, *own]
+            elif self.area_parent[aid] is not None:
+                own = [a for a in own if a[0] != "amount"]
+            self.area_own[aid] = own
+            body = [{"name": n, "type": t, **({"unit": u} if u else {}), "description": f"{n} (benchmark)"}
+                    for n, t, u in own]
+            out.append((*rec[:at], json.dumps(body), *rec[at + 1:]))
+        self.tables["decision_area"] = (columns, out)
+        for aid in self.area_ids:
+            self.area_types[aid] = {**self.area_types[aid], "amount": "number"}
+
+        # 2. about half the delegations get a ceiling
+        columns, records = self.tables["delegation"]
+        col = {c: i for i, c in enumerate(columns)}
+        conds: list[list[dict]] = []
+        ceiling_of: list[int | None] = []
+        for rec in records:
+            if rng.random() < LIMIT_SHARE:
+                n = ceiling(rec[col["level"]], rng)
+                conds.append([limit_condition(n)])
+                ceiling_of.append(n)
+            else:
+                conds.append([])
+                ceiling_of.append(None)
+        parent = [None] * len(records)
+        allow = [False] * len(records)
+
+        # 3. sub-delegations: a person holding a current, active delegation at level 3 or more passes
+        #    it on to a colleague in the unit, at her level or below; a fifth of them are passed on
+        #    once more (chains of two)
+        now = self.now
+
+        def in_force(rec) -> bool:
+            return (rec[col["delegate_person_id"]] is not None and rec[col["status"]] == "active"
+                    and rec[col["valid_from"]] <= now
+                    and (rec[col["valid_until"]] is None or rec[col["valid_until"]] > now)
+                    and len(self.employees[rec[col["unit_id"]]]) >= 2)
+
+        def pass_on(i: int) -> int | None:
+            rec = records[i]
+            holder, unit = rec[col["delegate_person_id"]], rec[col["unit_id"]]
+            new = list(rec)
+            new[col["id"]] = self.uuid()
+            new[col["delegator_id"]], new[col["delegate_team_id"]] = holder, None
+            new[col["delegate_person_id"]] = rng.choice([p for p in self.employees[unit] if p != holder])
+            new[col["level"]] = rng.randint(max(1, rec[col["level"]] - 2), rec[col["level"]])
+            new[col["valid_from"]] = min(rec[col["valid_from"]] + timedelta(days=rng.uniform(0, 30)), self.stamp)
+            new[col["review_date"]] = None
+            if new[col["valid_until"]] is not None and new[col["valid_until"]] <= new[col["valid_from"]]:
+                return None
+            own: list[dict] = []
+            limit = ceiling_of[i]
+            if rng.random() < 0.5:  # a tighter ceiling of her own
+                tighter = [c for c in CEILINGS if limit is None or c < limit]
+                if tighter:
+                    limit = rng.choice(tighter[-3:])
+                    own = [limit_condition(limit)]
+            records.append(tuple(new))
+            conds.append(own)
+            ceiling_of.append(limit)
+            parent.append(rec[col["id"]])
+            allow.append(False)
+            allow[i] = True
+            return len(records) - 1
+
+        candidates = [i for i, rec in enumerate(records) if rec[col["level"]] >= 3 and in_force(rec)]
+        weights = [3 if ceiling_of[i] is not None else 1 for i in candidates]  # most inherit a limit
+        wanted = int(self.spec["delegations"] * SUB_SHARE)
+        subs: list[int] = []
+        while len(subs) < wanted - wanted // 5:
+            k = pass_on(rng.choices(candidates, weights=weights)[0])
+            if k is not None:
+                subs.append(k)
+        again = [k for k in subs if records[k][col["level"]] >= 2 and in_force(records[k])]
+        made = 0
+        while again and made < wanted // 5:
+            made += pass_on(rng.choice(again)) is not None
+        ids = {rec[col["id"]]: k for k, rec in enumerate(records)}
+        below = [0] * len(records)  # max_subdelegation_depth: how far each was passed on
+        for k in range(len(records)):
+            cur, up = k, 0
+            while parent[cur] is not None:
+                cur, up = ids[parent[cur]], up + 1
+                below[cur] = max(below[cur], up)
+        self.tables["delegation"] = (
+            [*columns, "parent_id", "conditions", "allow_subdelegation", "max_subdelegation_depth"],
+            [(*rec, parent[k], json.dumps(conds[k]), allow[k], below[k]) for k, rec in enumerate(records)])
+
+
+# Share of delegations with an amount ceiling, and sub-delegations per delegation (issue 11).
+LIMIT_SHARE = 0.5
+SUB_SHARE = 0.05
+CEILINGS = [1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000]
+
+
+def ceiling(level: int, rng: random.Random) -> int:
+    """An amount ceiling for a delegation at this level: higher levels, higher ceilings."""
+    k = max(0, min(len(CEILINGS) - 1, level - 2 + rng.choice([-1, 0, 0, 1])))
+    return CEILINGS[k]
+
+
+_LIMIT_TEXT: dict[int, str] = {}
+
+
+def limit_condition(n: int) -> dict:
+    """{"condition": canonical text, "text_da": the Danish sentence}, as the registry stores one."""
+    if n not in _LIMIT_TEXT:
+        _LIMIT_TEXT[n] = compile_condition(f"amount <= {n}", {"amount": "number"}).text
+    return {"condition": _LIMIT_TEXT[n], "text_da": f"Op til {n:,} kr.".replace(",", ".")}
+
+
+def request_amount(rng: random.Random) -> int:
+    """An amount a request carries: log-uniform from 100 to 100.000 kr."""
+    return int(round(10 ** rng.uniform(2, 5), -1))
+
+
 # --- loading ------------------------------------------------------------------------------------
 
 TABLE_ORDER = ["org_unit", "person", "membership", "team", "team_member", "decision_area", "delegation", "red_line"]
@@ -533,7 +676,8 @@ async def load(conn: asyncpg.Connection, t: Tenant, *, verbose: bool = True) -> 
     return timings
 
 
-async def generate(dsn: str, size: str, seed: int = 1, *, verbose: bool = True, summary: bool = True) -> dict:
+async def generate(dsn: str, size: str, seed: int = 1, *, verbose: bool = True, summary: bool = True,
+                   limits: bool = True) -> dict:
     """Generate and load the tenant for `size` unless its key exists; return its summary (with
     sample requests; `summary=False` skips building the index for them)."""
     spec = SIZES[size]
@@ -547,7 +691,7 @@ async def generate(dsn: str, size: str, seed: int = 1, *, verbose: bool = True, 
             result = {"generated": False}
         else:
             started = time.perf_counter()
-            tenant = Tenant(size, seed, datetime.now(timezone.utc)).build()
+            tenant = Tenant(size, seed, datetime.now(timezone.utc), limits=limits).build()
             gen_s = time.perf_counter() - started
             counts = {k: len(v[1]) for k, v in tenant.tables.items()}
             if verbose:
@@ -623,10 +767,23 @@ async def load_summary(dsn: str, key: str, index=None, *, seed: int = 1, n_allow
     }
 
 
+def with_amount(index, area: str, rng: random.Random) -> dict[str, object]:
+    """A request's attributes: the benign values, with an amount from 100 to 100.000 kr. where the
+    area declares one (left out of one request in 20)."""
+    attrs = benign(index.area_types[area])
+    if "amount" in attrs:
+        if rng.random() < 0.05:
+            del attrs["amount"]
+        else:
+            attrs["amount"] = request_amount(rng)
+    return attrs
+
+
 def samples_from_index(index, now: float, n_allowed: int, n_denied: int, rng: random.Random
                        ) -> tuple[list[tuple], list[tuple]]:
     """Requests (person external id, area key, unit id, action, attributes) that the index allows,
-    and ones it denies (no delegation, level too low, expired/suspended/future, red lines)."""
+    and ones it denies (no delegation, level too low, expired/suspended/future, red lines, beyond a
+    delegation's limits). Requests carry an amount (see with_amount), so limits are evaluated."""
     children: dict[str, list[str]] = defaultdict(list)
     for u, p in index.unit_parent.items():
         if p is not None:
@@ -650,7 +807,7 @@ def samples_from_index(index, now: float, n_allowed: int, n_denied: int, rng: ra
 
     actions = list(ACTIONS.items())
     grants = list(index.grants.values())
-    allowed, denied = [], []
+    allowed, denied, outside = [], [], []
     attempts = 0
     while len(allowed) < n_allowed and attempts < 50 * n_allowed:
         attempts += 1
@@ -663,9 +820,12 @@ def samples_from_index(index, now: float, n_allowed: int, n_denied: int, rng: ra
         area = below(g.area, area_children)
         unit = below(g.unit, children) if g.subtree else g.unit
         action = rng.choice([a for a, need in actions if need <= g.level])
-        req = (index.person_ext[person], index.area_key[area], unit, action, benign(index.area_types[area]))
-        if index.check(*req[:5], now).decision:
+        req = (index.person_ext[person], index.area_key[area], unit, action, with_amount(index, area, rng))
+        decision = index.check(*req[:5], now)
+        if decision.decision:
             allowed.append(req)
+        elif decision.reason in ("outside_mandate", "missing_attribute") and len(outside) < n_denied:
+            outside.append(req)   # beyond a delegation's limit (or without the amount it needs)
     people = list(index.person_ext.values())
     areas = list(index.area_key.values())
     units = list(index.unit_parent)
@@ -673,14 +833,16 @@ def samples_from_index(index, now: float, n_allowed: int, n_denied: int, rng: ra
     while len(denied) < n_denied and attempts < 50 * n_denied:
         attempts += 1
         kind = rng.random()
-        if kind < 0.4 or not allowed:          # someone, somewhere: mostly no delegation
+        if kind >= 0.85 and outside:           # beyond the limits of the delegations held
+            req = rng.choice(outside)
+        elif kind < 0.35 or not allowed:       # someone, somewhere: mostly no delegation
             area_key = rng.choice(areas)
             req = (rng.choice(people), area_key, rng.choice(units), rng.choice(list(ACTIONS)),
-                   benign(index.area_types[index.area_by_key[area_key]]))
-        elif kind < 0.6:                       # an allowed request asking for more than is held
+                   with_amount(index, index.area_by_key[area_key], rng))
+        elif kind < 0.5:                       # an allowed request asking for more than is held
             p, a, u, _, attrs = rng.choice(allowed)
             req = (p, a, u, "act_as_hverdagsdirektoer", attrs)
-        elif kind < 0.8:                       # crossing red lines
+        elif kind < 0.7:                       # crossing red lines
             p, a, u, act, _ = rng.choice(allowed)
             req = (p, a, u, act, violating(index.area_types[index.area_by_key[a]]))
         else:                                  # delegations not in force
@@ -689,7 +851,7 @@ def samples_from_index(index, now: float, n_allowed: int, n_denied: int, rng: ra
             if person is None:
                 continue
             req = (index.person_ext[person], index.area_key[g.area], g.unit, "be_informed",
-                   benign(index.area_types[g.area]))
+                   with_amount(index, g.area, rng))
         if not index.check(*req[:5], now).decision:
             denied.append(req)
     return allowed, denied
@@ -702,9 +864,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", help="write the summary (with the sample requests) to this file")
     parser.add_argument("--no-summary", action="store_true", help="only generate; no index, no sample requests")
+    parser.add_argument("--no-limits", action="store_true",
+                        help="no amount limits on delegations and no sub-delegations (the tenant before issue 11)")
     args = parser.parse_args()
     started = time.perf_counter()
-    summary = asyncio.run(generate(args.dsn, args.size, args.seed, summary=not args.no_summary))
+    summary = asyncio.run(generate(args.dsn, args.size, args.seed, summary=not args.no_summary,
+                                   limits=not args.no_limits))
     if args.no_summary:
         print(f"wall clock {time.perf_counter() - started:.1f} s")
         return 0
