@@ -389,6 +389,14 @@ class Condition:
 
     def evaluate(self, values: Mapping[str, object]) -> bool:
         # Check all values first: a bad value must fail even where short-circuiting would skip it.
+        # One pass when every value is there and of its type (the common case, on every check);
+        # otherwise the checks below say what is wrong.
+        for name, typ in self._types:
+            v = values.get(name)
+            if v is None or not _TYPE_OK[typ](v):
+                break
+        else:
+            return bool(_eval(self._tree, values))
         if missing := self.missing(values):
             raise ConditionError(f"missing values for: {', '.join(missing)}")
         for name, typ in self._types:
