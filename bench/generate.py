@@ -564,11 +564,14 @@ class Tenant:
             return len(records) - 1
 
         candidates = [i for i, rec in enumerate(records) if rec[col["level"]] >= 3 and in_force(rec)]
-        weights = [3 if ceiling_of[i] is not None else 1 for i in candidates]  # most inherit a limit
+        cum, acc = [], 0
+        for i in candidates:  # weighted towards the limited ones, so most inherit a limit
+            acc += 3 if ceiling_of[i] is not None else 1
+            cum.append(acc)
         wanted = int(self.spec["delegations"] * SUB_SHARE)
         subs: list[int] = []
         while len(subs) < wanted - wanted // 5:
-            k = pass_on(rng.choices(candidates, weights=weights)[0])
+            k = pass_on(rng.choices(candidates, cum_weights=cum)[0])
             if k is not None:
                 subs.append(k)
         again = [k for k in subs if records[k][col["level"]] >= 2 and in_force(records[k])]
