@@ -53,10 +53,13 @@ class Grant(msgspec.Struct, gc=False):
     justify_days: int
     parent: str | None = None                   # the delegation it was passed on from
     conditions: tuple[GrantCondition, ...] = ()  # its own; the parents' bind it too (conditions_of)
+    # Every condition binding it, as (the delegation stating it, condition): its own, then its
+    # parents'. Kept by the index (_relimit) so that a check reads one tuple, empty for most.
+    limits: tuple[tuple[str, GrantCondition], ...] = ()
 
 
-# How far up a chain of sub-delegations checks follow parents (the database allows depth 10).
-MAX_CHAIN = 16
+# Stands in a delegation's limits for a parent the index does not hold: never holds (fail closed).
+ORPHANED = GrantCondition("", "")
 
 
 class Line(msgspec.Struct, gc=False):
@@ -234,6 +237,7 @@ class TenantIndex:
         self.by_subject_area: dict[tuple[str, str], dict[str, Grant]] = defaultdict(dict)
         self.by_subject: dict[str, set[str]] = defaultdict(set)
         self.by_area_unit: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.children: dict[str, set[str]] = defaultdict(set)  # delegation id -> those passed on from it
         self.lines: dict[str, Line] = {}
         self.lines_at: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.area_reserved_at: dict[str, str | None] = {}      # reserved area -> unit (None: everywhere)
@@ -260,6 +264,7 @@ class TenantIndex:
         self._rebuild_unit_chains()
         self._rebuild_area_chains()
         self._compile_all()
+        self._relimit_all()
         return self
 
     # --- applying changes ---------------------------------------------------------------------
@@ -452,7 +457,11 @@ class TenantIndex:
             self.by_subject_area[(gone.subject, gone.area)].pop(gone.id, None)
             self.by_subject[gone.subject].discard(gone.id)
             self.by_area_unit[(gone.area, gone.unit)].discard(gone.id)
+            if gone.parent is not None:
+                self.children[gone.parent].discard(gone.id)
         if row is None:
+            if gone is not None and not self._bulk:
+                self._relimit(gone.id)  # those passed on from it are orphans now
             return
         control = row["control"] or {}
         team = row["delegate_team_id"]
@@ -466,12 +475,15 @@ class TenantIndex:
             valid_until=ts(row["valid_until"]), control_form=control.get("form", "none"),
             cadence=control.get("cadence"), justify_days=int(control.get("justify_within_days", 5)),
             parent=_s(row.get("parent_id")), conditions=conditions)
-        if not self._bulk:
-            self._compile_grant(grant)
         self.grants[grant.id] = grant
         self.by_subject_area[(grant.subject, grant.area)][grant.id] = grant
         self.by_subject[grant.subject].add(grant.id)
         self.by_area_unit[(grant.area, grant.unit)].add(grant.id)
+        if grant.parent is not None:
+            self.children[grant.parent].add(grant.id)
+        if not self._bulk:
+            self._compile_grant(grant)
+            self._relimit(grant.id)
 
     def _apply_red_line(self, row, old) -> None:
         gone = self.lines.pop(str((row or old)["id"]), None)
@@ -491,6 +503,35 @@ class TenantIndex:
         for grant in self.grants.values():
             if grant.conditions:
                 self._compile_grant(grant)
+
+    def _relimit_all(self) -> None:
+        done: set[str] = set()
+        for grant in self.grants.values():
+            if grant.parent is None or grant.parent not in self.grants:
+                done |= self._relimit(grant.id)
+        for gid in self.grants.keys() - done:  # on a cycle of parents (no stored row makes one)
+            self.grants[gid].limits = ((gid, ORPHANED),)
+
+    def _relimit(self, top: str) -> set[str]:
+        """Recompute `limits` for a delegation and every one passed on from it, parents first: a
+        parent's conditions bind its sub-delegations at once, without a write to them. Returns the
+        delegations it reached."""
+        stack, seen = [top], set()
+        while stack:
+            gid = stack.pop()
+            if gid in seen:  # a cycle cannot be stored; the guard keeps a bad row from looping
+                continue
+            seen.add(gid)
+            g = self.grants.get(gid)
+            if g is not None:
+                own = tuple((g.id, c) for c in g.conditions)
+                if g.parent is None:
+                    g.limits = own
+                else:
+                    parent = self.grants.get(g.parent)
+                    g.limits = own + (((g.parent, ORPHANED),) if parent is None else parent.limits)
+            stack.extend(self.children.get(gid, ()))
+        return seen
 
     def _compile_grant(self, grant: Grant) -> None:
         """A delegation's conditions against its area's attributes (inherited ones included)."""
@@ -702,7 +743,7 @@ class TenantIndex:
                 if trace is not None:
                     trace.append(TraceItem("delegation", g.id, "level_too_low", g.level))
                 continue
-            if g.conditions or g.parent is not None:  # most delegations skip this: no limits of their own
+            if g.limits:  # most delegations skip this: no limits of their own or inherited
                 if trace is None and best is not None and not self._better(g, best):
                     continue  # it would not be chosen even within its limits: they need no evaluating
                 verdict = self.within(g, attributes, trace)
@@ -779,27 +820,20 @@ class TenantIndex:
         """The conditions that bind a delegation, as (the delegation stating it, condition): its own,
         then those of each delegation it was passed on from. None when a parent is unknown to the
         index (fail closed: it allows nothing)."""
-        found, cur, seen = [], g, 0
-        while True:
-            found.extend((cur.id, c) for c in cur.conditions)
-            if cur.parent is None:
-                return found
-            seen += 1
-            cur = self.grants.get(cur.parent)
-            if cur is None or seen > MAX_CHAIN:
-                return None
+        if any(c is ORPHANED for _owner, c in g.limits):
+            return None
+        return list(g.limits)
 
     def within(self, g: Grant, attributes: Mapping[str, object], trace: list[TraceItem] | None = None
                ) -> tuple[str, ConditionRef | None, list[str]] | None:
         """None when every condition binding the delegation holds for these attributes; otherwise
         (outside_mandate, the condition, []) or (missing_attribute, a condition, the missing names).
         A condition that no longer compiles never holds; one that is false decides at once."""
-        bound = [(g.id, c) for c in g.conditions] if g.parent is None else self.conditions_of(g)
-        if bound is None:
-            return "outside_mandate", None, []
         missing: list[str] = []
         first_missing: ConditionRef | None = None
-        for owner, c in bound:
+        for owner, c in g.limits:
+            if c is ORPHANED:
+                return "outside_mandate", None, []
             cond = c.condition
             holds = False
             if cond is not None:

@@ -922,3 +922,31 @@ def test_red_lines_and_breaches_on_an_archived_unit_still_bind_a_unit_moved_belo
     assert ask(org, "anna@eksempel.dk", "economy", archived, attributes={"amount": 100}).reason == "unknown_unit"
     compare(org, AT, org.questions([{}, {"amount": 100}, {"amount": 5000}]))
     compare(org, AT, org.questions([{"amount": 100}]), scope=moved)
+
+
+def test_a_parents_conditions_bind_its_sub_delegation_as_they_change_and_an_unknown_parent_allows_nothing():
+    org = Org()
+    root = org.unit()
+    purchase = org.area("purchase", attributes={"amount": "number"})
+    mette, anna = org.person("mette@eksempel.dk"), org.person("anna@eksempel.dk")
+    parent = org.delegation(purchase, root, 7, person=mette, conditions=["amount <= 50000"])
+    org.delegation(purchase, root, 6, person=anna, delegator=mette, parent=parent, conditions=["amount <= 10000"])
+    assert ask(org, "anna@eksempel.dk", "purchase", root, attributes={"amount": 7000}).decision
+    over = ask(org, "anna@eksempel.dk", "purchase", root, attributes={"amount": 12000})
+    assert (over.reason, over.condition.condition) == ("outside_mandate", "amount <= 10000")
+    # The parent is narrowed (a new version of its row): the child is narrowed at once.
+    org.update(parent, conditions=[{"condition": "amount <= 5000", "text_da": "Op til 5.000 kr."}])
+    narrowed = ask(org, "anna@eksempel.dk", "purchase", root, attributes={"amount": 7000})
+    assert (narrowed.reason, narrowed.condition.delegation_id, narrowed.condition.text_da) == (
+        "outside_mandate", parent, "Op til 5.000 kr.")
+    # Widened again, and then gone from the index altogether: the child allows nothing.
+    org.update(parent, conditions=[])
+    assert ask(org, "anna@eksempel.dk", "purchase", root, attributes={"amount": 7000}).decision
+    org.index.apply("delegation", None, org.latest[parent][1])
+    orphan = org.index.check("anna@eksempel.dk", "purchase", root, "decide", {"amount": 7000}, AT.timestamp())
+    assert (orphan.decision, orphan.reason) == (False, "outside_mandate")
+    # A snapshot may list a sub-delegation before its parent: loaded in bulk, the parent still binds it.
+    rows = sorted(org.rows, key=lambda r: r[0] != "delegation" or r[1].get("parent_id") is None)
+    bulk = TenantIndex(TENANT_ID, TENANT).load(rows)
+    assert bulk.check("anna@eksempel.dk", "purchase", root, "decide", {"amount": 7000}, AT.timestamp()).decision
+    assert not bulk.check("anna@eksempel.dk", "purchase", root, "decide", {"amount": 12000}, AT.timestamp()).decision
