@@ -110,7 +110,9 @@ async def board(ctx: Ctx, unit_id: UUID | None) -> Board:
             conn, ctx.tenant_id, delegation_sql.DelegationFilter(unit_subtree=unit.id), now=ctx.now(), after=None,
             limit=10_000)
         shown = [d for d in found if d.unit_id == unit.id and d.status_at(ctx.now()) not in ("revoked", "expired")]
-        limited = await _limited(ctx, conn, shown, {d.id: d for d in found})
+        chains = await delegation_sql.ancestors(conn, ctx.tenant_id, [d.id for d in shown if d.parent_id is not None])
+        # bound by conditions: its own, or those of one it was passed on from (as checks hold it)
+        limited = {i for i, chain in chains.items() if any(p.conditions for p in chain)}
     now = ctx.now()
     cells: dict[tuple[UUID, str], list[Cell]] = {}
     for d in shown:
@@ -125,21 +127,6 @@ def cell(d: Delegation, now: datetime, limited: bool = False) -> Cell:
                 review_due=d.review_date is not None and d.review_date <= now.date(),
                 not_yet=d.valid_from > now, limited=limited or bool(d.conditions))
 
-
-async def _limited(ctx: Ctx, conn, shown: list[Delegation], known: dict[UUID, Delegation]) -> set[UUID]:
-    """The delegations bound by conditions: their own, or a parent's (up the chain, as checks walk it)."""
-    out = set()
-    for d in shown:
-        current, hops = d, 0
-        while current is not None and hops <= 16:
-            if current.conditions:
-                out.add(d.id)
-                break
-            parent = current.parent_id
-            if parent is not None and parent not in known:
-                known[parent] = await rows.get(conn, "delegation", Delegation, ctx.tenant_id, parent)
-            current, hops = (None if parent is None else known[parent]), hops + 1
-    return out
 
 
 async def unit_columns(ctx: Ctx, conn, unit_id: UUID) -> list[Column]:
@@ -231,15 +218,15 @@ async def delegation_page(ctx: Ctx, delegation_id: str) -> DelegationPage:
                     actors[v.actor] = (await person(UUID(v.actor.removeprefix("person:")))).name
                 except (ValueError, NotFound):
                     pass
-        inherited, parent_id, hops = [], d.parent_id, 0
-        while parent_id is not None and hops < 16:  # as checks and GraphQL's conditionsInForce walk them
-            parent = await rows.get(conn, "delegation", Delegation, ctx.tenant_id, parent_id)
+        inherited = []
+        for parent in (await delegation_sql.ancestors(conn, ctx.tenant_id, [d.id]))[d.id]:
+            if not parent.conditions:
+                continue
             if parent.delegate_person_id is not None:
                 holder = (await person(parent.delegate_person_id)).name
             else:
                 holder = "teamet " + (await rows.get(conn, "team", Team, ctx.tenant_id, parent.delegate_team_id)).name
             inherited += [Inherited(c, parent.id, holder) for c in parent.conditions]
-            parent_id, hops = parent.parent_id, hops + 1
         return DelegationPage(delegation=d, area=facts.areas[d.area_id], unit=facts.units[d.unit_id],
                               delegator=await person(d.delegator_id), on_behalf_of=await person(d.on_behalf_of_id),
                               delegate_person=await person(d.delegate_person_id), delegate_team=team,

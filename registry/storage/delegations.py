@@ -75,6 +75,26 @@ async def descendants(conn: Conn, tenant_id: UUID, delegation_id: UUID) -> list[
         tenant_id, delegation_id))
 
 
+async def ancestors(conn: Conn, tenant_id: UUID, delegation_ids: list[UUID]) -> dict[UUID, list[Delegation]]:
+    """For each delegation, those it was passed on from, nearest first (their conditions bind it)."""
+    found = await conn.fetch(
+        """WITH RECURSIVE up(start, id, depth) AS (
+               SELECT d.id, d.parent_id, 1 FROM delegation d
+                WHERE d.tenant_id = $1 AND d.id = ANY($2::uuid[]) AND d.parent_id IS NOT NULL
+               UNION ALL SELECT up.start, d.parent_id, up.depth + 1 FROM up
+                 JOIN delegation d ON d.tenant_id = $1 AND d.id = up.id
+                WHERE d.parent_id IS NOT NULL AND up.depth < 32)
+           SELECT up.start, up.depth, d.* FROM up JOIN delegation d ON d.tenant_id = $1 AND d.id = up.id
+            ORDER BY up.start, up.depth""", tenant_id, delegation_ids)
+    chains: dict[UUID, list[Delegation]] = {i: [] for i in delegation_ids}
+    for row in found:
+        values = dict(row)
+        start = values.pop("start")
+        values.pop("depth")
+        chains[start].append(msgspec.convert(values, Delegation, strict=False))
+    return chains
+
+
 async def of_delegate_in_area(conn: Conn, tenant_id: UUID, delegate_person_id: UUID | None,
                               delegate_team_id: UUID | None, area_id: UUID) -> list[Delegation]:
     """The delegate's delegations for the area that are not revoked (the candidates a new one could
