@@ -30,6 +30,7 @@ class GrantCondition(msgspec.Struct, gc=False):
 
     text: str
     text_da: str
+    owner: str = ""         # the delegation that states it
     # None: it no longer type-checks against its area's attributes; fail closed (never holds).
     condition: Condition | None = None
 
@@ -53,9 +54,9 @@ class Grant(msgspec.Struct, gc=False):
     justify_days: int
     parent: str | None = None                   # the delegation it was passed on from
     conditions: tuple[GrantCondition, ...] = ()  # its own; the parents' bind it too (conditions_of)
-    # Every condition binding it, as (the delegation stating it, condition): its own, then its
-    # parents'. Kept by the index (_relimit) so that a check reads one tuple, empty for most.
-    limits: tuple[tuple[str, GrantCondition], ...] = ()
+    # Every condition binding it: its own, then its parents'. Kept by the index (_relimit) so that a
+    # check reads one tuple, empty for most (and for one without a parent, `conditions` itself).
+    limits: tuple[GrantCondition, ...] = ()
 
 
 # Stands in a delegation's limits for a parent the index does not hold: never holds (fail closed).
@@ -465,7 +466,7 @@ class TenantIndex:
             return
         control = row["control"] or {}
         team = row["delegate_team_id"]
-        conditions = tuple(GrantCondition(c["condition"], c.get("text_da") or "")
+        conditions = tuple(GrantCondition(c["condition"], c.get("text_da") or "", str(row["id"]))
                            for c in (row.get("conditions") or ()))
         grant = Grant(
             id=str(row["id"]), subject=str(team if team is not None else row["delegate_person_id"]),
@@ -510,7 +511,7 @@ class TenantIndex:
             if grant.parent is None or grant.parent not in self.grants:
                 done |= self._relimit(grant.id)
         for gid in self.grants.keys() - done:  # on a cycle of parents (no stored row makes one)
-            self.grants[gid].limits = ((gid, ORPHANED),)
+            self.grants[gid].limits = (ORPHANED,)
 
     def _relimit(self, top: str) -> set[str]:
         """Recompute `limits` for a delegation and every one passed on from it, parents first: a
@@ -524,12 +525,11 @@ class TenantIndex:
             seen.add(gid)
             g = self.grants.get(gid)
             if g is not None:
-                own = tuple((g.id, c) for c in g.conditions)
                 if g.parent is None:
-                    g.limits = own
+                    g.limits = g.conditions
                 else:
                     parent = self.grants.get(g.parent)
-                    g.limits = own + (((g.parent, ORPHANED),) if parent is None else parent.limits)
+                    g.limits = g.conditions + ((ORPHANED,) if parent is None else parent.limits)
             stack.extend(self.children.get(gid, ()))
         return seen
 
@@ -820,9 +820,9 @@ class TenantIndex:
         """The conditions that bind a delegation, as (the delegation stating it, condition): its own,
         then those of each delegation it was passed on from. None when a parent is unknown to the
         index (fail closed: it allows nothing)."""
-        if any(c is ORPHANED for _owner, c in g.limits):
+        if any(c is ORPHANED for c in g.limits):
             return None
-        return list(g.limits)
+        return [(c.owner, c) for c in g.limits]
 
     def within(self, g: Grant, attributes: Mapping[str, object], trace: list[TraceItem] | None = None
                ) -> tuple[str, ConditionRef | None, list[str]] | None:
@@ -831,7 +831,8 @@ class TenantIndex:
         A condition that no longer compiles never holds; one that is false decides at once."""
         missing: list[str] = []
         first_missing: ConditionRef | None = None
-        for owner, c in g.limits:
+        for c in g.limits:
+            owner = c.owner
             if c is ORPHANED:
                 return "outside_mandate", None, []
             cond = c.condition
