@@ -26,11 +26,11 @@ FOREVER = float("inf")
 
 
 class GrantCondition(msgspec.Struct, gc=False):
-    """One of a delegation's own conditions (its limits: "up to 10.000 kr.")."""
+    """One of a delegation's own conditions (its limits: "up to 10.000 kr."). Shared by the
+    delegations of an area that state the same ones (most limits repeat: "amount <= 10000")."""
 
     text: str
     text_da: str
-    owner: str = ""         # the delegation that states it
     # None: it no longer type-checks against its area's attributes; fail closed (never holds).
     condition: Condition | None = None
 
@@ -54,13 +54,14 @@ class Grant(msgspec.Struct, gc=False):
     justify_days: int
     parent: str | None = None                   # the delegation it was passed on from
     conditions: tuple[GrantCondition, ...] = ()  # its own; the parents' bind it too (conditions_of)
-    # Every condition binding it: its own, then its parents'. Kept by the index (_relimit) so that a
-    # check reads one tuple, empty for most (and for one without a parent, `conditions` itself).
-    limits: tuple[GrantCondition, ...] = ()
+    # The conditions of the delegations it was passed on from, as (the delegation stating it,
+    # condition), nearest first; kept by the index (_relimit) so that a check follows no parents.
+    inherited: tuple[tuple[str, GrantCondition], ...] = ()
 
 
-# Stands in a delegation's limits for a parent the index does not hold: never holds (fail closed).
+# Stands in the inherited conditions for a parent the index does not hold: never holds (fail closed).
 ORPHANED = GrantCondition("", "")
+_PENDING: tuple = ((None, ORPHANED),)  # while _relimit_all works (a cycle of parents stays orphaned)
 
 
 class Line(msgspec.Struct, gc=False):
@@ -239,6 +240,9 @@ class TenantIndex:
         self.by_subject: dict[str, set[str]] = defaultdict(set)
         self.by_area_unit: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.children: dict[str, set[str]] = defaultdict(set)  # delegation id -> those passed on from it
+        # (area, its conditions' texts) -> the one tuple of GrantConditions the delegations stating
+        # them share, compiled against that area's attributes
+        self.shared_conditions: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[GrantCondition, ...]] = {}
         self.lines: dict[str, Line] = {}
         self.lines_at: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.area_reserved_at: dict[str, str | None] = {}      # reserved area -> unit (None: everywhere)
@@ -466,8 +470,8 @@ class TenantIndex:
             return
         control = row["control"] or {}
         team = row["delegate_team_id"]
-        conditions = tuple(GrantCondition(c["condition"], c.get("text_da") or "", str(row["id"]))
-                           for c in (row.get("conditions") or ()))
+        stated = row.get("conditions")
+        conditions = self._shared(str(row["area_id"]), stated) if stated else ()
         grant = Grant(
             id=str(row["id"]), subject=str(team if team is not None else row["delegate_person_id"]),
             subject_kind="team" if team is not None else "person", delegator=str(row["delegator_id"]),
@@ -483,8 +487,16 @@ class TenantIndex:
         if grant.parent is not None:
             self.children[grant.parent].add(grant.id)
         if not self._bulk:
-            self._compile_grant(grant)
             self._relimit(grant.id)
+
+    def _shared(self, area: str, stated) -> tuple[GrantCondition, ...]:
+        key = (area, tuple((c["condition"], c.get("text_da") or "") for c in stated))
+        found = self.shared_conditions.get(key)
+        if found is None:
+            found = self.shared_conditions[key] = tuple(GrantCondition(text, text_da) for text, text_da in key[1])
+            if not self._bulk:
+                self._compile_conditions(area, found)
+        return found
 
     def _apply_red_line(self, row, old) -> None:
         gone = self.lines.pop(str((row or old)["id"]), None)
@@ -501,22 +513,37 @@ class TenantIndex:
     def _compile_all(self) -> None:
         for line in self.lines.values():
             self._compile(line)
-        for grant in self.grants.values():
-            if grant.conditions:
-                self._compile_grant(grant)
+        for (area, _texts), conditions in self.shared_conditions.items():
+            self._compile_conditions(area, conditions)
+
+    def _compile_conditions(self, area: str, conditions: tuple[GrantCondition, ...]) -> None:
+        """Delegation conditions against their area's attributes (inherited ones included)."""
+        types = tuple(sorted(self.area_types.get(area, {}).items()))
+        for c in conditions:
+            c.condition = _compiled(c.text, types)
 
     def _relimit_all(self) -> None:
-        done: set[str] = set()
-        for grant in self.grants.values():
-            if grant.parent is None or grant.parent not in self.grants:
-                done |= self._relimit(grant.id)
-        for gid in self.grants.keys() - done:  # on a cycle of parents (no stored row makes one)
-            self.grants[gid].limits = (ORPHANED,)
+        """Every sub-delegation's inherited conditions, after a bulk load (parents in any order)."""
+        pending = [g for g in self.grants.values() if g.parent is not None]
+        for g in pending:
+            g.inherited = _PENDING
+        for g in pending:
+            self._inherit(g, 0)
 
-    def _relimit(self, top: str) -> set[str]:
-        """Recompute `limits` for a delegation and every one passed on from it, parents first: a
-        parent's conditions bind its sub-delegations at once, without a write to them. Returns the
-        delegations it reached."""
+    def _inherit(self, g: Grant, depth: int) -> tuple[tuple[str, GrantCondition], ...]:
+        if g.inherited is not _PENDING:
+            return g.inherited
+        parent = self.grants.get(g.parent)
+        if parent is None or depth > 64:  # unknown, or a cycle of parents (no stored row makes one)
+            g.inherited = ((g.parent, ORPHANED),)
+        else:
+            above = self._inherit(parent, depth + 1) if parent.parent is not None else ()
+            g.inherited = tuple((parent.id, c) for c in parent.conditions) + above
+        return g.inherited
+
+    def _relimit(self, top: str) -> None:
+        """Recompute what a delegation inherits and what every one passed on from it does, parents
+        first: a parent's conditions bind its sub-delegations at once, without a write to them."""
         stack, seen = [top], set()
         while stack:
             gid = stack.pop()
@@ -524,22 +551,11 @@ class TenantIndex:
                 continue
             seen.add(gid)
             g = self.grants.get(gid)
-            if g is not None:
-                if g.parent is None:
-                    g.limits = g.conditions
-                else:
-                    parent = self.grants.get(g.parent)
-                    g.limits = g.conditions + ((ORPHANED,) if parent is None else parent.limits)
+            if g is not None and g.parent is not None:
+                parent = self.grants.get(g.parent)
+                g.inherited = ((g.parent, ORPHANED),) if parent is None else \
+                    tuple((parent.id, c) for c in parent.conditions) + parent.inherited
             stack.extend(self.children.get(gid, ()))
-        return seen
-
-    def _compile_grant(self, grant: Grant) -> None:
-        """A delegation's conditions against its area's attributes (inherited ones included)."""
-        if not grant.conditions:
-            return
-        types = tuple(sorted(self.area_types.get(grant.area, {}).items()))
-        for c in grant.conditions:
-            c.condition = _compiled(c.text, types)
 
     def _compile(self, line: Line) -> None:
         if line.text is None or self._bulk:  # in bulk, every line is compiled once at the end
@@ -743,7 +759,7 @@ class TenantIndex:
                 if trace is not None:
                     trace.append(TraceItem("delegation", g.id, "level_too_low", g.level))
                 continue
-            if g.limits:  # most delegations skip this: no limits of their own or inherited
+            if g.conditions or g.inherited:  # most delegations skip this: no limits of their own or inherited
                 if trace is None and best is not None and not self._better(g, best):
                     continue  # it would not be chosen even within its limits: they need no evaluating
                 verdict = self.within(g, attributes, trace)
@@ -820,9 +836,9 @@ class TenantIndex:
         """The conditions that bind a delegation, as (the delegation stating it, condition): its own,
         then those of each delegation it was passed on from. None when a parent is unknown to the
         index (fail closed: it allows nothing)."""
-        if any(c is ORPHANED for c in g.limits):
+        if any(c is ORPHANED for _owner, c in g.inherited):
             return None
-        return [(c.owner, c) for c in g.limits]
+        return [(g.id, c) for c in g.conditions] + list(g.inherited)
 
     def within(self, g: Grant, attributes: Mapping[str, object], trace: list[TraceItem] | None = None
                ) -> tuple[str, ConditionRef | None, list[str]] | None:
@@ -831,8 +847,10 @@ class TenantIndex:
         A condition that no longer compiles never holds; one that is false decides at once."""
         missing: list[str] = []
         first_missing: ConditionRef | None = None
-        for c in g.limits:
-            owner = c.owner
+        bound = [(g.id, c) for c in g.conditions]
+        if g.inherited:
+            bound += g.inherited
+        for owner, c in bound:
             if c is ORPHANED:
                 return "outside_mandate", None, []
             cond = c.condition
