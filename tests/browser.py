@@ -102,7 +102,6 @@ def screenshot(driver, name: str, *, full_page: bool = True, max_height: int = 2
 
 def click_through(driver, element, timeout: float = 20) -> None:
     """Click a link or a submit button and wait until the browser shows the next page."""
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     from selenium.common.exceptions import WebDriverException
@@ -116,8 +115,27 @@ def click_through(driver, element, timeout: float = 20) -> None:
         if "does not belong to the document" not in str(exc):
             raise
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", element)
-    WebDriverWait(driver, timeout).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, timeout).until(_gone(page))
     WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def _gone(element):
+    """Selenium's staleness_of, also when Chromium's inspector says the old page's node "does not
+    belong to the document" (as it sometimes does, rather than calling it stale, once the next page
+    is there)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def predicate(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" not in str(exc):
+                raise
+            return True
+        return False
+    return predicate
 
 
 class Walk:
