@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from registry.auth import Principal, platform_principal
 from registry.demo_data import DEMO
-from registry.domain.model import AreaAttribute, Control, DelegationCondition, TrustAssessment, TrustBasis
+from registry.domain.model import AreaAttribute, Control, DelegationCondition, TrustAssessment, TrustBasis, TrustStep
 from registry.services import delegations as delegation_uc
 from registry.services import org as org_uc
 from registry.services import organisations as organisation_uc
@@ -91,7 +91,10 @@ async def load_demo(db: Db, clock=utcnow) -> None:
             review_date=None if d["review_in_days"] is None else (now + timedelta(days=d["review_in_days"])).date(),
             allow_subdelegation=d["allow_subdelegation"], max_subdelegation_depth=d["max_subdelegation_depth"],
             parent_id=delegations.get(d["parent"]),
-            conditions=tuple(DelegationCondition(**c) for c in d.get("conditions", ()))))
+            conditions=tuple(DelegationCondition(**c) for c in d.get("conditions", ())),
+            next_step=None if "next_step" not in d else TrustStep(
+                level=d["next_step"]["level"], note=d["next_step"]["note"],
+                from_date=(now + timedelta(days=d["next_step"]["from_in_days"])).date())))
         delegations[d["key"]] = r.value.id
     for line in DEMO["red_lines"]:
         await red_line_uc.create_red_line(ctx, unit_id=units[line["unit"]], area_id=areas[line["area"]],

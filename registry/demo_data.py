@@ -469,9 +469,11 @@ DEMO: dict = {
                    "intention": {"assessment": "high", "note": "Tager pårørendes bekymringer alvorligt."},
                    "resources": {"assessment": "medium", "note": "Svære samtaler kræver tid og forberedelse."}},
          "control": {"form": "periodic_review", "cadence": "monthly", "justify_within_days": 5},
-         "rules": ["Spar med afsnitslederen før svære samtaler.",
+         "rules": ["Søg sparring hos afsnitslederen før svære samtaler.",
                    "Aftaler med pårørende skrives ind i journalen."],
          "valid_from_days": -45, "valid_until_days": 135, "review_in_days": 45,
+         # A planned step of trust (tillidsskridt): it surfaces at the review, never by itself.
+         "next_step": {"level": 6, "from_in_days": 45, "note": "Hvis gennemgangen ved opfølgningen er positiv"},
          "allow_subdelegation": False, "max_subdelegation_depth": 0, "parent": None},
 
         # Level 3: the home care team is consulted on the principles of the new shift plan.

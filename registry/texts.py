@@ -78,6 +78,7 @@ ERRORS_DA = {
     "unit_cycle": "En enhed kan ikke ligge under sig selv.",
     "area_cycle": "Et beslutningsområde kan ikke ligge under sig selv.",
     "invalid_condition": "Betingelsen kan ikke læses. Se eksemplerne, og prøv igen.",
+    "invalid_step": "Tillidsskridtet skal pege på et andet niveau og en dag, mens delegeringen gælder.",
     "invalid_attribute": "Oplysningen passer ikke til beslutningsområdet.",
     "invalid_external_id": "Id'et kan ikke bruges.",
     "invalid_key": "Nøglen kan ikke bruges: brug små bogstaver, tal, - og _.",
@@ -412,3 +413,27 @@ BASES_OF_OTHERS_DA = {
 # --- People: what they are in the organisation (membership roles) and the registry's own roles.
 MEMBERSHIP_ROLES_DA = {"leader": "leder", "deputy": "souschef", "employee": "medarbejder"}
 PERSON_ROLES_DA = {"admin": "administrator", "hr": "HR", "auditor": "revisor"}
+
+
+# --- A planned step of trust (tillidsskridt, issue 12 part 7) ------------------------------------------
+
+MONTHS_DA = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
+             "november", "december")
+
+
+def date_da(value) -> str:
+    """A date as Danes write it: 1. juni 2027."""
+    return f"{value.day}. {MONTHS_DA[value.month - 1]} {value.year}"
+
+
+def trust_step_da(step) -> str:
+    """"Næste tillidsskridt: niveau 6 (Hverdagsdirektør) fra 1. juni 2027 – hvis gennemgangen er
+    positiv." It is planned, never automatic: the sentence says so when no terms are given."""
+    from registry.domain import levels
+
+    text = f"Næste tillidsskridt: niveau {step.level} ({levels.level(step.level).short_da})"
+    if step.from_date is not None:
+        text += f" fra {date_da(step.from_date)}"
+    note = (step.note or "").strip().rstrip(".")
+    text += f" – {note[:1].lower()}{note[1:]}" if note else " – når I har talt om det ved opfølgningen"
+    return text + "."

@@ -162,6 +162,16 @@ class DelegationCondition(msgspec.Struct, frozen=True, kw_only=True, omit_defaul
 MAX_CONDITIONS = 20
 
 
+class TrustStep(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A planned step of trust (tillidsskridt): the level the leader means to give next, from when and
+    on what terms ("hvis gennemgangen er positiv"). It surfaces at the review; it never changes the
+    level by itself: the leader takes it by amending the delegation."""
+
+    level: int
+    from_date: date | None = None
+    note: str = ""
+
+
 class DelegationDraft(msgspec.Struct, frozen=True, kw_only=True):
     """What a leader declares; the registry fills in id, status and bookkeeping."""
 
@@ -183,6 +193,7 @@ class DelegationDraft(msgspec.Struct, frozen=True, kw_only=True):
     max_subdelegation_depth: int
     parent_id: UUID | None
     conditions: tuple[DelegationCondition, ...] = ()
+    next_step: TrustStep | None = None
 
 
 class Delegation(Record, frozen=True, kw_only=True):
@@ -211,6 +222,7 @@ class Delegation(Record, frozen=True, kw_only=True):
     on_behalf_of_id: UUID | None = None
     # Its own conditions; a sub-delegation is also bound by its parents' (they are not copied here).
     conditions: tuple[DelegationCondition, ...] = ()
+    next_step: TrustStep | None = None
 
     def status_at(self, at: datetime) -> str:
         """Stored status, except that an active delegation past its end is `expired`."""

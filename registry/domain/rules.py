@@ -54,6 +54,27 @@ def check_shape(draft: DelegationDraft) -> None:
         raise Invalid("a maximum depth needs allowSubdelegation", field="maxSubdelegationDepth", code="invalid_depth")
     if draft.control.justify_within_days < 1 or draft.control.justify_within_days > 365:
         raise Invalid("justifyWithinDays must be 1-365", field="control.justifyWithinDays", code="invalid_control")
+    if draft.next_step is not None:
+        check_trust_step(draft)
+
+
+def check_trust_step(draft: DelegationDraft) -> None:
+    """A planned step of trust names another level, within the scale, from a day the delegation runs."""
+    step = draft.next_step
+    if not MIN_LEVEL <= step.level <= MAX_LEVEL:
+        raise Invalid(f"nextStep.level must be between {MIN_LEVEL} and {MAX_LEVEL}, not {step.level}",
+                      field="nextStep.level", code="level_out_of_range")
+    if step.level == draft.level:
+        raise Invalid("a step of trust names another level than the one held", field="nextStep.level",
+                      code="invalid_step")
+    check_dates(**{"nextStep.fromDate": step.from_date})
+    if step.from_date is not None:
+        if step.from_date < draft.valid_from.date():
+            raise Invalid("a step of trust cannot come before the delegation begins", field="nextStep.fromDate",
+                          code="invalid_step")
+        if draft.valid_until is not None and step.from_date >= draft.valid_until.date():
+            raise Invalid("a step of trust must come before the delegation ends", field="nextStep.fromDate",
+                          code="invalid_step")
 
 
 def same_grant(draft: DelegationDraft, other: Delegation, at: datetime) -> bool:

@@ -10,7 +10,7 @@ import msgspec
 from registry.domain import rules
 from registry import texts
 from registry.domain.model import (CONTROL_FORMS, MAX_CONDITIONS, Control, Delegation, DelegationCondition,
-                                   DelegationDraft, Person, Team, TrustBasis)
+                                   DelegationDraft, Person, Team, TrustBasis, TrustStep)
 from registry.errors import Conflict, Forbidden, Invalid
 from registry.services.common import (Ctx, Facts, Result, Sight, authority, check_text, load_facts, may,
                                       relations_to_unit, require, require_person, standing_in_for)
@@ -49,6 +49,8 @@ def _check_texts(draft: DelegationDraft) -> None:
         raise Invalid("at most 50 rules", field="rules", code="too_many")
     for rule in draft.rules:
         check_text(rule, "rules", max_len=2000)
+    if draft.next_step is not None:
+        check_text(draft.next_step.note, "nextStep.note", max_len=500, required=False)
     if draft.control.form not in CONTROL_FORMS:
         raise Invalid(f"control.form must be one of {', '.join(CONTROL_FORMS)}", field="control.form",
                       code="invalid_choice")
@@ -120,6 +122,7 @@ class DeclareInput(msgspec.Struct, frozen=True, kw_only=True):
     parent_id: UUID | None = None
     # Limits on this delegate's mandate; a sub-delegation is bound by its parents' too.
     conditions: tuple[DelegationCondition, ...] = ()
+    next_step: TrustStep | None = None  # a planned step of trust (tillidsskridt)
 
 
 def _row(draft: DelegationDraft) -> dict:
@@ -128,6 +131,7 @@ def _row(draft: DelegationDraft) -> dict:
     values["control"] = msgspec.to_builtins(draft.control)
     values["rules"] = list(draft.rules)
     values["conditions"] = msgspec.to_builtins(draft.conditions)
+    values["next_step"] = None if draft.next_step is None else msgspec.to_builtins(draft.next_step)
     return values
 
 
@@ -195,7 +199,7 @@ async def manageable(ctx: Ctx, delegation: Delegation, ops: tuple[str, ...] = ("
 
 
 _AMENDABLE = {"level", "purpose", "trust", "control", "rules", "valid_from", "valid_until", "review_date",
-              "include_subunits", "allow_subdelegation", "max_subdelegation_depth", "conditions"}
+              "include_subunits", "allow_subdelegation", "max_subdelegation_depth", "conditions", "next_step"}
 
 
 async def amend(ctx: Ctx, delegation_id: UUID, version: int, changes: dict) -> Result:
@@ -229,6 +233,10 @@ async def amend_in(ctx: Ctx, tx: WriteTx, facts: Facts, current: Delegation, cha
         raise Invalid("a revoked delegation cannot be amended", field="id", code="revoked")
     values = {k: v for k, v in msgspec.structs.asdict(current).items() if k in DelegationDraft.__struct_fields__}
     values.update(changes)
+    step = values.get("next_step")
+    if "next_step" not in changes and step is not None and values["level"] == step.level:
+        # the planned step is taken: it is done, not planned any longer (history keeps it)
+        values["next_step"] = changes["next_step"] = None
     draft = DelegationDraft(**values)
     # The rules are checked as the accountable delegator would be held to them: what he or she holds
     # (an administrator, whom the policy lets amend any delegation, is held to the rest of them).

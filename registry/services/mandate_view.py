@@ -13,7 +13,7 @@ from uuid import UUID
 import msgspec
 
 from registry.domain import rules
-from registry.domain.model import Area, AreaAttribute, Delegation, Person, RedLine, Team, Unit
+from registry.domain.model import Area, AreaAttribute, Delegation, Person, RedLine, Team, TrustStep, Unit
 from registry.errors import NotFound
 from registry.services.checks import MandateEntry
 from registry.services.common import Ctx, Facts, load_facts, require
@@ -35,6 +35,7 @@ class EntryNames(msgspec.Struct, frozen=True, kw_only=True):
     red_lines: list[tuple[RedLine, tuple[AreaAttribute, ...], Area | None]]  # with its area and its attributes
     purpose: str
     rules: tuple[str, ...]
+    next_step: TrustStep | None               # a planned step of trust on her delegation
     ask: Person | None                        # the delegator who answers for it, or the leader above
     stand_in_for: Person | None
     except_areas: list[Area]
@@ -93,10 +94,10 @@ async def names(ctx: Ctx, entries: list[MandateEntry]) -> list[EntryNames]:
         teams = {t.id: t for t in await org_sql.list_teams(conn, ctx.tenant_id, unit_id=None, include_archived=True)}
         for e in entries:
             area_id, unit_id = UUID(e.area_id), UUID(e.unit_id)
-            purpose, rules_, ask = "", (), None
+            purpose, rules_, ask, step = "", (), None, None
             if e.delegation_id is not None:
                 delegation = await rows.get(conn, "delegation", Delegation, ctx.tenant_id, UUID(e.delegation_id))
-                purpose, rules_ = delegation.purpose, delegation.rules
+                purpose, rules_, step = delegation.purpose, delegation.rules, delegation.next_step
                 ask = rules.accountable_delegator(delegation)
             else:
                 # her own leader authority, or the absent leader's she holds: the leader above answers
@@ -106,7 +107,7 @@ async def names(ctx: Ctx, entries: list[MandateEntry]) -> list[EntryNames]:
                 area=facts.area(area_id), attributes=_attributes(facts, area_id), unit=facts.unit(unit_id),
                 team=None if e.via_team_id is None else teams.get(UUID(e.via_team_id)),
                 red_lines=[(r, _attributes(facts, r.area_id), facts.areas.get(r.area_id)) for r in binding],
-                purpose=purpose, rules=rules_,
+                purpose=purpose, rules=rules_, next_step=step,
                 ask=await _person(conn, ctx, ask, people),
                 stand_in_for=await _person(conn, ctx, None if e.stand_in_for is None else UUID(e.stand_in_for), people),
                 except_areas=[facts.areas[UUID(a)] for a in e.except_area_ids if UUID(a) in facts.areas]))

@@ -16,7 +16,7 @@ from litestar.response import Redirect
 from registry import errors, texts
 from registry.domain import conditions as lang
 from registry.domain.model import (CONTROL_FORMS, MAX_CONDITIONS, SET_BY, Control, Delegation, DelegationCondition,
-                                   TrustAssessment, TrustBasis)
+                                   TrustAssessment, TrustBasis, TrustStep)
 from registry.errors import Invalid, RegistryError
 from registry.services import board as board_uc
 from registry.services import delegations as delegation_uc
@@ -40,6 +40,7 @@ FIELDS = {
     "reviewDate": "opfoelgning", "includeSubunits": "underenheder", "maxSubdelegationDepth": "max_led",
     "allowSubdelegation": "videredelegering", "reason": "begrundelse", "condition": "betingelse",
     "consequence": "konsekvens", "setBy": "sat_af", "id": None, "parentId": None, "conditions": "graenser",
+    "nextStep.level": "skridt_niveau", "nextStep.fromDate": "skridt_fra", "nextStep.note": "skridt_vilkaar",
     **{f"trust.{part}": field for part, field in TRUST_PARTS},
     **{f"trust.{part}.note": f"{field}_note" for part, field in TRUST_PARTS},
 }
@@ -67,7 +68,19 @@ def _terms(form: dict) -> dict:
                 allow_subdelegation=form.get("videredelegering") == "ja",
                 max_subdelegation_depth=parse_int(form, "max_led", "maxSubdelegationDepth", 0)
                 if form.get("videredelegering") == "ja" else 0,
-                review_date=parse_date(form, "opfoelgning", "reviewDate"))
+                review_date=parse_date(form, "opfoelgning", "reviewDate"), next_step=_step(form))
+
+
+def _step(form: dict) -> TrustStep | None:
+    """A planned step of trust from the form: none unless a level is chosen."""
+    level = parse_int(form, "skridt_niveau", "nextStep.level")
+    from_date = parse_date(form, "skridt_fra", "nextStep.fromDate")
+    note = (form.get("skridt_vilkaar") or "").strip()
+    if level is None:
+        if from_date is not None or note:
+            raise Invalid("choose the level of the step", field="nextStep.level", code="required")
+        return None
+    return TrustStep(level=level, from_date=from_date, note=note)
 
 
 def _validity(form: dict, today: date) -> tuple[datetime | None, datetime | None]:
@@ -83,7 +96,10 @@ def values_of(d: Delegation, trust: bool, attributes=()) -> dict[str, str]:
               "kontrol": d.control.form, "kadence": d.control.cadence or "", "frist": str(d.control.justify_within_days),
               "gyldig_fra": iso_date(d.valid_from), "gyldig_til": iso_date(last_day(d.valid_until)),
               "opfoelgning": iso_date(d.review_date), "underenheder": "ja" if d.include_subunits else "",
-              "videredelegering": "ja" if d.allow_subdelegation else "", "max_led": str(d.max_subdelegation_depth)}
+              "videredelegering": "ja" if d.allow_subdelegation else "", "max_led": str(d.max_subdelegation_depth),
+              "skridt_niveau": "" if d.next_step is None else str(d.next_step.level),
+              "skridt_fra": "" if d.next_step is None else iso_date(d.next_step.from_date),
+              "skridt_vilkaar": "" if d.next_step is None else d.next_step.note}
     if trust:
         for part, name in TRUST_PARTS:
             found = getattr(d.trust, part)

@@ -71,6 +71,7 @@ class Card(msgspec.Struct, frozen=True, kw_only=True):
     rules: tuple[str, ...]
     except_areas: list[str]
     stand_in_for: str | None
+    next_step: str | None = None     # a planned step of trust, as a sentence
 
     @property
     def deciding(self) -> bool:
@@ -109,7 +110,8 @@ def _card(e: check_uc.MandateEntry, n: mandate_view.EntryNames) -> Card:
         ask=None if n.ask is None else n.ask.name, until=last_day_of(e.valid_until),
         effects=[Effect(f.label_da, last_day_of(f.until), f.whole) for f in e.effects], suspended=e.suspended,
         purpose=n.purpose, rules=n.rules, except_areas=[a.name_da for a in n.except_areas],
-        stand_in_for=None if n.stand_in_for is None else n.stand_in_for.name)
+        stand_in_for=None if n.stand_in_for is None else n.stand_in_for.name,
+        next_step=None if n.next_step is None else texts.trust_step_da(n.next_step))
 
 
 ATTRIBUTE_FIELD = "attr."

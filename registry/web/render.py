@@ -24,8 +24,7 @@ from registry.domain.levels import LEVELS, level
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 DANISH_TIME = ZoneInfo("Europe/Copenhagen")
-MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
-          "november", "december")
+MONTHS = texts.MONTHS_DA
 WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
 
 # Pages load nothing from elsewhere and run no script: styles and images from the registry itself,

@@ -235,6 +235,17 @@ class DelegationConditionInput:
         return model.DelegationCondition(condition=self.condition, text_da=self.text_da)
 
 
+@strawberry.input(description="A planned step of trust (tillidsskridt): the level the leader means to give next, from "
+                              "when and on what terms. It surfaces at the review; it never changes the level by itself.")
+class TrustStepInput:
+    level: int = strawberry.field(description="The level planned (1-7, another than the one held).")
+    from_date: date | None = strawberry.field(default=None, description="From when, while the delegation runs.")
+    note: str = strawberry.field(default="", description="On what terms, e.g. \"hvis gennemgangen er positiv\".")
+
+    def to_domain(self) -> model.TrustStep:
+        return model.TrustStep(level=self.level, from_date=self.from_date, note=self.note)
+
+
 def conditions_of(items) -> tuple[model.DelegationCondition, ...]:
     return tuple(c.to_domain() for c in items or ())
 
@@ -260,6 +271,7 @@ class DeclareDelegationInput:
     conditions: list[DelegationConditionInput] = strawberry.field(
         default_factory=list, description="Limits on this delegate's mandate (at most 20); a sub-delegation is "
                                           "bound by its parents' too.")
+    next_step: TrustStepInput | None = strawberry.field(default=None, description="A planned step of trust.")
 
 
 @strawberry.input(description="Fields to change; the delegation gets a new version, the old one stays in history.")
@@ -279,6 +291,9 @@ class AmendDelegationInput:
         default=UNSET, description="All of the delegation's own conditions (replacing them); [] or null: none. "
                                    "Fewer conditions widen the mandate of its sub-delegations at once, more narrow "
                                    "it.")
+    next_step: TrustStepInput | None = strawberry.field(
+        default=UNSET, description="A planned step of trust; null: none. Amending the level to the planned one "
+                                   "takes the step (it is then no longer planned).")
 
 
 @strawberry.input
@@ -324,6 +339,8 @@ def amend_changes(input: AmendDelegationInput) -> dict:
         changes["rules"] = tuple(changes["rules"] or ())
     if "conditions" in changes:
         changes["conditions"] = conditions_of(changes["conditions"])
+    if "next_step" in changes:
+        changes["next_step"] = None if input.next_step is None else input.next_step.to_domain()
     for required in ("level", "purpose", "valid_from", "include_subunits", "allow_subdelegation",
                      "max_subdelegation_depth"):
         if required in changes and changes[required] is None:

@@ -359,7 +359,8 @@ class Mutation:
             control=(input.control or gi.ControlInput()).to_domain(), rules=tuple(input.rules),
             valid_from=input.valid_from, valid_until=input.valid_until, review_date=input.review_date,
             allow_subdelegation=input.allow_subdelegation, max_subdelegation_depth=input.max_subdelegation_depth,
-            parent_id=gi.opt_uuid(input.parent_id, "parentId"), conditions=gi.conditions_of(input.conditions))
+            parent_id=gi.opt_uuid(input.parent_id, "parentId"), conditions=gi.conditions_of(input.conditions),
+            next_step=None if input.next_step is None else input.next_step.to_domain())
         r = await delegation_uc.declare(_ctx(info), data)
         return DelegationPayload(delegation=gt.Delegation.of(r.value), revision=r.revision)
 

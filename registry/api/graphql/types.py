@@ -536,6 +536,11 @@ class Delegation(Versioned):
     async def sub_delegations(self, info: Info) -> list["Delegation"]:
         return [Delegation.of(d) for d in await info.context.loaders.subdelegations.load(self.d.id)]
 
+    @strawberry.field(description="A planned step of trust (tillidsskridt), if one is planned: it surfaces at the "
+                                  "review and never changes the level by itself.")
+    def next_step(self) -> TrustStep | None:
+        return None if self.d.next_step is None else TrustStep.of(self.d.next_step)
+
     @strawberry.field(description="Its own limits on the delegate's mandate: it allows a case only when each holds.")
     def conditions(self) -> list[DelegationCondition]:
         return [DelegationCondition.of(c) for c in self.d.conditions]
@@ -551,6 +556,28 @@ class Delegation(Versioned):
                 await info.context.loaders.delegation.load(current.parent_id)
             hops += 1
         return found
+
+
+@strawberry.type(description="A planned step of trust: the level the leader means to give next, from when, on what "
+                             "terms.")
+class TrustStep:
+    level: int
+    from_date: date | None
+    note: str
+    s: strawberry.Private[model.TrustStep]
+
+    @strawberry.field(description="The level's short name, e.g. \"Hverdagsdirektør\".")
+    def level_short_da(self) -> str:
+        return levels.level(self.level).short_da
+
+    @strawberry.field(description="As people read it: \"Næste tillidsskridt: niveau 6 (Hverdagsdirektør) fra 1. juni "
+                                  "2027 – hvis gennemgangen er positiv.\"")
+    def text_da(self) -> str:
+        return texts.trust_step_da(self.s)
+
+    @classmethod
+    def of(cls, s: model.TrustStep) -> "TrustStep":
+        return cls(level=s.level, from_date=s.from_date, note=s.note, s=s)
 
 
 @strawberry.type(description="A limit on one delegate's mandate, e.g. amount <= 10000 (\"Op til 10.000 kr. pr. "
