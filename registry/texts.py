@@ -323,6 +323,8 @@ CONTROL_FORMS_DA = {
     "periodic_review": "Løbende opfølgning",
     "sampling": "Stikprøver",
     "pre_approval": "Forhåndsgodkendelse af undtagelser",
+    "team_self_check": "Egenkontrol i teamet",
+    "peer_sparring": "Kollegial sparring",
 }
 
 CADENCES_DA = {
@@ -336,8 +338,11 @@ CADENCES_DA = {
 # Who set a red line.
 SET_BY_DA = {
     "law": "Lovgivning",
+    "political": "Politisk besluttet",
     "direktion": "Direktion",
     "forvaltning": "Forvaltning",
+    "guideline": "Faglig retningslinje eller instruks",
+    "agreement": "Aftale (overenskomst, MED, lokalaftale)",
     "leader": "Leder",
     "team": "Team",
 }

@@ -13,18 +13,21 @@ MembershipRole = Literal["employee", "leader", "deputy"]
 PersonRole = Literal["admin", "hr", "auditor"]
 AttrType = Literal["number", "boolean", "string"]
 Assessment = Literal["low", "medium", "high"]
-ControlForm = Literal["none", "report_afterwards", "periodic_review", "sampling", "pre_approval"]
+ControlForm = Literal["none", "report_afterwards", "periodic_review", "sampling", "pre_approval", "team_self_check",
+                      "peer_sparring"]
 Cadence = Literal["weekly", "monthly", "quarterly", "half_yearly", "yearly"]
 DelegationStatus = Literal["active", "suspended", "revoked", "expired"]
-SetBy = Literal["law", "direktion", "forvaltning", "leader", "team"]
+SetBy = Literal["law", "political", "direktion", "forvaltning", "guideline", "agreement", "leader", "team"]
 OrganisationKind = Literal["kommune", "region"]
 
 UNIT_KINDS: tuple[str, ...] = ("direktion", "forvaltning", "center", "unit", "subunit")
 MEMBERSHIP_ROLES: tuple[str, ...] = ("employee", "leader", "deputy")
 PERSON_ROLES: tuple[str, ...] = ("admin", "hr", "auditor")
 ATTR_TYPES: tuple[str, ...] = ("number", "boolean", "string")
-CONTROL_FORMS: tuple[str, ...] = ("none", "report_afterwards", "periodic_review", "sampling", "pre_approval")
-SET_BY: tuple[str, ...] = ("law", "direktion", "forvaltning", "leader", "team")
+# Control may come from the leader, or from the team itself (egenkontrol, kollegial sparring, l. 670-671).
+CONTROL_FORMS: tuple[str, ...] = ("none", "report_afterwards", "periodic_review", "sampling", "pre_approval",
+                                  "team_self_check", "peer_sparring")
+SET_BY: tuple[str, ...] = ("law", "political", "direktion", "forvaltning", "guideline", "agreement", "leader", "team")
 ORGANISATION_KINDS: tuple[str, ...] = ("kommune", "region")
 
 
@@ -147,6 +150,7 @@ class TrustBasis(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 class Control(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     form: str = "none"
     cadence: str | None = None
+    why: str = ""  # why this control (begrundelse): the frame explained
     # Deadline for the justification owed after acting at level 6 (issue #3's `justify`).
     justify_within_days: int = 5
 
@@ -242,6 +246,8 @@ class RedLine(Record, frozen=True, kw_only=True):
     condition: str | None
     consequence: str
     set_by: str
+    why: str = ""                    # why the line is there (begrundelse)
+    review_date: date | None = None  # when to take it up again: is it still needed?
     archived_at: datetime | None = None
 
 

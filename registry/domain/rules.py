@@ -221,7 +221,10 @@ def check_team_in_scope(team_unit_id: UUID, scope_unit_id: UUID, include_subunit
 
 # Who may set (and so change) a red line labelled as set by the direktion or a forvaltning: a leader
 # of such a unit at or above the line's unit. "leader" and "team" lines need authority there only.
-_LABEL_KINDS = {"direktion": frozenset({"direktion"}), "forvaltning": frozenset({"direktion", "forvaltning"})}
+# A line labelled as decided politically is kept by the direktion, as the administration carrying
+# out what the kommunalbestyrelse or regionsråd decided.
+_LABEL_KINDS = {"direktion": frozenset({"direktion"}), "forvaltning": frozenset({"direktion", "forvaltning"}),
+                "political": frozenset({"direktion"})}
 
 
 def check_red_line_authority(red_line_unit_id: UUID, set_by: str, *, led_units: set[UUID], is_admin: bool,

@@ -51,6 +51,7 @@ def _check_texts(draft: DelegationDraft) -> None:
         check_text(rule, "rules", max_len=2000)
     if draft.next_step is not None:
         check_text(draft.next_step.note, "nextStep.note", max_len=500, required=False)
+    check_text(draft.control.why, "control.why", max_len=2000, required=False)
     if draft.control.form not in CONTROL_FORMS:
         raise Invalid(f"control.form must be one of {', '.join(CONTROL_FORMS)}", field="control.form",
                       code="invalid_choice")

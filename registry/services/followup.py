@@ -15,13 +15,14 @@ from uuid import UUID
 import msgspec
 
 from registry.domain import rules
-from registry.domain.model import Act, Area, Delegation, DueItem, Person, StandIn, Team, Unit
+from registry.domain.model import Act, Area, Delegation, DueItem, Person, RedLine, StandIn, Team, Unit
 from registry.services import acts as act_uc
 from registry.services import reviews as review_uc
 from registry.services import standins as standin_uc
 from registry.services.common import Ctx, authority, load_facts
 from registry.storage import delegations as delegation_sql
 from registry.storage import org as org_sql
+from registry.storage import redlines as red_line_sql
 from registry.storage import rows
 
 HORIZON = timedelta(days=30)  # reviews and ends within this are shown as coming up
@@ -42,6 +43,7 @@ class UnitFollowUp(msgspec.Struct, frozen=True, kw_only=True):
     due_for_review: list[Delegation]
     expiring: list[Delegation]
     stand_ins: list[StandIn]             # in force or planned (not ended, not run out)
+    red_lines_due: list[RedLine] = []    # set in the unit or below, to be taken up again within 30 days
 
     @property
     def overdue(self) -> int:
@@ -106,6 +108,8 @@ async def overview(ctx: Ctx) -> Overview:
     all_stand_ins = [s for s in await standin_uc.list_for(ctx, None) if s.archived_at is None and s.valid_until > now]
     async with ctx.db.read() as conn:
         facts = await load_facts(conn, ctx.tenant_id)
+        lines = [r for r in await red_line_sql.all_red_lines(conn, ctx.tenant_id)
+                 if r.review_date is not None and r.review_date <= (now + HORIZON).date()]
     found = []
     for unit in tops:
         waiting = []
@@ -120,7 +124,9 @@ async def overview(ctx: Ctx) -> Overview:
         stand_ins = [s for s in all_stand_ins if facts.unit_tree.is_within(s.unit_id, unit.id)]
         found.append(UnitFollowUp(unit=unit, standing_in_for=held[unit.id], may_appoint=unit.id in own,
                                   awaiting_justification=waiting, awaiting_feedback=feedback, due_for_review=review,
-                                  expiring=expiring, stand_ins=stand_ins))
+                                  expiring=expiring, stand_ins=stand_ins,
+                                  red_lines_due=sorted((r for r in lines if facts.unit_tree.is_within(r.unit_id, unit.id)),
+                                                       key=lambda r: r.review_date)))
     people: set[UUID] = set()
     teams: set[UUID] = set()
     for f in found:

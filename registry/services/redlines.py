@@ -17,9 +17,16 @@ def _compile(condition: str | None, area_id: UUID, facts: Facts) -> str | None:
     return None if condition is None else facts.compile_condition(condition, area_id)
 
 
+def _check_frame(why: str | None, review_date) -> None:
+    """Why the line is there, and when to take it up again (the frame explained and cleaned up)."""
+    check_text(why, "why", max_len=2000, required=False)
+    rules.check_dates(reviewDate=review_date)
+
+
 async def create_red_line(ctx: Ctx, *, unit_id: UUID, area_id: UUID, condition: str | None, consequence: str,
-                          set_by: str) -> Result:
+                          set_by: str, why: str = "", review_date=None) -> Result:
     check_text(consequence, "consequence", max_len=2000)
+    _check_frame(why, review_date)
     if set_by not in SET_BY:
         raise Invalid(f"setBy must be one of {', '.join(SET_BY)}", field="setBy", code="invalid_choice")
     async with ctx.write() as tx:
@@ -33,7 +40,8 @@ async def create_red_line(ctx: Ctx, *, unit_id: UUID, area_id: UUID, condition: 
         rules.check_red_line_authority(unit_id, set_by, led_units=set(held), is_admin=ctx.principal.is_admin,
                                        unit_tree=facts.unit_tree, units=facts.units)
         red_line = await rows.insert(tx, "red_line", RedLine, dict(
-            unit_id=unit_id, area_id=area_id, condition=canonical, consequence=consequence, set_by=set_by))
+            unit_id=unit_id, area_id=area_id, condition=canonical, consequence=consequence, set_by=set_by,
+            why=(why or "").strip(), review_date=review_date))
         return Result(red_line, tx.revision)
 
 
@@ -41,6 +49,9 @@ async def update_red_line(ctx: Ctx, red_line_id: UUID, version: int, changes: di
     """Changing a red line needs authority where it was set, so one set above cannot be weakened."""
     if "consequence" in changes:
         check_text(changes["consequence"], "consequence", max_len=2000)
+    if "why" in changes:
+        changes = {**changes, "why": (changes["why"] or "").strip()}
+    _check_frame(changes.get("why"), changes.get("review_date"))
     if "set_by" in changes and changes["set_by"] not in SET_BY:
         raise Invalid(f"setBy must be one of {', '.join(SET_BY)}", field="setBy", code="invalid_choice")
     async with ctx.write() as tx:

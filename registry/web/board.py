@@ -40,6 +40,7 @@ FIELDS = {
     "reviewDate": "opfoelgning", "includeSubunits": "underenheder", "maxSubdelegationDepth": "max_led",
     "allowSubdelegation": "videredelegering", "reason": "begrundelse", "condition": "betingelse",
     "consequence": "konsekvens", "setBy": "sat_af", "id": None, "parentId": None, "conditions": "graenser",
+    "control.why": "kontrol_hvorfor", "why": "hvorfor",
     "nextStep.level": "skridt_niveau", "nextStep.fromDate": "skridt_fra", "nextStep.note": "skridt_vilkaar",
     **{f"trust.{part}": field for part, field in TRUST_PARTS},
     **{f"trust.{part}.note": f"{field}_note" for part, field in TRUST_PARTS},
@@ -51,7 +52,8 @@ FIELDS = {
 def _terms(form: dict) -> dict:
     """The terms of a delegation as the form gives them (declare and adjust share them)."""
     control = Control(form=form.get("kontrol") or "none", cadence=form.get("kadence") or None,
-                      justify_within_days=parse_int(form, "frist", "control.justifyWithinDays", 5))
+                      justify_within_days=parse_int(form, "frist", "control.justifyWithinDays", 5),
+                      why=(form.get("kontrol_hvorfor") or "").strip())
     parts = {}
     for part, name in TRUST_PARTS:
         if form.get(name):
@@ -94,6 +96,7 @@ def values_of(d: Delegation, trust: bool, attributes=()) -> dict[str, str]:
     """A delegation's terms as the adjust form's values (its own conditions as the limits' rows)."""
     values = {"niveau": str(d.level), "formaal": d.purpose, "spilleregler": "\n".join(d.rules),
               "kontrol": d.control.form, "kadence": d.control.cadence or "", "frist": str(d.control.justify_within_days),
+              "kontrol_hvorfor": d.control.why,
               "gyldig_fra": iso_date(d.valid_from), "gyldig_til": iso_date(last_day(d.valid_until)),
               "opfoelgning": iso_date(d.review_date), "underenheder": "ja" if d.include_subunits else "",
               "videredelegering": "ja" if d.allow_subdelegation else "", "max_led": str(d.max_subdelegation_depth),
@@ -416,7 +419,8 @@ async def add_red_line(request: Request) -> object:
         attributes = (await board_uc.area_attributes(c)).get(area, [])
         await red_line_uc.create_red_line(c, unit_id=unit, area_id=area, condition=_condition(form, attributes),
                                           consequence=(form.get("konsekvens") or "").strip(),
-                                          set_by=form.get("sat_af") or "")
+                                          set_by=form.get("sat_af") or "", why=(form.get("hvorfor") or "").strip(),
+                                          review_date=parse_date(form, "opfoelgning", "reviewDate"))
     except errors.Unauthenticated:
         raise
     except RegistryError as exc:

@@ -60,7 +60,7 @@ class Card(msgspec.Struct, frozen=True, kw_only=True):
     sentence: str
     team: str | None
     basis: str
-    red_lines: list[tuple[str, str]]  # (condition as a sentence, consequence)
+    red_lines: list[tuple[str, str, str]]  # (condition as a sentence, consequence, why)
     limits: list[tuple[str, bool]]    # the delegation's conditions: (Danish sentence, inherited)
     owes: list[Owed]
     ask: str | None
@@ -103,7 +103,7 @@ def _card(e: check_uc.MandateEntry, n: mandate_view.EntryNames) -> Card:
         area=n.area.name_da, area_key=n.area.key, unit=n.unit.name, where=where, level=now_level, held=e.level,
         sentence=lvl.team_label_da if n.team is not None else lvl.label_da,
         team=None if n.team is None else n.team.name, basis=texts.BASES_DA[basis],
-        red_lines=[(_on(area, n.area) + texts.condition_da(line.condition, attrs), line.consequence)
+        red_lines=[(_on(area, n.area) + texts.condition_da(line.condition, attrs), line.consequence, line.why)
                    for line, attrs, area in n.red_lines],
         limits=[(b.text_da, b.inherited) for b in e.conditions],
         owes=[Owed(texts.OBLIGATIONS_DA.get(o.kind, o.kind), o.within_days) for o in e.owes],

@@ -217,10 +217,11 @@ class ControlInput:
     form: ControlForm = ControlForm.NONE
     cadence: Cadence | None = None
     justify_within_days: int = 5
+    why: str = strawberry.field(default="", description="Why this control (begrundelse).")
 
     def to_domain(self) -> model.Control:
         return model.Control(form=self.form.value, cadence=None if self.cadence is None else self.cadence.value,
-                             justify_within_days=self.justify_within_days)
+                             justify_within_days=self.justify_within_days, why=self.why)
 
 
 @strawberry.input(description="A limit on one delegate's mandate, in the red lines' condition language over the "
@@ -304,6 +305,8 @@ class CreateRedLineInput:
         default=None, description="e.g. 'amount <= 10000'; null = an outright prohibition.")
     consequence: str = strawberry.field(description="What happens when it is crossed.")
     set_by: SetBy = SetBy.LEADER
+    why: str = strawberry.field(default="", description="Why the line is there (begrundelse).")
+    review_date: date | None = strawberry.field(default=None, description="When to take it up again.")
 
 
 @strawberry.input
@@ -313,6 +316,8 @@ class UpdateRedLineInput:
     set_by: SetBy | None = UNSET
     unit_id: strawberry.ID | None = UNSET
     area_id: strawberry.ID | None = UNSET
+    why: str | None = UNSET
+    review_date: date | None = UNSET
 
 
 @strawberry.input

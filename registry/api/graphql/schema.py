@@ -329,7 +329,8 @@ class Mutation:
     async def create_red_line(self, info: Info, input: gi.CreateRedLineInput) -> RedLineResult:
         r = await red_line_uc.create_red_line(
             _ctx(info), unit_id=_uid(input.unit_id, "unitId"), area_id=_uid(input.area_id, "areaId"),
-            condition=input.condition, consequence=input.consequence, set_by=input.set_by.value)
+            condition=input.condition, consequence=input.consequence, set_by=input.set_by.value, why=input.why,
+            review_date=input.review_date)
         return RedLinePayload(red_line=gt.RedLine.of(r.value), revision=r.revision)
 
     @strawberry.mutation(description="Change a red line; needs authority where it was set.")

@@ -61,6 +61,8 @@ class ControlForm(Enum):
     PERIODIC_REVIEW = "periodic_review"
     SAMPLING = "sampling"
     PRE_APPROVAL = "pre_approval"
+    TEAM_SELF_CHECK = "team_self_check"
+    PEER_SPARRING = "peer_sparring"
 
 
 @strawberry.enum
@@ -83,8 +85,11 @@ class DelegationStatus(Enum):
 @strawberry.enum(description="Who set a red line.")
 class SetBy(Enum):
     LAW = "law"
+    POLITICAL = "political"
     DIREKTION = "direktion"
     FORVALTNING = "forvaltning"
+    GUIDELINE = "guideline"
+    AGREEMENT = "agreement"
     LEADER = "leader"
     TEAM = "team"
 
@@ -396,6 +401,7 @@ class Control:
     form: ControlForm
     cadence: Cadence | None
     justify_within_days: int = strawberry.field(description="Deadline for the justification owed after acting.")
+    why: str = strawberry.field(description="Why this control (begrundelse), in the leader's words; may be empty.")
 
     @strawberry.field(description="The control form in Danish, e.g. Løbende opfølgning.")
     def form_da(self) -> str:
@@ -408,7 +414,7 @@ class Control:
     @classmethod
     def of(cls, c: model.Control) -> "Control":
         return cls(form=ControlForm(c.form), cadence=_enum(Cadence, c.cadence),
-                   justify_within_days=c.justify_within_days)
+                   justify_within_days=c.justify_within_days, why=c.why)
 
 
 @strawberry.type(description="A hard limit (rød linje) for a unit's subtree and an area's sub-areas.")
@@ -418,6 +424,8 @@ class RedLine(Versioned):
         description="What must hold, over the area's declared attributes; null = an outright prohibition.")
     consequence: str
     set_by: SetBy
+    why: str = strawberry.field(description="Why the line is there (begrundelse); may be empty.")
+    review_date: date | None = strawberry.field(description="When to take it up again: is it still needed?")
     archived_at: datetime | None
     unit_id: strawberry.Private[UUID]
     area_id: strawberry.Private[UUID]
@@ -430,7 +438,8 @@ class RedLine(Versioned):
     def prohibition(self) -> bool:
         return self.condition is None
 
-    @strawberry.field(description="Who set it, in Danish (Lovgivning, Direktion, Forvaltning, Leder, Team).")
+    @strawberry.field(description="Who set it, in Danish (Lovgivning, Politisk besluttet, Direktion, Forvaltning, "
+                                  "Faglig retningslinje eller instruks, Aftale, Leder, Team).")
     def set_by_da(self) -> str:
         return texts.SET_BY_DA[self.set_by.value]
 
