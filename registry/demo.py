@@ -11,6 +11,7 @@ from registry.auth import Principal, platform_principal
 from registry.demo_data import DEMO
 from registry.domain.model import AreaAttribute, Control, DelegationCondition, TrustAssessment, TrustBasis, TrustStep
 from registry.services import delegations as delegation_uc
+from registry.services import frames as frame_uc
 from registry.services import org as org_uc
 from registry.services import organisations as organisation_uc
 from registry.services import redlines as red_line_uc
@@ -96,6 +97,11 @@ async def load_demo(db: Db, clock=utcnow) -> None:
                 level=d["next_step"]["level"], note=d["next_step"]["note"],
                 from_date=(now + timedelta(days=d["next_step"]["from_in_days"])).date())))
         delegations[d["key"]] = r.value.id
+    for f in DEMO["frames"]:
+        await frame_uc.set_frame(ctx, frame_uc.FrameInput(
+            unit_id=units.get(f["unit"]), team_id=teams.get(f["team"]), core_task=f["core_task"],
+            rules=tuple(f["rules"]), agreed_on=(now + timedelta(days=f["agreed_days"])).date(),
+            agreed_how=f["agreed_how"]))
     for line in DEMO["red_lines"]:
         await red_line_uc.create_red_line(ctx, unit_id=units[line["unit"]], area_id=areas[line["area"]],
                                           condition=line["condition"], consequence=line["consequence"],

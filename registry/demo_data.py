@@ -591,6 +591,21 @@ DEMO: dict = {
     # ------------------------------------------------------------------------------------------
     # Red lines (røde linjer): a condition states what must HOLD; None = outright prohibition.
     # ------------------------------------------------------------------------------------------
+    # Shared frames (fælles ramme): a unit's kerneopgave and fælles spilleregler, agreed with the team.
+    "frames": [
+        {"unit": "solhaven", "team": None,
+         "core_task": "Beboerne på Solhaven skal have en hverdag, der giver mening for dem: tryghed, nærvær og "
+                      "plads til egne valg.",
+         "rules": ["Vi spørger beboeren først.",
+                   "Vi siger det højt, når vi er i tvivl, og hjælper hinanden.",
+                   "Vi griber ind, hvis en kollega er ved at overskride en rød linje."],
+         "agreed_days": -60, "agreed_how": "Drøftet og aftalt på personalemødet"},
+        {"unit": None, "team": "aftenvagt",
+         "core_task": "Rolige aftener med kendte ansigter.",
+         "rules": ["Vi giver vagten videre ansigt til ansigt."],
+         "agreed_days": -30, "agreed_how": "Aftalt på teammødet"},
+    ],
+
     "red_lines": [
         {"key": "hviletid", "unit": "direktion", "area": "personnel/shift-planning",
          "condition": "rest_hours >= 11",

@@ -78,6 +78,7 @@ ERRORS_DA = {
     "unit_cycle": "En enhed kan ikke ligge under sig selv.",
     "area_cycle": "Et beslutningsområde kan ikke ligge under sig selv.",
     "invalid_condition": "Betingelsen kan ikke læses. Se eksemplerne, og prøv igen.",
+    "not_unit_leader": "Kun enhedens ledere (og en stedfortræder for dem) kan skrive enhedens fælles ramme.",
     "invalid_step": "Tillidsskridtet skal pege på et andet niveau og en dag, mens delegeringen gælder.",
     "invalid_attribute": "Oplysningen passer ikke til beslutningsområdet.",
     "invalid_external_id": "Id'et kan ikke bruges.",
@@ -442,3 +443,14 @@ def trust_step_da(step) -> str:
     note = (step.note or "").strip().rstrip(".")
     text += f" – {note[:1].lower()}{note[1:]}" if note else " – når I har talt om det ved opfølgningen"
     return text + "."
+
+
+# --- A unit's shared frame (kerneopgave and fælles spilleregler, issue 12 part 5) -----------------------
+
+def frame_agreed_da(agreed_on, agreed_how: str) -> str:
+    """"Aftalt med teamet 3. marts 2026: drøftet på personalemødet." (or less, when less is known)."""
+    how = (agreed_how or "").strip().rstrip(".")
+    how = how[:1].lower() + how[1:]
+    if agreed_on is None:
+        return f"Aftalt med teamet: {how}." if how else "Hvornår den er aftalt, er ikke skrevet."
+    return f"Aftalt med teamet {date_da(agreed_on)}" + (f": {how}." if how else ".")

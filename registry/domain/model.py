@@ -251,6 +251,20 @@ class RedLine(Record, frozen=True, kw_only=True):
     archived_at: datetime | None = None
 
 
+class UnitFrame(Record, frozen=True, kw_only=True):
+    """A unit's or a team's shared frame: its kerneopgave/formål and fælles spilleregler, and when and
+    how they were agreed with the team. Every mandate within the unit (or through the team) shows it."""
+
+    id: UUID
+    tenant_id: UUID
+    unit_id: UUID | None = None
+    team_id: UUID | None = None
+    core_task: str = ""
+    rules: tuple[str, ...] = ()
+    agreed_on: date | None = None
+    agreed_how: str = ""
+
+
 class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     tenant_id: UUID

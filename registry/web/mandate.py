@@ -72,6 +72,7 @@ class Card(msgspec.Struct, frozen=True, kw_only=True):
     except_areas: list[str]
     stand_in_for: str | None
     next_step: str | None = None     # a planned step of trust, as a sentence
+    frames: list[tuple[str, str, tuple[str, ...], str]] = []  # (whose, core task, shared rules, when agreed)
 
     @property
     def deciding(self) -> bool:
@@ -111,7 +112,8 @@ def _card(e: check_uc.MandateEntry, n: mandate_view.EntryNames) -> Card:
         effects=[Effect(f.label_da, last_day_of(f.until), f.whole) for f in e.effects], suspended=e.suspended,
         purpose=n.purpose, rules=n.rules, except_areas=[a.name_da for a in n.except_areas],
         stand_in_for=None if n.stand_in_for is None else n.stand_in_for.name,
-        next_step=None if n.next_step is None else texts.trust_step_da(n.next_step))
+        next_step=None if n.next_step is None else texts.trust_step_da(n.next_step),
+        frames=[(whose, f.core_task, f.rules, texts.frame_agreed_da(f.agreed_on, f.agreed_how)) for whose, f in n.frames])
 
 
 ATTRIBUTE_FIELD = "attr."

@@ -297,6 +297,16 @@ class AmendDelegationInput:
                                    "takes the step (it is then no longer planned).")
 
 
+@strawberry.input(description="A unit's or a team's shared frame (name one of them); it replaces the one there is.")
+class SetUnitFrameInput:
+    unit_id: strawberry.ID | None = None
+    team_id: strawberry.ID | None = None
+    core_task: str = strawberry.field(default="", description="Kerneopgave/formål.")
+    rules: list[str] = strawberry.field(default_factory=list, description="Fælles spilleregler (at most 30).")
+    agreed_on: date | None = strawberry.field(default=None, description="When it was agreed with the team.")
+    agreed_how: str = strawberry.field(default="", description="How it was agreed.")
+
+
 @strawberry.input
 class CreateRedLineInput:
     unit_id: strawberry.ID

@@ -35,6 +35,7 @@ from registry.services import checks as check_uc
 from registry.services import delegations as delegation_uc
 from registry.services import org as org_uc
 from registry.services import queries
+from registry.services import frames as frame_uc
 from registry.services import redlines as red_line_uc
 from registry.services.common import Ctx, parse_uuid
 from registry.settings import Settings
@@ -143,6 +144,13 @@ class Query:
                                            None if area_id is None else parse_uuid(area_id, "areaId"))
         return [gt.RedLine.of(r) for r in found]
 
+    @strawberry.field(description="A unit's or a team's shared frame (kerneopgave and fælles spilleregler); null "
+                                  "when it has none.")
+    async def unit_frame(self, info: Info, unit_id: strawberry.ID | None = None,
+                         team_id: strawberry.ID | None = None) -> gt.UnitFrame | None:
+        found = await frame_uc.frame_of(_read(info), gi.opt_uuid(unit_id, "unitId"), gi.opt_uuid(team_id, "teamId"))
+        return None if found is None else gt.UnitFrame.of(found)
+
     @strawberry.field
     async def red_line(self, info: Info, id: strawberry.ID) -> gt.RedLine | None:
         found = await queries.get(_read(info), "red_line", model.RedLine, id)
@@ -173,6 +181,7 @@ TeamMemberPayload = payload("TeamMemberPayload", team_member=gt.TeamMember)
 DecisionAreaPayload = payload("DecisionAreaPayload", decision_area=gt.DecisionArea)
 DelegationPayload = payload("DelegationPayload", delegation=gt.Delegation)
 RedLinePayload = payload("RedLinePayload", red_line=gt.RedLine)
+UnitFramePayload = payload("UnitFramePayload", unit_frame=gt.UnitFrame)
 
 UnitResult = result("UnitResult", UnitPayload)
 PersonResult = result("PersonResult", PersonPayload)
@@ -182,6 +191,7 @@ TeamMemberResult = result("TeamMemberResult", TeamMemberPayload)
 DecisionAreaResult = result("DecisionAreaResult", DecisionAreaPayload)
 DelegationResult = result("DelegationResult", DelegationPayload)
 RedLineResult = result("RedLineResult", RedLinePayload)
+UnitFrameResult = result("UnitFrameResult", UnitFramePayload)
 
 
 def _uid(value, field: str = "id") -> UUID:
@@ -332,6 +342,17 @@ class Mutation:
             condition=input.condition, consequence=input.consequence, set_by=input.set_by.value, why=input.why,
             review_date=input.review_date)
         return RedLinePayload(red_line=gt.RedLine.of(r.value), revision=r.revision)
+
+    @strawberry.mutation(description="Set a unit's or a team's shared frame (its leader chain, or a stand-in for "
+                                     "it). `version`: the frame's version as read (0 or null for the first).")
+    @typed_errors
+    async def set_unit_frame(self, info: Info, input: gi.SetUnitFrameInput, version: int | None = None
+                             ) -> UnitFrameResult:
+        r = await frame_uc.set_frame(_ctx(info), frame_uc.FrameInput(
+            unit_id=gi.opt_uuid(input.unit_id, "unitId"), team_id=gi.opt_uuid(input.team_id, "teamId"),
+            core_task=input.core_task, rules=tuple(input.rules), agreed_on=input.agreed_on,
+            agreed_how=input.agreed_how), version=version)
+        return UnitFramePayload(unit_frame=gt.UnitFrame.of(r.value), revision=r.revision)
 
     @strawberry.mutation(description="Change a red line; needs authority where it was set.")
     @typed_errors

@@ -589,6 +589,35 @@ class TrustStep:
         return cls(level=s.level, from_date=s.from_date, note=s.note, s=s)
 
 
+@strawberry.type(description="A unit's or a team's shared frame: its kerneopgave/formål and fælles spilleregler, "
+                             "and when and how they were agreed with the team. Every mandate within the unit (or "
+                             "through the team) shows it; a delegation's own rules come on top.")
+class UnitFrame(Versioned):
+    id: strawberry.ID
+    core_task: str = strawberry.field(description="Kerneopgave/formål, in the unit's own words.")
+    rules: list[str] = strawberry.field(description="Fælles spilleregler.")
+    agreed_on: date | None = strawberry.field(description="When it was agreed with the team.")
+    agreed_how: str = strawberry.field(description="How, e.g. \"Drøftet og aftalt på personalemødet\".")
+    f: strawberry.Private[model.UnitFrame]
+
+    @classmethod
+    def of(cls, f: model.UnitFrame) -> "UnitFrame":
+        return build(cls, f, rules=list(f.rules), f=f)
+
+    @strawberry.field(description="The unit it is the frame of (null for a team's).")
+    async def unit(self, info: Info) -> Unit | None:
+        return None if self.f.unit_id is None else Unit.of(await info.context.loaders.unit.load(self.f.unit_id))
+
+    @strawberry.field(description="The team it is the frame of (null for a unit's).")
+    async def team(self, info: Info) -> Team | None:
+        return None if self.f.team_id is None else Team.of(await info.context.loaders.team.load(self.f.team_id))
+
+    @strawberry.field(description="When and how it was agreed, in Danish, e.g. \"Aftalt med teamet 3. marts 2026: "
+                                  "drøftet på personalemødet.\"")
+    def agreed_da(self) -> str:
+        return texts.frame_agreed_da(self.f.agreed_on, self.f.agreed_how)
+
+
 @strawberry.type(description="A limit on one delegate's mandate, e.g. amount <= 10000 (\"Op til 10.000 kr. pr. "
                              "indkøb\").")
 class DelegationCondition:
