@@ -360,6 +360,18 @@ UNIT_KINDS_DA = {
     "unit": "Enhed/institution",
     "subunit": "Afdeling/team",
 }
+# A region names the five levels its own way (issue 12: unit kinds follow the organisation).
+UNIT_KINDS_REGION_DA = {
+    "direktion": "Koncerndirektion",
+    "forvaltning": "Hospital/virksomhed",
+    "center": "Center",
+    "unit": "Afdeling",
+    "subunit": "Afsnit",
+}
+
+
+def unit_kind_da(kind: str, organisation_kind: str = "kommune") -> str:
+    return (UNIT_KINDS_REGION_DA if organisation_kind == "region" else UNIT_KINDS_DA)[kind]
 
 DELEGATION_STATUS_DA = {"active": "Gælder", "suspended": "Midlertidigt i bero", "revoked": "Trukket tilbage",
                         "expired": "Udløbet"}

@@ -89,3 +89,24 @@ async def test_a_leader_writes_the_frame_on_its_page(api):
                                             "spilleregler": ""})
         assert refused.status_code == 400 and 'id="fejl-kerneopgave"' in refused.text
         assert await snapshot(api.db) == before
+
+
+async def test_a_regions_units_are_named_as_a_region_names_them(api):
+    from registry.auth import Principal, platform_principal
+    from registry.services import org as org_uc
+    from registry.services import organisations as organisation_uc
+    from registry.services.common import Ctx
+
+    created = await organisation_uc.create_organisation(Ctx(db=api.db, principal=platform_principal()),
+                                                        key="region-nord", name="Region Nord", kind="region")
+    tenant = created.value[0].id
+    admin = Principal(tenant_id=tenant, tenant_key="region-nord", api_key_name="t", scopes=frozenset({"admin"}))
+    ctx = Ctx(db=api.db, principal=admin)
+    top = (await org_uc.create_unit(ctx, name="Koncerndirektionen", kind="direktion", parent_id=None)).value
+    await org_uc.create_unit(ctx, name="Regionshospitalet", kind="forvaltning", parent_id=top.id)
+    await org_uc.create_person(ctx, external_id="chef@rn.dk", name="Chef", roles=("admin",))
+    units = (await api.gql("{ units { nodes { name kindDa } } }", as_="chef@rn.dk", tenant="region-nord"))["units"]
+    assert {(u["name"], u["kindDa"]) for u in units["nodes"]} == {("Koncerndirektionen", "Koncerndirektion"),
+                                                                  ("Regionshospitalet", "Hospital/virksomhed")}
+    demo = (await api.gql("{ units { nodes { name kindDa } } }", as_=METTE))["units"]["nodes"]
+    assert ("Direktionen", "Direktion") in {(u["name"], u["kindDa"]) for u in demo}

@@ -34,8 +34,15 @@ class Loaders:
         self.subdelegations = DataLoader(self._children("delegation", Delegation))
         # Whether the caller may read a delegation's trust notes: one decision per delegation, one
         # connection (and one look at the caller's authority) per batch.
+        # The organisation's kind (kommune or region), which names its units' kinds: read once.
+        self.organisation_kind = DataLoader(self._organisation_kind)
         self.trust_shown = DataLoader(lambda found: delegation_uc.trust_shown(ctx, list(found)),
                                       cache_key_fn=lambda d: d.id)
+
+    async def _organisation_kind(self, keys: list[UUID]) -> list[str]:
+        async with self.db.read() as conn:
+            kind = await conn.fetchval("SELECT kind FROM organisation WHERE id = $1", self.tenant_id)
+        return [kind or "kommune" for _ in keys]
 
     def _by_id(self, table: str, kind):
         async def load(ids: list[UUID]):

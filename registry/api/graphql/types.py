@@ -159,10 +159,11 @@ class Unit(Versioned):
     def of(cls, u: model.Unit) -> "Unit":
         return build(cls, u, kind=UnitKind(u.kind), uid=u.id)
 
-    @strawberry.field(description="The kind in Danish (direktion, forvaltning, center/område, enhed/institution, "
-                                  "afdeling/team), from the registry's catalogue of Danish texts.")
-    def kind_da(self) -> str:
-        return texts.UNIT_KINDS_DA[self.kind.value]
+    @strawberry.field(description="The kind in Danish, as the organisation names it: a municipality's direktion, "
+                                  "forvaltning, center/område, enhed/institution, afdeling/team; a region's "
+                                  "koncerndirektion, hospital/virksomhed, center, afdeling, afsnit.")
+    async def kind_da(self, info: Info) -> str:
+        return texts.unit_kind_da(self.kind.value, await info.context.loaders.organisation_kind.load(self.uid))
 
     @strawberry.field
     async def parent(self, info: Info) -> "Unit | None":
