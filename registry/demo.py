@@ -12,6 +12,7 @@ from registry.demo_data import DEMO
 from registry.domain.model import AreaAttribute, Control, DelegationCondition, TrustAssessment, TrustBasis, TrustStep
 from registry.services import delegations as delegation_uc
 from registry.services import frames as frame_uc
+from registry.services import leader_cards as leader_card_uc
 from registry.services import org as org_uc
 from registry.services import organisations as organisation_uc
 from registry.services import redlines as red_line_uc
@@ -106,3 +107,11 @@ async def load_demo(db: Db, clock=utcnow) -> None:
         await red_line_uc.create_red_line(ctx, unit_id=units[line["unit"]], area_id=areas[line["area"]],
                                           condition=line["condition"], consequence=line["consequence"],
                                           set_by=line["set_by"])
+    # --- issue 12, part 4: the leader's cards, drawn by the leader herself
+    for card in DEMO.get("leader_cards", ()):
+        leader = Ctx(db=db, clock=clock, principal=Principal(
+            tenant_id=admin.tenant_id, tenant_key=DEMO_TENANT, person=person_values[card["leader"]]))
+        await leader_card_uc.record(leader, leader_card_uc.CardInput(
+            delegation_id=delegations[card["delegation"]], decided=card["decided"], why=card["why"],
+            decided_at=now + timedelta(days=card["decided_days"])))
+    # --- end of issue 12, part 4

@@ -650,3 +650,15 @@ DEMO: dict = {
          "set_by": "leader"},
     ],
 }
+
+# --- issue 12, part 4: the leader's card (at trække lederkortet) ---------------------------------
+# Mette decided one matter herself on Anna's delegation of alternative solutions, and recorded what
+# and why (`decided_days` days before the data is loaded). The delegation stays as it is.
+DEMO["leader_cards"] = [
+    {"delegation": "anna_alt_losninger", "leader": "mette", "decided_days": -12,
+     "decided": "Badet for borgeren i lejlighed 14 flyttes ikke til aftenen i denne uge. Det bliver om "
+                "formiddagen, som det er aftalt med de pårørende.",
+     "why": "Jeg lovede de pårørende det ved indflytningssamtalen, og det løfte står jeg selv på mål for. "
+            "Din faglige vurdering var god – vi tager aftalen op på næste tavlemøde."},
+]
+# --- end of issue 12, part 4 ---------------------------------------------------------------------

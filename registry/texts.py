@@ -141,6 +141,12 @@ ERRORS_DA = {
     "not_authorised_to_review": "Det kan kun lederen af enheden eller lederne over den.",
     "not_authorised_to_record": "Det kan kun lederne over enheden.",
     "not_authorised_to_export": "Du har ikke adgang til at se personens oplysninger.",
+    # issue 12, part 4: the leader's card
+    "not_authorised_to_draw": "Lederkortet trækkes af lederen af enheden eller lederne over den, en "
+                              "stedfortræder for dem eller den, der har delegeret – aldrig af den, der har "
+                              "fået delegeringen.",
+    "not_authorised_to_read": "Du har ikke adgang til at se det.",
+    # end of issue 12, part 4
     "holder_suspended": "Dit mandat er midlertidigt sat i bero og kan ikke gives videre.",
     # credentials, service
     "unauthenticated": "Du skal logge ind.",
@@ -466,3 +472,21 @@ def frame_agreed_da(agreed_on, agreed_how: str) -> str:
     if agreed_on is None:
         return f"Aftalt med teamet: {how}." if how else "Hvornår den er aftalt, er ikke skrevet."
     return f"Aftalt med teamet {date_da(agreed_on)}" + (f": {how}." if how else ".")
+# --- issue 12, part 4: the leader's card (at trække lederkortet, l. 648, 987) ---------------------
+LEADER_CARD_DA = "Lederkortet"
+LEADER_CARD_DRAWN_DA = "Lederen har trukket lederkortet"
+LEADER_CARD_DECIDED_DA = "Det besluttede"
+LEADER_CARD_WHY_DA = "Hvorfor"
+LEADER_CARD_DRAW_DA = "Træk lederkortet"
+# What the card means, said to the delegate and the leader alike: not a verdict on the employee.
+LEADER_CARD_HINT_DA = ("Når lederen selv beslutter i en sag, der er delegeret, trækker hun lederkortet. "
+                       "Delegeringen er uændret, og det er ikke en vurdering af medarbejderen.")
+
+
+def leader_cards_count_da(count: int, days: int) -> str:
+    """"Lederkortet er trukket 2 gange de seneste 90 dage." (a number for the unit, never a judgement)"""
+    if count == 0:
+        return f"Lederkortet er ikke trukket de seneste {days} dage."
+    times = "én gang" if count == 1 else f"{count} gange"
+    return f"Lederkortet er trukket {times} de seneste {days} dage."
+# --- end of issue 12, part 4 ---------------------------------------------------------------------

@@ -152,7 +152,8 @@ class DemoIds:
 
 
 TABLES = ("organisation", "org_unit", "person", "membership", "team", "team_member", "decision_area", "delegation",
-          "red_line", "api_key", "history", "stand_in", "act", "due_item", "breach", "review", "idempotency_key")
+          "red_line", "api_key", "history", "stand_in", "act", "due_item", "breach", "review", "idempotency_key",
+          "leader_card")  # leader_card: issue 12, part 4
 
 
 async def snapshot(db: Db) -> dict:

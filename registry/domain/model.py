@@ -369,3 +369,20 @@ class Review(Record, frozen=True, kw_only=True):
     note: str = ""
     next_review_date: date | None = None
     reviewed_by: UUID
+
+
+# --- issue 12, part 4: the leader's card (at trække lederkortet) ---------------------------------
+
+class LeaderCard(Record, frozen=True, kw_only=True):
+    """A leader decided a matter she had delegated, and recorded what and why. It never changes the
+    delegation; the delegate reads it on her delegation, and it counts in the unit's follow-up."""
+
+    id: UUID
+    tenant_id: UUID
+    delegation_id: UUID
+    unit_id: UUID
+    decided: str
+    why: str
+    decided_at: datetime
+    decided_by: UUID
+# --- end of issue 12, part 4 ---------------------------------------------------------------------

@@ -174,7 +174,11 @@ class Sight:
         the team it was given to (now); the delegator who answers for it; the leader chain above its
         unit, or a stand-in for it now; HR. Everyone else who may read the delegation reads it
         without them."""
-        op = "Delegation.trust"
+        return await self.may_on_delegation("Delegation.trust", delegation)
+
+    async def may_on_delegation(self, op: str, delegation: Delegation) -> bool:
+        """`op` about a delegation, with the caller's relations to it: self (the delegate, or a
+        member of its team now), delegator, and leader/standin through its unit."""
         if may(self.ctx, op):
             return True
         person = self.ctx.principal.person

@@ -9,6 +9,7 @@ import msgspec
 from registry.domain.model import Area, HistoryEntry, Organisation, Person, Team, Unit
 from registry.errors import Invalid, NotFound
 from registry.services import delegations as delegation_uc
+from registry.services import leader_cards as leader_card_uc
 from registry.services.common import Ctx, Sight, load_facts, may, parse_uuid, require
 from registry.storage import areas as area_sql
 from registry.storage import delegations as delegation_sql
@@ -126,7 +127,8 @@ async def _history_page(ctx: Ctx, conn, found: list, first: int) -> Page:
     return Page(visible, str(found[-1].id) if found and (visible or more) else None, more)
 
 
-# Entities whose history is as private as the entity: acts (and their due items) and breaches.
+# Entities whose history is as private as the entity: acts (and their due items) and breaches (and
+# leader's cards, below: as private as the delegation's cards).
 _PRIVATE = {"act": "act", "due_item": "act", "breach": "breach"}
 
 
@@ -138,6 +140,10 @@ async def _hidden(ctx: Ctx, conn, sight: Sight, entries: list) -> set[int]:
     for e in entries:
         if e.entity_type == "api_key":
             if not may(ctx, "auditHistory"):
+                hidden.add(e.id)
+            continue
+        if e.entity_type == "leader_card":  # issue 12, part 4: as private as the delegation's cards
+            if not await leader_card_uc.may_read_row(sight, e.after or e.before or {}):
                 hidden.add(e.id)
             continue
         op = _PRIVATE.get(e.entity_type)

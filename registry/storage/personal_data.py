@@ -182,6 +182,10 @@ async def rows_linked_to(conn: Conn, tenant_id: UUID, person_id: UUID) -> dict[s
         "breach": "SELECT id FROM breach WHERE tenant_id = $1 AND person_id = $2",
         "review": """SELECT r.id FROM review r JOIN delegation d ON d.tenant_id = r.tenant_id AND d.id = r.delegation_id
                      WHERE r.tenant_id = $1 AND (r.reviewed_by = $2 OR d.delegate_person_id = $2)""",
+        # issue 12, part 4: the leader's cards on delegations to her (their texts may name her)
+        "leader_card": """SELECT c.id FROM leader_card c
+                          JOIN delegation d ON d.tenant_id = c.tenant_id AND d.id = c.delegation_id
+                          WHERE c.tenant_id = $1 AND (c.decided_by = $2 OR d.delegate_person_id = $2)""",
     }
     for table, sql in queries.items():
         linked[table] = [r["id"] for r in await conn.fetch(sql, tenant_id, person_id)]

@@ -21,6 +21,7 @@ from registry.errors import Invalid, RegistryError
 from registry.services import board as board_uc
 from registry.services import delegations as delegation_uc
 from registry.services import redlines as red_line_uc
+from registry.web import leader_cards as leader_card_web  # issue 12, part 4
 from registry.web.door import ctx
 from registry.web.forms import end_of, failure, form_values, last_day, optional_uuid, parse_date, parse_int, start_of
 from registry.web.render import DANISH_TIME, iso_date, page
@@ -276,15 +277,21 @@ async def declare(request: Request) -> object:
 # --- one delegation: read, adjust, end -----------------------------------------------------
 
 async def _delegation_page(request: Request, id: str, *, values: dict | None = None, errors_at: dict | None = None,
-                           error: str | None = None, status: int = 200, saved: str | None = None):
+                           error: str | None = None, status: int = 200, saved: str | None = None,
+                           card_values: dict | None = None, card_errors: dict | None = None):
     c = ctx(request)
     found = await board_uc.delegation_page(c, id)
     attributes = (await board_uc.area_attributes(c)).get(found.delegation.area_id, [])
     values = values if values is not None else values_of(found.delegation, found.trust_shown, attributes)
+    # issue 12, part 4: the leader's cards on the delegation, and the form for those who may draw one
+    cards = await leader_card_web.page_context(c, found.delegation, card_values, card_errors)
     return page(request, "delegation.html", p=found, d=found.delegation, values=values,
                 errors=errors_at or {}, error=error, status=status, saved=saved,
                 now=request.app.state.clock(), limit_groups=[(None, attributes)], limit_rows=limit_rows(values),
-                inherited=found.inherited, **COMMON)
+                inherited=found.inherited, **cards, **COMMON)
+
+
+render_delegation_page = _delegation_page  # issue 12, part 4: the leader's card form is shown again here
 
 
 @get("/delegeringer/{id:str}", opt={"ops": ("delegation",)})

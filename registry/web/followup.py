@@ -18,10 +18,12 @@ from registry.errors import Conflict, Forbidden, Invalid, NotFound, RegistryErro
 from registry.services import delegations as delegation_uc
 from registry.services import breaches as breach_uc
 from registry.services import followup as followup_uc
+from registry.services import leader_cards as leader_card_uc  # issue 12, part 4
 from registry.services import queries
 from registry.services import reviews as review_uc
 from registry.services import standins as standin_uc
 from registry.services.common import parse_uuid
+from registry.web import leader_cards as leader_card_web  # issue 12, part 4
 from registry.web.door import ctx, principal
 from registry.web.forms import end_of, failure, form_values, last_day, optional_uuid, parse_date, parse_int, saved, \
     start_of
@@ -66,11 +68,15 @@ def _occurred(day: date, now: datetime) -> datetime:
 
 # --- the follow-up page ---------------------------------------------------------------------------
 
-@get("/opfoelgning", opt={"ops": ("acts", "delegationsDueForReview", "delegationsExpiring", "standIns")})
+@get("/opfoelgning", opt={"ops": ("acts", "delegationsDueForReview", "delegationsExpiring", "standIns",
+                                   "leaderCardCount")})
 async def follow_up(request: Request) -> object:
     found = await followup_uc.overview(ctx(request))
+    # issue 12, part 4: the leader's cards drawn in each unit recently (a number, never per person)
+    cards = await leader_card_web.counts(ctx(request), [f.unit.id for f in found.units])
     return page(request, "followup.html", overview=found, n=found.names, now=ctx(request).now(),
-                last_day=last_day, saved=saved(request), ended=request.query_params.get("afsluttet") == "1")
+                last_day=last_day, saved=saved(request), ended=request.query_params.get("afsluttet") == "1",
+                leader_cards=cards, leader_card_days=leader_card_uc.RECENT_DAYS)
 
 
 # --- completing a review --------------------------------------------------------------------------

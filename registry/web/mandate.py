@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timezone
+from uuid import UUID
 
 import msgspec
 from litestar import Request, get
@@ -16,11 +17,14 @@ from litestar import Request, get
 from registry import texts
 from registry.domain.decisions import ACTIONS
 from registry.domain.levels import level as level_of
+from registry.domain.model import Delegation
 from registry.errors import Unavailable
 from registry.policy.index import FOREVER, Decision
 from registry.services import checks as check_uc
 from registry.services import mandate_view
+from registry.storage import rows
 from registry.web import door
+from registry.web import leader_cards as leader_card_web  # issue 12, part 4
 from registry.web.forms import last_day
 from registry.web.render import page
 
@@ -73,6 +77,7 @@ class Card(msgspec.Struct, frozen=True, kw_only=True):
     stand_in_for: str | None
     next_step: str | None = None     # a planned step of trust, as a sentence
     frames: list[tuple[str, str, tuple[str, ...], str]] = []  # (whose, core task, shared rules, when agreed)
+    leader_cards: list = []  # issue 12, part 4: the leader's cards on the delegation (web.leader_cards.ShownCard)
 
     @property
     def deciding(self) -> bool:
@@ -89,7 +94,20 @@ async def mandate_cards(request: Request) -> list[Card]:
         raise Unavailable("the registry cannot confirm it is current; try again shortly", code="stale")
     named = await mandate_view.names(ctx, entries)
     cards = [_card(e, n) for e, n in zip(entries, named)]
+    cards = await _with_leader_cards(ctx, entries, cards)  # issue 12, part 4
     return sorted(cards, key=lambda c: (-c.level, c.area, c.unit))
+
+
+async def _with_leader_cards(ctx, entries: list, cards: list[Card]) -> list[Card]:
+    """Issue 12, part 4: each card from a delegation with the leader's cards drawn on it (she reads them)."""
+    ids = {UUID(e.delegation_id) for e in entries if e.delegation_id}
+    if not ids:
+        return cards
+    async with ctx.db.read() as conn:
+        delegations = await rows.get_many(conn, "delegation", Delegation, ctx.tenant_id, list(ids))
+    drawn = await leader_card_web.cards_of(ctx, list(delegations.values()))
+    return [msgspec.structs.replace(c, leader_cards=drawn.get(UUID(e.delegation_id)) or [])
+            if e.delegation_id else c for e, c in zip(entries, cards)]
 
 
 def _card(e: check_uc.MandateEntry, n: mandate_view.EntryNames) -> Card:

@@ -16,7 +16,8 @@ and rows in FIELD_MATRIX, where H means the field is null while the rest of the 
 The organisation is the demo's, plus: Maria stands in for Mette (Plejecenter Solhaven) now; Mette
 has recorded a breach (extra control) against Anna; Anna has recorded an act, which owes a
 justification and a pre-approval; Mette has set a red line in Solhaven; an archived person is
-ready to be erased. Targets are in Solhaven unless the row says otherwise.
+ready to be erased; Mette has drawn the leader's card on her delegation to Anna. Targets are in
+Solhaven unless the row says otherwise.
 """
 
 from __future__ import annotations
@@ -104,6 +105,10 @@ MATRIX: dict[str, str] = {
     "recordBreach": LEADS_IN_PERSON,
     "followUpBreach": "U H D H A A H D H D D D D D",
     "erasePerson": ADMIN,
+    # --- the leader's card (issue 12, part 4): drawn by the leader chain (or a stand-in) or the delegator,
+    # as people; the unit's count for the leader chain, a stand-in, HR and auditors
+    "recordLeaderCard": LEADS_IN_PERSON,
+    "leaderCardCount": "U D A A A A D D D D D D D D",
     # --- REST
     "GET /health": OPEN, "GET /health/ready": OPEN, "GET /.well-known/authzen-configuration": OPEN,
     "GET /schema": OPEN, "GET /schema/openapi.json": OPEN, "GET /schema/{path}": OPEN,
@@ -132,6 +137,8 @@ def expected_of_platform(op: str) -> str:
 # the query still answers), D the entity itself is refused, U unauthenticated.
 FIELD_MATRIX: dict[str, str] = {
     "Delegation.trust": "U H A H A A H A H D D H H H",
+    # issue 12, part 4: the delegate, the delegator, the leader chain, a stand-in, HR and auditors
+    "Delegation.leaderCards": "U H A A A A H A H D D H H H",
 }
 
 
@@ -295,6 +302,9 @@ async def _set_up(api: Api, fx: Fixture) -> None:
         as_=PEOPLE["admin"]))["delegations"]["nodes"]
     t["delegation"] = next(d for d in delegations if d["area"]["key"] == "care/alternative-solutions")
     assert t["delegation"]["delegator"]["id"] == ids.people["mette"], t["delegation"]
+    await _gql_ok(api, """mutation($id: ID!) { recordLeaderCard(input: {delegationId: $id, decided: "Mette besluttede",
+        why: "Familien"}) { ... on LeaderCardPayload { leaderCard { id } } %s } }""" % ERR,
+        {"id": t["delegation"]["id"]}, "leader", "recordLeaderCard")  # issue 12, part 4
     anna = (await api.gql("""query($id: ID!) { person(id: $id) { version memberships { id version unit { id } } }
         }""", {"id": ids.people["anna"]}, as_=PEOPLE["admin"]))["person"]
     t["membership"] = next(m for m in anna["memberships"] if m["unit"]["id"] == solhaven)
@@ -508,6 +518,11 @@ CALLS: dict[str, Call] = {
                               "$id: ID!, $v: Int!"), lambda fx: _target(fx, "breach")),
     "erasePerson": Call(_m("erasePerson", "ErasePersonPayload", "id: $id", "$id: ID!"),
                         lambda fx: {"id": fx.t["erasable"]["id"]}),
+    # issue 12, part 4: the leader's card
+    "recordLeaderCard": Call(_m("recordLeaderCard", "LeaderCardPayload",
+                                'input: {delegationId: $id, decided: "Lederen besluttede", why: "Fordi"}', "$id: ID!"),
+                             lambda fx: {"id": fx.t["delegation"]["id"]}),
+    "leaderCardCount": Call(_q("leaderCardCount", "{ count }", "(unitId: $u)", "$u: ID!"), _wide),
     # organisations (the platform operator's)
     "organisations": Call(_q("organisations", "{ key }")),
     "createOrganisation": Call(_m("createOrganisation", "CreateOrganisationPayload",
@@ -611,6 +626,9 @@ FIELD_CALLS: dict[str, tuple[Call, Callable[[dict], object]]] = {
     "Delegation.trust": (Call(_q("delegation", "{ id level purpose trust { competence { assessment note } } }",
                                  "(id: $id)", "$id: ID!"), lambda fx: {"id": fx.t["delegation"]["id"]}),
                          lambda data: data["delegation"]["trust"]),
+    "Delegation.leaderCards": (Call(_q("delegation", "{ id leaderCards { decided why } }", "(id: $id)", "$id: ID!"),
+                                    lambda fx: {"id": fx.t["delegation"]["id"]}),
+                               lambda data: data["delegation"]["leaderCards"]),
 }
 
 
@@ -659,7 +677,8 @@ async def _ours(db: Db, tenant) -> tuple[set[str], dict]:
     marks, rows = set(), {}
     async with db.read() as conn:
         for table in ("org_unit", "person", "membership", "team", "team_member", "decision_area", "delegation",
-                      "red_line", "api_key", "stand_in", "act", "due_item", "breach", "review"):
+                      "red_line", "api_key", "stand_in", "act", "due_item", "breach", "review",
+                      "leader_card"):
             found = await conn.fetch(f"SELECT id::text AS id, (to_jsonb(t) - 'last_used_at')::text AS r FROM {table} t"
                                      " WHERE tenant_id = $1 ORDER BY id", tenant)
             marks |= {r["id"] for r in found}

@@ -9,6 +9,7 @@ from strawberry.dataloader import DataLoader
 
 from registry.domain.model import Area, Delegation, Person, RedLine, Team, Unit
 from registry.services import delegations as delegation_uc
+from registry.services import leader_cards as leader_card_uc
 from registry.services.common import Ctx
 from registry.storage import org as org_sql
 from registry.storage import rows
@@ -38,6 +39,9 @@ class Loaders:
         self.organisation_kind = DataLoader(self._organisation_kind)
         self.trust_shown = DataLoader(lambda found: delegation_uc.trust_shown(ctx, list(found)),
                                       cache_key_fn=lambda d: d.id)
+        # issue 12, part 4: a delegation's leader's cards, or None where the caller may not read them.
+        self.leader_cards = DataLoader(lambda found: leader_card_uc.of_delegations(ctx, list(found)),
+                                       cache_key_fn=lambda d: d.id)
 
     async def _organisation_kind(self, keys: list[UUID]) -> list[str]:
         async with self.db.read() as conn:

@@ -26,6 +26,7 @@ from registry.api.graphql.decision_log import DecisionLogQuery
 from registry.api.graphql.organisations import OrganisationMutation, OrganisationQuery
 from registry.api.graphql.personal_data import PersonalDataMutation, PersonalDataQuery
 from registry.api.graphql.trust import TrustMutation, TrustQuery
+from registry.api.graphql.leader_cards import LeaderCardMutation, LeaderCardQuery  # issue 12, part 4
 from registry.api.graphql import types as gt
 from registry.api.graphql.context import Info
 from registry.api.graphql.results import ERROR_TYPES, payload, result, typed_errors
@@ -509,8 +510,9 @@ def create_schema(settings: Settings | None = None) -> strawberry.Schema:
     if not settings.introspection:
         limits.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     query = merge_types("Query", (Query, CheckQuery, TrustQuery, DecisionLogQuery, PersonalDataQuery,
-                                  OrganisationQuery))
-    mutation = merge_types("Mutation", (Mutation, TrustMutation, PersonalDataMutation, OrganisationMutation))
+                                  OrganisationQuery, LeaderCardQuery))
+    mutation = merge_types("Mutation", (Mutation, TrustMutation, PersonalDataMutation, OrganisationMutation,
+                                        LeaderCardMutation))
     put_doors(query, mutation)  # registry.api.authorization: every query, mutation and link into the organisation
     return RegistrySchema(
         query=query, mutation=mutation, types=list(ERROR_TYPES),

@@ -502,6 +502,18 @@ class Delegation(Versioned):
             return None
         return TrustBasis.of(self.d.trust)
 
+    # --- issue 12, part 4: the leader's card
+    @strawberry.field(description="The leader's cards drawn on this delegation (lederkortet: the leader decided a "
+                                  "matter she had delegated), newest first: for the delegate (or the team's members), "
+                                  "the delegator, the leader chain above the unit (and a stand-in for it), HR and "
+                                  "auditors; null for everyone else.")
+    async def leader_cards(self, info: Info) -> list[Annotated["LeaderCard", strawberry.lazy(
+            "registry.api.graphql.leader_cards")]] | None:
+        from registry.api.graphql.leader_cards import LeaderCard
+        found = await info.context.loaders.leader_cards.load(self.d)
+        return None if found is None else [LeaderCard.of(c) for c in found]
+    # --- end of issue 12, part 4
+
     @strawberry.field
     def control(self) -> Control:
         return Control.of(self.d.control)
