@@ -328,7 +328,9 @@ DEMO: dict = {
          "trust": {"competence": {"assessment": "high", "note": "Kender indkøbssystemet og varekataloget."},
                    "intention": {"assessment": "high", "note": "Tænker på beboerne og på fællesskabets penge."},
                    "resources": {"assessment": "medium", "note": "Afdelingens konto til småindkøb er begrænset."}},
-         "control": {"form": "report_afterwards", "cadence": "monthly", "justify_within_days": 5},
+         # She argues for a purchase when Mette asks (the publication's own picture), not by a deadline.
+         "control": {"form": "report_afterwards", "cadence": "monthly", "justify_within_days": 5,
+                     "account": "on_request"},
          "rules": ["Samlet højst 20.000 kr. pr. måned.",
                    "Brug indkøbsaftalen, når varen findes der.",
                    "Kvitteringer og begrundelse lægges i indkøbsmappen samme uge."],

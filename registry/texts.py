@@ -51,6 +51,8 @@ OBLIGATIONS_DA = {
     "justify": "Begrund dit valg fagligt",
     "report": "Orientér ved næste opfølgning",
     "pre_approval": "Få undtagelser godkendt på forhånd",
+    "justify_on_request": "Vær klar til at begrunde dit valg fagligt, når lederen spørger",
+    "justify_at_follow_up": "Begrund dit valg fagligt ved næste opfølgning",
 }
 
 # Every error code the registry answers with, in Danish for people (`messageDa`). An error that
@@ -78,6 +80,10 @@ ERRORS_DA = {
     "unit_cycle": "En enhed kan ikke ligge under sig selv.",
     "area_cycle": "Et beslutningsområde kan ikke ligge under sig selv.",
     "invalid_condition": "Betingelsen kan ikke læses. Se eksemplerne, og prøv igen.",
+    "already_asked": "Der er allerede bedt om begrundelsen for denne handling.",
+    "already_justified": "Medarbejderen har allerede begrundet sit valg.",
+    "no_justification_owed": "Handlingen skylder ingen faglig begrundelse: den er ikke truffet som hverdagsdirektør "
+                             "under en delegering.",
     "not_unit_leader": "Kun enhedens ledere (og en stedfortræder for dem) kan skrive enhedens fælles ramme.",
     "invalid_step": "Tillidsskridtet skal pege på et andet niveau og en dag, mens delegeringen gælder.",
     "invalid_attribute": "Oplysningen passer ikke til beslutningsområdet.",
@@ -490,3 +496,11 @@ def leader_cards_count_da(count: int, days: int) -> str:
     times = "én gang" if count == 1 else f"{count} gange"
     return f"Lederkortet er trukket {times} de seneste {days} dage."
 # --- end of issue 12, part 4 ---------------------------------------------------------------------
+
+
+# How the justification of a hverdagsdirektør act is owed, as the leader chooses (issue 12 part 2).
+ACCOUNT_MODES_DA = {
+    "on_request": "Når lederen spørger",
+    "within_days": "Inden for et antal dage",
+    "at_follow_up": "Ved næste opfølgning",
+}

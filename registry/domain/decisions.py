@@ -78,15 +78,23 @@ class Obligation(msgspec.Struct, frozen=True, omit_defaults=True):
 
 
 def obligations(action: str, level: int, control_form: str, cadence: str | None, justify_within_days: int,
-                at: float) -> list[Obligation]:
-    """The obligations that come with a permit at `level` for `action`, taken at instant `at`."""
+                at: float, account: str = "within_days") -> list[Obligation]:
+    """The obligations that come with a permit at `level` for `action`, taken at instant `at`. At level
+    6 the justification is owed as the delegation's `account` says: `justify` by a deadline
+    (within_days), `justify_on_request` (be ready to argue when the leader asks) or
+    `justify_at_follow_up` (at the next follow-up); only the first can become overdue."""
     if action not in DECIDING_ACTIONS:
         return []
     owed: list[Obligation] = []
     if action == "decide" and level == 5:
         owed.append(Obligation("seek_advice"))
     if level == 6:
-        owed.append(Obligation("justify", at + justify_within_days * DAY))
+        if account == "on_request":
+            owed.append(Obligation("justify_on_request"))
+        elif account == "at_follow_up":
+            owed.append(Obligation("justify_at_follow_up"))
+        else:
+            owed.append(Obligation("justify", at + justify_within_days * DAY))
     if control_form == "report_afterwards":
         owed.append(Obligation("report", at + CADENCE_DAYS.get(cadence or "", justify_within_days) * DAY))
     elif control_form == "pre_approval":

@@ -27,6 +27,10 @@ ATTR_TYPES: tuple[str, ...] = ("number", "boolean", "string")
 # Control may come from the leader, or from the team itself (egenkontrol, kollegial sparring, l. 670-671).
 CONTROL_FORMS: tuple[str, ...] = ("none", "report_afterwards", "periodic_review", "sampling", "pre_approval",
                                   "team_self_check", "peer_sparring")
+# How the justification of an act at level 6 is owed, as the leader chooses: when the leader asks (the
+# publication's own picture, and the default for new delegations), within justifyWithinDays (the
+# only one with a deadline that can be overdue), or at the next follow-up.
+ACCOUNT_MODES: tuple[str, ...] = ("on_request", "within_days", "at_follow_up")
 SET_BY: tuple[str, ...] = ("law", "political", "direktion", "forvaltning", "guideline", "agreement", "leader", "team")
 ORGANISATION_KINDS: tuple[str, ...] = ("kommune", "region")
 
@@ -151,6 +155,9 @@ class Control(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     form: str = "none"
     cadence: str | None = None
     why: str = ""  # why this control (begrundelse): the frame explained
+    # How a hverdagsdirektør act is accounted for (ACCOUNT_MODES): "within_days" for what was stored
+    # before the choice existed; a new delegation is declared "on_request" unless the leader says so.
+    account: str = "within_days"
     # Deadline for the justification owed after acting at level 6 (issue #3's `justify`).
     justify_within_days: int = 5
 

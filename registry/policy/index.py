@@ -52,6 +52,7 @@ class Grant(msgspec.Struct, gc=False):
     control_form: str
     cadence: str | None
     justify_days: int
+    account: str = "within_days"                # how a level-6 act is accounted for (ACCOUNT_MODES)
     parent: str | None = None                   # the delegation it was passed on from
     conditions: tuple[GrantCondition, ...] = ()  # its own; the parents' bind it too (conditions_of)
     # The conditions of the delegations it was passed on from, as (the delegation stating it,
@@ -479,6 +480,7 @@ class TenantIndex:
             level=int(row["level"]), status=row["status"], valid_from=ts(row["valid_from"]),
             valid_until=ts(row["valid_until"]), control_form=control.get("form", "none"),
             cadence=control.get("cadence"), justify_days=int(control.get("justify_within_days", 5)),
+            account=control.get("account") or "within_days",
             parent=_s(row.get("parent_id")), conditions=conditions)
         self.grants[grant.id] = grant
         self.by_subject_area[(grant.subject, grant.area)][grant.id] = grant
@@ -779,10 +781,10 @@ class TenantIndex:
             if trace is not None:
                 trace.append(TraceItem("leader_authority", authority.partition(":")[2] or person, "allows", 7))
             level, reason, ids = 7, "leader_authority", []
-            control = ("none", None, 5)
+            control = ("none", None, 5, "within_days")
         elif best is not None:
             level, reason, ids = best.level, "allowed", [best.id]
-            control = (best.control_form, best.cadence, best.justify_days)
+            control = (best.control_form, best.cadence, best.justify_days, best.account)
         else:
             if outside is not None:  # she holds the level, but not for this case
                 g, (outcome, ref, missing) = outside
@@ -827,7 +829,8 @@ class TenantIndex:
             if outcome == "missing_attribute":
                 decision.missing_attributes = line.condition.missing(attributes)
             return decision
-        owed = [] if reason == "leader_authority" else obligations(action, level, *control, at)
+        form, cadence, days, account = control
+        owed = [] if reason == "leader_authority" else obligations(action, level, form, cadence, days, at, account)
         if extra and action in DECIDING_ACTIONS and not any(o.kind == "pre_approval" for o in owed):
             owed.append(Obligation("pre_approval"))
         return Decision(True, reason, self.revision, level, levels.level(level).label_da, ids, owed, trace=trace)

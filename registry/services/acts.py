@@ -6,7 +6,7 @@ The loop is act -> justify -> feedback -> learn. Obligations of the permit becom
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import msgspec
@@ -14,7 +14,7 @@ import msgspec
 from registry import texts
 from registry.domain import rules
 from registry.domain.model import Act, Delegation, DueItem
-from registry.errors import Forbidden, Invalid, NotFound
+from registry.errors import Conflict, Forbidden, Invalid, NotFound
 from registry.policy.engine import Engine
 from registry.services import checks as check_uc
 from registry.services.common import (Ctx, Result, Sight, authority, check_text, load_facts, may, relations_to_unit,
@@ -74,8 +74,38 @@ async def record(ctx: Ctx, engine: Engine, data: ActInput) -> Result:
             delegation_id=UUID(decision.delegation_ids[0]) if decision.delegation_ids else None,
             reason=decision.reason, level=decision.level))
         for o in decision.obligations:
+            if o.kind == "justify_on_request":
+                continue  # owed when the leader asks for it (ask_for_justification), not before
             due = None if o.deadline is None else datetime.fromtimestamp(o.deadline, data.occurred_at.tzinfo)
-            await rows.insert(tx, "due_item", DueItem, dict(act_id=act.id, kind=o.kind, due_at=due, status="open"))
+            kind = "justify" if o.kind == "justify_at_follow_up" else o.kind  # due at the follow-up: no deadline
+            await rows.insert(tx, "due_item", DueItem, dict(act_id=act.id, kind=kind, due_at=due, status="open"))
+        return Result(act, tx.revision)
+
+
+async def ask_for_justification(ctx: Ctx, act_id: UUID, version: int) -> Result:
+    """The leader (the unit's leader chain, a stand-in, or the delegator) asks for the professional
+    argument behind an act as hverdagsdirektør: the justification becomes due, within the delegation's
+    justifyWithinDays. The act itself is not changed (`version` is the one the caller saw)."""
+    async with ctx.write() as tx:
+        act = await _visible_act(ctx, tx.conn, act_id, act_id, for_update=True)
+        if act.version != version:
+            raise Conflict(f"the act is at version {act.version}", current_version=act.version)
+        reviewer = ctx.principal.person
+        if reviewer is None or reviewer.id == act.person_id:
+            raise Forbidden("the leader or the delegator asks for the argument, not the actor", field="id",
+                            code="not_authorised_to_review")
+        await _check_reviewer(ctx, tx, act, "askForJustification")
+        if act.delegation_id is None or act.level != 6:
+            raise Invalid("only an act as hverdagsdirektør under a delegation owes a professional argument",
+                          field="id", code="no_justification_owed")
+        if act.justification is not None:
+            raise Invalid("the act has been justified", field="id", code="already_justified")
+        if any(item.kind == "justify" for item in await _due_items(tx.conn, ctx.tenant_id, act_id)):
+            raise Invalid("the justification is already asked for", field="id", code="already_asked")
+        delegation = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, act.delegation_id)
+        await rows.insert(tx, "due_item", DueItem, dict(
+            act_id=act.id, kind="justify", status="open",
+            due_at=ctx.now() + timedelta(days=delegation.control.justify_within_days)))
         return Result(act, tx.revision)
 
 

@@ -360,7 +360,7 @@ def mandate_of(index: TenantIndex, person: str, instant: float) -> list[MandateE
         owes = []
         if deciding is not None and h.grant is not None:  # leader authority owes nothing, as in checks
             g = h.grant
-            for o in obligations(deciding, level, g.control_form, g.cadence, g.justify_days, instant):
+            for o in obligations(deciding, level, g.control_form, g.cadence, g.justify_days, instant, g.account):
                 owes.append(Owed(o.kind, None if o.deadline is None else round((o.deadline - instant) / 86400)))
         if extra and deciding is not None and not any(o.kind == "pre_approval" for o in owes):
             owes.append(Owed("pre_approval", None))

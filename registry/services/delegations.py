@@ -9,7 +9,7 @@ import msgspec
 
 from registry.domain import rules
 from registry import texts
-from registry.domain.model import (CONTROL_FORMS, MAX_CONDITIONS, Control, Delegation, DelegationCondition,
+from registry.domain.model import (ACCOUNT_MODES, CONTROL_FORMS, MAX_CONDITIONS, Control, Delegation, DelegationCondition,
                                    DelegationDraft, Person, Team, TrustBasis, TrustStep)
 from registry.errors import Conflict, Forbidden, Invalid
 from registry.services.common import (Ctx, Facts, Result, Sight, authority, check_text, load_facts, may,
@@ -54,6 +54,9 @@ def _check_texts(draft: DelegationDraft) -> None:
     check_text(draft.control.why, "control.why", max_len=2000, required=False)
     if draft.control.form not in CONTROL_FORMS:
         raise Invalid(f"control.form must be one of {', '.join(CONTROL_FORMS)}", field="control.form",
+                      code="invalid_choice")
+    if draft.control.account not in ACCOUNT_MODES:
+        raise Invalid(f"control.account must be one of {', '.join(ACCOUNT_MODES)}", field="control.account",
                       code="invalid_choice")
     if draft.control.cadence is not None and draft.control.cadence not in _CADENCES:
         raise Invalid(f"control.cadence must be one of {', '.join(_CADENCES)}", field="control.cadence",
@@ -113,7 +116,7 @@ class DeclareInput(msgspec.Struct, frozen=True, kw_only=True):
     level: int
     purpose: str = ""
     trust: TrustBasis = TrustBasis()
-    control: Control = Control()
+    control: Control = Control(account="on_request")  # the justification when the leader asks, by default
     rules: tuple[str, ...] = ()
     valid_from: datetime | None = None
     valid_until: datetime | None = None

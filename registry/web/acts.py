@@ -154,6 +154,8 @@ async def _act_page(request: Request, act_id: UUID, *, status: int = 200, error:
     return page(request, "act.html", status=status, act=act, due=due, area=area, unit=unit, people=people,
                 mine=me is not None and me.id == act.person_id, reviewer=reviewer, now=now,
                 awaiting_justification=act_uc.awaits_justification(act, due),
+                askable=act.level == 6 and act.delegation_id is not None and act.justification is None
+                and not any(item.kind == "justify" for item in due),
                 state=act_uc.state_of(act, due, now), described=described, error=error, error_field=error_field,
                 values=values or {}, saved=saved, assessments=act_uc.ASSESSMENTS)
 
@@ -188,6 +190,13 @@ async def justify_act(request: Request, act_id: UUID) -> object:
     return await _act_post(request, act_id, run)
 
 
+@post("/handlinger/{act_id:uuid}/spoerg", opt={"ops": ("askForJustification",)}, status_code=303)
+async def ask_for_justification(request: Request, act_id: UUID) -> object:
+    async def run(ctx, values):
+        await act_uc.ask_for_justification(ctx, act_id, _version(values))
+    return await _act_post(request, act_id, run)
+
+
 @post("/handlinger/{act_id:uuid}/tilbagemelding", opt={"ops": ("giveFeedback",)}, status_code=303)
 async def give_feedback(request: Request, act_id: UUID) -> object:
     async def run(ctx, values):
@@ -210,4 +219,4 @@ async def fulfil_item(request: Request, act_id: UUID) -> object:
     return await _act_post(request, act_id, run)
 
 
-ROUTES = [my_acts, new_act, record_act, show_act, justify_act, give_feedback, fulfil_item]
+ROUTES = [my_acts, new_act, record_act, show_act, justify_act, ask_for_justification, give_feedback, fulfil_item]

@@ -15,7 +15,7 @@ from litestar.response import Redirect
 
 from registry import errors, texts
 from registry.domain import conditions as lang
-from registry.domain.model import (CONTROL_FORMS, MAX_CONDITIONS, SET_BY, Control, Delegation, DelegationCondition,
+from registry.domain.model import (ACCOUNT_MODES, CONTROL_FORMS, MAX_CONDITIONS, SET_BY, Control, Delegation, DelegationCondition,
                                    TrustAssessment, TrustBasis, TrustStep)
 from registry.errors import Invalid, RegistryError
 from registry.services import board as board_uc
@@ -41,7 +41,7 @@ FIELDS = {
     "reviewDate": "opfoelgning", "includeSubunits": "underenheder", "maxSubdelegationDepth": "max_led",
     "allowSubdelegation": "videredelegering", "reason": "begrundelse", "condition": "betingelse",
     "consequence": "konsekvens", "setBy": "sat_af", "id": None, "parentId": None, "conditions": "graenser",
-    "control.why": "kontrol_hvorfor", "why": "hvorfor",
+    "control.why": "kontrol_hvorfor", "control.account": "argumentation", "why": "hvorfor",
     "nextStep.level": "skridt_niveau", "nextStep.fromDate": "skridt_fra", "nextStep.note": "skridt_vilkaar",
     **{f"trust.{part}": field for part, field in TRUST_PARTS},
     **{f"trust.{part}.note": f"{field}_note" for part, field in TRUST_PARTS},
@@ -54,7 +54,8 @@ def _terms(form: dict) -> dict:
     """The terms of a delegation as the form gives them (declare and adjust share them)."""
     control = Control(form=form.get("kontrol") or "none", cadence=form.get("kadence") or None,
                       justify_within_days=parse_int(form, "frist", "control.justifyWithinDays", 5),
-                      why=(form.get("kontrol_hvorfor") or "").strip())
+                      why=(form.get("kontrol_hvorfor") or "").strip(),
+                      account=form.get("argumentation") or "on_request")
     parts = {}
     for part, name in TRUST_PARTS:
         if form.get(name):
@@ -97,7 +98,7 @@ def values_of(d: Delegation, trust: bool, attributes=()) -> dict[str, str]:
     """A delegation's terms as the adjust form's values (its own conditions as the limits' rows)."""
     values = {"niveau": str(d.level), "formaal": d.purpose, "spilleregler": "\n".join(d.rules),
               "kontrol": d.control.form, "kadence": d.control.cadence or "", "frist": str(d.control.justify_within_days),
-              "kontrol_hvorfor": d.control.why,
+              "kontrol_hvorfor": d.control.why, "argumentation": d.control.account,
               "gyldig_fra": iso_date(d.valid_from), "gyldig_til": iso_date(last_day(d.valid_until)),
               "opfoelgning": iso_date(d.review_date), "underenheder": "ja" if d.include_subunits else "",
               "videredelegering": "ja" if d.allow_subdelegation else "", "max_led": str(d.max_subdelegation_depth),
@@ -201,7 +202,7 @@ def _today(request: Request) -> date:
     return request.app.state.clock().astimezone(DANISH_TIME).date()
 
 
-COMMON = dict(CONTROL_FORMS=CONTROL_FORMS, CADENCES=CADENCES, ASSESSMENTS=ASSESSMENTS, TRUST_PARTS=TRUST_PARTS,
+COMMON = dict(ACCOUNT_MODES=ACCOUNT_MODES, CONTROL_FORMS=CONTROL_FORMS, CADENCES=CADENCES, ASSESSMENTS=ASSESSMENTS, TRUST_PARTS=TRUST_PARTS,
               COMPARISONS=COMPARISONS, last_day=last_day)
 
 

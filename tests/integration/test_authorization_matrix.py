@@ -101,6 +101,7 @@ MATRIX: dict[str, str] = {
     # Someone who may not see the act gets not found (H), whatever she tries on it.
     "justifyAct": "U D H D D D H A H D D D D D",
     "giveFeedback": "U D H D A A H D H D D D D D",
+    "askForJustification": "U D H D A A H D H D D D D D",
     "fulfilDueItem": "U D H D A A H D H D D D D D",  # the act's pre-approval
     "recordBreach": LEADS_IN_PERSON,
     "followUpBreach": "U H D H A A H D H D D D D D",
@@ -283,6 +284,13 @@ async def _set_up(api: Api, fx: Fixture) -> None:
         justification: "Fagligt begrundet") { ... on ActPayload { act { id version } } %s } }""" % ERR,
         {"id": act["act"]["id"], "v": act["act"]["version"]}, "employee", "justifyAct")
     t["act"] = {**act["act"], **justified["act"]}
+    # A purchase under Anna's delegation whose justification is owed when the leader asks (none yet).
+    purchase = await _gql_ok(api, """mutation($i: RecordActInput!) { recordAct(input: $i) { ... on ActPayload {
+        act { id version } } ... on Error { code message } } }""", {"i": {
+            "person": PEOPLE["employee"], "area": "economy/purchase", "unit": solhaven, "caseRef": "INDK-1",
+            "description": "Skridsikker måtte", "attributes": {"amount": 400, "on_contract": True},
+            "occurredAt": datetime.now(timezone.utc).isoformat()}}, "employee", "recordAct")
+    t["askable"] = purchase["act"]
     await api.engine.decision_log.flush(api.db)  # the act's check, in the decision log (the app's writer is off here)
     t["preApproval"] = next(d for d in act["act"]["dueItems"] if d["kind"].upper() == "PRE_APPROVAL")
     line = await _gql_ok(api, """mutation($i: CreateRedLineInput!) { createRedLine(input: $i) {
@@ -508,6 +516,8 @@ CALLS: dict[str, Call] = {
                           "$id: ID!, $v: Int!"), lambda fx: _target(fx, "act")),
     "giveFeedback": Call(_m("giveFeedback", "FeedbackPayload", 'id: $id, version: $v, feedback: "Godt", '
                             "assessment: WELL_FOUNDED", "$id: ID!, $v: Int!"), lambda fx: _target(fx, "act")),
+    "askForJustification": Call(_m("askForJustification", "ActPayload", "id: $id, version: $v", "$id: ID!, $v: Int!"),
+                                lambda fx: _target(fx, "askable")),
     "fulfilDueItem": Call(_m("fulfilDueItem", "DueItemPayload", "id: $id, version: $v", "$id: ID!, $v: Int!"),
                           lambda fx: _target(fx, "preApproval")),
     "recordBreach": Call(_m("recordBreach", "BreachPayload", "input: $i", "$i: RecordBreachInput!"),

@@ -5,7 +5,8 @@ import re
 from pathlib import Path
 
 from registry import errors, texts
-from registry.domain.decisions import INACTIVE_PRECEDENCE
+from registry.domain.decisions import ACTIONS, INACTIVE_PRECEDENCE, obligations
+from registry.domain.model import ACCOUNT_MODES, CONTROL_FORMS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,9 +30,12 @@ def test_every_error_code_the_registry_answers_with_has_a_danish_text():
 def test_every_check_reason_and_obligation_has_a_danish_text():
     reasons = {"allowed", "leader_authority", "no_delegation", "level_too_low", "red_line", "missing_attribute",
                "not_yet_valid", "expired", "revoked", "suspended", "unknown_person", "unknown_area",
-               "unknown_unit", "stale", *INACTIVE_PRECEDENCE}
+               "unknown_unit", "stale", "outside_mandate", *INACTIVE_PRECEDENCE}
     assert reasons <= set(texts.REASONS_DA)
-    assert set(texts.OBLIGATIONS_DA) == {"seek_advice", "justify", "report", "pre_approval"}
+    owed = {o.kind for account in ACCOUNT_MODES for action in ACTIONS for level in range(1, 8)
+            for form in CONTROL_FORMS for o in obligations(action, level, form, "monthly", 5, 0.0, account)}
+    assert owed == set(texts.OBLIGATIONS_DA) == {"seek_advice", "justify", "justify_on_request",
+                                                 "justify_at_follow_up", "report", "pre_approval"}
 
 
 def test_an_errors_own_danish_text_comes_before_the_catalogues():

@@ -11,7 +11,7 @@ from strawberry.scalars import is_scalar
 from strawberry.types.base import StrawberryMaybe, StrawberryOptional
 from strawberry.types.enum import StrawberryEnumDefinition, has_enum_definition
 
-from registry.api.graphql.types import (Assessment, AttributeType, Cadence, ControlForm, DelegationStatus,
+from registry.api.graphql.types import (AccountMode, Assessment, AttributeType, Cadence, ControlForm, DelegationStatus,
                                         MembershipRole, PersonRole, SetBy, UnitKind)
 from registry.domain import model
 from registry.errors import Invalid
@@ -218,10 +218,12 @@ class ControlInput:
     cadence: Cadence | None = None
     justify_within_days: int = 5
     why: str = strawberry.field(default="", description="Why this control (begrundelse).")
+    account: AccountMode = strawberry.field(default=AccountMode.ON_REQUEST,
+                                            description="How an act at level 6 is accounted for.")
 
     def to_domain(self) -> model.Control:
         return model.Control(form=self.form.value, cadence=None if self.cadence is None else self.cadence.value,
-                             justify_within_days=self.justify_within_days, why=self.why)
+                             justify_within_days=self.justify_within_days, why=self.why, account=self.account.value)
 
 
 @strawberry.input(description="A limit on one delegate's mandate, in the red lines' condition language over the "

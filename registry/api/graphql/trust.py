@@ -406,6 +406,16 @@ class TrustMutation:
         return ActPayload(act=Act.of(r.value, await act_uc.due_items_of(info.context.ctx, r.value.id)),
                           revision=r.revision)
 
+    @strawberry.mutation(description="Ask for the professional argument behind an act as hverdagsdirektør (the "
+                                     "leader chain, a stand-in, or the delegator): the justification becomes due "
+                                     "within the delegation's justifyWithinDays. For a delegation whose account is "
+                                     "ON_REQUEST, nothing is owed until asked.")
+    @typed_errors
+    async def ask_for_justification(self, info: Info, id: strawberry.ID, version: int) -> ActResult:
+        r = await act_uc.ask_for_justification(info.context.ctx, parse_uuid(id, "id"), version)
+        return ActPayload(act=Act.of(r.value, await act_uc.due_items_of(info.context.ctx, r.value.id)),
+                          revision=r.revision)
+
     @strawberry.mutation(description="Faglig feedback on an act. NOT_ACCEPTABLE suggests (never opens) a breach.")
     @typed_errors
     async def give_feedback(self, info: Info, id: strawberry.ID, version: int, feedback: str,

@@ -65,6 +65,15 @@ class ControlForm(Enum):
     PEER_SPARRING = "peer_sparring"
 
 
+@strawberry.enum(description="How an act as hverdagsdirektør is accounted for: when the leader asks (the default for "
+                             "new delegations), within justifyWithinDays (the only one with a deadline that can be "
+                             "overdue), or at the next follow-up.")
+class AccountMode(Enum):
+    ON_REQUEST = "on_request"
+    WITHIN_DAYS = "within_days"
+    AT_FOLLOW_UP = "at_follow_up"
+
+
 @strawberry.enum
 class Cadence(Enum):
     WEEKLY = "weekly"
@@ -403,6 +412,12 @@ class Control:
     cadence: Cadence | None
     justify_within_days: int = strawberry.field(description="Deadline for the justification owed after acting.")
     why: str = strawberry.field(description="Why this control (begrundelse), in the leader's words; may be empty.")
+    account: AccountMode = strawberry.field(description="How an act at level 6 is accounted for.")
+
+    @strawberry.field(description="`account` in Danish: Når lederen spørger, Inden for et antal dage, Ved næste "
+                                  "opfølgning.")
+    def account_da(self) -> str:
+        return texts.ACCOUNT_MODES_DA[self.account.value]
 
     @strawberry.field(description="The control form in Danish, e.g. Løbende opfølgning.")
     def form_da(self) -> str:
@@ -415,7 +430,7 @@ class Control:
     @classmethod
     def of(cls, c: model.Control) -> "Control":
         return cls(form=ControlForm(c.form), cadence=_enum(Cadence, c.cadence),
-                   justify_within_days=c.justify_within_days, why=c.why)
+                   justify_within_days=c.justify_within_days, why=c.why, account=AccountMode(c.account))
 
 
 @strawberry.type(description="A hard limit (rød linje) for a unit's subtree and an area's sub-areas.")
