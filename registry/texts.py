@@ -80,6 +80,7 @@ ERRORS_DA = {
     "unit_cycle": "En enhed kan ikke ligge under sig selv.",
     "area_cycle": "Et beslutningsområde kan ikke ligge under sig selv.",
     "invalid_condition": "Betingelsen kan ikke læses. Se eksemplerne, og prøv igen.",
+    "no_feedback_yet": "Der er ingen tilbagemelding at svare på endnu.",
     "already_asked": "Der er allerede bedt om begrundelsen for denne handling.",
     "already_justified": "Medarbejderen har allerede begrundet sit valg.",
     "no_justification_owed": "Handlingen skylder ingen faglig begrundelse: den er ikke truffet som hverdagsdirektør "

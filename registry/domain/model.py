@@ -326,6 +326,8 @@ class Act(Record, frozen=True, kw_only=True):
     assessment: str | None = None
     feedback_by: UUID | None = None
     feedback_at: datetime | None = None
+    reply: str | None = None            # the employee's answer to the feedback (feedback goes both ways)
+    replied_at: datetime | None = None
 
 
 class DueItem(Record, frozen=True, kw_only=True):

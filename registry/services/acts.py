@@ -157,6 +157,19 @@ async def give_feedback(ctx: Ctx, act_id: UUID, version: int, text: str, assessm
         return Result(FeedbackResult(updated, assessment == "not_acceptable"), tx.revision)
 
 
+async def reply(ctx: Ctx, act_id: UUID, version: int, text: str) -> Result:
+    """The employee answers the feedback on her act (feedback goes both ways); she may rewrite it."""
+    check_text(text, "reply", max_len=8000)
+    async with ctx.write() as tx:
+        act = await _visible_act(ctx, tx.conn, act_id, act_id, for_update=True)
+        require(ctx, "replyToFeedback", _self(ctx, act), code="not_your_act", field="id",
+                message="only the person who acted answers the feedback")
+        if act.feedback_at is None:
+            raise Invalid("there is no feedback to answer yet", field="id", code="no_feedback_yet")
+        updated = await rows.update(tx, "act", Act, act_id, version, {"reply": text.strip(), "replied_at": ctx.now()})
+        return Result(updated, tx.revision)
+
+
 def awaits_justification(act: Act, due: list[DueItem]) -> bool:
     """The employee owes her professional argument and has not given it yet."""
     return act.justification is None and any(item.kind == "justify" and item.status != "fulfilled" for item in due)

@@ -29,7 +29,7 @@ from registry.web.render import DANISH_TIME, page
 # The use cases' field names, as the form's fields are named.
 FORM_FIELDS = {"area": "omraade", "unit": "enhed", "action": "handling", "caseRef": "sag",
                "description": "beskrivelse", "occurredAt": "dato", "justification": "begrundelse",
-               "feedback": "tilbagemelding", "assessment": "vurdering"}
+               "feedback": "tilbagemelding", "assessment": "vurdering", "reply": "svar"}
 RECORDED_ACTIONS = ("act_as_hverdagsdirektoer", "decide")
 DATE_TIME_DA = "Skriv dato og klokkeslæt, fx 2026-11-28 og 14:30."
 
@@ -197,6 +197,13 @@ async def ask_for_justification(request: Request, act_id: UUID) -> object:
     return await _act_post(request, act_id, run)
 
 
+@post("/handlinger/{act_id:uuid}/svar", opt={"ops": ("replyToFeedback",)}, status_code=303)
+async def reply_to_feedback(request: Request, act_id: UUID) -> object:
+    async def run(ctx, values):
+        await act_uc.reply(ctx, act_id, _version(values), values.get("svar", ""))
+    return await _act_post(request, act_id, run)
+
+
 @post("/handlinger/{act_id:uuid}/tilbagemelding", opt={"ops": ("giveFeedback",)}, status_code=303)
 async def give_feedback(request: Request, act_id: UUID) -> object:
     async def run(ctx, values):
@@ -219,4 +226,5 @@ async def fulfil_item(request: Request, act_id: UUID) -> object:
     return await _act_post(request, act_id, run)
 
 
-ROUTES = [my_acts, new_act, record_act, show_act, justify_act, ask_for_justification, give_feedback, fulfil_item]
+ROUTES = [my_acts, new_act, record_act, show_act, justify_act, ask_for_justification, reply_to_feedback, give_feedback,
+          fulfil_item]

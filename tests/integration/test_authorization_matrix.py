@@ -102,6 +102,7 @@ MATRIX: dict[str, str] = {
     "justifyAct": "U D H D D D H A H D D D D D",
     "giveFeedback": "U D H D A A H D H D D D D D",
     "askForJustification": "U D H D A A H D H D D D D D",
+    "replyToFeedback": "U D H D D D H A H D D D D D",
     "fulfilDueItem": "U D H D A A H D H D D D D D",  # the act's pre-approval
     "recordBreach": LEADS_IN_PERSON,
     "followUpBreach": "U H D H A A H D H D D D D D",
@@ -291,6 +292,16 @@ async def _set_up(api: Api, fx: Fixture) -> None:
             "description": "Skridsikker måtte", "attributes": {"amount": 400, "on_contract": True},
             "occurredAt": datetime.now(timezone.utc).isoformat()}}, "employee", "recordAct")
     t["askable"] = purchase["act"]
+    # Another purchase, with Mette's feedback already given (the employee answers it).
+    answered = await _gql_ok(api, """mutation($i: RecordActInput!) { recordAct(input: $i) { ... on ActPayload {
+        act { id version } } ... on Error { code message } } }""", {"i": {
+            "person": PEOPLE["employee"], "area": "economy/purchase", "unit": solhaven, "caseRef": "INDK-2",
+            "description": "Maling til værkstedet", "attributes": {"amount": 300, "on_contract": True},
+            "occurredAt": datetime.now(timezone.utc).isoformat()}}, "employee", "recordAct")
+    fed = await _gql_ok(api, """mutation($id: ID!, $v: Int!) { giveFeedback(id: $id, version: $v, feedback: "Godt",
+        assessment: WELL_FOUNDED) { ... on FeedbackPayload { act { id version } } %s } }""" % ERR,
+        {"id": answered["act"]["id"], "v": answered["act"]["version"]}, "leader", "giveFeedback")
+    t["answered"] = fed["act"]
     await api.engine.decision_log.flush(api.db)  # the act's check, in the decision log (the app's writer is off here)
     t["preApproval"] = next(d for d in act["act"]["dueItems"] if d["kind"].upper() == "PRE_APPROVAL")
     line = await _gql_ok(api, """mutation($i: CreateRedLineInput!) { createRedLine(input: $i) {
@@ -518,6 +529,8 @@ CALLS: dict[str, Call] = {
                             "assessment: WELL_FOUNDED", "$id: ID!, $v: Int!"), lambda fx: _target(fx, "act")),
     "askForJustification": Call(_m("askForJustification", "ActPayload", "id: $id, version: $v", "$id: ID!, $v: Int!"),
                                 lambda fx: _target(fx, "askable")),
+    "replyToFeedback": Call(_m("replyToFeedback", "ActPayload", 'id: $id, version: $v, reply: "Tak"',
+                                "$id: ID!, $v: Int!"), lambda fx: _target(fx, "answered")),
     "fulfilDueItem": Call(_m("fulfilDueItem", "DueItemPayload", "id: $id, version: $v", "$id: ID!, $v: Int!"),
                           lambda fx: _target(fx, "preApproval")),
     "recordBreach": Call(_m("recordBreach", "BreachPayload", "input: $i", "$i: RecordBreachInput!"),

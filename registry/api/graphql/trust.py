@@ -105,6 +105,8 @@ class Act(gt.Versioned):
     justified_at: datetime | None
     feedback: str | None
     feedback_at: datetime | None
+    reply: str | None = strawberry.field(description="The employee's answer to the feedback.")
+    replied_at: datetime | None
     a: strawberry.Private[model.Act]
     due: strawberry.Private[list]
 
@@ -413,6 +415,14 @@ class TrustMutation:
     @typed_errors
     async def ask_for_justification(self, info: Info, id: strawberry.ID, version: int) -> ActResult:
         r = await act_uc.ask_for_justification(info.context.ctx, parse_uuid(id, "id"), version)
+        return ActPayload(act=Act.of(r.value, await act_uc.due_items_of(info.context.ctx, r.value.id)),
+                          revision=r.revision)
+
+    @strawberry.mutation(description="The employee answers the feedback on her act (feedback goes both ways); "
+                                     "she may rewrite her answer.")
+    @typed_errors
+    async def reply_to_feedback(self, info: Info, id: strawberry.ID, version: int, reply: str) -> ActResult:
+        r = await act_uc.reply(info.context.ctx, parse_uuid(id, "id"), version, reply)
         return ActPayload(act=Act.of(r.value, await act_uc.due_items_of(info.context.ctx, r.value.id)),
                           revision=r.revision)
 
