@@ -402,6 +402,10 @@ def control_da(form: str, cadence: str | None) -> str:
 
 # The leader's assessment of a justified act (services.acts.ASSESSMENTS). Feedback builds
 # psychological safety: no verdicts (DANISH.md).
+# After "Uden for rammen": a conversation first; a breach only if, after it, you judge it to be one.
+OUTSIDE_FRAME_NEXT_DA = ("Tag en samtale med medarbejderen om rammen og om, hvad I hver især så. Et tillidsbrud "
+                         "registreres kun, hvis I efter samtalen vurderer, at det er ét.")
+
 FEEDBACK_ASSESSMENTS_DA = {
     "well_founded": "Fagligt velbegrundet",
     "worth_discussing": "Værd at drøfte",

@@ -61,3 +61,19 @@ async def test_she_answers_on_the_acts_page(api):
                                                                  "svar": "Det gør jeg."})
         assert saved.status_code == 303
         assert "Dit svar" in (await web.get(saved.headers["location"])).text
+
+
+async def test_outside_the_frame_invites_a_conversation_and_opens_no_breach(api):
+    ids = await api.ids()
+    act = await _purchase(api, ids, feedback=False)
+    async with api.db.read() as conn:
+        breaches = await conn.fetchval("SELECT count(*) FROM breach")
+    given = (await api.gql("""mutation($id: ID!, $v: Int!) { giveFeedback(id: $id, version: $v, feedback: "Lad os tale om rammen.",
+        assessment: NOT_ACCEPTABLE) { ... on FeedbackPayload { inviteConversation nextStepDa suggestBreach
+        act { assessmentDa } } } }""", {"id": act["id"], "v": act["version"]}, as_=METTE))["giveFeedback"]
+    assert given["inviteConversation"] is True and given["act"]["assessmentDa"] == "Uden for rammen"
+    assert given["nextStepDa"].startswith("Tag en samtale med medarbejderen")
+    async with api.db.read() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM breach") == breaches
+    async with api.web(as_=METTE) as web:
+        assert "Tag en samtale med medarbejderen" in (await web.get(f"/handlinger/{act['id']}")).text

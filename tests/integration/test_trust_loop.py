@@ -110,8 +110,10 @@ async def test_act_justify_feedback_and_overdue(api, clock):
     assert colleague["__typename"] == "NotFoundError"  # a colleague may not even see the act
     feedback = (await api.gql("""mutation($id: ID!) { giveFeedback(id: $id, version: 2,
         feedback: "God faglig begrundelse.", assessment: WELL_FOUNDED) { __typename ... on FeedbackPayload {
-        suggestBreach act { assessment } } %s } }""" % ERR, {"id": act["id"]}, as_=METTE))["giveFeedback"]
+        suggestBreach inviteConversation nextStepDa act { assessment } } %s } }""" % ERR, {"id": act["id"]},
+        as_=METTE))["giveFeedback"]
     assert feedback["suggestBreach"] is False and feedback["act"]["assessment"] == "WELL_FOUNDED"
+    assert (feedback["inviteConversation"], feedback["nextStepDa"]) == (False, None)
     shown = (await api.gql(ACT, {"id": act["id"]}, as_=ANNA))["act"]
     assert shown["justification"].startswith("Borgeren") and shown["feedback"] == "God faglig begrundelse."
     assert {d["kind"]: d["status"] for d in shown["dueItems"]}["justify"] == "FULFILLED"

@@ -362,7 +362,10 @@ class ReviewOutcome(Enum):
 
 StandInPayload = payload("StandInPayload", stand_in=StandIn)
 ActPayload = payload("ActPayload", act=Act)
-FeedbackPayload = payload("FeedbackPayload", act=Act, suggest_breach=bool)
+# "Uden for rammen" invites the leader to a conversation (issue 12 part 3); it never opens a breach.
+# suggest_breach is the older name of the same signal, kept for systems that read it.
+FeedbackPayload = payload("FeedbackPayload", act=Act, suggest_breach=bool, invite_conversation=bool,
+                          next_step_da=str | None)
 DueItemPayload = payload("DueItemPayload", due_item=DueItem)
 BreachPayload = payload("BreachPayload", breach=Breach)
 ReviewPayload = payload("ReviewPayload", delegation=gt.Delegation, outcome=ReviewOutcome, outcome_da=str)
@@ -433,7 +436,9 @@ class TrustMutation:
         r = await act_uc.give_feedback(info.context.ctx, parse_uuid(id, "id"), version, feedback, assessment.value)
         act = r.value.act
         return FeedbackPayload(act=Act.of(act, await act_uc.due_items_of(info.context.ctx, act.id)),
-                               suggest_breach=r.value.suggest_breach, revision=r.revision)
+                               suggest_breach=r.value.suggest_breach, invite_conversation=r.value.suggest_breach,
+                               next_step_da=texts.OUTSIDE_FRAME_NEXT_DA if r.value.suggest_breach else None,
+                               revision=r.revision)
 
     @strawberry.mutation(description="Mark a report, advice or pre-approval as done.")
     @typed_errors
