@@ -175,7 +175,7 @@ async def _holds(tx: WriteTx, ctx: Ctx, parent_id: UUID, person_id: UUID) -> boo
 async def may_manage(ctx: Ctx, tx: WriteTx, facts: Facts, delegation: Delegation, op: str) -> set[UUID]:
     """The delegator, a leader above the delegation's unit (or a stand-in for one), or an
     administrator manage a delegation (policies/registry_admin_policy.csv, `op`)."""
-    held, relations = await _manage_relations(ctx, tx.conn, facts, delegation)
+    held, relations = await relations_to_delegation(ctx, tx.conn, facts, delegation)
     require(ctx, op, relations, code="not_authorised_to_delegate", field="id",
             message="only the delegator, a leader above the delegation's unit or an administrator can change it")
     if "delegator" not in relations and "leader" not in relations and not ctx.principal.is_admin:
@@ -183,7 +183,9 @@ async def may_manage(ctx: Ctx, tx: WriteTx, facts: Facts, delegation: Delegation
     return set(held)
 
 
-async def _manage_relations(ctx: Ctx, conn, facts: Facts, delegation: Delegation) -> tuple[dict, set[str]]:
+async def relations_to_delegation(ctx: Ctx, conn, facts: Facts, delegation: Delegation) -> tuple[dict, set[str]]:
+    """The caller's authority, and her relations to the delegation: leader / standin through its unit,
+    delegator (who answers for it). Being its delegate gives none."""
     held = await authority(conn, ctx, facts)
     relations = relations_to_unit(held, delegation.unit_id, facts.unit_tree)
     person = ctx.principal.person
@@ -198,7 +200,7 @@ async def manageable(ctx: Ctx, delegation: Delegation, ops: tuple[str, ...] = ("
     amend and revoke it, or ("completeReview",) review it."""
     async with ctx.db.read() as conn:
         facts = await load_facts(conn, ctx.tenant_id)
-        _held, relations = await _manage_relations(ctx, conn, facts, delegation)
+        _held, relations = await relations_to_delegation(ctx, conn, facts, delegation)
     return all(may(ctx, op, relations) for op in ops)
 
 

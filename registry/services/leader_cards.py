@@ -26,7 +26,8 @@ import msgspec
 
 from registry.domain import rules
 from registry.domain.model import Delegation, LeaderCard
-from registry.errors import Forbidden, Invalid
+from registry.errors import Invalid
+from registry.services.delegations import relations_to_delegation
 from registry.services.common import (Ctx, Result, Sight, authority, check_text, load_facts, may,
                                       relations_to_unit, require, require_person, standing_in_for)
 from registry.storage import leader_cards as card_sql
@@ -57,17 +58,6 @@ def _validate(data: CardInput, now: datetime) -> datetime:
     return at
 
 
-async def _relations(ctx: Ctx, conn, facts, delegation: Delegation) -> tuple[dict, set[str]]:
-    """The caller's relations to the delegation for drawing the card: leader / standin through its
-    unit, delegator. Being its delegate (or in its team) gives none: she does not overrule herself."""
-    held = await authority(conn, ctx, facts)
-    relations = relations_to_unit(held, delegation.unit_id, facts.unit_tree)
-    person = ctx.principal.person
-    if person is not None and person.id == rules.accountable_delegator(delegation):
-        relations.add("delegator")
-    return held, relations
-
-
 async def record(ctx: Ctx, data: CardInput) -> Result:
     """Record that a leader decided a matter she has delegated. Writes only the card."""
     me = require_person(ctx, "the leader's card")
@@ -77,7 +67,7 @@ async def record(ctx: Ctx, data: CardInput) -> Result:
         facts = await load_facts(tx.conn, ctx.tenant_id)
         delegation = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, data.delegation_id,
                                     field="delegationId")
-        held, relations = await _relations(ctx, tx.conn, facts, delegation)
+        held, relations = await relations_to_delegation(ctx, tx.conn, facts, delegation)
         if delegation.delegate_person_id == me and "delegator" not in relations:
             relations.discard("leader")  # never her own card (a leader holding a delegation from above)
             relations.discard("standin")
@@ -105,7 +95,7 @@ async def may_draw(ctx: Ctx, delegation: Delegation) -> bool:
         return False
     async with ctx.db.read() as conn:
         facts = await load_facts(conn, ctx.tenant_id)
-        _held, relations = await _relations(ctx, conn, facts, delegation)
+        _held, relations = await relations_to_delegation(ctx, conn, facts, delegation)
     if delegation.delegate_person_id == person.id and "delegator" not in relations:
         return False
     return may(ctx, DRAW, relations)
