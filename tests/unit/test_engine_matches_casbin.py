@@ -603,7 +603,7 @@ def same_when_loaded_in_bulk(org: Org, at: datetime, questions: Iterable[Questio
 MIN_REQUESTS = 10_000
 
 
-@settings(max_examples=350, deadline=None, derandomize=True, database=None, print_blob=True,
+@settings(max_examples=300, deadline=None, derandomize=True, database=None, print_blob=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenarios())
 def _engine_agrees_with_casbin(scenario) -> None:
