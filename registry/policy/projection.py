@@ -54,9 +54,13 @@ def red_line_cond(index: TenantIndex, line) -> str:
     """True when the line is crossed: a prohibition, a broken condition, a missing attribute, or false."""
     if line.text is None or line.broken:
         return ALWAYS
-    used = sorted(line.condition.attributes)
-    guard = "".join(f"{HAS}{name} && " for name in used)
-    return f"!({guard}({line.condition.to_casbin(ATTRS)}))"
+    return f"!({guarded(line.condition)})"
+
+
+def guarded(condition) -> str:
+    """A condition as matcher text that is false when an attribute it reads is missing."""
+    guard = "".join(f"{HAS}{name} && " for name in sorted(condition.attributes))
+    return f"{guard}({condition.to_casbin(ATTRS)})"
 
 
 def grant_cond(index: TenantIndex, g) -> str | None:
@@ -70,8 +74,7 @@ def grant_cond(index: TenantIndex, g) -> str | None:
     for _owner, c in bound:
         if c.condition is None:
             return None
-        guard = "".join(f"{HAS}{name} && " for name in sorted(c.condition.attributes))
-        cond += f" && {guard}({c.condition.to_casbin(ATTRS)})"
+        cond += f" && {guarded(c.condition)}"
     return cond
 
 

@@ -15,7 +15,6 @@ from registry.domain.model import Team, UnitFrame
 from registry.errors import Conflict, Invalid
 from registry.services.common import Ctx, Result, authority, check_text, load_facts, relations_to_unit, require
 from registry.storage import frames as frame_sql
-from registry.storage import org as org_sql
 from registry.storage import rows
 
 MAX_RULES = 30
@@ -86,15 +85,15 @@ async def frame_of(ctx: Ctx, unit_id: UUID | None, team_id: UUID | None) -> Unit
         return await frame_sql.of(conn, ctx.tenant_id, unit_id=unit_id, team_id=team_id)
 
 
-async def frames_along(ctx: Ctx, unit_id: UUID, team_ids: tuple[UUID, ...] = ()) -> list[UnitFrame]:
-    """The frames that hold in a unit: its own and those of the units above it (nearest first), and
-    then those of the given teams."""
+async def frames_at(ctx: Ctx, places: list[tuple[UUID, UUID | None]]) -> list[list[UnitFrame]]:
+    """For each (unit, team or None), the frames that hold there: the unit's and those of the units
+    above it (nearest first), then the team's. One read for all of them."""
     async with ctx.db.read() as conn:
         facts = await load_facts(conn, ctx.tenant_id)
-        facts.unit(unit_id)
-        return await frame_sql.along(conn, ctx.tenant_id, facts.unit_tree.ancestors(unit_id), list(team_ids))
+        return await frames_in(conn, ctx.tenant_id, facts, places)
 
 
-async def teams_of(ctx: Ctx, person_id: UUID) -> tuple[UUID, ...]:
-    async with ctx.db.read() as conn:
-        return tuple(await org_sql.team_ids_of_person(conn, ctx.tenant_id, person_id, ctx.now()))
+async def frames_in(conn, tenant_id: UUID, facts, places: list[tuple[UUID, UUID | None]]) -> list[list[UnitFrame]]:
+    """frames_at on a connection and facts the caller holds."""
+    return await frame_sql.along(conn, tenant_id, [(facts.unit_tree.ancestors(unit_id), [] if team is None else [team])
+                                                   for unit_id, team in places])

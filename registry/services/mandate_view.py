@@ -16,9 +16,9 @@ from registry.domain import rules
 from registry.domain.model import Area, AreaAttribute, Delegation, Person, RedLine, Team, TrustStep, Unit, UnitFrame
 from registry.errors import NotFound
 from registry.services.checks import MandateEntry
+from registry.services import frames as frame_uc
 from registry.services.common import Ctx, Facts, load_facts, require
 from registry.storage import org as org_sql
-from registry.storage import frames as frame_sql
 from registry.storage import redlines as red_line_sql
 from registry.storage import rows
 
@@ -95,7 +95,9 @@ async def names(ctx: Ctx, entries: list[MandateEntry]) -> list[EntryNames]:
         facts = await load_facts(conn, ctx.tenant_id)
         lines = {r.id: r for r in await red_line_sql.all_red_lines(conn, ctx.tenant_id)}
         teams = {t.id: t for t in await org_sql.list_teams(conn, ctx.tenant_id, unit_id=None, include_archived=True)}
-        for e in entries:
+        held_frames = await frame_uc.frames_in(conn, ctx.tenant_id, facts, [
+            (UUID(e.unit_id), None if e.via_team_id is None else UUID(e.via_team_id)) for e in entries])
+        for e, frames in zip(entries, held_frames):
             area_id, unit_id = UUID(e.area_id), UUID(e.unit_id)
             purpose, rules_, ask, step = "", (), None, None
             if e.delegation_id is not None:
@@ -106,15 +108,13 @@ async def names(ctx: Ctx, entries: list[MandateEntry]) -> list[EntryNames]:
                 # her own leader authority, or the absent leader's she holds: the leader above answers
                 ask = await _leader_above(conn, ctx, facts, unit_id, me)
             binding = [lines[UUID(i)] for i in e.red_line_ids if UUID(i) in lines]
-            frames = [(facts.units[f.unit_id].name if f.unit_id is not None else
-                       f"teamet {teams[f.team_id].name}" if f.team_id in teams else "teamet", f)
-                      for f in await frame_sql.along(conn, ctx.tenant_id, facts.unit_tree.ancestors(unit_id),
-                                                     [] if e.via_team_id is None else [UUID(e.via_team_id)])]
             found.append(EntryNames(
                 area=facts.area(area_id), attributes=_attributes(facts, area_id), unit=facts.unit(unit_id),
                 team=None if e.via_team_id is None else teams.get(UUID(e.via_team_id)),
                 red_lines=[(r, _attributes(facts, r.area_id), facts.areas.get(r.area_id)) for r in binding],
-                purpose=purpose, rules=rules_, next_step=step, frames=frames,
+                purpose=purpose, rules=rules_, next_step=step,
+                frames=[(facts.units[f.unit_id].name if f.unit_id is not None else
+                         f"teamet {teams[f.team_id].name}" if f.team_id in teams else "teamet", f) for f in frames],
                 ask=await _person(conn, ctx, ask, people),
                 stand_in_for=await _person(conn, ctx, None if e.stand_in_for is None else UUID(e.stand_in_for), people),
                 except_areas=[facts.areas[UUID(a)] for a in e.except_area_ids if UUID(a) in facts.areas]))

@@ -18,10 +18,15 @@ async def of(conn: Conn, tenant_id: UUID, *, unit_id: UUID | None = None, team_i
         f"SELECT * FROM unit_frame WHERE tenant_id = $1 AND {column} = $2{lock}", tenant_id, value))
 
 
-async def along(conn: Conn, tenant_id: UUID, unit_chain: list[UUID], team_ids: list[UUID]) -> list[UnitFrame]:
-    """The frames of a chain of units (nearest first, in its order) and then of the teams."""
+async def along(conn: Conn, tenant_id: UUID, places: list[tuple[list[UUID], list[UUID]]]) -> list[list[UnitFrame]]:
+    """For each place, (a chain of units, nearest first; teams), the frames holding there: the
+    units' in the chain's order, then the teams'. One query for all of them."""
+    units = {u for chain, _ in places for u in chain}
+    teams = {t for _, team_ids in places for t in team_ids}
     found = many(UnitFrame, await conn.fetch(
         """SELECT * FROM unit_frame WHERE tenant_id = $1 AND (unit_id = ANY($2::uuid[]) OR team_id = ANY($3::uuid[]))
-           ORDER BY id""", tenant_id, unit_chain, team_ids))
-    order = {u: n for n, u in enumerate(unit_chain)}
-    return sorted(found, key=lambda f: (f.team_id is not None, order.get(f.unit_id, 0)))
+           ORDER BY id""", tenant_id, list(units), list(teams)))
+    by_unit = {f.unit_id: f for f in found if f.unit_id is not None}
+    by_team = {f.team_id: f for f in found if f.team_id is not None}
+    return [[by_unit[u] for u in chain if u in by_unit] + [by_team[t] for t in team_ids if t in by_team]
+            for chain, team_ids in places]

@@ -43,8 +43,7 @@ def dato(value: date | datetime | None, *, year: bool = True) -> str:
         return ""
     if isinstance(value, datetime):
         value = local(value).date()
-    text = f"{value.day}. {MONTHS[value.month - 1]}"
-    return f"{text} {value.year}" if year else text
+    return texts.date_da(value) if year else f"{value.day}. {MONTHS[value.month - 1]}"
 
 
 def kl(value: datetime | None) -> str:

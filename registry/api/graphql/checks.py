@@ -18,7 +18,6 @@ from registry.domain import levels
 from registry.errors import Unavailable
 from registry.policy.index import FOREVER, Decision
 from registry.services import checks as check_uc
-from registry.services import frames as frame_uc
 
 
 @strawberry.enum(description="What the person wants to do; each needs a minimum involvement level.")
@@ -266,8 +265,8 @@ class MandateEntry:
     @strawberry.field(description="The shared frames that hold where it is (kerneopgave and fælles spilleregler): "
                                   "its unit's and those of the units above it, then the team's it comes through.")
     async def frames(self, info: Info) -> list[gt.UnitFrame]:
-        teams = () if self.e.via_team_id is None else (UUID(self.e.via_team_id),)
-        return [gt.UnitFrame.of(f) for f in await frame_uc.frames_along(info.context.ctx, UUID(self.e.unit_id), teams)]
+        place = (UUID(self.e.unit_id), None if self.e.via_team_id is None else UUID(self.e.via_team_id))
+        return [gt.UnitFrame.of(f) for f in await info.context.loaders.frames_at.load(place)]
 
     @strawberry.field(description="Red lines that bind somewhere in this scope.")
     async def red_lines(self, info: Info) -> list[gt.RedLine]:

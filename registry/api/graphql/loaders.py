@@ -9,6 +9,8 @@ from strawberry.dataloader import DataLoader
 
 from registry.domain.model import Area, Delegation, Person, RedLine, Team, Unit
 from registry.services import delegations as delegation_uc
+from registry.services import frames as frame_uc
+from registry.storage import delegations as delegation_sql
 from registry.services import leader_cards as leader_card_uc
 from registry.services.common import Ctx
 from registry.storage import org as org_sql
@@ -35,6 +37,10 @@ class Loaders:
         self.subdelegations = DataLoader(self._children("delegation", Delegation))
         # Whether the caller may read a delegation's trust notes: one decision per delegation, one
         # connection (and one look at the caller's authority) per batch.
+        # The shared frames holding at (unit, team or None): one read for a whole mandate.
+        self.frames_at = DataLoader(lambda places: frame_uc.frames_at(ctx, list(places)))
+        # The delegations each delegation was passed on from, nearest first (their conditions bind it).
+        self.ancestors = DataLoader(self._ancestors)
         # The organisation's kind (kommune or region), which names its units' kinds: read once.
         self.organisation_kind = DataLoader(self._organisation_kind)
         self.trust_shown = DataLoader(lambda found: delegation_uc.trust_shown(ctx, list(found)),
@@ -42,6 +48,11 @@ class Loaders:
         # issue 12, part 4: a delegation's leader's cards, or None where the caller may not read them.
         self.leader_cards = DataLoader(lambda found: leader_card_uc.of_delegations(ctx, list(found)),
                                        cache_key_fn=lambda d: d.id)
+
+    async def _ancestors(self, ids: list[UUID]) -> list[list[Delegation]]:
+        async with self.db.read() as conn:
+            chains = await delegation_sql.ancestors(conn, self.tenant_id, list(ids))
+        return [chains[i] for i in ids]
 
     async def _organisation_kind(self, keys: list[UUID]) -> list[str]:
         async with self.db.read() as conn:

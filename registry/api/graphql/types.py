@@ -585,14 +585,9 @@ class Delegation(Versioned):
     @strawberry.field(description="Every limit that binds it, as checks apply them: its own, then those of each "
                                   "delegation it was passed on from (a sub-delegation cannot drop them).")
     async def conditions_in_force(self, info: Info) -> list[BindingCondition]:
-        found, current, hops = [], self.d, 0
-        while current is not None and hops <= 16:
-            found += [BindingCondition(condition=c.condition, text_da=c.text_da, inherited=hops > 0,
-                                       delegation_id=current.id) for c in current.conditions]
-            current = None if current.parent_id is None else \
-                await info.context.loaders.delegation.load(current.parent_id)
-            hops += 1
-        return found
+        above = [] if self.d.parent_id is None else await info.context.loaders.ancestors.load(self.d.id)
+        return [BindingCondition(condition=c.condition, text_da=c.text_da, inherited=d is not self.d,
+                                 delegation_id=d.id) for d in (self.d, *above) for c in d.conditions]
 
 
 @strawberry.type(description="A planned step of trust: the level the leader means to give next, from when, on what "
