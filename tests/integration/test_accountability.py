@@ -133,3 +133,22 @@ async def test_the_leader_asks_on_the_acts_page(api):
     async with api.web(as_=METTE) as web:
         form = await web.get(f"/delegeringer/ny?enhed={ids.unit('Plejecenter Solhaven')}")
         assert 'id="argumentation-on_request"' in form.text and "Når lederen spørger" in form.text
+
+
+async def test_a_control_the_registry_cannot_hold_is_refused_and_writes_nothing(api):
+    ids = await api.ids()
+    before = await snapshot(api.db)
+    too_long = (await api.gql("""mutation($i: DeclareDelegationInput!) { declareDelegation(input: $i) { __typename
+        %s } }""" % ERR, {"i": {
+        "delegatePersonId": ids.people["fatima"], "areaId": ids.areas["care/relatives"],
+        "unitId": ids.unit("Plejecenter Solhaven"), "level": 6,
+        "control": {"form": "NONE", "why": "x" * 2001}}}, as_=METTE))["declareDelegation"]
+    assert (too_long["code"], too_long["field"]) == ("too_long", "control.why")
+    async with api.web(as_=METTE) as web:
+        await web.get(f"/delegeringer/ny?enhed={ids.unit('Plejecenter Solhaven')}")
+        refused = await web.post("/delegeringer/ny", {
+            "enhed": ids.unit("Plejecenter Solhaven"), "omraade": ids.areas["care/relatives"],
+            "modtager": ids.people["fatima"], "niveau": "6", "kontrol": "none", "frist": "5",
+            "argumentation": "naar_det_passer"})
+        assert refused.status_code == 400 and 'id="fejl-argumentation"' in refused.text
+    assert await snapshot(api.db) == before
