@@ -11,6 +11,8 @@ from registry.auth import Principal, platform_principal
 from registry.demo_data import DEMO
 from registry.domain.model import AreaAttribute, Control, DelegationCondition, TrustAssessment, TrustBasis, TrustStep
 from registry.services import delegations as delegation_uc
+from registry.services import breach_learning as learning_uc  # issue 12, part 6
+from registry.services import breaches as breach_uc
 from registry.services import frames as frame_uc
 from registry.services import leader_cards as leader_card_uc
 from registry.services import org as org_uc
@@ -115,3 +117,27 @@ async def load_demo(db: Db, clock=utcnow) -> None:
             delegation_id=delegations[card["delegation"]], decided=card["decided"], why=card["why"],
             decided_at=now + timedelta(days=card["decided_days"])))
     # --- end of issue 12, part 4
+    # --- issue 12, part 6: a breach with two responses, the employee's account, a frame change and
+    # a shareable learning point, each step taken by its own person at its own (past) time
+    for b in DEMO.get("breaches", ()):
+        def as_(key: str, days: int) -> Ctx:
+            return Ctx(db=db, clock=lambda: now + timedelta(days=days), principal=Principal(
+                tenant_id=admin.tenant_id, tenant_key=DEMO_TENANT, person=person_values[key]))
+        leader = as_(b["leader"], b["recorded_days"])
+        recorded = (await breach_uc.record(leader, breach_uc.BreachInput(
+            delegation_id=delegations[b["delegation"]], occurred_at=now + timedelta(days=b["occurred_days"]),
+            description=b["description"], cause=b["cause"], response=b["response"],
+            response_note=b["response_note"]))).value
+        for r in b["responses"]:
+            await learning_uc.add_response(as_(b["leader"], r["days"]), recorded.id, learning_uc.ResponseInput(
+                response=r["response"], note=r["note"],
+                until=now + timedelta(days=r["days"] + r["for_days"]) if r.get("for_days") else None))
+        await learning_uc.write_account(as_(b["person"], b["account"]["days"]), recorded.id, b["account"]["text"])
+        for f in b["frame_changes"]:
+            await learning_uc.record_frame_change(as_(b["leader"], f["days"]), recorded.id, f["kind"], f["text"])
+        for p in b["learning_points"]:
+            await learning_uc.record_learning_point(as_(b["leader"], -1), recorded.id, p["text"],
+                                                    shareable=p["shareable"], confirm_no_personal_data=p["shareable"])
+        await breach_uc.follow_up(as_(b["leader"], -1), recorded.id, (await breach_uc.get(leader, recorded.id)).version,
+                                  {"repair_status": b["repair_status"]})
+    # --- end of issue 12, part 6

@@ -664,3 +664,34 @@ DEMO["leader_cards"] = [
             "Din faglige vurdering var god – vi tager aftalen op på næste tavlemøde."},
 ]
 # --- end of issue 12, part 4 ---------------------------------------------------------------------
+
+# --- issue 12, part 6: breaches as learning ------------------------------------------------------
+# The publication's own case (l. 1070-1073): first a forventningssamtale, then two months of tættere
+# kontrol. Kasper, the only nurse in the evenings, gave PN medicine without documenting why; the
+# cause is the frame (resources), so Mette also changes the frame, and shares what was learned
+# without naming anyone. Days are relative to when the data is loaded: the control has ended, and
+# the repair is under way (so no check today is changed by it).
+DEMO["breaches"] = [
+    {"person": "kasper", "delegation": "kasper_medicin", "leader": "mette", "occurred_days": -100,
+     "recorded_days": -98, "cause": "resources", "response": "dialogue",
+     "description": "PN-medicin blev givet flere aftener i træk uden dokumenteret begrundelse og effekt.",
+     "response_note": "Vi tog en forventningssamtale om, hvorfor dokumentationen af PN-medicin er vigtig, og "
+                      "hvad der gør den svær om aftenen.",
+     "responses": [
+         {"days": -95, "response": "extra_control", "for_days": 60,
+          "note": "Tættere kontrol i to måneder: vi gennemgår PN-medicinen sammen hver fredag."}],
+     "account": {"days": -96,
+                 "text": "Om aftenen er jeg alene med medicinen til 40 beboere. Når der sker noget akut, "
+                         "giver jeg det, der skal gives, og så når jeg ikke at skrive begrundelsen bagefter. "
+                         "Jeg ved godt, at det skal skrives – jeg vil gerne have en måde at nå det på."},
+     "frame_changes": [
+         {"days": -94, "kind": "resources",
+          "text": "En social- og sundhedsassistent fra Aftenvagten hjælper med medicinrunden kl. 19–21, så "
+                  "sygeplejersken har tid til dokumentationen."}],
+     "learning_points": [
+         {"shareable": True,
+          "text": "Når én person alene har ansvaret for medicinen om aftenen, bliver dokumentationen det, der "
+                  "ryger. Se på bemandingen i de travle timer, før du ser på personen."}],
+     "repair_status": "repairing"},
+]
+# --- end of issue 12, part 6 ---------------------------------------------------------------------

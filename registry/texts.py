@@ -154,6 +154,13 @@ ERRORS_DA = {
                               "fået delegeringen.",
     "not_authorised_to_read": "Du har ikke adgang til at se det.",
     # end of issue 12, part 4
+    # issue 12, part 6: breaches as learning
+    "breach_closed": "Tillidsbruddet er afsluttet. Der kan ikke tilføjes flere svar, og beretningen står, "
+                     "som den blev skrevet.",
+    "not_your_breach": "Kun den medarbejder, tillidsbruddet handler om, kan skrive sin egen beretning.",
+    "confirm_no_personal_data": "Bekræft, at læringspunktet ikke indeholder personoplysninger, før det deles.",
+    "personal_data_in_text": "Teksten nævner en person (et navn, en e-mailadresse eller et cpr-nummer). Skriv "
+                             "læringspunktet uden personoplysninger, før det deles.",
     "holder_suspended": "Dit mandat er midlertidigt sat i bero og kan ikke gives videre.",
     # credentials, service
     "unauthenticated": "Du skal logge ind.",
@@ -293,6 +300,7 @@ BREACH_RESPONSES_DA = {
     "lowered_level": "Midlertidigt lavere niveau",
     "suspension": "Midlertidigt i bero",
     "revocation": "Tilbagekaldelse",
+    "other": "Andet",
 }
 
 # What each response does, as a hint on the form.
@@ -303,7 +311,39 @@ BREACH_RESPONSE_HINTS_DA = {
     "lowered_level": "Delegeringsniveauet sænkes indtil en dato.",
     "suspension": "Mandatet sættes i bero indtil en dato.",
     "revocation": "Delegeringen trækkes tilbage nu.",
+    "other": "Et andet svar, som du beskriver i noten. Mandatet er uændret.",
 }
+
+# --- issue 12, part 6: breaches as learning ---------------------------------------------------------
+# What the leader or the frame changes in response to a breach (not a sanction on the person).
+FRAME_CHANGES_DA = {
+    "resources": "Ressourcer",
+    "guidance": "Vejledning og oplæring",
+    "level": "Delegeringsniveau",
+    "rules": "Rammer og spilleregler",
+    "other": "Andet",
+}
+FRAME_CHANGE_HINTS_DA = {
+    "resources": "Fx mere tid, flere hænder eller bedre redskaber.",
+    "guidance": "Fx sparring, oplæring eller en tydeligere vejledning.",
+    "level": "Fx et andet niveau på delegeringen, så det passer til opgaven.",
+    "rules": "Fx en ny eller tydeligere spilleregel for alle i enheden.",
+    "other": "Beskriv ændringen.",
+}
+BREACH_CAUSE_UNKNOWN_DA = "Ikke oplyst (slettet)"
+LEARNING_SHARED_DA = "Kan deles – uden personoplysninger"
+BREACH_OVERVIEW_WITHHELD_DA = ("Tallene vises ikke, fordi enheden har færre end {n} personer. Så kan ingen regne "
+                               "ud, hvem de handler om.")
+
+
+def breach_overview_da(total: int | None, days: int, min_people: int) -> str:
+    """A unit's breaches in a sentence: never about a person."""
+    if total is None:
+        return BREACH_OVERVIEW_WITHHELD_DA.format(n=min_people)
+    if total == 0:
+        return f"Ingen tillidsbrud de seneste {days} dage."
+    return f"{total} tillidsbrud de seneste {days} dage." if total != 1 else f"1 tillidsbrud de seneste {days} dage."
+# --- end of issue 12, part 6
 
 # Where the repair of trust stands.
 REPAIR_STATUSES_DA = {

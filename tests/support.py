@@ -153,7 +153,8 @@ class DemoIds:
 
 TABLES = ("organisation", "org_unit", "person", "membership", "team", "team_member", "decision_area", "delegation",
           "red_line", "api_key", "history", "stand_in", "act", "due_item", "breach", "review", "idempotency_key",
-          "leader_card")  # leader_card: issue 12, part 4
+          "leader_card",  # leader_card: issue 12, part 4
+          "breach_response", "breach_account", "breach_frame_change", "learning_point")  # issue 12, part 6
 
 
 async def snapshot(db: Db) -> dict:

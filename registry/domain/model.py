@@ -368,6 +368,7 @@ class Breach(Record, frozen=True, kw_only=True):
     closed_at: datetime | None = None
     purged_at: datetime | None = None
     recorded_by: UUID | None = None
+    response_note: str | None = None  # issue 12, part 6: the first response's own note
 
 
 class Review(Record, frozen=True, kw_only=True):
@@ -395,3 +396,67 @@ class LeaderCard(Record, frozen=True, kw_only=True):
     decided_at: datetime
     decided_by: UUID
 # --- end of issue 12, part 4 ---------------------------------------------------------------------
+
+
+# --- issue 12, part 6: breaches as learning -------------------------------------------------------
+
+class BreachResponse(Record, frozen=True, kw_only=True):
+    """A later response to a breach (the breach row is the first). Its effect columns are read by
+    checks exactly as a breach's; its note is personal data."""
+
+    id: UUID
+    tenant_id: UUID
+    breach_id: UUID
+    person_id: UUID
+    area_id: UUID
+    unit_id: UUID
+    response: str
+    note: str | None = None
+    given_at: datetime
+    effect_from: datetime
+    effect_until: datetime | None = None
+    lowered_to: int | None = None
+    recorded_by: UUID
+
+
+class BreachAccount(Record, frozen=True, kw_only=True):
+    """The employee's own account of what happened (hers alone to write)."""
+
+    id: UUID
+    tenant_id: UUID
+    breach_id: UUID
+    person_id: UUID
+    unit_id: UUID
+    account: str | None = None
+    written_at: datetime
+
+
+class FrameChange(Record, frozen=True, kw_only=True):
+    """What the leader or the frame changes in response to a breach: not a sanction on the person."""
+
+    id: UUID
+    tenant_id: UUID
+    breach_id: UUID
+    person_id: UUID
+    unit_id: UUID
+    kind: str
+    text: str | None = None
+    decided_at: datetime
+    recorded_by: UUID
+
+
+class LearningPoint(Record, frozen=True, kw_only=True):
+    """What was learned. A shareable one holds no personal data (the leader confirmed it)."""
+
+    id: UUID
+    tenant_id: UUID
+    breach_id: UUID
+    person_id: UUID
+    unit_id: UUID
+    text: str | None = None
+    cause: str | None = None
+    shareable: bool = False
+    confirmed_no_personal_data_by: UUID | None = None
+    learned_at: datetime
+    recorded_by: UUID
+# --- end of issue 12, part 6 ---------------------------------------------------------------------

@@ -457,6 +457,9 @@ class TenantIndex:
             self.breaches[b.id] = b
             self.breaches_of_person[b.person].add(b.id)
 
+    # A breach's later response (issue 12, part 6) has the breach's effect columns: applied alike.
+    _apply_breach_response = _apply_breach
+
     def _apply_delegation(self, row, old) -> None:
         gone = self.grants.pop(str((row or old)["id"]), None)
         if gone is not None:

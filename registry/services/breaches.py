@@ -20,12 +20,14 @@ from registry.errors import Forbidden, Invalid, NotFound
 from registry.services import delegations as delegation_uc
 from registry.services.common import (Ctx, Result, Sight, authority, check_text, load_facts, may,
                                       relations_to_unit, require, standing_in_for)
+from registry.storage import breach_learning as learning_sql
 from registry.storage import org as org_sql
 from registry.storage import rows
 from registry.storage.db import Actor, Db
 
 CAUSES = ("competence", "intention", "resources", "changed_circumstances", "ill_will")
-RESPONSES = ("dialogue", "guidance", "extra_control", "lowered_level", "suspension", "revocation")
+# 'other' (issue 12, part 6): a response the leader describes in its note; it changes nothing in checks.
+RESPONSES = ("dialogue", "guidance", "extra_control", "lowered_level", "suspension", "revocation", "other")
 TEMPORARY = ("extra_control", "lowered_level", "suspension")
 REPAIR = ("open", "repairing", "repaired", "closed")
 DEFAULT_RETENTION = timedelta(days=730)  # 24 months after closure
@@ -44,11 +46,13 @@ class BreachInput(msgspec.Struct, frozen=True, kw_only=True):
     lowered_to: int | None = None
     follow_up_date: date | None = None
     learning_notes: str | None = None
+    response_note: str | None = None  # issue 12, part 6: the first response's own note
 
 
 def _validate(data: BreachInput, now: datetime) -> None:
     check_text(data.description, "description", max_len=8000)
     check_text(data.learning_notes, "learningNotes", max_len=8000, required=False)
+    check_text(data.response_note, "responseNote", max_len=4000, required=False)
     if data.cause not in CAUSES:
         raise Invalid(f"cause must be one of {', '.join(CAUSES)}", field="cause", code="invalid_choice")
     if data.response not in RESPONSES:
@@ -104,7 +108,7 @@ async def record(ctx: Ctx, data: BreachInput) -> Result:
             occurred_at=data.occurred_at, description=data.description, cause=data.cause, response=data.response,
             effect_from=now, effect_until=data.until, lowered_to=data.lowered_to,
             follow_up_date=data.follow_up_date, learning_notes=data.learning_notes,
-            recorded_by=ctx.principal.person.id))
+            response_note=(data.response_note or "").strip() or None, recorded_by=ctx.principal.person.id))
         if data.response == "revocation":
             await delegation_uc.revoke_in(ctx, tx, delegation, f"breach {breach.id}")
         return Result(breach, tx.revision)
@@ -176,16 +180,17 @@ async def follow_up(ctx: Ctx, breach_id: UUID, version: int, changes: dict) -> R
         return Result(updated, tx.revision)
 
 
-async def may_follow_up(ctx: Ctx, breach: Breach) -> bool:
-    """Whether follow_up would let the caller follow up this breach (the same relations and policy
-    row), so a page offers the form only to those it is for."""
+async def may_follow_up(ctx: Ctx, breach: Breach, op: str = "followUpBreach") -> bool:
+    """Whether follow_up (or another of the leader chain's steps, `op`) would let the caller follow
+    up this breach (the same relations and policy row), so a page offers the form only to those it
+    is for."""
     person = ctx.principal.person
     if person is None or breach.person_id == person.id or breach.purged_at is not None:
         return False
     async with ctx.db.read() as conn:
         facts = await load_facts(conn, ctx.tenant_id)
         held = await authority(conn, ctx, facts)
-    return may(ctx, "followUpBreach", relations_to_unit(held, breach.unit_id, facts.unit_tree))
+    return may(ctx, op, relations_to_unit(held, breach.unit_id, facts.unit_tree))
 
 
 async def _visible(ctx: Ctx, conn, breach_id: UUID, for_update: bool = False) -> Breach:
@@ -219,6 +224,15 @@ async def list_visible(ctx: Ctx, person_id: UUID | None) -> list[Breach]:
         return [b for b in found if await may_read(ctx, conn, b, sight)]
 
 
+async def purge_in(tx, tenant_id: UUID, breach_id: UUID, version: int, now: datetime) -> Breach:
+    """Purge one breach's details inside the caller's transaction: its description, cause, learning
+    notes and first response's note, and the texts that followed it (issue 12, part 6: the later
+    responses' notes, the employee's account, frame changes, learning points not shared)."""
+    await learning_sql.purge(tx.conn, tenant_id, breach_id)
+    return await rows.update(tx, "breach", Breach, breach_id, version, {
+        "description": None, "cause": None, "learning_notes": None, "response_note": None, "purged_at": now})
+
+
 async def purge_closed(db: Db, now: datetime, retention: timedelta = DEFAULT_RETENTION) -> int:
     """Purge the details of breaches closed more than `retention` ago; keep that they existed and
     their effect windows. Returns how many were purged."""
@@ -228,7 +242,6 @@ async def purge_closed(db: Db, now: datetime, retention: timedelta = DEFAULT_RET
                                " AND closed_at IS NOT NULL AND closed_at < $1", now - retention)
     for row in due:
         async with db.write(row["tenant_id"], Actor("system:retention"), at=now) as tx:
-            await rows.update(tx, "breach", Breach, row["id"], row["version"], {
-                "description": None, "cause": None, "learning_notes": None, "purged_at": now})
+            await purge_in(tx, row["tenant_id"], row["id"], row["version"], now)
         purged += 1
     return purged

@@ -207,7 +207,8 @@ async def index_as_of(conn, current: TenantIndex, person_external_id: str, at: d
            UNION ALL SELECT id FROM stand_in WHERE tenant_id = $1 AND stand_in_id = $2
            UNION ALL SELECT m.id FROM membership m JOIN stand_in s ON s.tenant_id = m.tenant_id
              AND s.leader_id = m.person_id AND s.unit_id = m.unit_id WHERE s.tenant_id = $1 AND s.stand_in_id = $2
-           UNION ALL SELECT id FROM breach WHERE tenant_id = $1 AND person_id = $2""", tenant, UUID(person))
+           UNION ALL SELECT id FROM breach WHERE tenant_id = $1 AND person_id = $2
+           UNION ALL SELECT id FROM breach_response WHERE tenant_id = $1 AND person_id = $2""", tenant, UUID(person))
     ids = [UUID(i) for i in (person, *links, *teams, *grants)] + [r["id"] for r in extra] + lines
     rows = tree_rows + await changes.as_of(conn, tenant, ids, at)
     index = TenantIndex(current.tenant_id, current.tenant_key, await changes.revision_at(conn, tenant, at))

@@ -22,6 +22,7 @@ import msgspec
 
 from registry.domain.model import Breach, Person
 from registry.errors import Conflict, Invalid, NotFound
+from registry.services import breach_learning as learning_uc
 from registry.services import breaches as breach_uc
 from registry.services import delegations as delegation_uc
 from registry.services.common import Ctx, Result, Sight, require
@@ -167,9 +168,11 @@ async def _history_doc(sight: Sight, doc: dict) -> dict:
 
 async def _breach_doc(ctx: Ctx, conn, sight: Sight, breach: Breach, doc: dict) -> dict:
     if breach.purged_at is None and not await breach_uc.may_read(ctx, conn, breach, sight):
-        doc = {k: v for k, v in doc.items() if k not in ("description", "cause", "learning_notes")}
+        doc = {k: v for k, v in doc.items() if k not in ("description", "cause", "learning_notes", "response_note")}
         doc["details_withheld"] = "visible to the person concerned, HR and the leader chain only"
-    return doc
+        return doc
+    # issue 12, part 6: the later responses about her, her own account, frame changes, learning points
+    return {**doc, **await learning_uc.details_for_export(conn, ctx.tenant_id, breach.id)}
 
 
 # --- erasure -----------------------------------------------------------------------------------
@@ -243,8 +246,7 @@ async def erase(ctx: Ctx, person_id: UUID, version: int | None = None, *,
         for b in rows.many(Breach, await conn.fetch(
                 "SELECT * FROM breach WHERE tenant_id = $1 AND person_id = $2 AND purged_at IS NULL",
                 ctx.tenant_id, person_id)):
-            await rows.update(tx, "breach", Breach, b.id, b.version, {
-                "description": None, "cause": None, "learning_notes": None, "purged_at": now})
+            await breach_uc.purge_in(tx, ctx.tenant_id, b.id, b.version, now)
             breaches_purged += 1
 
         linked = await sql.rows_linked_to(conn, ctx.tenant_id, person_id)

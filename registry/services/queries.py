@@ -129,7 +129,11 @@ async def _history_page(ctx: Ctx, conn, found: list, first: int) -> Page:
 
 # Entities whose history is as private as the entity: acts (and their due items) and breaches (and
 # leader's cards, below: as private as the delegation's cards).
-_PRIVATE = {"act": "act", "due_item": "act", "breach": "breach"}
+_PRIVATE = {"act": "act", "due_item": "act", "breach": "breach",
+            # issue 12, part 6: a breach's responses, account, frame changes and learning points
+            # (each row carries the breach's person_id and unit_id)
+            "breach_response": "breach", "breach_account": "breach", "breach_frame_change": "breach",
+            "learning_point": "breach"}
 
 
 async def _hidden(ctx: Ctx, conn, sight: Sight, entries: list) -> set[int]:

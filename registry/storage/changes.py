@@ -26,6 +26,9 @@ SNAPSHOT = {
     # Only what checks need: never the breach's details.
     "breach": """SELECT id, tenant_id, person_id, area_id, unit_id, response, effect_from, effect_until, lowered_to
                  FROM breach""",
+    # A breach's later responses (issue 12, part 6): the same effect columns, applied the same way.
+    "breach_response": """SELECT id, tenant_id, person_id, area_id, unit_id, response, effect_from, effect_until,
+                                 lowered_to FROM breach_response""",
 }
 
 

@@ -98,7 +98,11 @@ SECTIONS: dict[str, str] = {
             UNION ALL SELECT id FROM act WHERE tenant_id = $1 AND person_id = $2
             UNION ALL SELECT d.id FROM due_item d JOIN act a ON a.tenant_id = d.tenant_id AND a.id = d.act_id
                       WHERE d.tenant_id = $1 AND a.person_id = $2
-            UNION ALL SELECT id FROM breach WHERE tenant_id = $1 AND person_id = $2)
+            UNION ALL SELECT id FROM breach WHERE tenant_id = $1 AND person_id = $2
+            UNION ALL SELECT id FROM breach_response WHERE tenant_id = $1 AND person_id = $2
+            UNION ALL SELECT id FROM breach_account WHERE tenant_id = $1 AND person_id = $2
+            UNION ALL SELECT id FROM breach_frame_change WHERE tenant_id = $1 AND person_id = $2
+            UNION ALL SELECT id FROM learning_point WHERE tenant_id = $1 AND person_id = $2)
         ORDER BY h.id LIMIT $3""",
     # What they changed, or what was changed on their behalf: who, what, when. The values belong to
     # the entities changed (auditHistory with actor: person:<id> shows them to those who may read).
@@ -182,6 +186,11 @@ async def rows_linked_to(conn: Conn, tenant_id: UUID, person_id: UUID) -> dict[s
         "breach": "SELECT id FROM breach WHERE tenant_id = $1 AND person_id = $2",
         "review": """SELECT r.id FROM review r JOIN delegation d ON d.tenant_id = r.tenant_id AND d.id = r.delegation_id
                      WHERE r.tenant_id = $1 AND (r.reviewed_by = $2 OR d.delegate_person_id = $2)""",
+        # issue 12, part 6: what follows a breach about her
+        "breach_response": "SELECT id FROM breach_response WHERE tenant_id = $1 AND person_id = $2",
+        "breach_account": "SELECT id FROM breach_account WHERE tenant_id = $1 AND person_id = $2",
+        "breach_frame_change": "SELECT id FROM breach_frame_change WHERE tenant_id = $1 AND person_id = $2",
+        "learning_point": "SELECT id FROM learning_point WHERE tenant_id = $1 AND person_id = $2",
         # issue 12, part 4: the leader's cards on delegations to her (their texts may name her)
         "leader_card": """SELECT c.id FROM leader_card c
                           JOIN delegation d ON d.tenant_id = c.tenant_id AND d.id = c.delegation_id

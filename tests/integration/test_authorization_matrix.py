@@ -701,7 +701,8 @@ async def _ours(db: Db, tenant) -> tuple[set[str], dict]:
     async with db.read() as conn:
         for table in ("org_unit", "person", "membership", "team", "team_member", "decision_area", "delegation",
                       "red_line", "api_key", "stand_in", "act", "due_item", "breach", "review",
-                      "leader_card"):
+                      "leader_card", "breach_response", "breach_account", "breach_frame_change",
+                      "learning_point"):
             found = await conn.fetch(f"SELECT id::text AS id, (to_jsonb(t) - 'last_used_at')::text AS r FROM {table} t"
                                      " WHERE tenant_id = $1 ORDER BY id", tenant)
             marks |= {r["id"] for r in found}

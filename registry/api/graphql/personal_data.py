@@ -24,7 +24,8 @@ class PersonalDataExport:
     document: JSON = strawberry.field(
         description="The export as one JSON document: export (metadata and notes), person, memberships, "
                     "team_memberships, delegations (received, via_teams, given, declared_on_their_behalf), "
-                    "stand_ins, acts (with due items), feedback_given, breaches, breaches_recorded, "
+                    "stand_ins, acts (with due items), feedback_given, breaches (with their later responses, her own "
+                    "account, frame changes and learning points), breaches_recorded, "
                     "reviews_completed, history (about_them, their_actions).")
 
 

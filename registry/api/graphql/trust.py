@@ -17,6 +17,7 @@ from registry.api.graphql.results import payload, result, typed_errors
 from registry.domain import model
 from registry.errors import NotFound
 from registry.services import acts as act_uc
+from registry.services import breach_learning as learning_uc  # issue 12, part 6
 from registry.services import breaches as breach_uc
 from registry.services import reviews as review_uc
 from registry.services import standins as standin_uc
@@ -182,6 +183,7 @@ class BreachResponse(Enum):
     LOWERED_LEVEL = "lowered_level"
     SUSPENSION = "suspension"
     REVOCATION = "revocation"
+    OTHER = "other"  # issue 12, part 6: described in the response's note; changes nothing in checks
 
 
 @strawberry.enum
@@ -253,6 +255,194 @@ class Breach(gt.Versioned):
             return None
         return gt.Delegation.of(await info.context.loaders.delegation.load(self.b.delegation_id))
 
+    # --- issue 12, part 6: breaches as learning
+    @strawberry.field(description="The first response's own note (e.g. what the expectations talk agreed).")
+    def response_note(self) -> str | None:
+        return self.b.response_note
+
+    @strawberry.field(description="Every response in the order given: the first is the breach's own (response, "
+                                  "effectFrom, effectUntil, loweredTo above), then those added by addBreachResponse.")
+    async def responses(self, info: Info) -> list["BreachResponseEntry"]:
+        return [BreachResponseEntry.of(r) for r in await learning_uc.responses(info.context.ctx, self.b)]
+
+    @strawberry.field(description="The employee's own account of what happened (hers alone to write), or null.")
+    async def account(self, info: Info) -> "BreachAccount | None":
+        found = await learning_uc.account(info.context.ctx, self.b)
+        return None if found is None else BreachAccount.of(found)
+
+    @strawberry.field(description="What the leader or the frame changed in response (not sanctions on the person).")
+    async def frame_changes(self, info: Info) -> list["FrameChange"]:
+        return [FrameChange.of(f) for f in await learning_uc.frame_changes(info.context.ctx, self.b)]
+
+    @strawberry.field(description="What was learned; the shareable ones also show in sharedLearningPoints.")
+    async def learning_points(self, info: Info) -> list["LearningPoint"]:
+        return [LearningPoint.of(p) for p in await learning_uc.learning_points(info.context.ctx, self.b)]
+
+
+# --- issue 12, part 6: breaches as learning ---------------------------------------------------------
+
+@strawberry.type(description="One response to a breach: the first is the breach's own, later ones were added "
+                             "over time (e.g. a forventningssamtale, then two months of tættere kontrol).")
+class BreachResponseEntry:
+    id: strawberry.ID
+    first: bool = strawberry.field(description="The breach's own response (its id is the breach's).")
+    note: str | None
+    given_at: datetime = strawberry.field(description="When it was given (the talk held, the control begun).")
+    effect_from: datetime = strawberry.field(description="When checks began to apply it.")
+    effect_until: datetime | None
+    lowered_to: int | None
+    r: strawberry.Private[object]
+
+    @classmethod
+    def of(cls, r) -> "BreachResponseEntry":
+        return cls(id=strawberry.ID(str(r.id)), first=r.first, note=r.note, given_at=r.given_at,
+                   effect_from=r.effect_from, effect_until=r.effect_until, lowered_to=r.lowered_to, r=r)
+
+    @strawberry.field
+    def response(self) -> BreachResponse:
+        return BreachResponse(self.r.response)
+
+    @strawberry.field(description="The response in Danish (e.g. Forventningssamtale).")
+    def response_da(self) -> str:
+        return texts.BREACH_RESPONSES_DA[self.r.response]
+
+    @strawberry.field
+    async def recorded_by(self, info: Info) -> gt.Person | None:
+        if self.r.recorded_by is None:
+            return None
+        return gt.Person.of(await info.context.loaders.person.load(self.r.recorded_by))
+
+
+@strawberry.type(description="The employee's own account of a breach. Only she writes it, and she may rewrite "
+                             "it (giving its version) until the breach is closed.")
+class BreachAccount(gt.Versioned):
+    id: strawberry.ID
+    account: str | None = strawberry.field(description="Her account; null once the breach's details are purged.")
+    written_at: datetime
+
+    @classmethod
+    def of(cls, a: model.BreachAccount) -> "BreachAccount":
+        return gt.build(cls, a)
+
+
+@strawberry.enum(description="What in the frame changes in response to a breach.")
+class FrameChangeKind(Enum):
+    RESOURCES = "resources"
+    GUIDANCE = "guidance"
+    LEVEL = "level"
+    RULES = "rules"
+    OTHER = "other"
+
+
+@strawberry.type(description="What the leader or the frame changes in response to a breach: resources, guidance, "
+                             "the level, the rules. Not a sanction on the person.")
+class FrameChange(gt.Versioned):
+    id: strawberry.ID
+    text: str | None = strawberry.field(description="What changes, in Danish; null once purged.")
+    decided_at: datetime
+    f: strawberry.Private[model.FrameChange]
+
+    @classmethod
+    def of(cls, f: model.FrameChange) -> "FrameChange":
+        return gt.build(cls, f, f=f)
+
+    @strawberry.field
+    def kind(self) -> FrameChangeKind:
+        return FrameChangeKind(self.f.kind)
+
+    @strawberry.field(description="The kind in Danish (e.g. Ressourcer).")
+    def kind_da(self) -> str:
+        return texts.FRAME_CHANGES_DA[self.f.kind]
+
+    @strawberry.field
+    async def recorded_by(self, info: Info) -> gt.Person:
+        return gt.Person.of(await info.context.loaders.person.load(self.f.recorded_by))
+
+
+@strawberry.type(description="A learning point on a breach. A shareable one holds no personal data (the leader "
+                             "confirmed it) and shows in its unit's sharedLearningPoints.")
+class LearningPoint(gt.Versioned):
+    id: strawberry.ID
+    text: str | None = strawberry.field(description="Null once purged (a shareable point keeps its text).")
+    shareable: bool
+    learned_at: datetime
+    p: strawberry.Private[model.LearningPoint]
+
+    @classmethod
+    def of(cls, p: model.LearningPoint) -> "LearningPoint":
+        return gt.build(cls, p, p=p)
+
+    @strawberry.field
+    async def recorded_by(self, info: Info) -> gt.Person:
+        return gt.Person.of(await info.context.loaders.person.load(self.p.recorded_by))
+
+
+@strawberry.type(description="A shareable learning point as the organisation reads it: the text, the breach's cause "
+                             "and the date, never the person. `breachId` only for those who may read the breach.")
+class SharedLearningPoint:
+    id: strawberry.ID
+    text: str
+    learned_at: datetime
+    breach_id: strawberry.ID | None = strawberry.field(description="Null unless you may read the breach.")
+    cause_code: strawberry.Private[str | None]
+    unit_id: strawberry.Private[UUID]
+
+    @strawberry.field
+    def cause(self) -> BreachCause | None:
+        return None if self.cause_code is None else BreachCause(self.cause_code)
+
+    @strawberry.field(description="The cause in Danish (e.g. Rammer og ressourcer).")
+    def cause_da(self) -> str | None:
+        return None if self.cause_code is None else texts.BREACH_CAUSES_DA[self.cause_code]
+
+    @strawberry.field(description="The unit the learning comes from.")
+    async def unit(self, info: Info) -> gt.Unit:
+        return gt.Unit.of(await info.context.loaders.unit.load(self.unit_id))
+
+
+@strawberry.type(description="How many breaches of one cause.")
+class BreachCauseCount:
+    count: int
+    cause_code: strawberry.Private[str | None]
+
+    @strawberry.field(description="Null for breaches whose details (the cause among them) are purged.")
+    def cause(self) -> BreachCause | None:
+        return None if self.cause_code is None else BreachCause(self.cause_code)
+
+    @strawberry.field
+    def cause_da(self) -> str:
+        return texts.BREACH_CAUSE_UNKNOWN_DA if self.cause_code is None else texts.BREACH_CAUSES_DA[self.cause_code]
+
+
+@strawberry.type(description="A unit's breaches (in its subtree) counted by cause, never by person. Withheld "
+                             "(`withheld`, no counts) when fewer than `minPeople` people belong to the subtree, "
+                             "so no count can point at someone.")
+class BreachOverview:
+    since: datetime
+    days: int
+    withheld: bool
+    min_people: int
+    total: int | None
+    by_cause: list[BreachCauseCount]
+    unit_id: strawberry.Private[UUID]
+
+    @classmethod
+    def of(cls, o) -> "BreachOverview":
+        order = {c: n for n, c in enumerate(breach_uc.CAUSES)}
+        counts = sorted(o.by_cause.items(), key=lambda kv: order.get(kv[0], 99))
+        return cls(since=o.since, days=o.days, withheld=o.withheld, min_people=learning_uc.MIN_PEOPLE,
+                   total=o.total, by_cause=[BreachCauseCount(count=n, cause_code=c) for c, n in counts],
+                   unit_id=o.unit_id)
+
+    @strawberry.field(description="In Danish, e.g. \"3 tillidsbrud de seneste 365 dage.\"")
+    def text_da(self) -> str:
+        return texts.breach_overview_da(self.total, self.days, self.min_people)
+
+    @strawberry.field
+    async def unit(self, info: Info) -> gt.Unit:
+        return gt.Unit.of(await info.context.loaders.unit.load(self.unit_id))
+# --- end of issue 12, part 6
+
 
 @strawberry.enum
 class Awaiting(Enum):
@@ -294,6 +484,23 @@ class TrustQuery:
             return Breach.of(await breach_uc.get(info.context.ctx, parse_uuid(id, "id")))
         except NotFound:
             return None
+
+    # --- issue 12, part 6: breaches as learning
+    @strawberry.field(description="The shareable learning points from breaches in the unit and the units below it, "
+                                  "newest first: the text, the cause and the date, never the person. For everyone "
+                                  "in the organisation.")
+    async def shared_learning_points(self, info: Info, unit_id: strawberry.ID) -> list[SharedLearningPoint]:
+        found = await learning_uc.shared_learning_points(info.context.ctx, parse_uuid(unit_id, "unitId"))
+        return [SharedLearningPoint(id=strawberry.ID(str(p.id)), text=p.text or "", learned_at=p.learned_at,
+                                    breach_id=strawberry.ID(str(p.breach_id)) if readable else None,
+                                    cause_code=p.cause, unit_id=p.unit_id) for p, readable in found]
+
+    @strawberry.field(description="The unit's breaches (and the units' below it) in the last `days` days (default "
+                                  "365) by cause, never by person: for its leader chain, a stand-in for it, HR and "
+                                  "auditors. Withheld for fewer than minPeople people.")
+    async def breach_overview(self, info: Info, unit_id: strawberry.ID,
+                              days: int = learning_uc.OVERVIEW_DAYS) -> BreachOverview:
+        return BreachOverview.of(await learning_uc.overview(info.context.ctx, parse_uuid(unit_id, "unitId"), days))
 
     @strawberry.field(description="Active delegations in the unit's subtree whose review date falls in the period.")
     async def delegations_due_for_review(self, info: Info, unit_id: strawberry.ID, from_date: date | None = None,
@@ -341,6 +548,33 @@ class RecordBreachInput:
     lowered_to: int | None = None
     follow_up_date: date | None = None
     learning_notes: str | None = None
+    response_note: str | None = strawberry.field(default=None, description="The first response's own note.")
+
+
+@strawberry.input(description="A later response to a breach (issue 12, part 6). Its effect on checks begins now.")
+class AddBreachResponseInput:
+    response: BreachResponse
+    note: str | None = None
+    given_at: datetime | None = strawberry.field(default=None, description="When it was given; now if left out. "
+                                                                           "Not in the future.")
+    until: datetime | None = strawberry.field(default=None, description="The end of a temporary response "
+                                                                        "(EXTRA_CONTROL, LOWERED_LEVEL, SUSPENSION).")
+    lowered_to: int | None = None
+
+
+@strawberry.input(description="What the leader or the frame changes in response to a breach (issue 12, part 6).")
+class RecordFrameChangeInput:
+    kind: FrameChangeKind
+    text: str
+    decided_at: datetime | None = None
+
+
+@strawberry.input(description="A learning point (issue 12, part 6). To share it, confirm it holds no personal "
+                              "data; the registry refuses one that names a person, an e-mail address or a CPR number.")
+class RecordLearningPointInput:
+    text: str
+    shareable: bool = False
+    confirm_no_personal_data: bool = False
 
 
 @strawberry.input
@@ -454,7 +688,8 @@ class TrustMutation:
             area_id=opt_uuid(input.area_id, "areaId"), unit_id=opt_uuid(input.unit_id, "unitId"),
             occurred_at=input.occurred_at, description=input.description, cause=input.cause.value,
             response=input.response.value, until=input.until, lowered_to=input.lowered_to,
-            follow_up_date=input.follow_up_date, learning_notes=input.learning_notes))
+            follow_up_date=input.follow_up_date, learning_notes=input.learning_notes,
+            response_note=input.response_note))
         return BreachPayload(breach=Breach.of(r.value), revision=r.revision)
 
     @strawberry.mutation(description="Follow up a breach: repair status, learning notes, end an effect early.")
@@ -463,6 +698,49 @@ class TrustMutation:
                                input: FollowUpBreachInput) -> BreachResult:
         r = await breach_uc.follow_up(info.context.ctx, parse_uuid(id, "id"), version, changes_of(input))
         return BreachPayload(breach=Breach.of(r.value), revision=r.revision)
+
+    # --- issue 12, part 6: breaches as learning
+    @strawberry.mutation(description="Add a response to a breach (the leader chain above its unit, or a stand-in "
+                                     "for it): e.g. after the forventningssamtale, two months of EXTRA_CONTROL. "
+                                     "Not on a closed breach (breach_closed).")
+    @typed_errors
+    async def add_breach_response(self, info: Info, breach_id: strawberry.ID,
+                                  input: AddBreachResponseInput) -> BreachResult:
+        breach = parse_uuid(breach_id, "breachId")
+        r = await learning_uc.add_response(info.context.ctx, breach, learning_uc.ResponseInput(
+            response=input.response.value, note=input.note, given_at=input.given_at, until=input.until,
+            lowered_to=input.lowered_to))
+        return BreachPayload(breach=Breach.of(await breach_uc.get(info.context.ctx, breach)), revision=r.revision)
+
+    @strawberry.mutation(description="Write your own account of a breach about you; only you can. Rewrite it by "
+                                     "giving the account's version, until the breach is closed.")
+    @typed_errors
+    async def write_breach_account(self, info: Info, breach_id: strawberry.ID, account: str,
+                                   version: int | None = None) -> BreachResult:
+        breach = parse_uuid(breach_id, "breachId")
+        r = await learning_uc.write_account(info.context.ctx, breach, account, version)
+        return BreachPayload(breach=Breach.of(await breach_uc.get(info.context.ctx, breach)), revision=r.revision)
+
+    @strawberry.mutation(description="Record what the leader or the frame changes in response to a breach "
+                                     "(resources, guidance, level, rules): the leader chain or a stand-in.")
+    @typed_errors
+    async def record_frame_change(self, info: Info, breach_id: strawberry.ID,
+                                  input: RecordFrameChangeInput) -> BreachResult:
+        breach = parse_uuid(breach_id, "breachId")
+        r = await learning_uc.record_frame_change(info.context.ctx, breach, input.kind.value, input.text,
+                                                  input.decided_at)
+        return BreachPayload(breach=Breach.of(await breach_uc.get(info.context.ctx, breach)), revision=r.revision)
+
+    @strawberry.mutation(description="Record a learning point on a breach: the leader chain or a stand-in. "
+                                     "shareable needs confirmNoPersonalData (confirm_no_personal_data), and a text "
+                                     "that names no one (personal_data_in_text).")
+    @typed_errors
+    async def record_learning_point(self, info: Info, breach_id: strawberry.ID,
+                                    input: RecordLearningPointInput) -> BreachResult:
+        breach = parse_uuid(breach_id, "breachId")
+        r = await learning_uc.record_learning_point(info.context.ctx, breach, input.text, shareable=input.shareable,
+                                                    confirm_no_personal_data=input.confirm_no_personal_data)
+        return BreachPayload(breach=Breach.of(await breach_uc.get(info.context.ctx, breach)), revision=r.revision)
 
     @strawberry.mutation(description="Complete a review: continue, adjust (a new version) or end.")
     @typed_errors
