@@ -44,6 +44,7 @@ from registry.services import delegations as delegation_uc
 from registry.services.common import (Ctx, Result, Sight, authority, check_text, load_facts, may, relations_to_unit,
                                       require)
 from registry.storage import breach_learning as sql
+from registry.storage import org as org_sql
 from registry.storage import rows
 
 RESPOND = "addBreachResponse"
@@ -331,6 +332,17 @@ async def shared_learning_points(ctx: Ctx, unit_id: UUID) -> list[tuple[Learning
         found = await sql.shared_points(conn, ctx.tenant_id, _subtree(facts, unit_id))
         sight = Sight(ctx, conn)
         return [(p, await sight.may("breach", p.person_id, p.unit_id)) for p in found]
+
+
+async def own_unit(ctx: Ctx) -> UUID | None:
+    """The unit the caller belongs to now (her first membership), for pages that default to it."""
+    person = ctx.principal.person
+    if person is None:
+        return None
+    async with ctx.db.read() as conn:
+        mine = [m for m in await org_sql.memberships_of_people(conn, ctx.tenant_id, [person.id])
+                if m.active_at(ctx.now())]
+    return mine[0].unit_id if mine else None
 
 
 async def overview(ctx: Ctx, unit_id: UUID, days: int = OVERVIEW_DAYS) -> Overview:

@@ -23,6 +23,7 @@ from registry.services import queries
 from registry.services import reviews as review_uc
 from registry.services import standins as standin_uc
 from registry.services.common import parse_uuid
+from registry.web import breach_learning as learning_web  # issue 12, part 6
 from registry.web import leader_cards as leader_card_web  # issue 12, part 4
 from registry.web.door import ctx, principal
 from registry.web.forms import end_of, failure, form_values, last_day, optional_uuid, parse_date, parse_int, saved, \
@@ -69,14 +70,17 @@ def _occurred(day: date, now: datetime) -> datetime:
 # --- the follow-up page ---------------------------------------------------------------------------
 
 @get("/opfoelgning", opt={"ops": ("acts", "delegationsDueForReview", "delegationsExpiring", "standIns",
-                                   "leaderCardCount")})
+                                   "leaderCardCount", "breachOverview")})
 async def follow_up(request: Request) -> object:
     found = await followup_uc.overview(ctx(request))
     # issue 12, part 4: the leader's cards drawn in each unit recently (a number, never per person)
     cards = await leader_card_web.counts(ctx(request), [f.unit.id for f in found.units])
     return page(request, "followup.html", overview=found, n=found.names, now=ctx(request).now(),
                 last_day=last_day, saved=saved(request), ended=request.query_params.get("afsluttet") == "1",
-                leader_cards=cards, leader_card_days=leader_card_uc.RECENT_DAYS)
+                leader_cards=cards, leader_card_days=leader_card_uc.RECENT_DAYS,
+                # issue 12, part 6: the unit's breaches by cause (never by person)
+                breach_overviews=await learning_web.overviews(ctx(request), [f.unit.id for f in found.units]),
+                min_people=learning_web.learning_uc.MIN_PEOPLE)
 
 
 # --- completing a review --------------------------------------------------------------------------
@@ -253,7 +257,10 @@ async def _breach_page(request: Request, breach_id: str, values: dict | None = N
     context = {"b": breach, "n": n, "delegation": delegation, "values": values, "last_day": last_day,
                "may_follow_up": await breach_uc.may_follow_up(c, breach),
                "is_me": principal(request).person is not None and principal(request).person.id == breach.person_id,
-               "error": None, "errors": {}, "saved": saved(request), **extra}
+               "error": None, "errors": {}, "saved": saved(request),
+               # issue 12, part 6: the responses, her account, frame changes and learning points
+               **await learning_web.page_context(c, breach),
+               "learning_form": None, "learning_values": {}, "learning_errors": {}, **extra}
     return page(request, "breach.html", **context)
 
 

@@ -111,6 +111,16 @@ MATRIX: dict[str, str] = {
     # as people; the unit's count for the leader chain, a stand-in, HR and auditors
     "recordLeaderCard": LEADS_IN_PERSON,
     "leaderCardCount": "U D A A A A D D D D D D D D",
+    # --- breaches as learning (issue 12, part 6): responses, frame changes and learning points by the
+    # leader chain (or a stand-in), as following up; her account by the employee alone (HR and the
+    # leader chain read the breach but are refused); the shared learning points for every person;
+    # the unit's count by cause for the leader chain, a stand-in, HR and auditors
+    "addBreachResponse": "U H D H A A H D H D D D D D",
+    "recordFrameChange": "U H D H A A H D H D D D D D",
+    "recordLearningPoint": "U H D H A A H D H D D D D D",
+    "writeBreachAccount": "U H D H D D H A H D D D D D",
+    "sharedLearningPoints": "U A A A A A A A A D D D D D",
+    "breachOverview": "U D A A A A D D D D D D D D",
     # --- REST
     "GET /health": OPEN, "GET /health/ready": OPEN, "GET /.well-known/authzen-configuration": OPEN,
     "GET /schema": OPEN, "GET /schema/openapi.json": OPEN, "GET /schema/{path}": OPEN,
@@ -273,6 +283,10 @@ async def _set_up(api: Api, fx: Fixture) -> None:
             "occurredAt": (_now() - timedelta(days=1)).isoformat(), "description": "Fortroligt", "cause": "COMPETENCE",
             "response": "EXTRA_CONTROL", "until": (_now() + timedelta(days=30)).isoformat()}}, "leader", "recordBreach")
     t["breach"] = breach["breach"]
+    # issue 12, part 6: a learning point Mette shares from it (a new version of the breach: none)
+    await _gql_ok(api, """mutation($b: ID!) { recordLearningPoint(breachId: $b, input: {text: "Spørg før du vælger",
+        shareable: true, confirmNoPersonalData: true}) { ... on BreachPayload { breach { id } } %s } }""" % ERR,
+        {"b": t["breach"]["id"]}, "leader", "recordLearningPoint")
     act = await _gql_ok(api, """mutation($i: RecordActInput!) { recordAct(input: $i) { ... on ActPayload {
         act { id version dueItems { id kind version } } } ... on Error { code message } } }""", {"i": {
             "person": PEOPLE["employee"], "area": "care/alternative-solutions", "unit": solhaven,
@@ -546,6 +560,19 @@ CALLS: dict[str, Call] = {
                                 'input: {delegationId: $id, decided: "Lederen besluttede", why: "Fordi"}', "$id: ID!"),
                              lambda fx: {"id": fx.t["delegation"]["id"]}),
     "leaderCardCount": Call(_q("leaderCardCount", "{ count }", "(unitId: $u)", "$u: ID!"), _wide),
+    # issue 12, part 6: breaches as learning
+    "addBreachResponse": Call(_m("addBreachResponse", "BreachPayload", "breachId: $id, input: {response: GUIDANCE}",
+                                 "$id: ID!"), lambda fx: {"id": fx.t["breach"]["id"]}),
+    "recordFrameChange": Call(_m("recordFrameChange", "BreachPayload",
+                                 'breachId: $id, input: {kind: RESOURCES, text: "Mere tid"}', "$id: ID!"),
+                              lambda fx: {"id": fx.t["breach"]["id"]}),
+    "recordLearningPoint": Call(_m("recordLearningPoint", "BreachPayload",
+                                   'breachId: $id, input: {text: "Tal sammen tidligere"}', "$id: ID!"),
+                                lambda fx: {"id": fx.t["breach"]["id"]}),
+    "writeBreachAccount": Call(_m("writeBreachAccount", "BreachPayload", 'breachId: $id, account: "Min beretning"',
+                                  "$id: ID!"), lambda fx: {"id": fx.t["breach"]["id"]}),
+    "sharedLearningPoints": Call(_q("sharedLearningPoints", "{ text }", "(unitId: $u)", "$u: ID!"), _wide),
+    "breachOverview": Call(_q("breachOverview", "{ withheld }", "(unitId: $u)", "$u: ID!"), _wide),
     # organisations (the platform operator's)
     "organisations": Call(_q("organisations", "{ key }")),
     "createOrganisation": Call(_m("createOrganisation", "CreateOrganisationPayload",

@@ -379,3 +379,64 @@ async def test_the_demo_breach_is_learned_from(api):
     assert demo["causeDa"] == "Rammer og ressourcer" and demo["repairStatusDa"] == "Under reparation"
     # The control has ended: Kasper's medicine is checked as before.
     assert all(r["effectUntil"] is None or r["effectUntil"] < _now().isoformat() for r in demo["responses"])
+
+
+# --- the pages -----------------------------------------------------------------------------------
+
+async def test_the_breach_page_walks_the_learning_through(api):
+    ids = await api.ids()
+    breach = await _breach(api, ids)
+    page_path = f"/tillidsbrud/{breach['id']}"
+    async with api.web(as_=METTE) as web:
+        page = await web.get(page_path)
+        assert page.status_code == 200
+        assert "Svar over tid" in page.text and "Forventningssamtale: vi talte" in page.text
+        assert "Tilføj et svar" in page.text and "Det ændrer vi i rammen" in page.text
+        assert "Gem din beretning" not in page.text  # hers alone
+        added = await web.post(f"{page_path}/svar", {"svar_type": "extra_control", "svar_note": "To måneders kontrol",
+                                                     "svar_til": (_now() + timedelta(days=60)).date().isoformat()})
+        assert added.status_code == 303, added.text
+        framed = await web.post(f"{page_path}/ramme", {"ramme_type": "resources", "ramme_tekst": "Mere tid om aftenen"})
+        assert framed.status_code == 303
+        learned = await web.post(f"{page_path}/laering", {"laering_tekst": "Tal med de pårørende først.",
+                                                          "laering_del": "ja", "laering_bekraeft": "ja"})
+        assert learned.status_code == 303
+        page = await web.get(page_path)
+        assert "Midlertidig ekstra kontrol" in page.text and "To måneders kontrol" in page.text
+        assert "Mere tid om aftenen" in page.text and "Kan deles – uden personoplysninger" in page.text
+        # A refused form comes back with the Danish message, and nothing is written.
+        before = await snapshot(api.db)
+        refused = await web.post(f"{page_path}/laering", {"laering_tekst": "Anna glemte det.", "laering_del": "ja",
+                                                          "laering_bekraeft": "ja"})
+        assert refused.status_code == 400 and "Teksten nævner en person" in refused.text
+        assert "Anna glemte det." in refused.text  # her words are kept in the form
+        assert await snapshot(api.db) == before
+    async with api.web(as_=ANNA) as web:
+        page = await web.get(page_path)
+        assert "Din egen beretning" in page.text and "Tilføj et svar" not in page.text
+        written = await web.post(f"{page_path}/beretning", {"beretning": "Jeg troede, de var orienteret."})
+        assert written.status_code == 303
+        page = await web.get(page_path)
+        assert "Jeg troede, de var orienteret." in page.text
+    async with api.web(as_=FATIMA) as web:  # a colleague: the breach does not exist for her
+        assert (await web.get(page_path)).status_code == 404
+        before = await snapshot(api.db)
+        refused = await web.post(f"{page_path}/beretning", {"beretning": "Jeg skriver for hende."})
+        assert refused.status_code == 404
+        assert await snapshot(api.db) == before
+
+
+async def test_the_follow_up_page_counts_by_cause_and_the_board_shows_what_was_learned(api):
+    ids = await api.ids()
+    solhaven = ids.unit("Plejecenter Solhaven")
+    async with api.web(as_=METTE) as web:
+        page = await web.get("/opfoelgning")
+        assert page.status_code == 200
+        assert "Tillidsbrud efter årsag" in page.text and "Rammer og ressourcer: 1" in page.text  # the demo's
+        assert "Kasper" not in page.text.split("Tillidsbrud efter årsag")[1].split("</div>")[0]
+        assert f'/laering?enhed={solhaven}' in (await web.get(f"/tavle?enhed={solhaven}")).text
+    async with api.web(as_=FATIMA) as web:
+        page = await web.get(f"/laering?enhed={solhaven}")
+        assert page.status_code == 200
+        assert "Se på bemandingen i de travle timer" in page.text and "Rammer og ressourcer" in page.text
+        assert "Kasper" not in page.text and "/tillidsbrud/" not in page.text

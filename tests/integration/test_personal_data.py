@@ -131,8 +131,9 @@ async def test_a_person_exports_everything_held_about_her(api, clock):
 
     leader = (await api.gql(EXPORT, {"p": ids.people["mette"]}, as_=METTE))["personalData"]["document"]
     assert [f["act_id"] for f in leader["feedback_given"]] == [act_id]
-    assert [b["breach_id"] for b in leader["breaches_recorded"]] == [breach_id]
-    assert "description" not in leader["breaches_recorded"][0]
+    # The demo's breach (Kasper's, issue 12 part 6) was recorded by Mette before this one.
+    assert [b["breach_id"] for b in leader["breaches_recorded"]][-1:] == [breach_id]
+    assert len(leader["breaches_recorded"]) == 2 and all("description" not in b for b in leader["breaches_recorded"])
     assert {d["delegate_person_name"] for d in leader["delegations"]["given"]} >= {"Anna Jensen"}
     assert any(h["entity_id"] == breach_id for h in leader["history"]["their_actions"])
 
