@@ -116,6 +116,37 @@ async def test_an_old_single_response_breach_reads_as_its_first_response(api):
     assert ended["__typename"] == "BreachPayload", ended
 
 
+async def test_a_later_revocation_revokes_the_delegation_and_a_stand_in_responds_for_the_leader(api):
+    ids = await api.ids()
+    found = (await api.gql("""query($p: ID!) { delegations(filter: {delegatePersonId: $p}) { nodes { id level
+        area { key } } } }""", {"p": ids.people["anna"]}, as_=METTE))["delegations"]["nodes"]
+    delegation = next(d for d in found if d["area"]["key"] == "care/alternative-solutions")
+    breach = await _breach(api, ids, delegationId=delegation["id"], personId=None, areaId=None, unitId=None)
+    # A level at or above the delegation's is no lowering.
+    before = await snapshot(api.db)
+    same = (await api.gql(RESPOND, {"b": breach["id"], "i": {"response": "LOWERED_LEVEL", "until": _in(5),
+                                                             "loweredTo": delegation["level"]}}, as_=METTE))
+    assert same["addBreachResponse"]["code"] == "level_out_of_range"
+    assert await snapshot(api.db) == before
+    # Maria stands in for Mette: her response is recorded on Mette's behalf.
+    appointed = (await api.gql("""mutation($u: ID!, $s: ID!, $f: DateTime!, $t: DateTime!) { appointStandIn(unitId: $u,
+        standInId: $s, validFrom: $f, validUntil: $t) { __typename } }""", {
+        "u": ids.unit("Plejecenter Solhaven"), "s": ids.people["maria"], "f": _in(-1), "t": _in(14)},
+        as_=METTE))["appointStandIn"]
+    assert appointed["__typename"] == "StandInPayload", appointed
+    revoked = (await api.gql(RESPOND, {"b": breach["id"], "i": {"response": "REVOCATION", "note": "Vi starter forfra."}},
+                             as_="maria.larsen@eksempel.dk"))["addBreachResponse"]
+    assert revoked["__typename"] == "BreachPayload", revoked
+    assert revoked["breach"]["responses"][-1]["recordedBy"]["name"] == "Maria Larsen"
+    status = (await api.gql("query($id: ID!) { delegation(id: $id) { status } }", {"id": delegation["id"]},
+                            as_=METTE))["delegation"]["status"]
+    assert status == "REVOKED"
+    async with api.db.read() as conn:
+        behalf = await conn.fetchval("SELECT on_behalf_of FROM history WHERE entity_type = 'breach_response'"
+                                     " AND entity_id = $1", revoked["breach"]["responses"][-1]["id"])
+    assert behalf == f"person:{ids.people['mette']}"
+
+
 @pytest.mark.parametrize("who, code", [(ANNA, "not_authorised_to_record"), (FATIMA, "not_found"),
                                        (PIA, "not_found"), (HR, "not_authorised_to_record"),
                                        (AUDITOR, "not_found")])
@@ -440,3 +471,26 @@ async def test_the_follow_up_page_counts_by_cause_and_the_board_shows_what_was_l
         assert page.status_code == 200
         assert "Se på bemandingen i de travle timer" in page.text and "Rammer og ressourcer" in page.text
         assert "Kasper" not in page.text and "/tillidsbrud/" not in page.text
+
+
+async def test_a_check_as_of_a_past_instant_applies_the_responses_then_in_force(api, clock):
+    ids = await api.ids()
+    start = _now()
+    clock.value = start
+    breach = await _breach(api, ids)
+    clock.value = start + timedelta(hours=1)
+    added = (await api.gql(RESPOND, {"b": breach["id"], "i": {"response": "EXTRA_CONTROL",
+                                                              "until": (start + timedelta(days=2)).isoformat()}},
+                           as_=METTE))["addBreachResponse"]
+    assert added["__typename"] == "BreachPayload", added
+    clock.value = start + timedelta(days=5)  # the control has ended; ask history about the days before
+
+    async def owed(at: datetime) -> set[str]:
+        found = (await api.gql(CHECK, {"i": {"person": ANNA, "area": "care/alternative-solutions",
+                                             "unit": ids.unit("Plejecenter Solhaven"), "attributes": ALT,
+                                             "action": "ACT_AS_HVERDAGSDIREKTOER", "at": at.isoformat()}},
+                               as_=METTE))["check"]
+        return {o["kind"] for o in found["obligations"]}
+    assert "pre_approval" not in await owed(start + timedelta(minutes=30))   # only the talk then
+    assert "pre_approval" in await owed(start + timedelta(days=1))           # the control in force
+    assert "pre_approval" not in await owed(start + timedelta(days=4))       # ended by itself
