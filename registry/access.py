@@ -31,7 +31,7 @@ MODEL_FILE = POLICIES / "registry_admin_model.conf"
 POLICY_FILE = POLICIES / "registry_admin_policy.csv"
 
 # Roles held towards a target, worked out by use cases; everything else is held as such.
-RELATIONS = frozenset({"self", "leader", "standin", "unit_leader", "delegator", "holder", "appointer"})
+RELATIONS = frozenset({"self", "leader", "standin", "unit_leader", "delegator", "holder", "appointer", "peer"})
 PERSON_ROLES = frozenset({"admin", "hr", "auditor"})
 
 

@@ -10,6 +10,8 @@ from datetime import timedelta
 from registry.auth import Principal, platform_principal
 from registry.demo_data import DEMO
 from registry.domain.model import AreaAttribute, Control, DelegationCondition, TrustAssessment, TrustBasis, TrustStep
+from registry.policy.engine import Engine
+from registry.services import acts as act_uc
 from registry.services import delegations as delegation_uc
 from registry.services import breach_learning as learning_uc  # issue 12, part 6
 from registry.services import breaches as breach_uc
@@ -141,3 +143,21 @@ async def load_demo(db: Db, clock=utcnow) -> None:
         await breach_uc.follow_up(as_(b["leader"], -1), recorded.id, (await breach_uc.get(leader, recorded.id)).version,
                                   {"repair_status": b["repair_status"]})
     # --- end of issue 12, part 6
+    # --- issue 12, part 3: an act under peer sparring, its argument, a colleague's feedback, the answer
+    if DEMO.get("peer_acts"):
+        engine = Engine(dsn="")  # never started: its index is read once, to check the acts as they are recorded
+        async with db.pool.acquire() as raw:
+            await engine.load(raw)
+        for a in DEMO["peer_acts"]:
+            def as_(key):
+                return Ctx(db=db, clock=clock, principal=Principal(
+                    tenant_id=admin.tenant_id, tenant_key=DEMO_TENANT, person=person_values[key]))
+            act = (await act_uc.record(as_(a["actor"]), engine, act_uc.ActInput(
+                person=person_values[a["actor"]].external_id, area=a["area"], unit=str(units[a["unit"]]),
+                attributes=a["attributes"], case_ref=a["case_ref"], description=a["description"],
+                occurred_at=clock()))).value
+            act = (await act_uc.justify(as_(a["actor"]), act.id, act.version, a["justification"])).value
+            act = (await act_uc.give_feedback(as_(a["colleague"]), act.id, act.version, a["feedback"],
+                                              a["assessment"])).value.act
+            await act_uc.reply(as_(a["actor"]), act.id, act.version, a["reply"])
+    # --- end of issue 12, part 3

@@ -456,7 +456,11 @@ DEMO: dict = {
          "trust": {"competence": {"assessment": "high", "note": "Teamet er uddannet i personcentreret omsorg."},
                    "intention": {"assessment": "high", "note": "Stærkt fælles syn på kerneopgaven."},
                    "resources": {"assessment": "medium", "note": "Afhængigt af, at der er to på vagt."}},
-         "control": {"form": "report_afterwards", "cadence": "weekly", "justify_within_days": 3},
+         # Kollegial sparring (issue 12 part 3): the colleagues in Kastanjen read the team's acts and give
+         # feedback on them; Karen follows up as the leader.
+         "control": {"form": "peer_sparring", "cadence": "weekly", "justify_within_days": 3,
+                     "why": "Teamet kender beboerne bedst og lærer mest af hinanden. Kollegerne giver hinanden "
+                            "faglig sparring på løsningerne, og de tages op på ugens tavlemøde."},
          "rules": ["Løsninger tages op på ugens tavlemøde.",
                    "Ændringer i døgnrytmen noteres i beboerens døgnrytmeplan."],
          "valid_from_days": -150, "valid_until_days": 215, "review_in_days": 30,
@@ -695,3 +699,22 @@ DEMO["breaches"] = [
      "repair_status": "repairing"},
 ]
 # --- end of issue 12, part 6 ---------------------------------------------------------------------
+# --- issue 12, part 3: feedback from a colleague (kollegial sparring) ----------------------------------
+# Mads chose another solution as hverdagsdirektør under the dementia team's delegation, whose control
+# is peer sparring; he gave his professional argument, his colleague Ida gave feedback as a colleague,
+# and he answered. Recorded through the registry's rules when the data is loaded.
+DEMO["peer_acts"] = [
+    {"actor": "mads", "area": "care/alternative-solutions",
+     "unit": "solhaven_demens", "attributes": {"deviation": True, "citizen_category": "demens"},
+     "case_ref": "Døgnrytmeplan, stue 4",
+     "description": "Beboeren i stue 4 var urolig ved aftensmaden. Hun fik sit måltid kl. 19.30 i dagligstuen "
+                    "med dæmpet lys i stedet for kl. 17.30 i spisestuen, som det var planlagt.",
+     "justification": "Hun spiser bedst, når der er ro omkring hende, og hun har i flere uger været urolig i "
+                      "spisestuen. Det senere måltid følger hendes egen døgnrytme. Hun spiste hele portionen og "
+                      "sov bedre om natten. Ændringen er skrevet ind i hendes døgnrytmeplan.",
+     "colleague": "ida", "assessment": "well_founded",
+     "feedback": "Godt set. Jeg har oplevet det samme om eftermiddagen. Lad os tage det op på tavlemødet, så vi "
+                 "gør det på samme måde på alle vagter.",
+     "reply": "Tak. Jeg tager det med til tavlemødet på torsdag."},
+]
+# --- end of issue 12, part 3 ---------------------------------------------------------------------

@@ -101,6 +101,10 @@ ERRORS_DA = {
     "invalid_instant": "Tidspunktet er ikke gyldigt.",
     "date_out_of_range": "Datoen skal ligge mellem år 1900 og 2199.",
     "already_reviewed": "Opfølgningen er allerede gennemført.",
+    "not_a_peer_assessment": "Som kollega kan du vurdere beslutningen som «Fagligt velbegrundet» eller «Værd at "
+                             "drøfte». «Uden for rammen» er lederens vurdering.",
+    "feedback_already_given": "Beslutningen har allerede fået en tilbagemelding fra en anden. Som kollega kan du "
+                              "tage det op med din kollega direkte.",
     "awaiting_justification": "Medarbejderen har ikke begrundet sit valg endnu. Giv din tilbagemelding, når "
                               "begrundelsen er skrevet.",
     "already_fulfilled": "Det er allerede gjort.",
@@ -450,6 +454,14 @@ FEEDBACK_ASSESSMENTS_DA = {
     "well_founded": "Fagligt velbegrundet",
     "worth_discussing": "Værd at drøfte",
     "not_acceptable": "Uden for rammen",
+}
+
+# In which capacity feedback was given (services.acts.REVIEWER_ROLES): the leader sees a colleague's.
+FEEDBACK_ROLES_DA = {
+    "leader": "leder",
+    "standin": "stedfortræder for lederen",
+    "delegator": "har delegeret beslutningen",
+    "peer": "kollega – kollegial sparring",
 }
 
 # Where an act is in the loop act -> justify -> feedback (services.acts.state_of).

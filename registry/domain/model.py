@@ -326,6 +326,9 @@ class Act(Record, frozen=True, kw_only=True):
     assessment: str | None = None
     feedback_by: UUID | None = None
     feedback_at: datetime | None = None
+    # In which capacity the feedback was given: leader, standin, delegator or peer (a colleague under
+    # peer sparring); None for feedback recorded before the capacity was.
+    feedback_role: str | None = None
     reply: str | None = None            # the employee's answer to the feedback (feedback goes both ways)
     replied_at: datetime | None = None
 

@@ -129,6 +129,13 @@ def accountable_delegator(delegation: Delegation) -> UUID:
     return delegation.on_behalf_of_id or delegation.delegator_id
 
 
+def peer_of(delegation: Delegation, my_units: Iterable[UUID]) -> bool:
+    """Whether a colleague sees and gives feedback on the acts under a delegation (issue 12 part 3):
+    its control form is peer sparring (kollegial sparring), and she has a position in its unit.
+    The actor herself is never her own peer (the caller's `self` relation, and separation of duties)."""
+    return delegation.control.form == "peer_sparring" and delegation.unit_id in set(my_units)
+
+
 def check_holder_standing(draft: DelegationDraft, effects: Iterable[tuple[str, int | None]]) -> None:
     """A holder under a breach response passes on no more than she may use herself: nothing while
     suspended, and no level above a lowered one."""

@@ -95,10 +95,11 @@ class Engine:
             with contextlib.suppress(Exception):
                 await conn.close()
 
-    async def load(self) -> None:
-        """Replace every index from one consistent snapshot."""
+    async def load(self, conn: asyncpg.Connection | None = None) -> None:
+        """Replace every index from one consistent snapshot (read on `conn`, else the feed's connection:
+        the demo loader records acts with an engine it never starts)."""
         async with self._lock:
-            orgs, tables = await changes.snapshot(self._conn)
+            orgs, tables = await changes.snapshot(conn or self._conn)
             fresh = {}
             for org in orgs:
                 mine = {t: [r for r in rows if r["tenant_id"] == org["id"]] for t, rows in tables.items()}

@@ -17,12 +17,34 @@ from registry.domain.model import Act, Delegation, DueItem
 from registry.errors import Conflict, Forbidden, Invalid, NotFound
 from registry.policy.engine import Engine
 from registry.services import checks as check_uc
-from registry.services.common import (Ctx, Result, Sight, authority, check_text, load_facts, may, relations_to_unit,
-                                      require, standing_in_for)
+from registry.services.common import Ctx, Result, Sight, check_text, may, require, standing_in_for
 from registry.storage import org as org_sql
 from registry.storage import rows
 
 ASSESSMENTS = ("well_founded", "worth_discussing", "not_acceptable")
+# In which capacity feedback is given, strongest first: the capacity recorded with it is the first the
+# caller holds that the policy lets give it.
+REVIEWER_ROLES = ("leader", "delegator", "standin", "peer")
+# A colleague's feedback (where the control is peer sparring) is sparring between colleagues. "Uden
+# for rammen" says the act was outside the frame the leader set and answers for, and invites the
+# leader's conversation: that is the leader's to say, not a colleague's about a colleague (the
+# publication's feedback builds psychological safety, l. 737-792; the frame is the leader's, l.
+# 483-509). A colleague who sees it that way chooses "Værd at drøfte" and brings it up.
+PEER_ASSESSMENTS = ("well_founded", "worth_discussing")
+
+
+def assessments_for(role: str | None) -> tuple[str, ...]:
+    """The assessments feedback in `role` may carry."""
+    return PEER_ASSESSMENTS if role == "peer" else ASSESSMENTS
+
+
+def may_write_feedback(act: Act, role: str | None, person_id: UUID | None) -> bool:
+    """Whether feedback in `role` may be written on the act as it stands. The leader chain, a
+    stand-in and the delegator may always (they may rewrite feedback, or answer a colleague's); a
+    colleague only while there is none, or over her own: never over the leader's or another's."""
+    if role is None:
+        return False
+    return role != "peer" or act.feedback_at is None or (act.feedback_role == "peer" and act.feedback_by == person_id)
 
 
 class ActInput(msgspec.Struct, frozen=True, kw_only=True):
@@ -135,7 +157,9 @@ class FeedbackResult(msgspec.Struct, frozen=True):
 
 
 async def give_feedback(ctx: Ctx, act_id: UUID, version: int, text: str, assessment: str) -> Result:
-    """The unit's leader (or a stand-in, on her behalf) or the delegator answers with faglig feedback."""
+    """The unit's leader (or a stand-in, on her behalf), the delegator, or, where the delegation's
+    control is peer sparring, a colleague in its unit answers with faglig feedback. The capacity is
+    recorded with it (`feedback_role`)."""
     check_text(text, "feedback", max_len=8000)
     if assessment not in ASSESSMENTS:
         raise Invalid(f"assessment must be one of {', '.join(ASSESSMENTS)}", field="assessment",
@@ -144,16 +168,23 @@ async def give_feedback(ctx: Ctx, act_id: UUID, version: int, text: str, assessm
         act = await _visible_act(ctx, tx.conn, act_id, act_id, for_update=True)
         reviewer = ctx.principal.person
         if reviewer is None or reviewer.id == act.person_id:
-            raise Forbidden("feedback comes from the leader or the delegator, not the actor", field="id",
+            raise Forbidden("feedback comes from the leader, the delegator or a colleague, not the actor", field="id",
                             code="not_authorised_to_review")
-        await _check_reviewer(ctx, tx, act, "giveFeedback")
+        role = await _check_reviewer(ctx, tx, act, "giveFeedback")
+        if assessment not in assessments_for(role):
+            raise Invalid("a colleague's feedback is well founded or worth discussing; outside the frame is the "
+                          "leader's assessment", field="assessment", code="not_a_peer_assessment")
+        if not may_write_feedback(act, role, reviewer.id):
+            raise Invalid("the act has feedback from someone else; a colleague does not write over it", field="id",
+                          code="feedback_already_given")
         # Feedback answers the employee's professional argument: while it is owed and not yet given,
         # feedback would close the act to it for good (justify refuses after feedback).
         if awaits_justification(act, await _due_items(tx.conn, ctx.tenant_id, act_id)):
             raise Invalid("the act awaits its justification; give feedback after it", field="id",
                           code="awaiting_justification")
         updated = await rows.update(tx, "act", Act, act_id, version, {
-            "feedback": text, "assessment": assessment, "feedback_by": reviewer.id, "feedback_at": ctx.now()})
+            "feedback": text, "assessment": assessment, "feedback_by": reviewer.id, "feedback_at": ctx.now(),
+            "feedback_role": role})
         return Result(FeedbackResult(updated, assessment == "not_acceptable"), tx.revision)
 
 
@@ -180,27 +211,32 @@ def _self(ctx: Ctx, act: Act) -> set[str]:
     return {"self"} if person is not None and person.id == act.person_id else set()
 
 
-async def _reviewer_relations(ctx: Ctx, conn, act: Act) -> tuple[set[str], dict, object]:
+async def _reviewer_relations(ctx: Ctx, conn, act: Act) -> tuple[set[str], Sight]:
     """The caller's relations to an act as its reviewer: leader (of its unit or above), standin,
-    delegator."""
-    facts = await load_facts(conn, ctx.tenant_id)
-    held = await authority(conn, ctx, facts)
-    relations = relations_to_unit(held, act.unit_id, facts.unit_tree)
-    if act.delegation_id is not None and ctx.principal.person is not None:
-        delegation = await rows.get(conn, "delegation", Delegation, ctx.tenant_id, act.delegation_id)
-        if rules.accountable_delegator(delegation) == ctx.principal.person.id:
-            relations.add("delegator")
-    return relations, held, facts
+    delegator, peer (a colleague under peer sparring), as `Sight` decides who may see it."""
+    sight = Sight(ctx, conn)
+    relations = await sight.relations(act.person_id, act.unit_id, act.delegation_id)
+    relations.discard("self")
+    return relations, sight
 
 
-async def _check_reviewer(ctx: Ctx, tx, act: Act, op: str) -> None:
-    """The leader chain of the act's unit, a stand-in for it (on the leader's behalf) or the
-    delegator reviews an act."""
-    relations, held, facts = await _reviewer_relations(ctx, tx.conn, act)
+def _role_for(ctx: Ctx, op: str, relations: set[str]) -> str | None:
+    """The strongest capacity in which the caller may do `op` (REVIEWER_ROLES), if any."""
+    return next((r for r in REVIEWER_ROLES if r in relations and may(ctx, op, {r})), None)
+
+
+async def _check_reviewer(ctx: Ctx, tx, act: Act, op: str) -> str:
+    """The leader chain of the act's unit, a stand-in for it (on the leader's behalf), the delegator,
+    or (where the policy lets it do `op`) a colleague under peer sparring reviews an act. Returns the
+    capacity."""
+    relations, sight = await _reviewer_relations(ctx, tx.conn, act)
     require(ctx, op, relations, code="not_authorised_to_review", field="id",
             message="feedback comes from a leader of the act's unit (or above), a stand-in, or the delegator")
-    if "leader" not in relations and "delegator" not in relations:
+    role = _role_for(ctx, op, relations)
+    if role == "standin":
+        facts, held = await sight.authority()
         await tx.on_behalf_of(f"person:{standing_in_for(held, act.unit_id, facts.unit_tree)}")
+    return role
 
 
 async def fulfil(ctx: Ctx, item_id: UUID, version: int) -> Result:
@@ -265,9 +301,9 @@ async def _visible_act(ctx: Ctx, conn, act_id: UUID, asked: UUID, for_update: bo
 
 async def list_acts(ctx: Ctx, *, mine: bool, unit_id: UUID | None, awaiting: str | None) -> list[tuple[Act, list]]:
     """Acts with their due items. `mine`: the caller's own. Otherwise those in units the caller
-    leads (or stands in for), optionally within `unit_id`'s subtree. `awaiting`: justification,
+    leads (or stands in for), and colleagues' acts under peer sparring in units she has a position
+    in (`Sight.peer_delegations`), optionally within `unit_id`'s subtree. `awaiting`: justification,
     overdue (justification past its deadline) or feedback (justified, no feedback yet)."""
-    now = ctx.now()
     async with ctx.db.read() as conn:
         if mine:
             require(ctx, "myActs")
@@ -275,8 +311,9 @@ async def list_acts(ctx: Ctx, *, mine: bool, unit_id: UUID | None, awaiting: str
                 "SELECT * FROM act WHERE tenant_id = $1 AND person_id = $2 ORDER BY occurred_at DESC, id",
                 ctx.tenant_id, ctx.principal.person.id))
         else:
-            facts = await load_facts(conn, ctx.tenant_id)
-            held = set(await authority(conn, ctx, facts))
+            sight = Sight(ctx, conn)
+            facts, authority_held = await sight.authority()
+            held = set(authority_held)
             if may(ctx, "acts"):  # administrators, auditors and systems with `read`: every unit
                 held |= {u for u, unit in facts.units.items() if unit.parent_id is None}
             scope = [u for u in facts.units if any(a in held for a in facts.unit_tree.ancestors(u))
@@ -284,9 +321,38 @@ async def list_acts(ctx: Ctx, *, mine: bool, unit_id: UUID | None, awaiting: str
             found = rows.many(Act, await conn.fetch(
                 "SELECT * FROM act WHERE tenant_id = $1 AND unit_id = ANY($2::uuid[]) ORDER BY occurred_at DESC, id",
                 ctx.tenant_id, scope))
-        items = rows.many(DueItem, await conn.fetch(
-            "SELECT * FROM due_item WHERE tenant_id = $1 AND act_id = ANY($2::uuid[]) ORDER BY due_at NULLS LAST",
-            ctx.tenant_id, [a.id for a in found]))
+            seen = {a.id for a in found}
+            peers = [a for a in await _peer_acts(ctx, conn, sight) if a.id not in seen
+                     and (unit_id is None or facts.unit_tree.is_within(a.unit_id, unit_id))]
+            if peers:
+                found = sorted(sorted(found + peers, key=lambda a: a.id), key=lambda a: a.occurred_at, reverse=True)
+        return await _with_due(conn, ctx, found, awaiting)
+
+
+async def list_peer_acts(ctx: Ctx) -> list[tuple[Act, list]]:
+    """Only colleagues' acts under peer sparring that the caller may give feedback on (Kollegial
+    sparring on the web), newest first."""
+    async with ctx.db.read() as conn:
+        return await _with_due(conn, ctx, await _peer_acts(ctx, conn, Sight(ctx, conn)), None)
+
+
+async def _peer_acts(ctx: Ctx, conn, sight: Sight) -> list[Act]:
+    person = ctx.principal.person
+    if person is None or not may(ctx, "acts", {"peer"}):
+        return []
+    delegations = [d.id for d in await sight.peer_delegations()]
+    if not delegations:
+        return []
+    return rows.many(Act, await conn.fetch(
+        "SELECT * FROM act WHERE tenant_id = $1 AND delegation_id = ANY($2::uuid[]) AND person_id <> $3 "
+        "ORDER BY occurred_at DESC, id", ctx.tenant_id, delegations, person.id))
+
+
+async def _with_due(conn, ctx: Ctx, found: list[Act], awaiting: str | None) -> list[tuple[Act, list]]:
+    now = ctx.now()
+    items = rows.many(DueItem, await conn.fetch(
+        "SELECT * FROM due_item WHERE tenant_id = $1 AND act_id = ANY($2::uuid[]) ORDER BY due_at NULLS LAST",
+        ctx.tenant_id, [a.id for a in found]))
     by_act: dict[UUID, list[DueItem]] = {}
     for item in items:
         by_act.setdefault(item.act_id, []).append(item)
@@ -317,15 +383,21 @@ def _not_allowed_da(decision) -> str:
     return text if text.endswith(".") else text + "."
 
 
-async def may_review(ctx: Ctx, act: Act) -> bool:
-    """Whether the caller reviews the act (gives feedback, grants a pre-approval), as give_feedback
-    and fulfil decide: for pages that offer those forms only to those they are for."""
+async def reviewer_role(ctx: Ctx, act: Act, op: str = "giveFeedback") -> str | None:
+    """In which capacity the caller may do `op` on the act (give feedback, grant a pre-approval, ask
+    for the argument), as those use cases decide; None if she may not. For pages that offer those
+    forms only to those they are for."""
     person = ctx.principal.person
     if person is None or person.id == act.person_id:
-        return False
+        return None
     async with ctx.db.read() as conn:
-        relations, _, _ = await _reviewer_relations(ctx, conn, act)
-    return may(ctx, "giveFeedback", relations)
+        relations, _ = await _reviewer_relations(ctx, conn, act)
+    return _role_for(ctx, op, relations)
+
+
+async def may_review(ctx: Ctx, act: Act) -> bool:
+    """Whether the caller gives feedback on the act, as give_feedback decides."""
+    return await reviewer_role(ctx, act) is not None
 
 
 ACT_STATES = ("awaiting_justification", "justification_overdue", "awaiting_feedback", "recorded", "feedback_given")

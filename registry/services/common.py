@@ -13,10 +13,11 @@ from registry.auth import Principal
 from registry.domain.conditions import ConditionError, compile_condition
 from registry.domain.decisions import check_number
 from registry.domain.model import Area, AreaAttribute, Delegation, Unit
-from registry.domain.rules import accountable_delegator, attributes_in_force, leads
+from registry.domain.rules import accountable_delegator, attributes_in_force, leads, peer_of
 from registry.domain.tree import Tree
 from registry.errors import Forbidden, Invalid, NotFound
 from registry.storage import areas as area_sql
+from registry.storage import delegations as delegation_sql
 from registry.storage import org as org_sql
 from registry.storage import rows
 from registry.storage import standins as standin_sql
@@ -147,7 +148,7 @@ def relations_to_unit(held: dict[UUID, UUID | None], unit_id: UUID, tree: Tree) 
 class Sight:
     """Whether the caller may read private things about a person in a unit: acts and breaches (as
     that person, by role (HR, auditor, ...), or by her relation to the unit or the delegation the
-    thing was done under), and a delegation's trust notes (`may_read_trust`). The caller's authority
+    thing was done under: its delegator, or a colleague where its control is peer sparring), and a delegation's trust notes (`may_read_trust`). The caller's authority
     (and her teams) is loaded once, however many things are asked about."""
 
     def __init__(self, ctx: Ctx, conn: Conn):
@@ -155,6 +156,7 @@ class Sight:
         self._facts: Facts | None = None
         self._held: dict[UUID, UUID | None] = {}
         self._teams: set[UUID] | None = None
+        self._units: set[UUID] | None = None
 
     async def may(self, op: str, person_id: UUID, unit_id: UUID, delegation_id: UUID | None = None) -> bool:
         person = self.ctx.principal.person
@@ -163,11 +165,63 @@ class Sight:
             return True
         if person is None:
             return False  # a system holds no relation to a unit or a delegation
-        if delegation_id is not None:
-            delegation = await rows.get(self.conn, "delegation", Delegation, self.ctx.tenant_id, delegation_id)
-            if accountable_delegator(delegation) == person.id:
-                relations.add("delegator")
+        relations |= await self._to_delegation(delegation_id)
         return await self._through_unit(op, unit_id, relations)
+
+    async def relations(self, person_id: UUID, unit_id: UUID, delegation_id: UUID | None = None) -> set[str]:
+        """All the caller's relations to something `person_id` did in `unit_id` under `delegation_id`
+        (an act): self; delegator, peer (a colleague under peer sparring, `rules.peer_of`); leader or
+        standin through the unit. The one rule `may` decides with, for use cases that need to know
+        in which capacity the caller acts (feedback records it)."""
+        person = self.ctx.principal.person
+        if person is None:
+            return set()
+        relations = {"self"} if person.id == person_id else set()
+        relations |= await self._to_delegation(delegation_id)
+        await self._load()
+        if unit_id in self._facts.units:
+            relations |= relations_to_unit(self._held, unit_id, self._facts.unit_tree)
+        return relations
+
+    async def authority(self) -> tuple[Facts, dict[UUID, UUID | None]]:
+        """The organisation's facts and the caller's authority (`authority`), loaded once."""
+        await self._load()
+        return self._facts, self._held
+
+    async def peer_delegations(self) -> list[Delegation]:
+        """The delegations under whose acts the caller is a peer: peer sparring, in a unit she has a
+        position in now (`rules.peer_of`, the same rule `may` applies to one act)."""
+        if self.ctx.principal.person is None:
+            return []
+        units = await self._my_units()
+        return [d for d in await delegation_sql.in_units(self.conn, self.ctx.tenant_id, list(units))
+                if peer_of(d, units)]
+
+    async def _to_delegation(self, delegation_id: UUID | None) -> set[str]:
+        """The caller's relations to the delegation a thing was done under: delegator, peer."""
+        found: set[str] = set()
+        if delegation_id is None:
+            return found
+        delegation = await rows.get(self.conn, "delegation", Delegation, self.ctx.tenant_id, delegation_id)
+        if accountable_delegator(delegation) == self.ctx.principal.person.id:
+            found.add("delegator")
+        # (the form first: only a peer-sparring delegation needs the caller's positions loaded)
+        if delegation.control.form == "peer_sparring" and peer_of(delegation, await self._my_units()):
+            found.add("peer")
+        return found
+
+    async def _my_units(self) -> set[UUID]:
+        """The units the caller has a position in now (any membership role)."""
+        if self._units is None:
+            now = self.ctx.now()
+            self._units = {m.unit_id for m in await org_sql.memberships_of_people(
+                self.conn, self.ctx.tenant_id, [self.ctx.principal.person.id]) if m.active_at(now)}
+        return self._units
+
+    async def _load(self) -> None:
+        if self._facts is None:
+            self._facts = await load_facts(self.conn, self.ctx.tenant_id)
+            self._held = await authority(self.conn, self.ctx, self._facts)
 
     async def may_read_trust(self, delegation: Delegation) -> bool:
         """A delegation's trust notes (the policy's `Delegation.trust`): the delegate, or a member of
@@ -196,9 +250,7 @@ class Sight:
         """`op` with the relations known so far, else with the caller's authority over the unit too."""
         if may(self.ctx, op, relations):
             return True
-        if self._facts is None:
-            self._facts = await load_facts(self.conn, self.ctx.tenant_id)
-            self._held = await authority(self.conn, self.ctx, self._facts)
+        await self._load()
         if unit_id in self._facts.units:
             relations = relations | relations_to_unit(self._held, unit_id, self._facts.unit_tree)
         return may(self.ctx, op, relations)

@@ -25,6 +25,7 @@ from registry.errors import Conflict, Invalid, NotFound
 from registry.services import breach_learning as learning_uc
 from registry.services import breaches as breach_uc
 from registry.services import delegations as delegation_uc
+from registry.services import leader_cards as leader_card_uc
 from registry.services.common import Ctx, Result, Sight, require
 from registry.storage import personal_data as sql
 from registry.storage import rows
@@ -41,6 +42,8 @@ PLACES = {"delegations_received": "delegations.received", "delegations_via_teams
           "delegations_given": "delegations.given",
           "delegations_on_their_behalf": "delegations.declared_on_their_behalf",
           "stand_ins_held": "stand_ins.held", "stand_ins_appointed_for_them": "stand_ins.appointed_for_them",
+          "leader_cards_about_them": "leader_cards.about_their_delegations",
+          "leader_cards_drawn": "leader_cards.drawn",
           "history_about_them": "history.about_them", "history_their_actions": "history.their_actions"}
 PSEUDONYM_NAME = "Slettet person {}"
 PSEUDONYM_EXTERNAL_ID = "slettet-{}"
@@ -86,6 +89,8 @@ async def export(ctx: Ctx, person_id: UUID, *, limit: int = SECTION_LIMIT) -> Ex
         for name in _DELEGATION_SECTIONS:
             sections[name] = [await _delegation_doc(sight, d) for d in sections[name]]
         sections["history_about_them"] = [await _history_doc(sight, h) for h in sections["history_about_them"]]
+        for name in ("leader_cards_about_them", "leader_cards_drawn"):
+            sections[name] = [await _leader_card_doc(ctx, sight, c) for c in sections[name]]
         breaches = await sql.breaches_about(conn, ctx.tenant_id, person_id, limit + 1)
         if len(breaches) > limit:
             truncated.append("breaches")
@@ -114,6 +119,10 @@ async def export(ctx: Ctx, person_id: UUID, *, limit: int = SECTION_LIMIT) -> Ex
                  "leader chain, HR); otherwise trust is null, also in the history's values."),
                 ("breaches: the details (description, cause, learning notes) are included only for callers who "
                  "may read them (the person, HR, the leader chain); they are purged after closure."),
+                ("leader_cards: the leader's cards (a leader decided a matter she had delegated) on delegations "
+                 "to the person or a team they are in, and the cards they drew; what was decided and why are "
+                 "included only for callers who may read the card (the delegate or the team's members, the "
+                 "delegator, the leader chain, HR, auditors) or for the leader who drew it."),
                 ("decision_log: check decisions answered about the person (who asked, when, what, the answer); "
                  "kept for the decision log's retention period."),
             ],
@@ -133,6 +142,10 @@ async def export(ctx: Ctx, person_id: UUID, *, limit: int = SECTION_LIMIT) -> Ex
         },
         "acts": sections["acts"],
         "feedback_given": sections["feedback_given"],
+        "leader_cards": {
+            "about_their_delegations": sections["leader_cards_about_them"],
+            "drawn": sections["leader_cards_drawn"],
+        },
         "breaches": breach_docs,
         "breaches_recorded": sections["breaches_recorded"],
         "reviews_completed": sections["reviews_completed"],
@@ -164,6 +177,20 @@ async def _history_doc(sight: Sight, doc: dict) -> dict:
         return doc
     return {**doc, "before": await delegation_uc.without_hidden_trust(sight, doc.get("before")),
             "after": await delegation_uc.without_hidden_trust(sight, doc.get("after"))}
+
+
+async def _leader_card_doc(ctx: Ctx, sight: Sight, doc: dict) -> dict:
+    """A card as the caller may read it (services.leader_cards: Delegation.leaderCards), or the leader
+    who drew it; otherwise that it exists, without what was decided and why."""
+    caller = ctx.principal.person
+    if caller is not None and str(caller.id) == str(doc.get("decided_by")):
+        return doc
+    if await leader_card_uc.may_read_row(sight, doc):
+        return doc
+    shown = {k: v for k, v in doc.items() if k not in ("decided", "why")}
+    shown["details_withheld"] = ("visible to the delegate, the delegator, the leader chain, HR and auditors, "
+                                 "and the leader who drew it")
+    return shown
 
 
 async def _breach_doc(ctx: Ctx, conn, sight: Sight, breach: Breach, doc: dict) -> dict:

@@ -103,3 +103,9 @@ async def of_delegate_in_area(conn: Conn, tenant_id: UUID, delegate_person_id: U
         """SELECT * FROM delegation WHERE tenant_id = $1 AND area_id = $4 AND status <> 'revoked'
              AND (delegate_person_id = $2 OR delegate_team_id = $3) ORDER BY id""",
         tenant_id, delegate_person_id, delegate_team_id, area_id))
+
+
+async def in_units(conn: Conn, tenant_id: UUID, unit_ids: list[UUID]) -> list[Delegation]:
+    """Every delegation (any status) whose unit is one of `unit_ids`."""
+    return many(Delegation, await conn.fetch(
+        "SELECT * FROM delegation WHERE tenant_id = $1 AND unit_id = ANY($2::uuid[]) ORDER BY id", tenant_id, unit_ids))

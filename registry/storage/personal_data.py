@@ -39,6 +39,20 @@ _STAND_IN = """
     WHERE s.tenant_id = $1 AND {where}
     ORDER BY s.valid_from, s.id LIMIT $3"""
 
+_LEADER_CARD = """
+    SELECT to_jsonb(c) - 'tenant_id' || jsonb_build_object(
+               'area_key', a.key, 'unit_name', u.name, 'decided_by_name', p.name,
+               'delegate_person_name', dp.name, 'delegate_team_name', t.name) AS doc
+    FROM leader_card c
+    JOIN delegation d ON d.tenant_id = c.tenant_id AND d.id = c.delegation_id
+    JOIN decision_area a ON a.tenant_id = d.tenant_id AND a.id = d.area_id
+    JOIN org_unit u ON u.tenant_id = c.tenant_id AND u.id = c.unit_id
+    JOIN person p ON p.tenant_id = c.tenant_id AND p.id = c.decided_by
+    LEFT JOIN person dp ON dp.tenant_id = d.tenant_id AND dp.id = d.delegate_person_id
+    LEFT JOIN team t ON t.tenant_id = d.tenant_id AND t.id = d.delegate_team_id
+    WHERE c.tenant_id = $1 AND {where}
+    ORDER BY c.decided_at, c.id LIMIT $3"""
+
 # Each section: a query taking (tenant id, person id, limit) and returning one `doc` per row.
 SECTIONS: dict[str, str] = {
     "memberships": """
@@ -71,10 +85,16 @@ SECTIONS: dict[str, str] = {
     "feedback_given": """
         SELECT jsonb_build_object('act_id', a.id, 'unit_name', u.name, 'area_key', ar.key,
                                   'feedback', a.feedback, 'assessment', a.assessment,
-                                  'feedback_at', a.feedback_at) AS doc
+                                  'feedback_role', a.feedback_role, 'feedback_at', a.feedback_at) AS doc
         FROM act a JOIN decision_area ar ON ar.tenant_id = a.tenant_id AND ar.id = a.area_id
         JOIN org_unit u ON u.tenant_id = a.tenant_id AND u.id = a.unit_id
         WHERE a.tenant_id = $1 AND a.feedback_by = $2 ORDER BY a.feedback_at, a.id LIMIT $3""",
+    # The leader's cards (issue 12, part 4) on delegations to them, or to a team they are in, and the
+    # cards they drew themselves (services.personal_data withholds what the caller may not read).
+    "leader_cards_about_them": _LEADER_CARD.format(
+        where="(d.delegate_person_id = $2 OR d.delegate_team_id IN "
+              "(SELECT team_id FROM team_member WHERE tenant_id = $1 AND person_id = $2))"),
+    "leader_cards_drawn": _LEADER_CARD.format(where="c.decided_by = $2"),
     # Breaches they recorded about others: that they did, never the other person's details.
     "breaches_recorded": """
         SELECT jsonb_build_object('breach_id', b.id, 'recorded_at', b.created_at, 'unit_name', u.name,

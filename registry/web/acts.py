@@ -51,7 +51,12 @@ async def my_acts(request: Request) -> object:
     now = ctx.now()
     rows = [(act, due, act_uc.state_of(act, due, now), next((i for i in due if i.kind == "justify"), None))
             for act, due in found]
-    return page(request, "acts.html", rows=rows, areas=areas, units=units)
+    # Kollegial sparring: colleagues' acts under peer sparring in her unit, for her feedback.
+    peer_found = await act_uc.list_peer_acts(ctx)
+    people = {} if not peer_found else (await mandate_view.names_of(
+        ctx, area_id=None, unit_id=None, people_ids=[a.person_id for a, _ in peer_found]))[3]
+    peer_rows = [(act, act_uc.state_of(act, due, now)) for act, due in peer_found]
+    return page(request, "acts.html", rows=rows, areas=areas, units=units, peer_rows=peer_rows, people=people)
 
 
 async def _deciding_places(request: Request) -> mandate_view.Place:
@@ -149,15 +154,17 @@ async def _act_page(request: Request, act_id: UUID, *, status: int = 200, error:
         ctx, area_id=act.area_id, unit_id=act.unit_id, people_ids=[act.person_id, act.feedback_by])
     me = door.principal(request).person
     now = ctx.now()
-    reviewer = await act_uc.may_review(ctx, act)
+    role = await act_uc.reviewer_role(ctx, act)  # leader, delegator, standin, peer (a colleague) or None
     described = {a.name: a for a in attributes}
     return page(request, "act.html", status=status, act=act, due=due, area=area, unit=unit, people=people,
-                mine=me is not None and me.id == act.person_id, reviewer=reviewer, now=now,
+                mine=me is not None and me.id == act.person_id, reviewer=role is not None and role != "peer",
+                peer=role == "peer", may_write_feedback=act_uc.may_write_feedback(act, role, me.id if me else None),
+                now=now,
                 awaiting_justification=act_uc.awaits_justification(act, due),
                 askable=act.level == 6 and act.delegation_id is not None and act.justification is None
                 and not any(item.kind == "justify" for item in due),
                 state=act_uc.state_of(act, due, now), described=described, error=error, error_field=error_field,
-                values=values or {}, saved=saved, assessments=act_uc.ASSESSMENTS)
+                values=values or {}, saved=saved, assessments=act_uc.assessments_for(role))
 
 
 @get("/handlinger/{act_id:uuid}", opt={"ops": ("act",)})

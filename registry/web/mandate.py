@@ -184,7 +184,9 @@ async def my_mandate(request: Request) -> object:
 @get("/mit-mandat/print", opt={"ops": ("mandate",)})
 async def my_mandate_print(request: Request) -> object:
     cards = await mandate_cards(request)
-    return page(request, "mandate_print.html", cards=cards, today=request.app.state.clock())
+    # The shared frames that hold where she decides, each once (many entries share a unit's frame).
+    frames = list(dict.fromkeys(f for c in cards for f in c.frames))
+    return page(request, "mandate_print.html", cards=cards, frames=frames, today=request.app.state.clock())
 
 
 @get("/hvem-kan-beslutte", opt={"ops": ("whoMay",)})

@@ -147,6 +147,27 @@ def expected_of_platform(op: str) -> str:
 # Nested fields more private than the entity they belong to (policy rows named Type.field), read
 # on the delegation the fixture targets (Mette's to Anna in Solhaven): A shown, H null (the rest of
 # the query still answers), D the entity itself is refused, U unauthenticated.
+# A colleague under peer sparring (issue 12 part 3): where a delegation's control form is peer sparring,
+# the colleagues in its unit (relation `peer`) read its acts and give feedback on them, and nothing
+# more. Run against Mads's justified act under the dementia team's delegation (Demensafsnittet) by:
+#   peer      Ida, his colleague in the unit
+#   actor     Mads himself (separation of duties: no feedback on his own act)
+#   above     Fatima, in Solhaven (the unit above): not a colleague in the delegation's unit
+# The `colleague` column of MATRIX above is Fatima on Anna's act, whose control is not peer sparring
+# (report afterwards): she neither sees nor gives feedback on it (H).
+PEER_ROLES = ("peer", "actor", "above")
+PEER_PEOPLE = {"peer": "ida.rasmussen@eksempel.dk", "actor": "mads.christensen@eksempel.dk",
+               "above": "fatima.ali@eksempel.dk"}
+PEER_MATRIX: dict[str, str] = {
+    "act": "A A H",
+    "acts": "A H H",                   # the actor's own acts are in myActs, not among his colleagues'
+    "giveFeedback": "A D H",
+    "askForJustification": "D D H",    # only the leader chain, a stand-in or the delegator asks
+    "justifyAct": "D A H",
+    "recordLeaderCard": "D D D",       # on the peer-sparring delegation
+    "breaches": "H H H",
+}
+
 FIELD_MATRIX: dict[str, str] = {
     "Delegation.trust": "U H A H A A H A H D D H H H",
     # issue 12, part 4: the delegate, the delegator, the leader chain, a stand-in, HR and auditors
@@ -352,6 +373,18 @@ async def _set_up(api: Api, fx: Fixture) -> None:
     unit = (await api.gql("""query($id: ID!) { unit(id: $id) { id version } }""",
                           {"id": ids.unit("Demensafsnittet")}, as_=PEOPLE["admin"]))["unit"]
     t["leafUnit"] = unit
+    # issue 12, part 3: Mads's act under the dementia team's delegation, whose control is peer sparring
+    # (his colleague Ida reads it and gives feedback; see PEER_MATRIX), justified.
+    peer_act = (await api.gql("""mutation($i: RecordActInput!) { recordAct(input: $i) { ... on ActPayload {
+        act { id version delegation { id } } } ... on Error { code message } } }""", {"i": {
+            "person": PEER_PEOPLE["actor"], "area": "care/alternative-solutions", "unit": ids.unit("Demensafsnittet"),
+            "caseRef": "SAG-3", "description": "Senere aftensmad", "attributes": ALT,
+            "occurredAt": datetime.now(timezone.utc).isoformat()}}, as_=PEER_PEOPLE["actor"]))["recordAct"]["act"]
+    justified = (await api.gql("""mutation($id: ID!, $v: Int!) { justifyAct(id: $id, version: $v,
+        justification: "Det gav ro") { ... on ActPayload { act { id version } } } }""",
+        {"id": peer_act["id"], "v": peer_act["version"]}, as_=PEER_PEOPLE["actor"]))["justifyAct"]["act"]
+    t["peerAct"] = justified
+    t["peerDelegation"] = peer_act["delegation"]
     for role, scopes in KEYS.items():
         fx.keys[role] = await api_key(api.db, scopes, name=role)
     fx.t["other"] = await other_tenant(api.db)
@@ -669,6 +702,43 @@ async def test_authorization_matrix(op, matrix, shared):
                 got, detail = await _run(api, fx, op, role, MUTATIONS)
             if got != "A":
                 mismatches[role] = ("A", got, detail)
+    assert not mismatches, f"{op}: " + "; ".join(f"{r}: want {w} got {g} ({d})" for r, (w, g, d) in mismatches.items())
+
+
+PEER_CALLS: dict[str, Call] = {
+    **{op: Call(CALLS[op].document, lambda fx: _target(fx, "peerAct"))
+       for op in ("giveFeedback", "askForJustification", "justifyAct")},
+    "act": Call(CALLS["act"].document, lambda fx: {"id": fx.t["peerAct"]["id"]}),
+    "acts": CALLS["acts"], "breaches": CALLS["breaches"],
+    "recordLeaderCard": Call(CALLS["recordLeaderCard"].document, lambda fx: {"id": fx.t["peerDelegation"]["id"]}),
+}
+
+
+@pytest.mark.parametrize("op", sorted(PEER_MATRIX))
+async def test_a_colleague_under_peer_sparring(op, matrix, shared):
+    fx, want = matrix, dict(zip(PEER_ROLES, PEER_MATRIX[op].split(), strict=True))
+    mismatches = {}
+
+    async def run(api: Api, role: str) -> tuple[str, object]:
+        call = PEER_CALLS[op]
+        response = await api.client.post("/graphql", json={"query": call.document, "variables": call.variables(fx)},
+                                          headers={"Authorization": f"Bearer {api.token(PEER_PEOPLE[role])}"})
+        value = response.json()["data"][op]
+        if op in MUTATIONS:
+            kind = value["__typename"]
+            return {"ForbiddenError": "D", "NotFoundError": "H"}.get(kind, "A" if kind.endswith("Payload") else "?"), value
+        return ("H" if value is None or value == [] else "A"), value
+
+    before = await snapshot(shared.db)
+    for role in PEER_ROLES:
+        if op in MUTATIONS and want[role] == "A":
+            async with Running(fx) as api:
+                got, detail = await run(api, role)
+        else:
+            got, detail = await run(shared, role)
+        if got != want[role]:
+            mismatches[role] = (want[role], got, detail)
+    assert await snapshot(shared.db) == before, f"{op}: a refused or read-only call wrote something"
     assert not mismatches, f"{op}: " + "; ".join(f"{r}: want {w} got {g} ({d})" for r, (w, g, d) in mismatches.items())
 
 

@@ -91,6 +91,14 @@ class FeedbackAssessment(Enum):
     NOT_ACCEPTABLE = "not_acceptable"
 
 
+@strawberry.enum(description="In which capacity feedback on an act was given.")
+class FeedbackRole(Enum):
+    LEADER = "leader"
+    STANDIN = "standin"
+    DELEGATOR = "delegator"
+    PEER = "peer"
+
+
 @strawberry.type(description="A decision taken under a permit (as hverdagsdirektør), with its follow-up.")
 class Act(gt.Versioned):
     id: strawberry.ID
@@ -122,6 +130,17 @@ class Act(gt.Versioned):
     @strawberry.field(description="The assessment in Danish: Fagligt velbegrundet, Værd at drøfte or Uden for rammen.")
     def assessment_da(self) -> str | None:
         return None if self.a.assessment is None else texts.FEEDBACK_ASSESSMENTS_DA[self.a.assessment]
+
+    @strawberry.field(description="In which capacity the feedback was given: the leader chain (LEADER), a stand-in "
+                                  "(STANDIN), the delegator (DELEGATOR), or a colleague in the unit where the "
+                                  "delegation's control is peer sparring (PEER, kollegial sparring). Null before "
+                                  "feedback, and for feedback recorded before the capacity was.")
+    def feedback_role(self) -> FeedbackRole | None:
+        return None if self.a.feedback_role is None else FeedbackRole(self.a.feedback_role)
+
+    @strawberry.field(description="The capacity in Danish, e.g. \"kollega – kollegial sparring\".")
+    def feedback_role_da(self) -> str | None:
+        return None if self.a.feedback_role is None else texts.FEEDBACK_ROLES_DA[self.a.feedback_role]
 
     @strawberry.field(description="Where the act is in the loop act -> justify -> feedback: awaiting_justification, "
                                   "justification_overdue, awaiting_feedback, recorded (nothing owed) or "
@@ -453,7 +472,8 @@ class Awaiting(Enum):
 
 @strawberry.type
 class TrustQuery:
-    @strawberry.field(description="Acts in units you lead (or stand in for); filter by what they await.")
+    @strawberry.field(description="Acts in units you lead (or stand in for), and colleagues' acts under peer "
+                                  "sparring (kollegial sparring) in your unit; filter by what they await.")
     async def acts(self, info: Info, unit_id: strawberry.ID | None = None,
                    awaiting: Awaiting | None = None) -> list[Act]:
         found = await act_uc.list_acts(info.context.ctx, mine=False, unit_id=opt_uuid(unit_id, "unitId"),
@@ -663,7 +683,11 @@ class TrustMutation:
         return ActPayload(act=Act.of(r.value, await act_uc.due_items_of(info.context.ctx, r.value.id)),
                           revision=r.revision)
 
-    @strawberry.mutation(description="Faglig feedback on an act. NOT_ACCEPTABLE suggests (never opens) a breach.")
+    @strawberry.mutation(description="Faglig feedback on an act, by the leader chain, a stand-in, the delegator, or "
+                                     "(where the delegation's control is peer sparring) a colleague in its unit. "
+                                     "NOT_ACCEPTABLE invites the leader's conversation (never opens a breach) and is "
+                                     "not a colleague's to give (not_a_peer_assessment); a colleague does not write "
+                                     "over someone else's feedback (feedback_already_given).")
     @typed_errors
     async def give_feedback(self, info: Info, id: strawberry.ID, version: int, feedback: str,
                             assessment: FeedbackAssessment) -> FeedbackResult:
