@@ -31,7 +31,8 @@ MODEL_FILE = POLICIES / "registry_admin_model.conf"
 POLICY_FILE = POLICIES / "registry_admin_policy.csv"
 
 # Roles held towards a target, worked out by use cases; everything else is held as such.
-RELATIONS = frozenset({"self", "leader", "standin", "unit_leader", "delegator", "holder", "appointer", "peer"})
+RELATIONS = frozenset({"self", "leader", "standin", "unit_leader", "delegator", "holder", "appointer", "peer",
+                       "delegate", "member"})  # delegate, member: issue 12, part 1
 PERSON_ROLES = frozenset({"admin", "hr", "auditor"})
 
 

@@ -17,10 +17,13 @@ from registry.services import breach_learning as learning_uc  # issue 12, part 6
 from registry.services import breaches as breach_uc
 from registry.services import frames as frame_uc
 from registry.services import leader_cards as leader_card_uc
+from registry.services import offers as offer_uc
+from registry.services import requests as request_uc
 from registry.services import org as org_uc
 from registry.services import organisations as organisation_uc
 from registry.services import redlines as red_line_uc
 from registry.services.common import Ctx, utcnow
+from registry.storage import offers as offer_sql
 from registry.storage.db import Db
 
 DEMO_TENANT = DEMO["tenant"]["key"]
@@ -56,6 +59,10 @@ async def load_demo(db: Db, clock=utcnow) -> None:
     ctx = Ctx(db=db, principal=admin, clock=clock)
     now = clock()
     units, people, teams, areas, delegations = {}, {}, {}, {}, {}
+
+    def as_person(key: str, at=None) -> Ctx:
+        return Ctx(db=db, clock=clock if at is None else (lambda: at), principal=Principal(tenant_id=admin.tenant_id, tenant_key=DEMO_TENANT,
+                                                           person=person_values[key]))
     for u in DEMO["units"]:
         r = await org_uc.create_unit(ctx, name=u["name"], kind=u["kind"], parent_id=units.get(u["parent"]),
                                      external_id=u["external_id"], deputies_may_delegate=u["deputies_may_delegate"])
@@ -85,10 +92,13 @@ async def load_demo(db: Db, clock=utcnow) -> None:
             reserved_unit_id=units.get(a["reserved_unit"]) if a["reserved_unit"] else None)
         areas[a["key"]] = r.value.id
     for d in DEMO["delegations"]:
-        delegator = Ctx(db=db, clock=clock, principal=Principal(
+        valid_until = None if d["valid_until_days"] is None else now + timedelta(days=d["valid_until_days"])
+        # A delegation that has ended since was declared and taken up the day before it ended (issue 12,
+        # part 1: an offer cannot be accepted after its period); the rest now, so history stays in order.
+        when = now if valid_until is None or valid_until > now else valid_until - timedelta(days=1)
+        delegator = Ctx(db=db, clock=clock if when is now else (lambda: when), principal=Principal(
             tenant_id=admin.tenant_id, tenant_key=DEMO_TENANT, person=person_values[d["delegator"]]))
         trust = TrustBasis(**{k: TrustAssessment(**v) for k, v in d["trust"].items()})
-        valid_until = None if d["valid_until_days"] is None else now + timedelta(days=d["valid_until_days"])
         r = await delegation_uc.declare(delegator, delegation_uc.DeclareInput(
             delegate_person_id=people.get(d["delegate_person"]), delegate_team_id=teams.get(d["delegate_team"]),
             area_id=areas[d["area"]], unit_id=units[d["unit"]], include_subunits=d["include_subunits"],
@@ -102,6 +112,13 @@ async def load_demo(db: Db, clock=utcnow) -> None:
                 level=d["next_step"]["level"], note=d["next_step"]["note"],
                 from_date=(now + timedelta(days=d["next_step"]["from_in_days"])).date())))
         delegations[d["key"]] = r.value.id
+        answer = d.get("answer", "accept")
+        if r.value.status == "offered" and answer is not None:  # issue 12, part 1: she takes it up (or not)
+            member = d["delegate_person"] or next(t["members"][0] for t in DEMO["teams"] if t["key"] == d["delegate_team"])
+            async with db.read() as conn:
+                offer = (await offer_sql.open_of(conn, admin.tenant_id, r.value.id, ("new",)))[0]
+            await offer_uc.answer(as_person(member, None if when is now else when), offer.id, offer.version, answer,
+                                  d.get("answer_note", ""))
     for f in DEMO["frames"]:
         await frame_uc.set_frame(ctx, frame_uc.FrameInput(
             unit_id=units.get(f["unit"]), team_id=teams.get(f["team"]), core_task=f["core_task"],
@@ -112,6 +129,13 @@ async def load_demo(db: Db, clock=utcnow) -> None:
                                           condition=line["condition"], consequence=line["consequence"],
                                           set_by=line["set_by"])
     # --- issue 12, part 4: the leader's cards, drawn by the leader herself
+    for q in DEMO.get("requests", ()):  # issue 12, part 1: what employees asked of their leader
+        asked = await request_uc.ask(as_person(q["person"]), request_uc.RequestInput(
+            kind=q["kind"], text=q["text"], unit_id=units.get(q["unit"]), team_id=teams.get(q["team"]),
+            area_id=areas.get(q.get("area")), level=q.get("level")))
+        if q.get("answer"):
+            await request_uc.answer(as_person(q["answerer"]), asked.value.id, asked.value.version, q["answer"],
+                                    q.get("answer_note", ""))
     for card in DEMO.get("leader_cards", ()):
         leader = Ctx(db=db, clock=clock, principal=Principal(
             tenant_id=admin.tenant_id, tenant_key=DEMO_TENANT, person=person_values[card["leader"]]))

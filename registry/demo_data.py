@@ -718,3 +718,45 @@ DEMO["peer_acts"] = [
      "reply": "Tak. Jeg tager det med til tavlemødet på torsdag."},
 ]
 # --- end of issue 12, part 3 ---------------------------------------------------------------------
+# --- issue 12, part 1: a delegation is offered and taken up -------------------------------------
+# Every demo delegation from level 5 up is offered and, unless it says otherwise here, accepted by its
+# delegate (for a team, its first member) when the demo is loaded. These two stay as the delegates
+# left them: one Anna has not answered yet, one Kasper declined with a reason.
+DEMO["delegations"] += [
+    {"key": "anna_paarorende", "delegator": "mette", "delegate_person": "anna", "delegate_team": None,
+     "area": "care/relatives", "unit": "solhaven", "include_subunits": False, "level": 6,
+     "purpose": "Pårørende skal møde én, der kender beboeren og kan give et svar. Anna aftaler besøg, "
+                "arrangementer og den løbende kontakt med de pårørende til sine beboere.",
+     "trust": {"competence": {"assessment": "high", "note": "Kontaktperson for fire beboere i tre år."},
+               "intention": {"assessment": "high", "note": "Tager selv initiativ til pårørendesamtaler."},
+               "resources": {"assessment": "medium", "note": "Aftenvagterne giver ikke altid tid til samtaler."}},
+     "control": {"form": "report_afterwards", "cadence": None, "account": "on_request", "justify_within_days": 5},
+     "rules": ["Aftaler med pårørende skrives i journalen samme dag."],
+     "valid_from_days": 0, "valid_until_days": None, "review_in_days": 120,
+     "allow_subdelegation": False, "max_subdelegation_depth": 0, "parent": None, "answer": None},
+    {"key": "kasper_ferieplan", "delegator": "mette", "delegate_person": "kasper", "delegate_team": None,
+     "area": "personnel/leave", "unit": "solhaven", "include_subunits": False, "level": 5,
+     "purpose": "Sygeplejerskerne lægger selv ferieplanen for sygeplejen, efter råd fra lederen.",
+     "trust": {}, "control": {"form": "periodic_review", "cadence": "quarterly", "justify_within_days": 5},
+     "rules": [], "valid_from_days": -10, "valid_until_days": None, "review_in_days": 90,
+     "allow_subdelegation": False, "max_subdelegation_depth": 0, "parent": None,
+     "answer": "decline",
+     "answer_note": "Jeg vil gerne, men ikke før vi er to sygeplejersker i aftenvagten. Lad os tage det op igen "
+                    "til efteråret."},
+]
+
+# What employees asked of their leader: Anna proposed a rule for Aftenvagten (waiting for Mette),
+# Fatima asked for a delegation (waiting), and Mads's proposal for the dementia team was adopted
+# into its shared frame by Karen.
+DEMO["requests"] = [
+    {"kind": "rule", "person": "anna", "team": "aftenvagt", "unit": None,
+     "text": "Vi tager fem minutters overlevering ved vagtskiftet, også når det er travlt – og den, der går, "
+             "venter, til den næste er kommet."},
+    {"kind": "delegation", "person": "fatima", "team": None, "unit": "solhaven", "area": "economy/purchase",
+     "level": 6, "text": "Jeg står for aktiviteterne om eftermiddagen og vil gerne selv kunne købe ind til dem "
+                         "inden for budgettet, så vi ikke skal vente på en godkendelse."},
+    {"kind": "rule", "person": "mads", "team": "demensteam", "unit": None,
+     "text": "Vi spørger beboeren først – også når det tager længere tid.",
+     "answer": "adopt", "answerer": "karen"},
+]
+# --- end of issue 12, part 1 --------------------------------------------------------------------

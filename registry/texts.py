@@ -39,6 +39,8 @@ REASONS_DA = {
     "expired": "Mandatet er udløbet",
     "revoked": "Mandatet er trukket tilbage",
     "suspended": "Mandatet er midlertidigt sat i bero",
+    "awaiting_acceptance": "Mandatet er tilbudt, men endnu ikke taget imod",
+    "declined": "Mandatet blev ikke taget imod",
     "unknown_person": "Personen findes ikke i registret",
     "unknown_area": "Beslutningsområdet findes ikke i registret",
     "unknown_unit": "Enheden findes ikke i registret",
@@ -431,7 +433,7 @@ def unit_kind_da(kind: str, organisation_kind: str = "kommune") -> str:
     return (UNIT_KINDS_REGION_DA if organisation_kind == "region" else UNIT_KINDS_DA)[kind]
 
 DELEGATION_STATUS_DA = {"active": "Gælder", "suspended": "Midlertidigt i bero", "revoked": "Trukket tilbage",
-                        "expired": "Udløbet"}
+                        "expired": "Udløbet", "offered": "Tilbudt – venter på svar", "declined": "Ikke taget imod"}
 
 # A history entry's operation, as the versions of a delegation list them.
 OPERATIONS_DA = {"create": "Oprettet", "update": "Ændret", "delete": "Slettet"}
@@ -561,3 +563,58 @@ ACCOUNT_MODES_DA = {
     "within_days": "Inden for et antal dage",
     "at_follow_up": "Ved næste opfølgning",
 }
+
+
+# --- issue 12, part 1: a delegation is offered and taken up --------------------------------------
+
+ERRORS_DA.update({
+    "not_the_delegate": "Kun den, mandatet er tilbudt (eller et medlem af teamet), kan svare på tilbuddet.",
+    "offer_expired": "Tilbuddet er udløbet, fordi perioden for mandatet er slut. Tal med din leder om et nyt.",
+    "offer_closed": "Tilbuddet er allerede besvaret eller trukket tilbage.",
+    "acceptance_required": "I jeres organisation skal medarbejderen selv sige ja til et mandat på dette niveau.",
+    "not_a_member": "Du kan kun bede om mandat eller foreslå spilleregler i en enhed eller et team, du hører til.",
+    "request_closed": "Ønsket er allerede besvaret eller trukket tilbage.",
+    "not_authorised_to_answer": "Kun lederen af enheden (eller en stedfortræder) kan svare på ønsket.",
+    "invalid_answer": "Svaret passer ikke til det, der er spurgt om.",
+    "invalid_level": "Niveauet skal være mellem 1 og 7.",
+    "not_authorised": "Det har du ikke adgang til.",
+})
+
+OFFER_KINDS_DA = {"new": "Nyt mandat", "widening": "Udvidelse af dit mandat", "narrowing": "Dit mandat er indskrænket"}
+OFFER_STATUS_DA = {"open": "Venter på svar", "accepted": "Taget imod", "declined": "Sagt nej tak",
+                   "withdrawn": "Trukket tilbage", "seen": "Set"}
+OFFER_ANSWERS_DA = {"accept": "Ja tak", "decline": "Nej tak", "talk": "Ikke klar endnu – lad os tale om det",
+                    "seen": "Set"}
+REQUEST_KINDS_DA = {"delegation": "Ønske om mandat", "rule": "Forslag til spilleregel"}
+REQUEST_STATUS_DA = {"open": "Venter på svar", "offered": "Mandat tilbudt", "adopted": "Vedtaget",
+                     "declined": "Ikke imødekommet", "withdrawn": "Trukket tilbage"}
+
+
+def change_da(key: str, old, new) -> str:
+    """One change to a delegation, as the delegate reads it: "Niveau 5 (Rådgivning) → 6 (Hverdagsdirektør)"."""
+    from registry.domain import levels
+
+    if key == "level":
+        return f"Niveau {old} ({levels.level(old).short_da}) → {new} ({levels.level(new).short_da})"
+    if key == "include_subunits":
+        return "Gælder også for underenhederne" if new else "Gælder ikke længere for underenhederne"
+    if key == "valid_from":
+        return f"Gælder fra {date_da(new)}"
+    if key == "valid_until":
+        return "Gælder uden slutdato" if new is None else f"Gælder til {date_da(new)}"
+    if key == "allow_subdelegation":
+        return "Må gives videre" if new else "Må ikke længere gives videre"
+    if key == "max_subdelegation_depth":
+        return f"Må gives videre i op til {new} led"
+    if key == "conditions":
+        found = [c.text_da if hasattr(c, "text_da") else c.get("text_da", "") for c in new]
+        return "Grænser: " + "; ".join(found) if found else "Ingen grænser for mandatet"
+    if key == "rules":
+        return "Spilleregler: " + "; ".join(new) if new else "Ingen spilleregler for mandatet"
+    return ""
+
+
+def changes_da(current: dict, changes: dict) -> str:
+    """What an amendment changes, one sentence per key, for the delegate (". " between them)."""
+    found = [change_da(k, current.get(k), v) for k, v in changes.items()]
+    return ". ".join(t for t in found if t)

@@ -13,6 +13,7 @@ import time
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 
@@ -92,6 +93,28 @@ class Api:
     async def ids(self) -> "DemoIds":
         return await DemoIds.load(self.db)
 
+    async def accept(self, delegation_id: str) -> dict:
+        """The delegate takes up an offered delegation (issue 12, part 1: from level 5 a delegation
+        allows nothing until she accepts), through the API as she would; for a team, its first member."""
+        async with self.db.read() as conn:
+            row = await conn.fetchrow(
+                """SELECT o.id, o.version, coalesce(p.external_id, (
+                       SELECT m.external_id FROM team_member tm JOIN person m ON m.tenant_id = tm.tenant_id
+                           AND m.id = tm.person_id
+                        WHERE tm.tenant_id = d.tenant_id AND tm.team_id = d.delegate_team_id AND tm.archived_at IS NULL
+                        ORDER BY tm.valid_from, m.external_id LIMIT 1)) AS delegate
+                     FROM delegation_offer o JOIN delegation d ON d.tenant_id = o.tenant_id AND d.id = o.delegation_id
+                     LEFT JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.delegate_person_id
+                    WHERE o.delegation_id = $1 AND o.status = 'open' AND o.kind IN ('new', 'widening')""",
+                UUID(str(delegation_id)))
+        assert row is not None, f"delegation {delegation_id} has no open offer"
+        answered = (await self.gql("""mutation($i: AnswerOfferInput!, $v: Int!) { answerOffer(input: $i, version: $v) {
+            __typename ... on OfferPayload { revision offer { status } } ... on Error { code message } } }""",
+            {"i": {"offerId": str(row["id"]), "answer": "ACCEPT"}, "v": row["version"]},
+            as_=row["delegate"]))["answerOffer"]
+        assert answered["__typename"] == "OfferPayload", answered
+        return answered
+
 
 class WebClient:
     """The web app as a form-posting browser sees it: follows the session cookie, and sends the form
@@ -153,8 +176,9 @@ class DemoIds:
 
 TABLES = ("organisation", "org_unit", "person", "membership", "team", "team_member", "decision_area", "delegation",
           "red_line", "api_key", "history", "stand_in", "act", "due_item", "breach", "review", "idempotency_key",
-          "leader_card",  # leader_card: issue 12, part 4
-          "breach_response", "breach_account", "breach_frame_change", "learning_point")  # issue 12, part 6
+          "leader_card",  # issue 12, part 4
+          "breach_response", "breach_account", "breach_frame_change", "learning_point",  # issue 12, part 6
+          "delegation_offer", "delegation_request", "unit_frame")  # issue 12, parts 1 and 5
 
 
 async def snapshot(db: Db) -> dict:

@@ -128,7 +128,7 @@ class ItemError(msgspec.Struct):
 
 class DecisionContext(msgspec.Struct):
     reason: Annotated[str, msgspec.Meta(description="Why: allowed, no_delegation, level_too_low, outside_mandate, "
-                                                    "red_line, ...")] = ""
+                                                    "red_line, awaiting_acceptance, declined, ...")] = ""
     revision: Annotated[int, msgspec.Meta(description="The tenant revision the decision was taken at.")] = 0
     level: Annotated[int, msgspec.Meta(ge=1, le=7)] | None = None
     level_label_da: str | None = None

@@ -31,11 +31,12 @@ ACTIONS: dict[str, int] = {
 DECIDING_ACTIONS = frozenset({"decide", "act_as_hverdagsdirektoer"})
 
 REASONS = ("allowed", "no_delegation", "level_too_low", "outside_mandate", "red_line", "missing_attribute",
-           "not_yet_valid", "expired", "revoked", "suspended", "unknown_person", "unknown_area", "unknown_unit", "stale")
+           "not_yet_valid", "expired", "revoked", "suspended", "awaiting_acceptance", "declined", "unknown_person", "unknown_area", "unknown_unit", "stale")
 
 # When no delegation in force covers a request, the covering ones that are not in force explain why,
 # most telling first.
-INACTIVE_PRECEDENCE = ("suspended", "revoked", "expired", "not_yet_valid")
+# An offer waiting for her says what she can do about it (take it up) before what ended.
+INACTIVE_PRECEDENCE = ("suspended", "awaiting_acceptance", "revoked", "expired", "not_yet_valid", "declined")
 
 # JavaScript's Casbin (node-casbin) holds every number as a double: an integer beyond ±(2^53 - 1) is
 # not exact there and compares differently than in Python, so such values are refused in a request's

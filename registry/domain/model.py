@@ -16,7 +16,7 @@ Assessment = Literal["low", "medium", "high"]
 ControlForm = Literal["none", "report_afterwards", "periodic_review", "sampling", "pre_approval", "team_self_check",
                       "peer_sparring"]
 Cadence = Literal["weekly", "monthly", "quarterly", "half_yearly", "yearly"]
-DelegationStatus = Literal["active", "suspended", "revoked", "expired"]
+DelegationStatus = Literal["active", "suspended", "revoked", "expired", "offered", "declined"]
 SetBy = Literal["law", "political", "direktion", "forvaltning", "guideline", "agreement", "leader", "team"]
 OrganisationKind = Literal["kommune", "region"]
 
@@ -52,6 +52,8 @@ class Organisation(Record, frozen=True, kw_only=True):
     kind: str = "kommune"
     revision: int = 0
     archived_at: datetime | None = None
+    # From which level a delegate takes up a delegation herself (issue 12, part 1); None: never.
+    acceptance_from_level: int | None = 5
 
 
 class Unit(Record, frozen=True, kw_only=True):
@@ -463,3 +465,50 @@ class LearningPoint(Record, frozen=True, kw_only=True):
     learned_at: datetime
     recorded_by: UUID
 # --- end of issue 12, part 6 ---------------------------------------------------------------------
+
+
+# --- issue 12, part 1: a delegation is offered and taken up ---------------------------------------
+
+OFFER_KINDS: tuple[str, ...] = ("new", "widening", "narrowing")
+OFFER_ANSWERS: tuple[str, ...] = ("accept", "decline", "talk")
+REQUEST_KINDS: tuple[str, ...] = ("delegation", "rule")
+# Levels from 5 (råd) give the employee a decision of her own: by default she takes them up herself.
+DEFAULT_ACCEPTANCE_FROM_LEVEL = 5
+
+
+class DelegationOffer(Record, frozen=True, kw_only=True):
+    """A delegation (kind `new`), or an amendment that widens one (`widening`, its `changes` wait),
+    offered to the delegate, and her answer; or a `narrowing` already in force that she is told of."""
+
+    id: UUID
+    tenant_id: UUID
+    delegation_id: UUID
+    kind: str
+    changes: dict = {}
+    summary_da: str = ""
+    status: str = "open"
+    answer: str | None = None
+    answer_note: str = ""
+    answered_by: UUID | None = None
+    answered_at: datetime | None = None
+    offered_by: UUID | None = None
+    offered_at: datetime
+
+
+class DelegationRequest(Record, frozen=True, kw_only=True):
+    """An employee asks for a delegation or proposes a rule (spilleregel); the leader answers."""
+
+    id: UUID
+    tenant_id: UUID
+    kind: str
+    person_id: UUID
+    unit_id: UUID
+    team_id: UUID | None = None
+    area_id: UUID | None = None
+    level: int | None = None
+    text: str
+    status: str = "open"
+    answer_note: str = ""
+    answered_by: UUID | None = None
+    answered_at: datetime | None = None
+    delegation_id: UUID | None = None

@@ -79,12 +79,12 @@ def check_trust_step(draft: DelegationDraft) -> None:
 
 def same_grant(draft: DelegationDraft, other: Delegation, at: datetime) -> bool:
     """Whether `other` already grants what `draft` would: both in force (active or suspended, and
-    `other` not expired at `at`), to the same delegate (person or team), for the same decision area,
+    `other` not expired at `at`; or offered and not yet answered), to the same delegate (person or team), for the same decision area,
     in the same unit with the same choice of covering its sub-units, for validity periods that
     overlap. Who delegated, the level and the parent (a sub-delegation) do not matter: one delegate
     holds one delegation per area and unit scope, amended rather than declared again. A successor
     that starts when `other` ends is not the same grant."""
-    return (other.status in ("active", "suspended")
+    return (other.status in ("active", "suspended", "offered")
             and (other.valid_until is None or other.valid_until > at)
             and other.delegate_person_id == draft.delegate_person_id
             and other.delegate_team_id == draft.delegate_team_id

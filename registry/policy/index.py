@@ -46,7 +46,7 @@ class Grant(msgspec.Struct, gc=False):
     unit: str
     subtree: bool
     level: int
-    status: str             # active | suspended | revoked (expired is derived)
+    status: str             # active | suspended | revoked | offered | declined (expired is derived)
     valid_from: float
     valid_until: float      # FOREVER when open-ended
     control_form: str
@@ -901,6 +901,8 @@ class TenantIndex:
     @staticmethod
     def _state(g: Grant, at: float) -> str:
         if g.status != "active":
+            if g.status == "offered":  # it waits for the delegate to take it up, until its period ends
+                return "expired" if at >= g.valid_until else "awaiting_acceptance"
             return g.status
         if at < g.valid_from:
             return "not_yet_valid"

@@ -109,7 +109,7 @@ async def board(ctx: Ctx, unit_id: UUID | None) -> Board:
         found = await delegation_sql.list_delegations(
             conn, ctx.tenant_id, delegation_sql.DelegationFilter(unit_subtree=unit.id), now=ctx.now(), after=None,
             limit=10_000)
-        shown = [d for d in found if d.unit_id == unit.id and d.status_at(ctx.now()) not in ("revoked", "expired")]
+        shown = [d for d in found if d.unit_id == unit.id and d.status_at(ctx.now()) not in ("revoked", "expired", "declined")]
         chains = await delegation_sql.ancestors(conn, ctx.tenant_id, [d.id for d in shown if d.parent_id is not None])
         # bound by conditions: its own, or those of one it was passed on from (as checks hold it)
         limited = {i for i, chain in chains.items() if any(p.conditions for p in chain)}

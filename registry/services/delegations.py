@@ -7,6 +7,7 @@ from uuid import UUID
 
 import msgspec
 
+from registry.domain import offers as offer_rules
 from registry.domain import rules
 from registry import texts
 from registry.domain.model import (ACCOUNT_MODES, CONTROL_FORMS, MAX_CONDITIONS, Control, Delegation, DelegationCondition,
@@ -14,8 +15,10 @@ from registry.domain.model import (ACCOUNT_MODES, CONTROL_FORMS, MAX_CONDITIONS,
 from registry.errors import Conflict, Forbidden, Invalid
 from registry.services.common import (Ctx, Facts, Result, Sight, authority, check_text, load_facts, may,
                                       relations_to_unit, require, require_person, standing_in_for)
+from registry.services import offers as offer_uc
 from registry.storage import breaches as breach_sql
 from registry.storage import delegations as delegation_sql
+from registry.storage import offers as offer_sql
 from registry.storage import org as org_sql
 from registry.storage import rows
 from registry.storage.db import WriteTx
@@ -127,6 +130,14 @@ class DeclareInput(msgspec.Struct, frozen=True, kw_only=True):
     # Limits on this delegate's mandate; a sub-delegation is bound by its parents' too.
     conditions: tuple[DelegationCondition, ...] = ()
     next_step: TrustStep | None = None  # a planned step of trust (tillidsskridt)
+    # Offered to the delegate to take up (issue 12, part 1): None follows the organisation's rule
+    # (by default from level 5); True offers a delegation the rule would not; False is refused where
+    # the rule says she takes it up herself.
+    offer: bool | None = None
+    request_id: UUID | None = None  # the employee's request this delegation answers
+
+
+_NOT_DRAFT = ("valid_from", "offer", "request_id")
 
 
 def _row(draft: DelegationDraft) -> dict:
@@ -143,7 +154,7 @@ async def declare(ctx: Ctx, data: DeclareInput) -> Result:
     """A leader (or the holder of a sub-delegable delegation) declares a delegation, as delegator."""
     delegator = require_person(ctx, "declaring a delegation")
     draft = DelegationDraft(delegator_id=delegator, valid_from=data.valid_from or ctx.now(),
-                            **{k: v for k, v in msgspec.structs.asdict(data).items() if k != "valid_from"})
+                            **{k: v for k, v in msgspec.structs.asdict(data).items() if k not in _NOT_DRAFT})
     async with ctx.write() as tx:
         facts = await load_facts(tx.conn, ctx.tenant_id)
         held = await authority(tx.conn, ctx, facts, deputies=True)  # deputies may delegate where the unit says so
@@ -155,13 +166,33 @@ async def declare(ctx: Ctx, data: DeclareInput) -> Result:
                 message="you can only delegate in units you lead, or what has been delegated to you")
         draft = await _check_draft(ctx, tx, facts, draft, delegator_led=set(held), new=True)
         await _check_not_duplicate(ctx, tx, draft)
+        needed = offer_rules.needs_acceptance(draft.level, await offer_sql.acceptance_from_level(tx.conn, ctx.tenant_id))
+        if data.offer is False and needed:
+            raise Invalid("the organisation's rule is that the delegate takes up a delegation at this level herself",
+                          field="offer", code="acceptance_required")
+        request = None if data.request_id is None else await _request_answered(ctx, tx, draft, data.request_id)
         values = _row(draft)
+        if needed or data.offer:
+            values["status"] = "offered"
         leader = None if draft.parent_id is not None else standing_in_for(held, draft.unit_id, facts.unit_tree)
         if leader is not None:  # a stand-in declares on behalf of the absent leader
             values["on_behalf_of_id"] = leader
             await tx.on_behalf_of(f"person:{leader}")
         delegation = await rows.insert(tx, "delegation", Delegation, values)
+        if delegation.status == "offered":
+            await offer_uc.offer_new(tx, ctx, delegation)
+        if request is not None:
+            from registry.services import requests as request_uc  # it reads delegations: imported when used
+            await request_uc.mark_offered(ctx, tx, request, delegation)
         return Result(delegation, tx.revision)
+
+
+async def _request_answered(ctx: Ctx, tx: WriteTx, draft: DelegationDraft, request_id: UUID):
+    """The open request for a delegation that this declaration answers: asked by the delegate (or,
+    for a team, about that team), for the same decision area."""
+    from registry.services import requests as request_uc
+
+    return await request_uc.answered_by_declaring(ctx, tx, draft, request_id)
 
 
 async def _holds(tx: WriteTx, ctx: Ctx, parent_id: UUID, person_id: UUID) -> bool:
@@ -229,8 +260,11 @@ async def locked(tx: WriteTx, delegation_id: UUID, version: int) -> Delegation:
     return current
 
 
-async def amend_in(ctx: Ctx, tx: WriteTx, facts: Facts, current: Delegation, changes: dict) -> Delegation:
-    """Amend inside a caller's transaction (a review that adjusts uses it too)."""
+async def amend_in(ctx: Ctx, tx: WriteTx, facts: Facts, current: Delegation, changes: dict, *,
+                   offered: bool = True) -> Delegation:
+    """Amend inside a caller's transaction (a review that adjusts uses it too). With `offered`, what
+    widens an accepted delegation waits for the delegate (services/offers.py); without, the delegate
+    has accepted it and all of it takes effect."""
     unknown = set(changes) - _AMENDABLE
     if unknown:
         raise Invalid(f"cannot amend {', '.join(sorted(unknown))}; revoke and declare a new delegation",
@@ -256,6 +290,12 @@ async def amend_in(ctx: Ctx, tx: WriteTx, facts: Facts, current: Delegation, cha
     for child in await delegation_sql.descendants(tx.conn, ctx.tenant_id, current.id):
         if child.parent_id == current.id and child.status != "revoked":
             _check_child_fits(child, draft, facts)
+    if offered:
+        now_changes = await offer_uc.split_amendment(tx, ctx, current, changes, draft.level)
+        if now_changes != changes:  # what takes effect now must hold by itself, too
+            values.update({k: getattr(current, k) for k in changes if k not in now_changes})
+            draft = await _check_draft(ctx, tx, facts, DelegationDraft(**values), delegator_led=delegator_led)
+            changes = now_changes
     row = _row(draft)
     return await rows.update(tx, "delegation", Delegation, current.id, current.version, {k: row[k] for k in changes})
 
@@ -310,10 +350,12 @@ async def revoke_in(ctx: Ctx, tx: WriteTx, current: Delegation, reason: str) -> 
         raise Invalid("the delegation is already revoked", field="id", code="revoked")
     revoked = {"status": "revoked", "revoked_at": ctx.now(), "revoked_reason": reason}
     delegation = await rows.update(tx, "delegation", Delegation, current.id, current.version, revoked)
+    await offer_uc.close_on_revoke(tx, ctx, current.id)
     cascade = {**revoked, "revoked_reason": f"parent delegation {current.id} revoked: {reason}"}
     for child in await delegation_sql.descendants(tx.conn, ctx.tenant_id, current.id):
         if child.status != "revoked":
             await rows.update(tx, "delegation", Delegation, child.id, child.version, cascade)
+            await offer_uc.close_on_revoke(tx, ctx, child.id)
     return delegation
 
 

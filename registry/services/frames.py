@@ -97,3 +97,19 @@ async def frames_in(conn, tenant_id: UUID, facts, places: list[tuple[UUID, UUID 
     """frames_at on a connection and facts the caller holds."""
     return await frame_sql.along(conn, tenant_id, [(facts.unit_tree.ancestors(unit_id), [] if team is None else [team])
                                                    for unit_id, team in places])
+
+
+async def add_rule_in(ctx: Ctx, tx, facts, unit_id: UUID | None, team_id: UUID | None, rule: str) -> UnitFrame:
+    """Add one rule to the unit's (or team's) shared frame, in the caller's transaction (a proposed rule
+    the leader adopts, issue 12 part 1); the caller has checked that she may. A first frame has only it."""
+    current = await frame_sql.of(tx.conn, ctx.tenant_id, unit_id=unit_id, team_id=team_id, for_update=True)
+    rule = rule.strip()
+    if current is None:
+        return await rows.insert(tx, "unit_frame", UnitFrame, {"unit_id": unit_id, "team_id": team_id,
+                                                               "core_task": "", "rules": [rule]})
+    if rule in current.rules:
+        return current
+    if len(current.rules) >= MAX_RULES:
+        raise Invalid(f"the frame has {MAX_RULES} rules already", field="answer", code="too_many")
+    return await rows.update(tx, "unit_frame", UnitFrame, current.id, current.version,
+                             {"rules": [*current.rules, rule]})

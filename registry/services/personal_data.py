@@ -44,6 +44,8 @@ PLACES = {"delegations_received": "delegations.received", "delegations_via_teams
           "stand_ins_held": "stand_ins.held", "stand_ins_appointed_for_them": "stand_ins.appointed_for_them",
           "leader_cards_about_them": "leader_cards.about_their_delegations",
           "leader_cards_drawn": "leader_cards.drawn",
+          "offers_to_them": "offers.to_them", "requests_made": "requests.made",
+          "requests_answered": "requests.answered",
           "history_about_them": "history.about_them", "history_their_actions": "history.their_actions"}
 PSEUDONYM_NAME = "Slettet person {}"
 PSEUDONYM_EXTERNAL_ID = "slettet-{}"
@@ -123,6 +125,10 @@ async def export(ctx: Ctx, person_id: UUID, *, limit: int = SECTION_LIMIT) -> Ex
                  "to the person or a team they are in, and the cards they drew; what was decided and why are "
                  "included only for callers who may read the card (the delegate or the team's members, the "
                  "delegator, the leader chain, HR, auditors) or for the leader who drew it."),
+                ("offers.to_them: delegations (and amendments that widen or narrow them) offered to the "
+                 "person, with the answers (accepted, declined with a reason, talked over); requests.made: what "
+                 "they asked of their leader (a delegation, a rule) and the answer; requests.answered: the "
+                 "answers they gave to others' requests as a leader."),
                 ("decision_log: check decisions answered about the person (who asked, when, what, the answer); "
                  "kept for the decision log's retention period."),
             ],
@@ -146,6 +152,8 @@ async def export(ctx: Ctx, person_id: UUID, *, limit: int = SECTION_LIMIT) -> Ex
             "about_their_delegations": sections["leader_cards_about_them"],
             "drawn": sections["leader_cards_drawn"],
         },
+        "offers": {"to_them": sections["offers_to_them"]},
+        "requests": {"made": sections["requests_made"], "answered": sections["requests_answered"]},
         "breaches": breach_docs,
         "breaches_recorded": sections["breaches_recorded"],
         "reviews_completed": sections["reviews_completed"],

@@ -6,10 +6,12 @@ from uuid import UUID
 
 import msgspec
 
-from registry.domain.model import Area, HistoryEntry, Organisation, Person, Team, Unit
+from registry.domain.model import Area, DelegationRequest, HistoryEntry, Organisation, Person, Team, Unit
 from registry.errors import Invalid, NotFound
 from registry.services import delegations as delegation_uc
 from registry.services import leader_cards as leader_card_uc
+from registry.services import offers as offer_uc
+from registry.services import requests as request_uc
 from registry.services.common import Ctx, Sight, load_facts, may, parse_uuid, require
 from registry.storage import areas as area_sql
 from registry.storage import delegations as delegation_sql
@@ -148,6 +150,16 @@ async def _hidden(ctx: Ctx, conn, sight: Sight, entries: list) -> set[int]:
             continue
         if e.entity_type == "leader_card":  # issue 12, part 4: as private as the delegation's cards
             if not await leader_card_uc.may_read_row(sight, e.after or e.before or {}):
+                hidden.add(e.id)
+            continue
+        if e.entity_type == "delegation_offer":  # issue 12, part 1: as private as the delegation's offers
+            if not await offer_uc.may_read_row(sight, e.after or e.before or {}):
+                hidden.add(e.id)
+            continue
+        if e.entity_type == "delegation_request":  # the asker, and those who answer it
+            request = await conn.fetchrow("SELECT * FROM delegation_request WHERE tenant_id = $1 AND id = $2",
+                                          ctx.tenant_id, e.entity_id)
+            if request is None or not await request_uc.may_read(ctx, conn, rows.to(DelegationRequest, request)):
                 hidden.add(e.id)
             continue
         op = _PRIVATE.get(e.entity_type)

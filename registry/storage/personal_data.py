@@ -95,6 +95,27 @@ SECTIONS: dict[str, str] = {
         where="(d.delegate_person_id = $2 OR d.delegate_team_id IN "
               "(SELECT team_id FROM team_member WHERE tenant_id = $1 AND person_id = $2))"),
     "leader_cards_drawn": _LEADER_CARD.format(where="c.decided_by = $2"),
+    # Issue 12, part 1: offers of delegations to them (and the team offers they answered), with the
+    # answers in their own words; what they asked of their leader; the requests they answered as leader.
+    "offers_to_them": """
+        SELECT to_jsonb(o) - 'tenant_id' || jsonb_build_object(
+                   'area_key', a.key, 'unit_name', u.name, 'level', d.level, 'delegate_team_name', t.name) AS doc
+        FROM delegation_offer o JOIN delegation d ON d.tenant_id = o.tenant_id AND d.id = o.delegation_id
+        JOIN decision_area a ON a.tenant_id = d.tenant_id AND a.id = d.area_id
+        JOIN org_unit u ON u.tenant_id = d.tenant_id AND u.id = d.unit_id
+        LEFT JOIN team t ON t.tenant_id = d.tenant_id AND t.id = d.delegate_team_id
+        WHERE o.tenant_id = $1 AND (d.delegate_person_id = $2 OR o.answered_by = $2)
+        ORDER BY o.offered_at, o.id LIMIT $3""",
+    "requests_made": """
+        SELECT to_jsonb(r) - 'tenant_id' || jsonb_build_object('unit_name', u.name, 'area_key', a.key) AS doc
+        FROM delegation_request r JOIN org_unit u ON u.tenant_id = r.tenant_id AND u.id = r.unit_id
+        LEFT JOIN decision_area a ON a.tenant_id = r.tenant_id AND a.id = r.area_id
+        WHERE r.tenant_id = $1 AND r.person_id = $2 ORDER BY r.created_at, r.id LIMIT $3""",
+    "requests_answered": """
+        SELECT jsonb_build_object('request_id', r.id, 'kind', r.kind, 'unit_name', u.name, 'status', r.status,
+                                  'answer_note', r.answer_note, 'answered_at', r.answered_at) AS doc
+        FROM delegation_request r JOIN org_unit u ON u.tenant_id = r.tenant_id AND u.id = r.unit_id
+        WHERE r.tenant_id = $1 AND r.answered_by = $2 AND r.person_id <> $2 ORDER BY r.answered_at, r.id LIMIT $3""",
     # Breaches they recorded about others: that they did, never the other person's details.
     "breaches_recorded": """
         SELECT jsonb_build_object('breach_id', b.id, 'recorded_at', b.created_at, 'unit_name', u.name,
@@ -122,7 +143,10 @@ SECTIONS: dict[str, str] = {
             UNION ALL SELECT id FROM breach_response WHERE tenant_id = $1 AND person_id = $2
             UNION ALL SELECT id FROM breach_account WHERE tenant_id = $1 AND person_id = $2
             UNION ALL SELECT id FROM breach_frame_change WHERE tenant_id = $1 AND person_id = $2
-            UNION ALL SELECT id FROM learning_point WHERE tenant_id = $1 AND person_id = $2)
+            UNION ALL SELECT id FROM learning_point WHERE tenant_id = $1 AND person_id = $2
+            UNION ALL SELECT o.id FROM delegation_offer o JOIN delegation d ON d.tenant_id = o.tenant_id
+                      AND d.id = o.delegation_id WHERE o.tenant_id = $1 AND d.delegate_person_id = $2
+            UNION ALL SELECT id FROM delegation_request WHERE tenant_id = $1 AND person_id = $2)
         ORDER BY h.id LIMIT $3""",
     # What they changed, or what was changed on their behalf: who, what, when. The values belong to
     # the entities changed (auditHistory with actor: person:<id> shows them to those who may read).
@@ -211,6 +235,11 @@ async def rows_linked_to(conn: Conn, tenant_id: UUID, person_id: UUID) -> dict[s
         "breach_account": "SELECT id FROM breach_account WHERE tenant_id = $1 AND person_id = $2",
         "breach_frame_change": "SELECT id FROM breach_frame_change WHERE tenant_id = $1 AND person_id = $2",
         "learning_point": "SELECT id FROM learning_point WHERE tenant_id = $1 AND person_id = $2",
+        # issue 12, part 1: offers to her or answered by her, and what she asked of her leader
+        "delegation_offer": """SELECT o.id FROM delegation_offer o
+                               JOIN delegation d ON d.tenant_id = o.tenant_id AND d.id = o.delegation_id
+                               WHERE o.tenant_id = $1 AND (o.answered_by = $2 OR d.delegate_person_id = $2)""",
+        "delegation_request": "SELECT id FROM delegation_request WHERE tenant_id = $1 AND (person_id = $2 OR answered_by = $2)",
         # issue 12, part 4: the leader's cards on delegations to her (their texts may name her)
         "leader_card": """SELECT c.id FROM leader_card c
                           JOIN delegation d ON d.tenant_id = c.tenant_id AND d.id = c.delegation_id

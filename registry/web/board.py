@@ -20,6 +20,7 @@ from registry.domain.model import (ACCOUNT_MODES, CONTROL_FORMS, MAX_CONDITIONS,
 from registry.errors import Invalid, RegistryError
 from registry.services import board as board_uc
 from registry.services import delegations as delegation_uc
+from registry.services import offers as offer_uc
 from registry.services import redlines as red_line_uc
 from registry.web import leader_cards as leader_card_web  # issue 12, part 4
 from registry.web.door import ctx
@@ -233,8 +234,10 @@ async def _declare_page(request: Request, unit: str | None, values: dict, *, err
 
 @get("/delegeringer/ny", opt={"ops": ("declareDelegation",)})
 async def declare_form(request: Request, enhed: str | None = None, omraade: str | None = None,
-                       modtager: str | None = None) -> object:
-    values = {"omraade": omraade or "", "modtager": modtager or "", "niveau": "", "kontrol": "none", "kadence": "",
+                       modtager: str | None = None, anmodning: str | None = None, niveau: str | None = None) -> object:
+    # anmodning: an employee's request this declaration answers (issue 12, part 1), with its level wished
+    values = {"omraade": omraade or "", "modtager": modtager or "", "anmodning": anmodning or "",
+              "niveau": niveau or "", "kontrol": "none", "kadence": "",
               "frist": "5", "underenheder": "ja", "videredelegering": "", "max_led": "0", "formaal": "",
               "spilleregler": "", "gyldig_fra": iso_date(_today(request)), "gyldig_til": "", "opfoelgning": ""}
     return await _declare_page(request, enhed, values)
@@ -266,7 +269,8 @@ async def declare(request: Request) -> object:
         valid_from, valid_until = _validity(form, _today(request))
         result = await delegation_uc.declare(ctx(request), delegation_uc.DeclareInput(
             delegate_person_id=optional_uuid(person, "delegate"), delegate_team_id=optional_uuid(team, "delegate"), area_id=area,
-            unit_id=unit, valid_from=valid_from, valid_until=valid_until, conditions=conditions, **_terms(form)))
+            unit_id=unit, valid_from=valid_from, valid_until=valid_until, conditions=conditions,
+            request_id=optional_uuid(form.get("anmodning"), "requestId"), **_terms(form)))
     except errors.Unauthenticated:
         raise
     except RegistryError as exc:
@@ -286,7 +290,12 @@ async def _delegation_page(request: Request, id: str, *, values: dict | None = N
     values = values if values is not None else values_of(found.delegation, found.trust_shown, attributes)
     # issue 12, part 4: the leader's cards on the delegation, and the form for those who may draw one
     cards = await leader_card_web.page_context(c, found.delegation, card_values, card_errors)
-    return page(request, "delegation.html", p=found, d=found.delegation, values=values,
+    # issue 12, part 1: the offers on it and the delegate's answers, for those who may read them
+    from registry.web import offers as offer_web
+
+    offered = (await offer_uc.of_delegations(c, [found.delegation]))[0]
+    offers = await offer_web.shown_offers(c, [(o, found.delegation) for o in offered or []])
+    return page(request, "delegation.html", p=found, d=found.delegation, values=values, offers=offers,
                 errors=errors_at or {}, error=error, status=status, saved=saved,
                 now=request.app.state.clock(), limit_groups=[(None, attributes)], limit_rows=limit_rows(values),
                 inherited=found.inherited, **cards, **COMMON)
@@ -334,6 +343,10 @@ async def amend(request: Request, id: str) -> object:
             raise
         return await _delegation_page(request, id, values=form, errors_at=errors_at, error=message, status=status)
     outcome = "justeret" if result.value.version != version else "uaendret"
+    # issue 12, part 1: what widens an accepted delegation waits for the delegate's answer
+    offered = (await offer_uc.of_delegations(ctx(request), [result.value]))[0] or []
+    if any(o.kind == "widening" and o.status == "open" and set(o.changes) & set(changes) for o in offered):
+        outcome = "tilbudt" if outcome == "uaendret" else "justeret_tilbudt"
     return Redirect(f"/delegeringer/{result.value.id}?gemt={outcome}", status_code=303)
 
 

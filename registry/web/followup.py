@@ -70,14 +70,23 @@ def _occurred(day: date, now: datetime) -> datetime:
 # --- the follow-up page ---------------------------------------------------------------------------
 
 @get("/opfoelgning", opt={"ops": ("acts", "delegationsDueForReview", "delegationsExpiring", "standIns",
-                                   "leaderCardCount", "breachOverview")})
+                                   "leaderCardCount", "breachOverview", "requests", "offers")})
 async def follow_up(request: Request) -> object:
+    return await render_follow_up(request)
+
+
+async def render_follow_up(request: Request, *, status: int = 200, error: str | None = None) -> object:
+    from registry.web import offers as offer_web  # issue 12, part 1
+
     found = await followup_uc.overview(ctx(request))
     # issue 12, part 4: the leader's cards drawn in each unit recently (a number, never per person)
     cards = await leader_card_web.counts(ctx(request), [f.unit.id for f in found.units])
-    return page(request, "followup.html", overview=found, n=found.names, now=ctx(request).now(),
-                last_day=last_day, saved=saved(request), ended=request.query_params.get("afsluttet") == "1",
-                leader_cards=cards, leader_card_days=leader_card_uc.RECENT_DAYS,
+    # issue 12, part 1: the employees' requests and proposals, and offers waiting or just answered
+    dialogue = await offer_web.followup_context(ctx(request), [f.unit.id for f in found.units])
+    return page(request, "followup.html", status=status, error=error, overview=found, n=found.names,
+                now=ctx(request).now(), last_day=last_day, saved=saved(request),
+                ended=request.query_params.get("afsluttet") == "1", leader_cards=cards,
+                leader_card_days=leader_card_uc.RECENT_DAYS, **dialogue,
                 # issue 12, part 6: the unit's breaches by cause (never by person)
                 breach_overviews=await learning_web.overviews(ctx(request), [f.unit.id for f in found.units]),
                 min_people=learning_web.learning_uc.MIN_PEOPLE)

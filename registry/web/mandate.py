@@ -176,9 +176,21 @@ def _on(area, entry_area) -> str:
 
 @get("/mit-mandat", opt={"ops": ("mandate",)})
 async def my_mandate(request: Request) -> object:
+    return await render_mandate(request, answered=request.query_params.get("svaret"),
+                                asked=request.query_params.get("spurgt") == "1")
+
+
+async def render_mandate(request: Request, *, status: int = 200, error: str | None = None, **extra) -> object:
+    """Mit mandat, with the offers waiting for her answer and her requests (issue 12, part 1); a refused
+    answer or request is shown here again, with its values."""
+    from registry.web import offers as offer_web
+
     cards = await mandate_cards(request)
-    return page(request, "mandate.html", deciding=[c for c in cards if c.deciding],
-                taking_part=[c for c in cards if not c.deciding])
+    dialogue = await offer_web.mandate_context(door.ctx(request))
+    return page(request, "mandate.html", status=status, error=error, deciding=[c for c in cards if c.deciding],
+                taking_part=[c for c in cards if not c.deciding], **dialogue,
+                **{"ask_values": {}, "ask_errors": {}, "failed_offer": None, "offer_note": "", "answered": None,
+                   "asked": False, **extra})
 
 
 @get("/mit-mandat/print", opt={"ops": ("mandate",)})

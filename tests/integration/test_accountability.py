@@ -27,6 +27,7 @@ async def _declare(api, ids, account=None):
         "delegatePersonId": ids.people["fatima"], "areaId": ids.areas["care/relatives"],
         "unitId": ids.unit("Plejecenter Solhaven"), "level": 6, "control": control}}, as_=METTE))["declareDelegation"]
     assert result["__typename"] == "DelegationPayload", result
+    await api.accept(result["delegation"]["id"])  # Fatima takes it up (issue 12, part 1)
     return result["delegation"]
 
 
@@ -97,7 +98,8 @@ async def test_within_days_keeps_a_deadline_and_at_the_follow_up_owes_it_without
     assert owed["kind"] == "justify" and owed["deadline"] is not None
     act = await _act(api, ids)
     assert [(i["kind"], i["dueAt"] is not None) for i in act["dueItems"]] == [("justify", True)]
-    amended = (await api.gql("""mutation($id: ID!) { amendDelegation(id: $id, version: 1, input: {control: {
+    # version 2: declared (offered), then accepted by Fatima
+    amended = (await api.gql("""mutation($id: ID!) { amendDelegation(id: $id, version: 2, input: {control: {
         form: NONE, account: AT_FOLLOW_UP}}) { __typename } }""", {"id": d["id"]}, as_=METTE))["amendDelegation"]
     assert amended["__typename"] == "DelegationPayload"
     [owed] = await _obligations(api, ids)

@@ -19,10 +19,11 @@ async def test_a_delegation_valid_in_march_allows_as_of_march_and_is_expired_now
         ids = await api.ids()
         declared = (await api.gql("""mutation($a: ID!, $u: ID!, $p: ID!) { declareDelegation(input: {
             areaId: $a, unitId: $u, delegatePersonId: $p, level: 6, validFrom: "2026-02-01T00:00:00Z",
-            validUntil: "2026-04-01T00:00:00Z"}) { __typename ... on DelegationPayload { revision } } }""",
+            validUntil: "2026-04-01T00:00:00Z"}) { __typename ... on DelegationPayload { revision delegation { id } } } }""",
             {"a": ids.areas["care/relatives"], "u": ids.unit("Plejecenter Solhaven"), "p": ids.people["fatima"]},
             as_="mette.sorensen@eksempel.dk"))["declareDelegation"]
         assert declared["__typename"] == "DelegationPayload"
+        declared = await api.accept(declared["delegation"]["id"])  # Fatima takes it up, in January too
         clock.value = None  # back to the real clock: today the delegation has expired
         request = {"person": "fatima.ali@eksempel.dk", "area": "care/relatives", "unit": ids.unit("Plejecenter Solhaven"),
                    "action": "DECIDE", "attributes": {"consent": True, "health_information_shared": True}}

@@ -121,6 +121,19 @@ MATRIX: dict[str, str] = {
     "writeBreachAccount": "U H D H D D H A H D D D D D",
     "sharedLearningPoints": "U A A A A A A A A D D D D D",
     "breachOverview": "U D A A A A D D D D D D D D",
+    # --- issue 12, part 1: offers are answered by the delegate alone (Anna has one open in the demo);
+    # a unit's offers and requests are for its leader chain, a stand-in, HR and auditors; members of
+    # the unit ask and propose; the leader chain (or a stand-in) answers; administrators set the rule
+    "answerOffer": "U D D D D D D A D D D D D D",
+    "myOffers": "U H H H H H H A H D D D D D",
+    "myRequests": "U H H H H H H A A D D D D D",
+    "offers": "U D A A A A D D D D D D D D",
+    "requests": "U D A A A A D D D D D D D D",
+    "askForDelegation": "U D D D A A D A A D D D D D",
+    "proposeRule": "U D D D A A D A A D D D D D",
+    "answerRequest": LEADS_IN_PERSON,
+    "withdrawRequest": "U D D D D D D A D D D D D D",
+    "setAcceptanceRule": ADMIN,
     # --- REST
     "GET /health": OPEN, "GET /health/ready": OPEN, "GET /.well-known/authzen-configuration": OPEN,
     "GET /schema": OPEN, "GET /schema/openapi.json": OPEN, "GET /schema/{path}": OPEN,
@@ -172,6 +185,8 @@ FIELD_MATRIX: dict[str, str] = {
     "Delegation.trust": "U H A H A A H A H D D H H H",
     # issue 12, part 4: the delegate, the delegator, the leader chain, a stand-in, HR and auditors
     "Delegation.leaderCards": "U H A A A A H A H D D H H H",
+    # issue 12, part 1: as private as the leader's cards
+    "Delegation.offers": "U H A A A A H A H D D H H H",
 }
 
 
@@ -359,6 +374,11 @@ async def _set_up(api: Api, fx: Fixture) -> None:
     await _gql_ok(api, """mutation($id: ID!) { recordLeaderCard(input: {delegationId: $id, decided: "Mette besluttede",
         why: "Familien"}) { ... on LeaderCardPayload { leaderCard { id } } %s } }""" % ERR,
         {"id": t["delegation"]["id"]}, "leader", "recordLeaderCard")  # issue 12, part 4
+    # issue 12, part 1: the demo's offer Anna has not answered, and the rule she proposed for Aftenvagten
+    t["offer"] = next(o for o in (await api.gql("query { myOffers { id version kind } }", as_=PEOPLE["employee"]))[
+        "myOffers"] if o["kind"] == "NEW")
+    t["request"] = next(r for r in (await api.gql("query { myRequests { id version kind status } }",
+                                                  as_=PEOPLE["employee"]))["myRequests"] if r["status"] == "OPEN")
     anna = (await api.gql("""query($id: ID!) { person(id: $id) { version memberships { id version unit { id } } }
         }""", {"id": ids.people["anna"]}, as_=PEOPLE["admin"]))["person"]
     t["membership"] = next(m for m in anna["memberships"] if m["unit"]["id"] == solhaven)
@@ -606,6 +626,23 @@ CALLS: dict[str, Call] = {
                                   "$id: ID!"), lambda fx: {"id": fx.t["breach"]["id"]}),
     "sharedLearningPoints": Call(_q("sharedLearningPoints", "{ text }", "(unitId: $u)", "$u: ID!"), _wide),
     "breachOverview": Call(_q("breachOverview", "{ withheld }", "(unitId: $u)", "$u: ID!"), _wide),
+    # issue 12, part 1: offers and requests
+    "answerOffer": Call(_m("answerOffer", "OfferPayload", "input: {offerId: $id, answer: ACCEPT}, version: $v",
+                           "$id: ID!, $v: Int!"), lambda fx: _target(fx, "offer")),
+    "myOffers": Call(_q("myOffers", "{ id }")),
+    "myRequests": Call(_q("myRequests", "{ id }")),
+    "offers": Call(_q("offers", "{ id }", "(unitId: $u)", "$u: ID!"), _wide),
+    "requests": Call(_q("requests", "{ id }", "(unitId: $u)", "$u: ID!"), _wide),
+    "askForDelegation": Call(_m("askForDelegation", "RequestPayload",
+                                'input: {areaId: $a, level: 6, why: "Gerne", unitId: $u}', "$a: ID!, $u: ID!"),
+                             lambda fx: {"a": fx.ids.areas["care/relatives"], "u": fx.t["unit"]}),
+    "proposeRule": Call(_m("proposeRule", "RequestPayload", 'input: {rule: "Vi holder pause sammen", unitId: $u}',
+                           "$u: ID!"), _wide),
+    "answerRequest": Call(_m("answerRequest", "RequestPayload", "input: {requestId: $id, answer: ADOPT}, version: $v",
+                             "$id: ID!, $v: Int!"), lambda fx: _target(fx, "request")),
+    "withdrawRequest": Call(_m("withdrawRequest", "RequestPayload", "id: $id, version: $v", "$id: ID!, $v: Int!"),
+                            lambda fx: _target(fx, "request")),
+    "setAcceptanceRule": Call(_m("setAcceptanceRule", "AcceptanceRulePayload", "fromLevel: 6")),
     # organisations (the platform operator's)
     "organisations": Call(_q("organisations", "{ key }")),
     "createOrganisation": Call(_m("createOrganisation", "CreateOrganisationPayload",
@@ -749,6 +786,9 @@ FIELD_CALLS: dict[str, tuple[Call, Callable[[dict], object]]] = {
     "Delegation.leaderCards": (Call(_q("delegation", "{ id leaderCards { decided why } }", "(id: $id)", "$id: ID!"),
                                     lambda fx: {"id": fx.t["delegation"]["id"]}),
                                lambda data: data["delegation"]["leaderCards"]),
+    "Delegation.offers": (Call(_q("delegation", "{ id offers { kind status } }", "(id: $id)", "$id: ID!"),
+                               lambda fx: {"id": fx.t["delegation"]["id"]}),
+                          lambda data: data["delegation"]["offers"]),
 }
 
 
@@ -854,7 +894,7 @@ async def test_another_organisation_sees_and_changes_nothing_of_ours(op, matrix,
             shown = body.get("data")
             if op in MUTATIONS and shown and shown.get(op):
                 kind = shown[op]["__typename"]
-                writes_own = op in ("createPerson", "createDecisionArea")  # these name nothing of ours
+                writes_own = op in ("createPerson", "createDecisionArea", "setAcceptanceRule")  # these name nothing of ours
                 assert kind in ("NotFoundError", "ForbiddenError") or writes_own, (op, who, shown)
         leaked = [m for m in marks if m in _shown(shown, variables)]
         if leaked:

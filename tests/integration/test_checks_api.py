@@ -88,11 +88,12 @@ async def test_a_write_is_visible_to_a_check_that_asks_for_its_revision(api):
         unitId: $u, delegatePersonId: $p, level: 7}) { ... on DelegationPayload { revision delegation { id version } }
         } }""", {"a": ids.areas["care/relatives"], "u": ids.unit("Plejecenter Solhaven"), "p": ids.people["fatima"]},
         as_=METTE))["declareDelegation"]
+    accepted = await api.accept(declared["delegation"]["id"])  # Fatima takes it up: another write
     attrs = {"consent": True, "health_information_shared": True}
     result = await _check(api, ids, person="fatima.ali@eksempel.dk", area="care/relatives", action="DECIDE",
-                          attributes=attrs, minRevision=declared["revision"])
-    assert (result["decision"], result["level"]) == (True, 7) and result["revision"] >= declared["revision"]
-    revoked = (await api.gql("""mutation($id: ID!) { revokeDelegation(id: $id, version: 1, reason: "Forsøg slut") {
+                          attributes=attrs, minRevision=accepted["revision"])
+    assert (result["decision"], result["level"]) == (True, 7) and result["revision"] >= accepted["revision"]
+    revoked = (await api.gql("""mutation($id: ID!) { revokeDelegation(id: $id, version: 2, reason: "Forsøg slut") {
         ... on DelegationPayload { revision } } }""", {"id": declared["delegation"]["id"]}, as_=METTE))
     result = await _check(api, ids, person="fatima.ali@eksempel.dk", area="care/relatives", action="DECIDE",
                           attributes=attrs, minRevision=revoked["revokeDelegation"]["revision"])

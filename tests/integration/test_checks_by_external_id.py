@@ -181,9 +181,10 @@ async def test_an_as_of_check_names_the_unit_by_the_external_id_it_had_then(db, 
         solhaven = ids.unit("Plejecenter Solhaven")
         declared = (await api.gql("""mutation($a: ID!, $u: ID!, $p: ID!) { declareDelegation(input: {
             areaId: $a, unitId: $u, delegatePersonId: $p, level: 6, validFrom: "2026-02-01T00:00:00Z",
-            validUntil: "2026-04-01T00:00:00Z"}) { __typename } }""",
+            validUntil: "2026-04-01T00:00:00Z"}) { __typename ... on DelegationPayload { delegation { id } } } }""",
             {"a": ids.areas["care/relatives"], "u": solhaven, "p": ids.people["fatima"]}, as_=METTE))
         assert declared["declareDelegation"]["__typename"] == "DelegationPayload"
+        await api.accept(declared["declareDelegation"]["delegation"]["id"])  # Fatima takes it up, in January
         clock.value = datetime(2026, 5, 1, tzinfo=timezone.utc)  # in May, Solhaven gets another external id
         version = (await api.gql("query($id: ID!) { unit(id: $id) { version } }", {"id": solhaven},
                                  as_=JONAS))["unit"]["version"]
@@ -228,9 +229,10 @@ async def test_an_act_is_stored_at_the_unit_it_was_checked_for_even_when_its_nam
         solhaven, egelund = ids.unit("Plejecenter Solhaven"), ids.unit("Plejecenter Egelund")
         declared = await api.gql("""mutation($a: ID!, $u: ID!, $p: ID!) { declareDelegation(input: {
             areaId: $a, unitId: $u, delegatePersonId: $p, level: 6, validFrom: "2026-02-01T00:00:00Z",
-            validUntil: "2026-04-01T00:00:00Z"}) { __typename } }""",
+            validUntil: "2026-04-01T00:00:00Z"}) { __typename ... on DelegationPayload { delegation { id } } } }""",
             {"a": ids.areas["care/relatives"], "u": solhaven, "p": ids.people["fatima"]}, as_=METTE)
         assert declared["declareDelegation"]["__typename"] == "DelegationPayload"
+        await api.accept(declared["declareDelegation"]["delegation"]["id"])  # Fatima takes it up, in January
         clock.value = datetime(2026, 5, 1, tzinfo=timezone.utc)
         version = (await api.gql("query($id: ID!) { unit(id: $id) { version } }", {"id": solhaven},
                                  as_=JONAS))["unit"]["version"]

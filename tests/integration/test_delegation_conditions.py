@@ -14,6 +14,7 @@ ADMIN = "jonas.kristensen@eksempel.dk"
 ANNA = "anna.jensen@eksempel.dk"
 FATIMA = "fatima.ali@eksempel.dk"       # in Aftenvagten (up to 5.000), no purchase delegation of her own
 BO = "bo.madsen@eksempel.dk"
+KASPER = "kasper.nielsen@eksempel.dk"
 ERR = "... on Error { code field message }"
 
 CHECK = """query($i: CheckInput!) { check(input: $i) { decision reason reasonDa level delegationIds
@@ -52,6 +53,7 @@ async def _hire_bo(api, ids):
         "conditions": [{"condition": "amount<=50000", "textDa": "Op til 50.000 kr. pr. indkøb"}]}},
         as_=METTE))["declareDelegation"]
     assert declared["__typename"] == "DelegationPayload", declared
+    await api.accept(declared["delegation"]["id"])  # Bo takes it up (issue 12, part 1)
     return declared["delegation"]
 
 
@@ -221,6 +223,12 @@ async def test_the_readme_walkthrough_of_conditions_works_as_written(api):
                                         "kasper": ids.people["kasper"]}, as_=METTE))["declareDelegation"]
     assert declared["delegation"]["conditions"] == [{"condition": "amount <= 50000",
                                                      "textDa": "Op til 50.000 kr. pr. indkøb"}], declared
+    # Kasper takes it up as step 3 shows (its blocks, as written there)
+    my_offers, take_it_up = _readme_blocks("**3. As Mette: declare a delegation**")[1:3]
+    offer = next(o for o in (await api.gql(my_offers, as_=KASPER))["myOffers"]
+                 if o["delegation"]["id"] == declared["delegation"]["id"])
+    taken = (await api.gql(take_it_up, {"offer": offer["id"]}, as_=KASPER))["answerOffer"]
+    assert taken["offer"]["status"] == "ACCEPTED" and taken["offer"]["delegation"]["status"] == "ACTIVE", taken
     answers = await api.gql(ask, {"unit": ids.unit("Plejecenter Solhaven")}, as_=METTE)
     assert answers["anna7000"]["decision"] is True
     assert (answers["anna12000"]["reason"], answers["anna12000"]["condition"]["textDa"]) == (

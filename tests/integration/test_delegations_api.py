@@ -37,7 +37,8 @@ async def test_a_leader_declares_a_delegation_and_is_recorded_as_delegator(api):
     assert result["__typename"] == "DelegationPayload", result
     d = result["delegation"]
     assert d["delegator"]["name"] == "Mette Sørensen" and d["delegatePerson"]["name"] == "Fatima Ali"
-    assert d["status"] == "ACTIVE" and d["level"] == 6 and d["version"] == 1
+    # level 6: offered to Fatima, who takes it up herself (issue 12, part 1; test_offers.py)
+    assert d["status"] == "OFFERED" and d["level"] == 6 and d["version"] == 1
     full = (await api.gql("""query($id: ID!) { delegation(id: $id) { purpose rules reviewDate
         trust { competence { assessment note } resources { assessment } } control { form cadence justifyWithinDays }
         levelInfo { labelDa } area { key } unit { name } } }""", {"id": d["id"]},
@@ -229,7 +230,8 @@ async def test_the_nothing_written_check_sees_a_successful_write(api):
     after = await snapshot(api.db)
     assert after != before
     assert len(after["delegation"]) == len(before["delegation"]) + 1
-    assert len(after["history"]) == len(before["history"]) + 1
+    assert len(after["delegation_offer"]) == len(before["delegation_offer"]) + 1  # offered to Fatima
+    assert len(after["history"]) == len(before["history"]) + 2
 
 
 DUPLICATE = """mutation($input: DeclareDelegationInput!) { declareDelegation(input: $input) {

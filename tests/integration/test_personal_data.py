@@ -262,6 +262,7 @@ async def test_erasure_pseudonymises_the_person_everywhere_and_keeps_the_history
         {"a": ids.areas["care/relatives"], "u": ids.unit("Plejecenter Solhaven"), "p": ids.people["fatima"]},
         as_=METTE))["declareDelegation"]
     assert fatima["__typename"] == "DelegationPayload"
+    await api.accept(fatima["delegation"]["id"])  # Fatima takes it up (issue 12, part 1)
     anna = await _anna(api, ids)
     renamed = await api.gql("""mutation($id: ID!, $v: Int!) { updatePerson(id: $id, version: $v,
         input: {name: "Anna Holm"}) { __typename } }""", {"id": anna_id, "v": anna["version"]}, as_=ADMIN)

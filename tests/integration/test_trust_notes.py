@@ -155,17 +155,18 @@ async def test_the_history_of_a_delegation_shows_its_trust_notes_as_the_delegati
     assert amended["amendDelegation"]["delegation"]["trust"]["competence"]["assessment"] == "MEDIUM"
     for who in (ANNA, METTE, SUSANNE, HR):
         entries = (await api.gql(HISTORY, {"id": delegation["id"]}, as_=who))["history"]["nodes"]
-        assert [e["operation"] for e in entries] == ["create", "update"], (who, entries)
-        assert entries[1]["before"]["trust"]["competence"]["note"] == NOTE, who
-        assert entries[1]["after"]["trust"]["competence"]["note"] == "Skal genopfriske demensviden", who
+        # created (offered), accepted by Anna (issue 12, part 1), then amended
+        assert [e["operation"] for e in entries] == ["create", "update", "update"], (who, entries)
+        assert entries[-1]["before"]["trust"]["competence"]["note"] == NOTE, who
+        assert entries[-1]["after"]["trust"]["competence"]["note"] == "Skal genopfriske demensviden", who
     for who, caller in (await _readers(api)).items():
         if who in ("administrator", "auditor", "admin key"):
             continue  # below, in the audit history
         found = await api.gql(HISTORY, {"id": delegation["id"]}, **caller)
         entries = found["history"]["nodes"]
-        assert [e["operation"] for e in entries] == ["create", "update"], (who, entries)
+        assert [e["operation"] for e in entries] == ["create", "update", "update"], (who, entries)
         assert all(v is None or v["trust"] is None for e in entries for v in (e["before"], e["after"])), (who, entries)
-        assert entries[1]["after"]["purpose"] and entries[1]["after"]["level"] == 6, (who, entries)
+        assert entries[-1]["after"]["purpose"] and entries[-1]["after"]["level"] == 6, (who, entries)
         text = json.dumps(found.body, ensure_ascii=False)
         assert NOTE not in text and "genopfriske" not in text, who
     audit = 'query($id: ID!) { auditHistory(entityId: $id) { nodes { operation before after } } }'
@@ -173,7 +174,7 @@ async def test_the_history_of_a_delegation_shows_its_trust_notes_as_the_delegati
     for caller in ({"as_": ADMIN}, {"as_": AUDITOR}, {"api_key": admin_key}):
         found = await api.gql(audit, {"id": delegation["id"]}, **caller)
         entries = found["auditHistory"]["nodes"]
-        assert [e["operation"] for e in entries] == ["create", "update"], (caller, entries)
+        assert [e["operation"] for e in entries] == ["create", "update", "update"], (caller, entries)
         text = json.dumps(found.body, ensure_ascii=False)
         assert NOTE not in text and "genopfriske" not in text, caller
         assert all(v is None or v["trust"] is None for e in entries for v in (e["before"], e["after"]))

@@ -32,7 +32,8 @@ def _input(ids, **over):
 async def _declare(api, ids, step):
     result = (await api.gql(DECLARE, {"i": _input(ids, nextStep=step)}, as_=METTE))["declareDelegation"]
     assert result["__typename"] == "DelegationPayload", result
-    return result["delegation"]
+    await api.accept(result["delegation"]["id"])  # Fatima takes it up (issue 12, part 1): a new version
+    return {**result["delegation"], "version": result["delegation"]["version"] + 1}
 
 
 async def test_a_leader_plans_a_step_of_trust_and_it_reads_in_danish(api):
@@ -64,13 +65,19 @@ async def test_taking_the_step_by_amending_the_level_ends_the_plan_and_history_k
     ids = await api.ids()
     d = await _declare(api, ids, {"level": 6, "note": "Når Fatima selv føler sig klar"})
     amended = (await api.gql(AMEND, {"id": d["id"], "v": d["version"], "i": {"level": 6}}, as_=METTE))
-    assert amended["amendDelegation"]["delegation"]["level"] == 6
-    assert amended["amendDelegation"]["delegation"]["nextStep"] is None
+    # the higher level is offered to Fatima (issue 12, part 1): level and plan stay until she takes it
+    assert amended["amendDelegation"]["delegation"]["level"] == 5
+    assert amended["amendDelegation"]["delegation"]["nextStep"]["level"] == 6
+    await api.accept(d["id"])
+    taken = (await api.gql("query($id: ID!) { delegation(id: $id) { level version nextStep { level } } }",
+                           {"id": d["id"]}, as_=METTE))["delegation"]
+    assert (taken["level"], taken["nextStep"]) == (6, None)
     history = (await api.gql("query($id: ID!) { history(entityId: $id) { nodes { before after } } }",
                              {"id": d["id"]}, as_=METTE))["history"]["nodes"]
     assert history[-1]["before"]["next_step"]["level"] == 6 and history[-1]["after"]["next_step"] is None
     # A step may be planned again, or another level amended without touching the plan.
-    again = (await api.gql(AMEND, {"id": d["id"], "v": 2, "i": {"nextStep": {"level": 7}}}, as_=METTE))
+    again = (await api.gql(AMEND, {"id": d["id"], "v": taken["version"], "i": {"nextStep": {"level": 7}}},
+                           as_=METTE))
     assert again["amendDelegation"]["delegation"]["nextStep"]["level"] == 7
 
 
@@ -131,4 +138,4 @@ async def test_a_leader_plans_the_step_on_the_adjust_form_and_a_half_filled_one_
         assert saved.status_code == 303, saved.text[:500]
     shown = (await api.gql("query($id: ID!) { delegation(id: $id) { version nextStep { level note } } }",
                            {"id": d["id"]}, as_=METTE))["delegation"]
-    assert shown == {"version": 2, "nextStep": {"level": 6, "note": "Når hun er klar"}}
+    assert shown == {"version": 3, "nextStep": {"level": 6, "note": "Når hun er klar"}}

@@ -68,15 +68,21 @@ async def test_a_write_on_a_is_seen_on_b_and_b_never_answers_from_a_state_it_can
             declared = (await _gql(client, a, token, """mutation($a: ID!, $u: ID!, $p: ID!) { declareDelegation(
                 input: {areaId: $a, unitId: $u, delegatePersonId: $p, level: 7}) { ... on DelegationPayload {
                 revision delegation { id } } } }""", {"a": area, "u": unit, "p": fatima}))["declareDelegation"]
-            seen = (await _gql(client, b, token, CHECK, {"i": {**request, "minRevision": declared["revision"]}}))
-            assert (seen["check"]["decision"], seen["check"]["revision"] >= declared["revision"]) == (True, True)
+            # Fatima takes it up (issue 12, part 1), on A too: the write whose revision B must reflect
+            as_fatima = JwtVerifier(settings).mint(subject="fatima.ali@eksempel.dk", tenant="eksempel", ttl_seconds=600)
+            offer = (await _gql(client, a, as_fatima, "{ myOffers { id version } }"))["myOffers"][0]
+            accepted = (await _gql(client, a, as_fatima, """mutation($o: ID!, $v: Int!) { answerOffer(input: {
+                offerId: $o, answer: ACCEPT}, version: $v) { ... on OfferPayload { revision } } }""",
+                {"o": offer["id"], "v": offer["version"]}))["answerOffer"]
+            seen = (await _gql(client, b, token, CHECK, {"i": {**request, "minRevision": accepted["revision"]}}))
+            assert (seen["check"]["decision"], seen["check"]["revision"] >= accepted["revision"]) == (True, True)
 
             # 2. Cut B's change feed (its LISTEN connection). A revokes. B must catch up or say stale.
             killed = await admin.fetchval(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
                 " WHERE usename = 'registry_b' AND application_name LIKE 'registry-feed:%'")
             assert killed == 1
-            revoked = (await _gql(client, a, token, """mutation($id: ID!) { revokeDelegation(id: $id, version: 1,
+            revoked = (await _gql(client, a, token, """mutation($id: ID!) { revokeDelegation(id: $id, version: 2,
                 reason: "Forsøget er slut") { ... on DelegationPayload { revision } } }""",
                 {"id": declared["delegation"]["id"]}))["revokeDelegation"]
             after_cut = (await _gql(client, b, token, CHECK, {"i": {**request,

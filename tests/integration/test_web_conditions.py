@@ -120,16 +120,25 @@ async def test_adjusting_replaces_her_own_limits_and_shows_the_inherited_ones_re
         # raise her own limit to 12.000 with no words of her own: the sentence is made for her
         values.update({"graense_1_vaerdi": "12.000", "graense_1_tekst": ""})
         saved = await web.post(path + "/juster", values)
-        assert saved.status_code == 303 and saved.headers["location"].endswith("gemt=justeret"), text_of(saved.text)
+        # a higher limit widens her mandate: it is offered to her (issue 12, part 1), 10.000 holds meanwhile
+        assert saved.status_code == 303 and saved.headers["location"].endswith("gemt=tilbudt"), saved.headers
+        waiting = text_of((await web.get(saved.headers["location"])).text)
+    assert "Udvidelsen er tilbudt medarbejderen" in waiting and "Tilbud og svar" in waiting
+    assert [c["condition"] for c in (await _delegation(api, "anna", "economy/purchase"))["conditions"]] == [
+        "amount <= 10000"]
+    await api.accept(anna["id"])  # Anna takes it up
+    async with api.web(as_=METTE) as web:
         shown = text_of((await web.get(path)).text)
     assert "Kun når beløb inkl. moms er højst 12.000 kr." in shown and "Op til 50.000 kr. ad gangen" in shown
     stored = await _delegation(api, "anna", "economy/purchase")
     assert [c["condition"] for c in stored["conditions"]] == ["amount <= 12000"]
-    # removing her own limit leaves the inherited one binding
+    # removing her own limit leaves the inherited one binding (offered to her too, and taken up)
     async with api.web(as_=METTE) as web:
         values = _form_values((await web.get(path)).text)
         values.update({"graense_1_egenskab": "", "graense_1_vaerdi": ""})
         assert (await web.post(path + "/juster", values)).status_code == 303
+    await api.accept(anna["id"])
+    async with api.web(as_=METTE) as web:
         shown = text_of((await web.get(path)).text)
     assert (await _delegation(api, "anna", "economy/purchase"))["conditions"] == []
     assert "Op til 50.000 kr. ad gangen – Arvet fra delegeringen til Mette Sørensen" in shown

@@ -91,6 +91,7 @@ async def test_reviews_due_and_delegations_expiring_link_to_their_pages(api):
         {"a": ids.areas["care/relatives"], "u": ids.unit("Plejecenter Solhaven"), "p": ids.people["fatima"],
          "t": ends.isoformat()}, as_=METTE))["declareDelegation"]
     assert declared["__typename"] == "DelegationPayload", declared
+    await api.accept(declared["delegation"]["id"])  # Fatima takes it up (issue 12, part 1)
     async with api.web(as_=METTE) as web:
         html = (await web.get("/opfoelgning")).text
     due = (await api.gql("""query($u: ID!, $t: Date!) { delegationsDueForReview(unitId: $u, toDate: $t) { id } }""",

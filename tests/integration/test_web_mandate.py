@@ -188,9 +188,10 @@ async def test_an_end_is_shown_as_the_last_day_it_covers(api):
     ids = await api.ids()
     declared = await api.gql("""mutation($a: ID!, $u: ID!, $p: ID!) { declareDelegation(input: {areaId: $a,
         unitId: $u, delegatePersonId: $p, level: 6, validUntil: "2027-06-01T00:00:00+02:00"}) {
-        __typename } }""", {"a": ids.areas["care/relatives"], "u": ids.unit("Plejecenter Solhaven"),
-                            "p": ids.people["fatima"]}, as_="mette.sorensen@eksempel.dk")
+        __typename ... on DelegationPayload { delegation { id } } } }""", {"a": ids.areas["care/relatives"],
+        "u": ids.unit("Plejecenter Solhaven"), "p": ids.people["fatima"]}, as_="mette.sorensen@eksempel.dk")
     assert declared["declareDelegation"]["__typename"] == "DelegationPayload"
+    await api.accept(declared["declareDelegation"]["delegation"]["id"])  # Fatima takes it up (issue 12, part 1)
     async with api.web(as_="fatima.ali@eksempel.dk") as web:
         text = (await web.get("/mit-mandat")).text
     assert "Gælder til og med 31. maj 2027" in text and "1. juni 2027" not in text

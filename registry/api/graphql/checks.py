@@ -101,7 +101,8 @@ class CheckResult:
     decision: bool
     reason: str = strawberry.field(description="allowed, leader_authority, no_delegation, level_too_low, "
                                                "outside_mandate, red_line, missing_attribute, not_yet_valid, "
-                                               "expired, revoked, suspended, "
+                                               "expired, revoked, suspended, awaiting_acceptance (offered, the "
+                                               "delegate has not taken it up yet), declined, "
                                                "unknown_person, unknown_area, unknown_unit or stale")
     revision: int
     level: int | None

@@ -275,6 +275,12 @@ class DeclareDelegationInput:
         default_factory=list, description="Limits on this delegate's mandate (at most 20); a sub-delegation is "
                                           "bound by its parents' too.")
     next_step: TrustStepInput | None = strawberry.field(default=None, description="A planned step of trust.")
+    offer: bool | None = strawberry.field(
+        default=None, description="Offer it to the delegate to take up (status OFFERED until she accepts). Null: "
+                                  "the organisation's rule (Organisation.acceptanceFromLevel, by default levels 5-7). "
+                                  "false is refused (acceptance_required) where the rule says she takes it up herself.")
+    request_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The employee's request (askForDelegation) this delegation answers.")
 
 
 @strawberry.input(description="Fields to change; the delegation gets a new version, the old one stays in history.")

@@ -12,6 +12,7 @@ from registry.services import delegations as delegation_uc
 from registry.services import frames as frame_uc
 from registry.storage import delegations as delegation_sql
 from registry.services import leader_cards as leader_card_uc
+from registry.services import offers as offer_uc
 from registry.services.common import Ctx
 from registry.storage import org as org_sql
 from registry.storage import rows
@@ -45,6 +46,9 @@ class Loaders:
         self.organisation_kind = DataLoader(self._organisation_kind)
         self.trust_shown = DataLoader(lambda found: delegation_uc.trust_shown(ctx, list(found)),
                                       cache_key_fn=lambda d: d.id)
+        # issue 12, part 1: a delegation's offers and notices, or None where the caller may not read them.
+        self.offers = DataLoader(lambda found: offer_uc.of_delegations(ctx, list(found)),
+                                 cache_key_fn=lambda d: (d.id, d.version))
         # issue 12, part 4: a delegation's leader's cards, or None where the caller may not read them.
         self.leader_cards = DataLoader(lambda found: leader_card_uc.of_delegations(ctx, list(found)),
                                        cache_key_fn=lambda d: d.id)

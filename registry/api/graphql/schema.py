@@ -27,6 +27,7 @@ from registry.api.graphql.organisations import OrganisationMutation, Organisatio
 from registry.api.graphql.personal_data import PersonalDataMutation, PersonalDataQuery
 from registry.api.graphql.trust import TrustMutation, TrustQuery
 from registry.api.graphql.leader_cards import LeaderCardMutation, LeaderCardQuery  # issue 12, part 4
+from registry.api.graphql.offers import OfferMutation, OfferQuery  # issue 12, part 1
 from registry.api.graphql import types as gt
 from registry.api.graphql.context import Info
 from registry.api.graphql.results import ERROR_TYPES, payload, result, typed_errors
@@ -383,7 +384,8 @@ class Mutation:
             valid_from=input.valid_from, valid_until=input.valid_until, review_date=input.review_date,
             allow_subdelegation=input.allow_subdelegation, max_subdelegation_depth=input.max_subdelegation_depth,
             parent_id=gi.opt_uuid(input.parent_id, "parentId"), conditions=gi.conditions_of(input.conditions),
-            next_step=None if input.next_step is None else input.next_step.to_domain())
+            next_step=None if input.next_step is None else input.next_step.to_domain(),
+            offer=input.offer, request_id=gi.opt_uuid(input.request_id, "requestId"))
         r = await delegation_uc.declare(_ctx(info), data)
         return DelegationPayload(delegation=gt.Delegation.of(r.value), revision=r.revision)
 
@@ -510,9 +512,9 @@ def create_schema(settings: Settings | None = None) -> strawberry.Schema:
     if not settings.introspection:
         limits.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     query = merge_types("Query", (Query, CheckQuery, TrustQuery, DecisionLogQuery, PersonalDataQuery,
-                                  OrganisationQuery, LeaderCardQuery))
+                                  OrganisationQuery, LeaderCardQuery, OfferQuery))
     mutation = merge_types("Mutation", (Mutation, TrustMutation, PersonalDataMutation, OrganisationMutation,
-                                        LeaderCardMutation))
+                                        LeaderCardMutation, OfferMutation))
     put_doors(query, mutation)  # registry.api.authorization: every query, mutation and link into the organisation
     return RegistrySchema(
         query=query, mutation=mutation, types=list(ERROR_TYPES),

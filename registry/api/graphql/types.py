@@ -89,6 +89,8 @@ class DelegationStatus(Enum):
     SUSPENDED = "suspended"
     REVOKED = "revoked"
     EXPIRED = "expired"
+    OFFERED = "offered"    # waiting for the delegate to take it up: allows nothing yet
+    DECLINED = "declined"  # the delegate said no thanks: allows nothing, for good
 
 
 @strawberry.enum(description="Who set a red line.")
@@ -147,6 +149,10 @@ class Organisation:
     revision: int = strawberry.field(description="The tenant's current revision; every write increments it.")
     archived_at: datetime | None = strawberry.field(
         description="When it was archived: its people and API keys no longer authenticate.")
+    acceptance_from_level: int | None = strawberry.field(
+        description="From which level (Management 3.0's 1-7) a delegate takes up a delegation herself: it is offered "
+                    "and allows nothing until she accepts; amendments that widen it are offered again. Null: never. "
+                    "By default 5: levels 1-4 give the employee no decision of her own.")
 
     @classmethod
     def of(cls, o: model.Organisation) -> "Organisation":
@@ -505,7 +511,8 @@ class Delegation(Versioned):
     def status(self, info: Info, at: datetime | None = None) -> DelegationStatus:
         return DelegationStatus(self.d.status_at(at or info.context.ctx.now()))
 
-    @strawberry.field(description="The status in Danish: Gælder, Midlertidigt i bero, Trukket tilbage or Udløbet.")
+    @strawberry.field(description="The status in Danish: Gælder, Midlertidigt i bero, Trukket tilbage, Udløbet, "
+                                  "Tilbudt – venter på svar or Ikke taget imod.")
     def status_da(self, info: Info, at: datetime | None = None) -> str:
         return texts.DELEGATION_STATUS_DA[self.d.status_at(at or info.context.ctx.now())]
 
@@ -528,6 +535,16 @@ class Delegation(Versioned):
         found = await info.context.loaders.leader_cards.load(self.d)
         return None if found is None else [LeaderCard.of(c) for c in found]
     # --- end of issue 12, part 4
+
+    # --- issue 12, part 1: offered and taken up
+    @strawberry.field(description="Offers of this delegation and of amendments that widen it (with the delegate's "
+                                  "answers), and notices of narrowing, newest first; as private as leaderCards.")
+    async def offers(self, info: Info) -> list[Annotated["DelegationOffer", strawberry.lazy(
+            "registry.api.graphql.offers")]] | None:
+        from registry.api.graphql.offers import DelegationOffer
+        found = await info.context.loaders.offers.load(self.d)
+        return None if found is None else [DelegationOffer.of(o) for o in found]
+    # --- end of issue 12, part 1
 
     @strawberry.field
     def control(self) -> Control:
