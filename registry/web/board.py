@@ -20,6 +20,7 @@ from registry.domain.model import (ACCOUNT_MODES, CONTROL_FORMS, MAX_CONDITIONS,
 from registry.errors import Invalid, RegistryError
 from registry.services import board as board_uc
 from registry.services import delegations as delegation_uc
+from registry.services import frames as frame_uc
 from registry.services import offers as offer_uc
 from registry.services import redlines as red_line_uc
 from registry.web import leader_cards as leader_card_web  # issue 12, part 4
@@ -213,7 +214,9 @@ COMMON = dict(ACCOUNT_MODES=ACCOUNT_MODES, CONTROL_FORMS=CONTROL_FORMS, CADENCES
 async def board_page(request: Request, enhed: str | None = None, visning: str | None = None) -> object:
     """The board as a table (areas down, people and teams across), or as a plain list (for a phone)."""
     found = await board_uc.board(ctx(request), optional_uuid(enhed, "enhed"))
-    return page(request, "board.html", board=found, as_list=visning == "liste", **COMMON)
+    # issue 12, part 5: the unit's shared frame, on the board the team looks at together
+    frame = None if found.unit is None else await frame_uc.frame_of(ctx(request), found.unit.id, None)
+    return page(request, "board.html", board=found, as_list=visning == "liste", frame=frame, **COMMON)
 
 
 # --- declaring ---------------------------------------------------------------------------------

@@ -110,3 +110,16 @@ async def test_a_regions_units_are_named_as_a_region_names_them(api):
                                                                   ("Regionshospitalet", "Hospital/virksomhed")}
     demo = (await api.gql("{ units { nodes { name kindDa } } }", as_=METTE))["units"]["nodes"]
     assert ("Direktionen", "Direktion") in {(u["name"], u["kindDa"]) for u in demo}
+
+
+async def test_the_board_shows_the_units_shared_frame(api):
+    ids = await api.ids()
+    frame = (await api.gql(GET, {"u": ids.unit("Plejecenter Solhaven")}, as_=METTE))["unitFrame"]
+    async with api.web(as_=METTE) as web:
+        board = (await web.get(f"/tavle?enhed={ids.unit('Plejecenter Solhaven')}")).text
+        below = (await web.get(f"/tavle?enhed={ids.unit('Demensafsnittet')}")).text
+    section = board[board.index('id="faelles-ramme"'):]
+    section = section[:section.index("</section>")]
+    assert "Fælles ramme for Plejecenter Solhaven" in section and frame["coreTask"][:40] in section
+    assert all(rule in section for rule in frame["rules"])
+    assert 'id="faelles-ramme"' not in below  # the unit below has no frame of its own
