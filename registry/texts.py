@@ -5,6 +5,8 @@ One catalogue, so that a word is the same wherever it appears (the API's Danish 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 # What a breach response does to a mandate while it is in force. Never more about the breach.
 EFFECTS_DA = {
     "suspended": "Mandatet er midlertidigt sat i bero",
@@ -577,17 +579,21 @@ ERRORS_DA.update({
     "not_authorised_to_answer": "Kun lederen af enheden (eller en stedfortræder) kan svare på ønsket.",
     "invalid_answer": "Svaret passer ikke til det, der er spurgt om.",
     "invalid_level": "Niveauet skal være mellem 1 og 7.",
+    "declined": "Medarbejderen har sagt nej tak til delegeringen. Vil du tilbyde noget andet, så opret en ny.",
+    "offer_no_longer_valid": "Udvidelsen kan ikke længere træde i kraft, fordi rammerne har ændret sig. Tal med din "
+                             "leder – lederen kan trække den tilbage og tilbyde en ny.",
     "not_authorised": "Det har du ikke adgang til.",
 })
 
 OFFER_KINDS_DA = {"new": "Nyt mandat", "widening": "Udvidelse af dit mandat", "narrowing": "Dit mandat er indskrænket"}
 OFFER_STATUS_DA = {"open": "Venter på svar", "accepted": "Taget imod", "declined": "Sagt nej tak",
                    "withdrawn": "Trukket tilbage", "seen": "Set"}
+NOTICE_UNSEEN_DA = "Ikke set endnu"  # an open narrowing notice: nothing is asked of her
 OFFER_ANSWERS_DA = {"accept": "Ja tak", "decline": "Nej tak", "talk": "Ikke klar endnu – lad os tale om det",
                     "seen": "Set"}
 REQUEST_KINDS_DA = {"delegation": "Ønske om mandat", "rule": "Forslag til spilleregel"}
 REQUEST_STATUS_DA = {"open": "Venter på svar", "offered": "Mandat tilbudt", "adopted": "Vedtaget",
-                     "declined": "Ikke imødekommet", "withdrawn": "Trukket tilbage"}
+                     "declined": "Din leder har sagt nej", "withdrawn": "Trukket tilbage"}
 
 
 def change_da(key: str, old, new) -> str:
@@ -600,12 +606,17 @@ def change_da(key: str, old, new) -> str:
         return "Gælder også for underenhederne" if new else "Gælder ikke længere for underenhederne"
     if key == "valid_from":
         return f"Gælder fra {date_da(new)}"
-    if key == "valid_until":
-        return "Gælder uden slutdato" if new is None else f"Gælder til {date_da(new)}"
+    if key == "valid_until":  # an end is the instant after the last day it covers, as Danes count it
+        if new is None:
+            return "Gælder uden slutdato"
+        from zoneinfo import ZoneInfo
+
+        last = (new.astimezone(ZoneInfo("Europe/Copenhagen")) - timedelta(microseconds=1)).date()
+        return f"Gælder til og med {date_da(last)}"
     if key == "allow_subdelegation":
         return "Må gives videre" if new else "Må ikke længere gives videre"
     if key == "max_subdelegation_depth":
-        return f"Må gives videre i op til {new} led"
+        return "Må ikke gives videre" if not new else f"Må gives videre i op til {new} led"
     if key == "conditions":
         found = [c.text_da if hasattr(c, "text_da") else c.get("text_da", "") for c in new]
         return "Grænser: " + "; ".join(found) if found else "Ingen grænser for mandatet"

@@ -238,8 +238,9 @@ class Delegation(Record, frozen=True, kw_only=True):
     next_step: TrustStep | None = None
 
     def status_at(self, at: datetime) -> str:
-        """Stored status, except that an active delegation past its end is `expired`."""
-        if self.status == "active" and self.valid_until is not None and at >= self.valid_until:
+        """Stored status, except that an active delegation, or an offered one not taken up, past its
+        end is `expired`."""
+        if self.status in ("active", "offered") and self.valid_until is not None and at >= self.valid_until:
             return "expired"
         return self.status
 

@@ -9,6 +9,7 @@ once, and she is told.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from registry.domain.model import DelegationCondition
@@ -45,9 +46,15 @@ def direction(key: str, old, new) -> str | None:
     if key == "valid_until":
         return "widen" if _later(new, old) else "narrow"
     if key in ("conditions", "rules"):
-        # fewer limits widen; only added limits narrow (a limit replaced by another may widen)
         old_set, new_set = set(_limits(key, old)), set(_limits(key, new))
-        return "narrow" if old_set <= new_set else "widen"
+        if old_set == new_set:
+            return None  # the same limits in other words
+        # narrower when every limit she had still binds, or a tighter bound on the same value does
+        # ("amount <= 5000" for "amount <= 10000"); a limit gone, or one she cannot be shown to be
+        # bound by any longer, widens
+        binds = all(any(_implies(n, o) for n in new_set) for o in old_set) if key == "conditions" \
+            else old_set <= new_set
+        return "narrow" if binds else "widen"
     return None
 
 
@@ -55,6 +62,25 @@ def _limits(key: str, values) -> list:
     if key == "conditions":
         return [c.condition if isinstance(c, DelegationCondition) else c["condition"] for c in values]
     return [r.strip() for r in values]
+
+
+_BOUND = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*) (<=|<|>=|>) (-?\d+(?:\.\d+)?)$")
+
+
+def _implies(new: str, old: str) -> bool:
+    """Whether canonical condition `new` holding means `old` holds: the same condition, or a bound on
+    the same attribute at least as tight (only simple bounds are compared; else not shown)."""
+    if new == old:
+        return True
+    a, b = _BOUND.match(new), _BOUND.match(old)
+    if a is None or b is None or a.group(1) != b.group(1):
+        return False
+    (op_new, n), (op_old, o) = (a.group(2), float(a.group(3))), (b.group(2), float(b.group(3)))
+    if op_new[0] != op_old[0]:
+        return False
+    if op_new[0] == "<":  # new caps at n; old at o: tighter when n < o, or equal and not looser
+        return n < o or (n == o and (op_new == "<" or op_old == "<="))
+    return n > o or (n == o and (op_new == ">" or op_old == ">="))
 
 
 def split(current: dict, changes: dict) -> tuple[dict, dict, dict]:

@@ -271,6 +271,8 @@ async def amend_in(ctx: Ctx, tx: WriteTx, facts: Facts, current: Delegation, cha
                       field=sorted(unknown)[0], code="immutable")
     if current.status == "revoked":
         raise Invalid("a revoked delegation cannot be amended", field="id", code="revoked")
+    if current.status == "declined":  # she said no thanks: a new offer is a new delegation
+        raise Invalid("a declined delegation cannot be amended; declare a new one", field="id", code="declined")
     values = {k: v for k, v in msgspec.structs.asdict(current).items() if k in DelegationDraft.__struct_fields__}
     values.update(changes)
     step = values.get("next_step")
@@ -279,16 +281,19 @@ async def amend_in(ctx: Ctx, tx: WriteTx, facts: Facts, current: Delegation, cha
         values["next_step"] = changes["next_step"] = None
     draft = DelegationDraft(**values)
     # The rules are checked as the accountable delegator would be held to them: what he or she holds
-    # (an administrator, whom the policy lets amend any delegation, is held to the rest of them).
-    if may(ctx, "amendDelegation"):
+    # (an administrator, whom the policy lets amend any delegation, is held to the rest of them; a
+    # delegate taking up a widening is never an administrator for it, whatever roles she has).
+    if offered and may(ctx, "amendDelegation"):
         delegator_led = set(facts.units)
     else:
         delegator_led = await _led_units_of(tx, facts, rules.accountable_delegator(current), ctx.now())
     draft = await _check_draft(ctx, tx, facts, draft, delegator_led=delegator_led)
+    if "conditions" in changes:  # as stored (canonical, with their sentences): what widens is judged on these
+        changes["conditions"] = draft.conditions
     if _SCOPE & set(changes):
         await _check_not_duplicate(ctx, tx, draft, itself=current.id)
     for child in await delegation_sql.descendants(tx.conn, ctx.tenant_id, current.id):
-        if child.parent_id == current.id and child.status != "revoked":
+        if child.parent_id == current.id and child.status not in ("revoked", "declined"):
             _check_child_fits(child, draft, facts)
     if offered:
         now_changes = await offer_uc.split_amendment(tx, ctx, current, changes, draft.level)

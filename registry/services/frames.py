@@ -99,9 +99,24 @@ async def frames_in(conn, tenant_id: UUID, facts, places: list[tuple[UUID, UUID 
                                                    for unit_id, team in places])
 
 
-async def add_rule_in(ctx: Ctx, tx, facts, unit_id: UUID | None, team_id: UUID | None, rule: str) -> UnitFrame:
+async def add_rule_in(ctx: Ctx, tx, facts, unit_id: UUID | None, team_id: UUID | None, rule: str,
+                      held: dict) -> UnitFrame:
     """Add one rule to the unit's (or team's) shared frame, in the caller's transaction (a proposed rule
-    the leader adopts, issue 12 part 1); the caller has checked that she may. A first frame has only it."""
+    the leader adopts, issue 12 part 1), by set_frame's rules: who may set the frame where the unit
+    (or the team's unit, now) is, nothing archived, a rule as long as a frame's may be. A first frame
+    has only it."""
+    if team_id is not None:
+        team = await rows.get(tx.conn, "team", Team, ctx.tenant_id, team_id, field="teamId")
+        if team.archived_at is not None:
+            raise Invalid("the team is archived", field="teamId", code="archived")
+        where = team.unit_id
+    else:
+        where = unit_id
+    if facts.unit(where).archived_at is not None:
+        raise Invalid("the unit is archived", field="unitId", code="archived")
+    require(ctx, "setUnitFrame", relations_to_unit(held, where, facts.unit_tree), code="not_unit_leader",
+            field="unitId", message="a unit's shared frame is set by its leader chain (or a stand-in for it)")
+    check_text(rule, "rules", max_len=2000)
     current = await frame_sql.of(tx.conn, ctx.tenant_id, unit_id=unit_id, team_id=team_id, for_update=True)
     rule = rule.strip()
     if current is None:

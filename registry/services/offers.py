@@ -24,7 +24,7 @@ import msgspec
 from registry import texts
 from registry.domain import offers as offer_rules
 from registry.domain.model import OFFER_ANSWERS, Delegation, DelegationDraft, DelegationOffer
-from registry.errors import Invalid
+from registry.errors import Conflict, Forbidden, Invalid
 from registry.services.common import (Ctx, Result, Sight, authority, check_text, load_facts, may, relations_to_unit,
                                       require, require_person)
 from registry.storage import offers as offer_sql
@@ -33,6 +33,7 @@ from registry.storage import rows
 from registry.storage.db import WriteTx
 
 ANSWER = "answerOffer"
+WITHDRAW = "withdrawOffer"
 READ = "Delegation.offers"
 IN_UNIT = "offers"
 SET_RULE = "setAcceptanceRule"
@@ -72,17 +73,26 @@ async def offer_new(tx: WriteTx, ctx: Ctx, delegation: Delegation) -> Delegation
 
 
 async def split_amendment(tx: WriteTx, ctx: Ctx, current: Delegation, changes: dict, new_level: int) -> dict:
-    """For an amendment of `current`: what takes effect now. Widening changes to an accepted
-    delegation that the organisation's rule says she takes up herself are offered (an open widening
-    offer with keys changed again is replaced, its other keys kept); a narrowing leaves her a notice.
-    Anything else (an offered delegation she has not answered: she answers its current terms) is now."""
+    """For an amendment of `current` (its changes canonical, as stored): what takes effect now.
+
+    * An offered delegation she has not answered changes at once, and its offer is made anew: she
+      answers the terms she can read, never older ones (an answer names the offer's version).
+    * For an accepted one, what widens it waits in one open widening offer, when the organisation's
+      rule says she takes it up herself: an open widening is replaced, its keys not changed again
+      still waiting; what narrows takes effect and leaves her a notice. The rest is at once."""
+    person = ctx.principal.person
+    by = None if person is None else person.id
+    if current.status == "offered":
+        for old in await offer_sql.open_of(tx.conn, ctx.tenant_id, current.id, ("new",), for_update=True):
+            await rows.update(tx, "delegation_offer", DelegationOffer, old.id, old.version, {"status": "withdrawn"})
+        await rows.insert(tx, "delegation_offer", DelegationOffer, dict(
+            delegation_id=current.id, kind="new", changes={}, summary_da="", offered_at=ctx.now(), offered_by=by))
+        return changes
     if current.status not in ("active", "suspended"):
         return changes
     values = _values(current)
     widening, narrowing, _neutral = offer_rules.split(values, changes)
     from_level = await offer_sql.acceptance_from_level(tx.conn, ctx.tenant_id)
-    person = ctx.principal.person
-    by = None if person is None else person.id
     now_changes = dict(changes)
     offered = dict(widening) if offer_rules.needs_acceptance(new_level, from_level) else {}
     if "level" in offered and "next_step" in changes and changes["next_step"] is None and current.next_step \
@@ -90,10 +100,11 @@ async def split_amendment(tx: WriteTx, ctx: Ctx, current: Delegation, changes: d
         offered["next_step"] = None  # the planned step is offered with the level: it ends when she takes it
     for key in offered:
         del now_changes[key]
-    # A waiting widening that this amendment changes again is replaced: its other keys keep waiting.
+    # One open widening at a time: one this amendment offers more on, or changes again, is replaced,
+    # and its keys not changed now keep waiting in the new one.
     pending = {}
     for old in await offer_sql.open_of(tx.conn, ctx.tenant_id, current.id, ("widening",), for_update=True):
-        if not set(old.changes) & set(changes):
+        if not offered and not set(old.changes) & set(changes):
             continue
         pending = {k: v for k, v in old.changes.items() if k not in changes}
         await rows.update(tx, "delegation_offer", DelegationOffer, old.id, old.version, {"status": "withdrawn"})
@@ -149,11 +160,11 @@ async def answer(ctx: Ctx, offer_id: UUID, version: int, answer: str, note: str 
         relations = {"delegate"} if await _is_delegate(tx.conn, ctx, delegation, me) else set()
         require(ctx, ANSWER, relations, code="not_the_delegate", field="offerId",
                 message="only the delegate (or a member of the team it is offered to) answers an offer")
-        if offer.version != version:
-            from registry.services.delegations import _stale
-            raise _stale(offer.version)
+        # closed says more than stale: an offer answered or withdrawn since is not answered again
         if offer.status != "open" or delegation.status == "revoked":
             raise Invalid("the offer is already answered or withdrawn", field="offerId", code="offer_closed")
+        if offer.version != version:
+            raise Conflict(f"the offer is at version {offer.version}", current_version=offer.version)
         if (answer == "seen") != (offer.kind == "narrowing"):
             raise Invalid("a notice is marked as seen; an offer is accepted, declined or talked over",
                           field="answer", code="invalid_answer")
@@ -180,7 +191,34 @@ async def _take_effect(ctx: Ctx, tx: WriteTx, delegation: Delegation, offer: Del
     from registry.services import delegations as delegation_uc  # it writes offers: imported when used
 
     facts = await load_facts(tx.conn, ctx.tenant_id)
-    await delegation_uc.amend_in(ctx, tx, facts, delegation, _decoded(delegation, offer.changes), offered=False)
+    try:
+        await delegation_uc.amend_in(ctx, tx, facts, delegation, _decoded(delegation, offer.changes), offered=False)
+    except (Forbidden, Invalid) as exc:  # the organisation has changed since it was offered
+        raise Invalid(f"the widening can no longer take effect ({exc.message}); the leader can withdraw it",
+                      field="offerId", code="offer_no_longer_valid") from exc
+
+
+async def withdraw(ctx: Ctx, offer_id: UUID, version: int) -> Result:
+    """The leader takes back a widening she offered (those who may amend the delegation). A new
+    delegation's offer is taken back by revoking the delegation; a notice is not hers to take back."""
+    from registry.services import delegations as delegation_uc
+
+    async with ctx.write() as tx:
+        offer = await rows.get(tx.conn, "delegation_offer", DelegationOffer, ctx.tenant_id, offer_id, for_update=True,
+                               field="offerId")
+        delegation = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, offer.delegation_id)
+        facts = await load_facts(tx.conn, ctx.tenant_id)
+        await delegation_uc.may_manage(ctx, tx, facts, delegation, WITHDRAW)
+        if offer.version != version:
+            raise Conflict(f"the offer is at version {offer.version}", current_version=offer.version)
+        if offer.kind != "widening":
+            raise Invalid("only a widening is withdrawn; revoke a delegation that is offered", field="offerId",
+                          code="invalid_answer")
+        if offer.status != "open":
+            raise Invalid("the offer is already answered or withdrawn", field="offerId", code="offer_closed")
+        updated = await rows.update(tx, "delegation_offer", DelegationOffer, offer.id, offer.version,
+                                    {"status": "withdrawn"})
+        return Result(updated, tx.revision)
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -192,7 +230,7 @@ async def open_for_me(ctx: Ctx) -> list[tuple[DelegationOffer, Delegation]]:
         return []
     async with ctx.db.read() as conn:
         teams = await org_sql.team_ids_of_person(conn, ctx.tenant_id, person.id, ctx.now())
-        found = await offer_sql.open_to(conn, ctx.tenant_id, person.id, list(teams))
+        found = await offer_sql.open_to(conn, ctx.tenant_id, person.id, list(teams), ctx.now())
         delegations = await rows.get_many(conn, "delegation", Delegation, ctx.tenant_id,
                                           list({o.delegation_id for o in found}))
     return [(o, delegations[o.delegation_id]) for o in found]
@@ -234,7 +272,7 @@ async def in_unit(ctx: Ctx, unit_id: UUID, answered_since: datetime | None = Non
         require(ctx, IN_UNIT, relations, code="not_authorised_to_read", field="unitId",
                 message="a unit's offers are for its leader chain, a stand-in for it, HR and auditors")
         units = [u for u in facts.units if facts.unit_tree.is_within(u, unit_id)]
-        found = await offer_sql.in_units(conn, ctx.tenant_id, units, answered_since=answered_since)
+        found = await offer_sql.in_units(conn, ctx.tenant_id, units, ctx.now(), answered_since=answered_since)
         delegations = await rows.get_many(conn, "delegation", Delegation, ctx.tenant_id,
                                           list({o.delegation_id for o in found}))
     return [(o, delegations[o.delegation_id]) for o in found]

@@ -54,7 +54,8 @@ async def ask(ctx: Ctx, data: RequestInput) -> Result:
     me = require_person(ctx, "asking your leader")
     if data.kind not in REQUEST_KINDS:
         raise Invalid(f"kind must be one of {', '.join(REQUEST_KINDS)}", field="kind", code="invalid_choice")
-    check_text(data.text, "text" if data.kind == "rule" else "why", max_len=4000)
+    # a rule goes into the shared frame as it is written: no longer than the frame's rules may be
+    check_text(data.text, "text" if data.kind == "rule" else "why", max_len=2000 if data.kind == "rule" else 4000)
     if data.kind == "delegation":
         if data.area_id is None:
             raise Invalid("name the decision area", field="areaId", code="required")
@@ -121,7 +122,7 @@ async def answer(ctx: Ctx, request_id: UUID, version: int, answer: str, note: st
                 raise Invalid("only a proposed rule is adopted; offer a delegation by declaring it with requestId",
                               field="answer", code="invalid_answer")
             await frame_uc.add_rule_in(ctx, tx, facts, request.unit_id if request.team_id is None else None,
-                                       request.team_id, request.text)
+                                       request.team_id, request.text, held)
         if "leader" not in relations:  # a stand-in answers on the absent leader's behalf
             await tx.on_behalf_of(f"person:{standing_in_for(held, request.unit_id, facts.unit_tree)}")
         updated = await rows.update(tx, "delegation_request", DelegationRequest, request.id, request.version, dict(
@@ -131,9 +132,19 @@ async def answer(ctx: Ctx, request_id: UUID, version: int, answer: str, note: st
 
 
 async def answered_by_declaring(ctx: Ctx, tx: WriteTx, draft: DelegationDraft, request_id: UUID) -> DelegationRequest:
-    """The open request for a delegation that a declaration answers (declare checked the declarer)."""
+    """The open request for a delegation that a declaration answers: by one who may answer it (the
+    leader chain of its unit, or a stand-in; never the asker), in its unit or below."""
     request = await rows.get(tx.conn, "delegation_request", DelegationRequest, ctx.tenant_id, request_id,
                              for_update=True, field="requestId")
+    facts = await load_facts(tx.conn, ctx.tenant_id)
+    _held, relations = await _leader_relations(tx.conn, ctx, facts, request.unit_id)
+    if ctx.principal.person is not None and request.person_id == ctx.principal.person.id:
+        relations -= {"leader", "standin"}
+    require(ctx, ANSWER, relations, code="not_authorised_to_answer", field="requestId",
+            message="a request is answered by the leader chain of its unit, or a stand-in for it")
+    if not facts.unit_tree.is_within(draft.unit_id, request.unit_id):
+        raise Invalid("the delegation does not answer the request: it is for another unit", field="requestId",
+                      code="invalid_answer")
     if request.status != "open":
         raise Invalid("the request is already answered or withdrawn", field="requestId", code="request_closed")
     same = (request.kind == "delegation" and request.area_id == draft.area_id
@@ -178,7 +189,8 @@ async def mine(ctx: Ctx) -> list[DelegationRequest]:
 
 
 async def in_unit(ctx: Ctx, unit_id: UUID, *, open_only: bool = True) -> list[DelegationRequest]:
-    """Requests in the unit and below: for its leader chain, a stand-in for it, HR and auditors."""
+    """Requests in the unit and below: for its leader chain, a stand-in for it, HR and auditors; a
+    leader's own requests are for the leader above her, not in her list."""
     async with ctx.db.read() as conn:
         facts = await load_facts(conn, ctx.tenant_id)
         facts.unit(unit_id)
@@ -188,7 +200,9 @@ async def in_unit(ctx: Ctx, unit_id: UUID, *, open_only: bool = True) -> list[De
         require(ctx, IN_UNIT, relations, code="not_authorised_to_read", field="unitId",
                 message="a unit's requests are for its leader chain, a stand-in for it, HR and auditors")
         units = [u for u in facts.units if facts.unit_tree.is_within(u, unit_id)]
-        return await offer_sql.requests_in_units(conn, ctx.tenant_id, units, open_only=open_only)
+        found = await offer_sql.requests_in_units(conn, ctx.tenant_id, units, open_only=open_only)
+    me = ctx.principal.person
+    return [r for r in found if me is None or r.person_id != me.id]
 
 
 async def may_read(ctx: Ctx, conn, request: DelegationRequest) -> bool:

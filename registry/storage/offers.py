@@ -34,24 +34,28 @@ async def open_of(conn: Conn, tenant_id: UUID, delegation_id: UUID, kinds: tuple
              AND kind = ANY($3::text[]) ORDER BY offered_at{lock}""", tenant_id, delegation_id, list(kinds)))
 
 
-async def open_to(conn: Conn, tenant_id: UUID, person_id: UUID, team_ids: list[UUID]) -> list[DelegationOffer]:
-    """Open offers and unseen notices on delegations to the person or to her teams, oldest first."""
+async def open_to(conn: Conn, tenant_id: UUID, person_id: UUID, team_ids: list[UUID], now) -> list[DelegationOffer]:
+    """Open offers and unseen notices on delegations to the person or to her teams, oldest first; an
+    offer whose delegation's period has ended waits for nobody."""
     return many(DelegationOffer, await conn.fetch(
         """SELECT o.* FROM delegation_offer o JOIN delegation d ON d.tenant_id = o.tenant_id AND d.id = o.delegation_id
             WHERE o.tenant_id = $1 AND o.status = 'open' AND d.status <> 'revoked'
               AND (d.delegate_person_id = $2 OR d.delegate_team_id = ANY($3::uuid[]))
-            ORDER BY o.offered_at, o.id""", tenant_id, person_id, team_ids))
+              AND (o.kind = 'narrowing' OR d.valid_until IS NULL OR d.valid_until > $4)
+            ORDER BY o.offered_at, o.id""", tenant_id, person_id, team_ids, now))
 
 
-async def in_units(conn: Conn, tenant_id: UUID, unit_ids: list[UUID], *, answered_since=None
+async def in_units(conn: Conn, tenant_id: UUID, unit_ids: list[UUID], now, *, answered_since=None
                    ) -> list[DelegationOffer]:
     """Offers waiting for an answer on delegations in these units (and, with `answered_since`, those
-    answered since then), for the leaders' follow-up; notices of narrowing are not listed."""
+    answered since then), for the leaders' follow-up; notices of narrowing are not listed, nor offers
+    whose delegation's period has ended."""
     return many(DelegationOffer, await conn.fetch(
         """SELECT o.* FROM delegation_offer o JOIN delegation d ON d.tenant_id = o.tenant_id AND d.id = o.delegation_id
             WHERE o.tenant_id = $1 AND d.unit_id = ANY($2::uuid[]) AND o.kind IN ('new', 'widening')
-              AND (o.status = 'open' OR ($3::timestamptz IS NOT NULL AND o.answered_at >= $3))
-            ORDER BY o.offered_at, o.id""", tenant_id, unit_ids, answered_since))
+              AND ((o.status = 'open' AND (d.valid_until IS NULL OR d.valid_until > $4))
+                   OR ($3::timestamptz IS NOT NULL AND o.answered_at >= $3))
+            ORDER BY o.offered_at, o.id""", tenant_id, unit_ids, answered_since, now))
 
 
 async def requests_of(conn: Conn, tenant_id: UUID, person_id: UUID) -> list[DelegationRequest]:

@@ -189,7 +189,8 @@ async def render_mandate(request: Request, *, status: int = 200, error: str | No
     dialogue = await offer_web.mandate_context(door.ctx(request))
     return page(request, "mandate.html", status=status, error=error, deciding=[c for c in cards if c.deciding],
                 taking_part=[c for c in cards if not c.deciding], **dialogue,
-                **{"ask_values": {}, "ask_errors": {}, "failed_offer": None, "offer_note": "", "answered": None,
+                **{"ask_values": {}, "ask_errors": {}, "failed_offer": None, "offer_note": "", "offer_error": "",
+                   "answered": None,
                    "asked": False, **extra})
 
 

@@ -144,7 +144,8 @@ async def answer_offer(request: Request, id: str) -> object:
         raise
     except RegistryError as exc:
         status, message, _at = failure(exc, {})
-        return await render_mandate(request, error=message, status=status, failed_offer=id, offer_note=form.get("note"))
+        return await render_mandate(request, error=message, status=status, failed_offer=id,
+                                    offer_note=form.get("note"), offer_error=message)
     return Redirect(f"/mit-mandat?svaret={form.get('svar')}#tilbud", status_code=303)
 
 

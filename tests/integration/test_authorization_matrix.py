@@ -134,6 +134,7 @@ MATRIX: dict[str, str] = {
     "answerRequest": LEADS_IN_PERSON,
     "withdrawRequest": "U D D D D D D A D D D D D D",
     "setAcceptanceRule": ADMIN,
+    "withdrawOffer": LEADS,
     # --- REST
     "GET /health": OPEN, "GET /health/ready": OPEN, "GET /.well-known/authzen-configuration": OPEN,
     "GET /schema": OPEN, "GET /schema/openapi.json": OPEN, "GET /schema/{path}": OPEN,
@@ -379,6 +380,11 @@ async def _set_up(api: Api, fx: Fixture) -> None:
         "myOffers"] if o["kind"] == "NEW")
     t["request"] = next(r for r in (await api.gql("query { myRequests { id version kind status } }",
                                                   as_=PEOPLE["employee"]))["myRequests"] if r["status"] == "OPEN")
+    # a higher level offered to Anna on the delegation the fixture targets (Mette may withdraw it)
+    widened = await _gql_ok(api, """mutation($id: ID!, $v: Int!) { amendDelegation(id: $id, version: $v, input: {
+        level: 7}) { ... on DelegationPayload { delegation { offers { id version kind status } } } %s } }""" % ERR,
+        {"id": t["delegation"]["id"], "v": t["delegation"]["version"]}, "leader", "amendDelegation")
+    t["widening"] = next(o for o in widened["delegation"]["offers"] if o["kind"] == "WIDENING" and o["status"] == "OPEN")
     anna = (await api.gql("""query($id: ID!) { person(id: $id) { version memberships { id version unit { id } } }
         }""", {"id": ids.people["anna"]}, as_=PEOPLE["admin"]))["person"]
     t["membership"] = next(m for m in anna["memberships"] if m["unit"]["id"] == solhaven)
@@ -643,6 +649,8 @@ CALLS: dict[str, Call] = {
     "withdrawRequest": Call(_m("withdrawRequest", "RequestPayload", "id: $id, version: $v", "$id: ID!, $v: Int!"),
                             lambda fx: _target(fx, "request")),
     "setAcceptanceRule": Call(_m("setAcceptanceRule", "AcceptanceRulePayload", "fromLevel: 6")),
+    "withdrawOffer": Call(_m("withdrawOffer", "OfferPayload", "id: $id, version: $v", "$id: ID!, $v: Int!"),
+                          lambda fx: _target(fx, "widening")),
     # organisations (the platform operator's)
     "organisations": Call(_q("organisations", "{ key }")),
     "createOrganisation": Call(_m("createOrganisation", "CreateOrganisationPayload",

@@ -14,6 +14,7 @@ from tests.support import snapshot
 METTE, ANNA, FATIMA = "mette.sorensen@eksempel.dk", "anna.jensen@eksempel.dk", "fatima.ali@eksempel.dk"
 KASPER, MARIA, PIA = "kasper.nielsen@eksempel.dk", "maria.larsen@eksempel.dk", "pia.schmidt@eksempel.dk"
 ADMIN, KAREN, MADS = "jonas.kristensen@eksempel.dk", "karen.pedersen@eksempel.dk", "mads.christensen@eksempel.dk"
+SUSANNE = "susanne.kjaer@eksempel.dk"
 ERR = "... on Error { code field message messageDa }"
 OFFER_FIELDS = "id version kind kindDa status statusDa answer answerNote summaryDa answeredBy { name } delegation { id }"
 DECLARE = """mutation($i: DeclareDelegationInput!) { declareDelegation(input: $i) { __typename
@@ -378,7 +379,7 @@ async def test_anna_answers_her_offer_on_mit_mandat(api):
         answered = await web.post(f"/tilbud/{offer['id']}", {"svar": "ja", "version": str(offer["version"])})
         assert answered.status_code == 303 and "svaret=ja" in answered.headers["location"]
         after = await web.get(answered.headers["location"])
-        assert "Tak. Mandatet gælder nu." in after.text
+        assert "Tak. Du har sagt ja tak" in after.text
     d = (await api.gql(DELEGATION, {"id": offer["delegation"]["id"]}, as_=METTE))["delegation"]
     assert d["status"] == "ACTIVE"
 
@@ -419,3 +420,120 @@ async def test_her_offers_answers_and_requests_are_in_her_personal_data_export(a
     assert declined["answer_note"].startswith("Jeg vil gerne")
     karen = (await api.gql(export, {"p": ids.people["karen"]}, as_=KAREN))["personalData"]["document"]
     assert [r["status"] for r in karen["requests"]["answered"]] == ["adopted"]
+
+
+# --- what a review found: the terms she answers are the terms she reads ------------------------------
+
+async def test_amending_an_offered_delegation_makes_the_offer_anew_and_the_old_one_cannot_be_accepted(api):
+    ids = await api.ids()
+    d = (await _declare(api, ids, level=5))["delegation"]
+    first = d["offers"][0]
+    await _answer(api, first, "TALK", FATIMA, "Hvad betyder det for weekenderne?")
+    now = (await api.gql(AMEND, {"id": d["id"], "v": d["version"], "i": {"level": 7}}, as_=METTE))[
+        "amendDelegation"]["delegation"]
+    assert (now["level"], now["status"]) == (7, "OFFERED")
+    await _refused_and_unchanged(api, lambda: _answer(api, {**first, "version": first["version"] + 1}, "ACCEPT",
+                                                      FATIMA), "offer_closed")
+    renewed = next(o for o in now["offers"] if o["status"] == "OPEN")
+    assert renewed["id"] != first["id"] and renewed["kind"] == "NEW"
+    assert (await _answer(api, renewed, "ACCEPT", FATIMA))["offer"]["status"] == "ACCEPTED"
+    assert (await _check(api, ids))["level"] == 7
+
+
+async def test_a_second_widening_joins_the_waiting_one(api):
+    ids = await api.ids()
+    d = await _accepted(api, ids, level=5)
+    first = (await api.gql(AMEND, {"id": d["id"], "v": d["version"], "i": {"level": 6}}, as_=METTE))[
+        "amendDelegation"]
+    assert first["__typename"] == "DelegationPayload", first
+    second = (await api.gql(AMEND, {"id": d["id"], "v": d["version"], "i": {"includeSubunits": True}},
+                            as_=METTE))["amendDelegation"]
+    assert second["__typename"] == "DelegationPayload", second
+    [waiting] = [o for o in second["delegation"]["offers"] if o["kind"] == "WIDENING" and o["status"] == "OPEN"]
+    assert "Niveau 5 (Rådgivning) → 6 (Hverdagsdirektør)" in waiting["summaryDa"]
+    assert "Gælder også for underenhederne" in waiting["summaryDa"]
+    await _answer(api, waiting, "ACCEPT", FATIMA)
+    after = (await api.gql("query($id: ID!) { delegation(id: $id) { level includeSubunits } }", {"id": d["id"]},
+                           as_=METTE))["delegation"]
+    assert after == {"level": 6, "includeSubunits": True}
+
+
+async def test_a_widening_that_can_no_longer_take_effect_is_refused_and_the_leader_withdraws_it(api):
+    ids = await api.ids()
+    d = await _accepted(api, ids, level=5)
+    amended = (await api.gql(AMEND, {"id": d["id"], "v": d["version"], "i": {"level": 6}}, as_=METTE))[
+        "amendDelegation"]["delegation"]
+    waiting = next(o for o in amended["offers"] if o["kind"] == "WIDENING")
+    # Mette no longer leads Solhaven: what she offered cannot be given by her any longer
+    mette = (await api.gql("""query($id: ID!) { person(id: $id) { memberships { id version unit { id } } } }""",
+                           {"id": ids.people["mette"]}, as_=ADMIN))["person"]
+    membership = next(m for m in mette["memberships"] if m["unit"]["id"] == ids.unit("Plejecenter Solhaven"))
+    ended = (await api.gql("""mutation($id: ID!, $v: Int!) { archiveMembership(id: $id, version: $v) { __typename
+        } }""", {"id": membership["id"], "v": membership["version"]}, as_=ADMIN))["archiveMembership"]
+    assert ended["__typename"] == "MembershipPayload", ended
+    refused = await _refused_and_unchanged(api, lambda: _answer(api, waiting, "ACCEPT", FATIMA),
+                                           "offer_no_longer_valid")
+    assert refused["messageDa"].startswith("Udvidelsen kan ikke længere træde i kraft")
+    withdraw = """mutation($id: ID!, $v: Int!) { withdrawOffer(id: $id, version: $v) { __typename
+        ... on OfferPayload { offer { status } } %s } }""" % ERR
+    await _refused_and_unchanged(api, lambda: _gql(api, withdraw, {"id": waiting["id"], "v": waiting["version"]},
+                                                   FATIMA, "withdrawOffer"), "not_authorised_to_delegate")
+    gone = (await api.gql(withdraw, {"id": waiting["id"], "v": waiting["version"]}, as_=SUSANNE))["withdrawOffer"]
+    assert gone["offer"]["status"] == "WITHDRAWN", gone
+
+
+async def test_a_tighter_bound_narrows_at_once_and_the_same_limits_change_nothing(api):
+    ids = await api.ids()
+    d = await _accepted(api, ids, area="economy/purchase", conditions=[{"condition": "amount <= 10000"}])
+    same = (await api.gql(AMEND, {"id": d["id"], "v": d["version"], "i": {"conditions": [
+        {"condition": "amount<=10000", "textDa": "Op til 10.000 kr."}]}}, as_=METTE))["amendDelegation"]["delegation"]
+    assert [o["kind"] for o in same["offers"]] == ["NEW"]  # no notice, nothing offered: the same limit
+    tighter = (await api.gql(AMEND, {"id": d["id"], "v": same["version"], "i": {"conditions": [
+        {"condition": "amount <= 5000"}]}}, as_=METTE))["amendDelegation"]["delegation"]
+    assert [c["condition"] for c in tighter["conditions"]] == ["amount <= 5000"]
+    notice = next(o for o in tighter["offers"] if o["kind"] == "NARROWING")
+    assert notice["summaryDa"].startswith("Grænser: Kun når ") and "5.000" in notice["summaryDa"]
+
+
+async def test_an_offer_whose_period_has_ended_is_expired_and_waits_for_nobody(api, clock):
+    ids = await api.ids()
+    start = datetime.now(timezone.utc)
+    d = (await _declare(api, ids, validUntil=(start + timedelta(days=10)).isoformat()))["delegation"]
+    clock.value = start + timedelta(days=11)
+    shown = (await api.gql(DELEGATION, {"id": d["id"]}, as_=METTE))["delegation"]
+    status = (await api.gql("query($id: ID!) { delegation(id: $id) { status statusDa } }", {"id": d["id"]},
+                            as_=METTE))["delegation"]
+    assert (status["status"], status["statusDa"]) == ("EXPIRED", "Udløbet") and shown["offers"]
+    assert d["id"] not in [o["delegation"]["id"] for o in (await api.gql(MY_OFFERS, as_=FATIMA))["myOffers"]]
+
+
+async def test_a_declined_delegation_is_not_amended(api):
+    ids = await api.ids()
+    d = (await _declare(api, ids))["delegation"]
+    await _answer(api, d["offers"][0], "DECLINE", FATIMA, "Ikke nu.")
+    await _refused_and_unchanged(api, lambda: _gql(api, AMEND, {"id": d["id"], "v": d["version"] + 1,
+                                                                "i": {"level": 7}}, METTE, "amendDelegation"),
+                                 "declined")
+
+
+async def test_only_the_leader_of_the_requests_unit_answers_it_by_declaring(api):
+    ids = await api.ids()
+    request = (await api.gql(ASK, {"i": {"areaId": ids.areas["care/relatives"], "level": 6,
+                                         "unitId": ids.unit("Plejecenter Solhaven"), "why": "Gerne."}},
+                             as_=FATIMA))["askForDelegation"]["request"]
+    # Pia leads another unit: she may delegate there, but not answer what Fatima asked Mette
+    egelund = {**_input(ids, requestId=request["id"]), "unitId": ids.unit("Plejecenter Egelund")}
+    await _refused_and_unchanged(api, lambda: _gql(api, DECLARE, {"i": egelund}, PIA, "declareDelegation"),
+                                 "not_authorised_to_answer")
+
+
+async def test_a_proposed_rule_is_as_long_as_a_frames_rule_may_be_and_a_leader_does_not_answer_her_own(api):
+    ids = await api.ids()
+    await _refused_and_unchanged(api, lambda: _gql(api, PROPOSE, {"i": {
+        "unitId": ids.unit("Plejecenter Solhaven"), "rule": "x" * 2001}}, FATIMA, "proposeRule"), "too_long")
+    own = (await api.gql(PROPOSE, {"i": {"unitId": ids.unit("Plejecenter Solhaven"), "rule": "Fri fredag"}},
+                         as_=METTE))["proposeRule"]["request"]
+    listed = (await api.gql(REQUESTS, {"u": ids.unit("Plejecenter Solhaven")}, as_=METTE))["requests"]
+    assert own["id"] not in [r["id"] for r in listed]
+    above = (await api.gql(REQUESTS, {"u": ids.unit("Plejecenter Solhaven")}, as_=SUSANNE))["requests"]
+    assert own["id"] in [r["id"] for r in above]

@@ -243,6 +243,13 @@ class OfferMutation:
                                   input.answer.value, input.note)
         return OfferPayload(offer=DelegationOffer.of(r.value), revision=r.revision)
 
+    @strawberry.mutation(description="Withdraw a widening that waits for the delegate (those who may amend the "
+                                     "delegation). A new delegation's offer is withdrawn by revoking it.")
+    @typed_errors
+    async def withdraw_offer(self, info: Info, id: strawberry.ID, version: int) -> OfferResult:
+        r = await offer_uc.withdraw(info.context.ctx, parse_uuid(id, "id"), version)
+        return OfferPayload(offer=DelegationOffer.of(r.value), revision=r.revision)
+
     @strawberry.mutation(description="Ask your leader for a delegation in your unit (or for your team).")
     @typed_errors
     async def ask_for_delegation(self, info: Info, input: AskForDelegationInput) -> RequestResult:
