@@ -8,6 +8,7 @@ Where Chromium is missing the browser tests skip, except under CI (`CI` set), wh
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 from contextlib import contextmanager
@@ -38,10 +39,10 @@ def require_chromium() -> tuple[str, str]:
     return found
 
 
-@contextmanager
-def chromium(size: tuple[int, int] = DESKTOP):
-    """A headless Chromium, closed afterwards. Selenium is given both executables, so it never
-    looks for (or downloads) anything."""
+_IDLE: dict[tuple[int, int], object] = {}  # one idle Chromium per window size, kept for the next walk
+
+
+def _start_chromium(size: tuple[int, int]):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -58,10 +59,46 @@ def chromium(size: tuple[int, int] = DESKTOP):
                                {"width": size[0], "height": size[1], "deviceScaleFactor": 2, "mobile": True})
     driver.set_page_load_timeout(30)
     driver.set_script_timeout(30)
+    return driver
+
+
+def _forget(driver) -> None:
+    """Back to a fresh browser's state: a blank page, no cookies (every site's), no cache, no storage."""
+    driver.get("about:blank")
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+    driver.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": "*", "storageTypes": "all"})
+    if driver.execute_cdp_cmd("Storage.getCookies", {})["cookies"]:
+        raise RuntimeError("Chromium kept cookies")
+
+
+@atexit.register
+def _quit_idle() -> None:
+    while _IDLE:
+        _IDLE.popitem()[1].quit()
+
+
+@contextmanager
+def chromium(size: tuple[int, int] = DESKTOP):
+    """A headless Chromium with no cookies, at this size. Selenium is given both executables, so it
+    never looks for (or downloads) anything. Starting Chromium takes about a second, so one per size
+    is kept between walks (cookies, cache and storage cleared, a blank page), and quit when Python
+    exits; after a walk that failed it is quit at once."""
+    driver = _IDLE.pop(size, None) or _start_chromium(size)
     try:
         yield driver
-    finally:
+    except BaseException:
         driver.quit()
+        raise
+    try:
+        _forget(driver)
+    except Exception:
+        driver.quit()
+        return
+    if size in _IDLE:
+        driver.quit()
+    else:
+        _IDLE[size] = driver
 
 
 def axe_violations(driver) -> list[dict]:

@@ -33,6 +33,25 @@ def with_database(dsn: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
+def _no_durability(dsn: str) -> None:
+    """The test server's data directory is thrown away after the run, so nothing needs to survive a
+    crash: no fsync, no waiting for the WAL at commit, no full pages in it. Cloning a database from a
+    template (each test does) goes from about half a second to a few hundredths; what the tests check
+    is the same. (Tests of crashes and stops run servers of their own, with the ordinary settings.)"""
+    import asyncio
+
+    async def configure() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+                await conn.execute(f"ALTER SYSTEM SET {setting} = off")
+            await conn.execute("SELECT pg_reload_conf()")
+        finally:
+            await conn.close()
+
+    asyncio.run(configure())
+
+
 @pytest.fixture(scope="session")
 def pg_server_dsn():
     url = os.environ.get("REGISTRY_TEST_DATABASE_URL")
@@ -44,6 +63,7 @@ def pg_server_dsn():
     # Under /tmp, never /root: as root the embedded server opens every parent folder's permissions.
     base = tempfile.mkdtemp(prefix="registry-test-", dir="/tmp")
     server, dsn = start_embedded(base, cleanup="delete")
+    _no_durability(dsn)
     yield dsn
     server.cleanup()
 

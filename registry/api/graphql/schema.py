@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import uuid
@@ -506,10 +507,19 @@ def _long_list(variables: dict | None) -> str | None:
 def create_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema; with settings, the request limits and introspection switch they configure."""
     settings = settings or Settings()
-    limits = [lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-              lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-              lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases)]
-    if not settings.introspection:
+    return _schema(settings.graphql_max_depth, settings.graphql_max_tokens, settings.graphql_max_aliases,
+                   settings.introspection)
+
+
+@functools.lru_cache(maxsize=16)
+def _schema(max_depth: int, max_tokens: int, max_aliases: int, introspection: bool) -> strawberry.Schema:
+    """Built once per process for each set of limits: building it takes a tenth of a second (the test
+    suite creates an app per test), and the schema keeps no state of its own (extensions are made
+    fresh per request)."""
+    limits = [lambda: QueryDepthLimiter(max_depth=max_depth),
+              lambda: MaxTokensLimiter(max_token_count=max_tokens),
+              lambda: MaxAliasesLimiter(max_alias_count=max_aliases)]
+    if not introspection:
         limits.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     query = merge_types("Query", (Query, CheckQuery, TrustQuery, DecisionLogQuery, PersonalDataQuery,
                                   OrganisationQuery, LeaderCardQuery, OfferQuery))
@@ -521,5 +531,5 @@ def create_schema(settings: Settings | None = None) -> strawberry.Schema:
         # Factories: strawberry builds fresh extensions per request; the parser and validation caches
         # live at module level (keyed by maxsize), so they are still shared across requests.
         extensions=[lambda: ParserCache(maxsize=256), *limits, lambda: ValidationCache(maxsize=256), _BoundLists,
-                    lambda: _Mask(hide_suggestions=not settings.introspection)])
+                    lambda: _Mask(hide_suggestions=not introspection)])
 
