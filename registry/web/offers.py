@@ -118,12 +118,18 @@ async def mandate_context(c: Ctx) -> dict:
 async def followup_context(c: Ctx, unit_ids: list[UUID]) -> dict:
     """Per unit on the follow-up page: the open requests and proposals, and the offers waiting or
     answered in the last ANSWERED_DAYS days."""
-    requests, offers = {}, {}
+    requests, offers, accepted = {}, {}, {}
     since = c.now() - timedelta(days=ANSWERED_DAYS)
+    me = c.principal.person.id
     for u in unit_ids:
         requests[u] = await shown_requests(c, await request_uc.in_unit(c, u))
-        offers[u] = await shown_offers(c, await offer_uc.in_unit(c, u, since))
-    return {"unit_requests": requests, "unit_offers": offers}
+        # what asks something of her: offers still waiting, and answers other than a plain yes (a no with
+        # its reason, a wish to talk); yeses are counted. Offers made to herself are not hers to follow up.
+        found = [(o, d) for o, d in await offer_uc.in_unit(c, u, since) if d.delegate_person_id != me]
+        accepted[u] = sum(1 for o, _d in found if o.status == "accepted")
+        offers[u] = await shown_offers(c, [(o, d) for o, d in found if o.status != "accepted"])
+    return {"unit_requests": requests, "unit_offers": offers, "unit_accepted": accepted,
+            "answered_days": ANSWERED_DAYS}
 
 
 # --- the delegate answers ------------------------------------------------------------------------

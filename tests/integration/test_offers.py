@@ -537,3 +537,16 @@ async def test_a_proposed_rule_is_as_long_as_a_frames_rule_may_be_and_a_leader_d
     assert own["id"] not in [r["id"] for r in listed]
     above = (await api.gql(REQUESTS, {"u": ids.unit("Plejecenter Solhaven")}, as_=SUSANNE))["requests"]
     assert own["id"] in [r["id"] for r in above]
+
+
+async def test_the_follow_up_page_lists_what_waits_and_the_answers_that_are_not_a_plain_yes(api):
+    ids = await api.ids()
+    d = (await _declare(api, ids))["delegation"]
+    await _answer(api, d["offers"][0], "TALK", FATIMA, "Kan vi tage det på tirsdag?")
+    async with api.web(as_=METTE) as web:
+        page = (await web.get("/opfoelgning")).text
+    offers = page[page.index('id="tilbud-1"'):]
+    offers = offers[:offers.index("</section>")]
+    assert "Kan vi tage det på tirsdag?" in offers and "vil gerne tale om det først" in offers
+    assert "til Mette Sørensen" not in offers  # her own delegation from Susanne is not hers to follow up
+    assert "Taget imod" not in offers and "tilbud er taget imod de seneste 30 dage" in offers
