@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
 from uuid import UUID
 
@@ -12,7 +13,7 @@ from registry.access import access
 from registry.auth import Principal
 from registry.domain.conditions import ConditionError, compile_condition
 from registry.domain.decisions import check_number
-from registry.domain.model import Area, AreaAttribute, Delegation, Unit
+from registry.domain.model import Area, AreaAttribute, Delegation, Team, Unit
 from registry.domain.rules import accountable_delegator, attributes_in_force, leads, peer_of
 from registry.domain.tree import Tree
 from registry.errors import Forbidden, Invalid, NotFound
@@ -287,3 +288,38 @@ def check_text(value: str | None, field: str, *, max_len: int = 200, required: b
         raise Invalid(f"{field} may not be empty", field=field, code="required")
     if len(value) > max_len:
         raise Invalid(f"{field} is longer than {max_len} characters", field=field, code="too_long")
+
+
+async def live_team(conn: Conn, tenant_id: UUID, team_id: UUID, field: str = "teamId") -> Team:
+    """The team, refused when it is archived (nothing new is hung on it)."""
+    team = await rows.get(conn, "team", Team, tenant_id, team_id, field=field)
+    if team.archived_at is not None:
+        raise Invalid("the team is archived", field=field, code="archived")
+    return team
+
+
+async def on_delegations(ctx: Ctx, delegations: list[Delegation], op: str,
+                         fetch: Callable[[Conn, UUID, list[UUID]], Awaitable[list]]) -> list[list | None]:
+    """Things recorded on delegations (leader's cards, offers), as private as the policy's `op` on the
+    delegation says: for each delegation its things in `fetch`'s order, or None where the caller may
+    not read them. One read for all of them."""
+    async with ctx.db.read() as conn:
+        sight = Sight(ctx, conn)
+        shown = [await sight.may_on_delegation(op, d) for d in delegations]
+        ids = [d.id for d, ok in zip(delegations, shown) if ok]
+        found = await fetch(conn, ctx.tenant_id, ids) if ids else []
+    grouped: dict[UUID, list] = defaultdict(list)
+    for thing in found:
+        grouped[thing.delegation_id].append(thing)
+    return [grouped.get(d.id, []) if ok else None for d, ok in zip(delegations, shown)]
+
+
+async def may_read_on_delegation(sight: Sight, row: dict, op: str) -> bool:
+    """A history entry (its values as JSON) of a thing recorded on a delegation is as private as
+    the thing: `op` on that delegation."""
+    try:
+        delegation = await rows.get(sight.conn, "delegation", Delegation, sight.ctx.tenant_id,
+                                    UUID(str(row["delegation_id"])))
+    except (KeyError, ValueError):
+        return False
+    return await sight.may_on_delegation(op, delegation)

@@ -11,9 +11,10 @@ from uuid import UUID
 import msgspec
 
 from registry.domain import rules as domain_rules
-from registry.domain.model import Team, UnitFrame
+from registry.domain.model import UnitFrame
 from registry.errors import Conflict, Invalid
-from registry.services.common import Ctx, Result, authority, check_text, load_facts, relations_to_unit, require
+from registry.services.common import (Ctx, Result, authority, check_text, live_team, load_facts, relations_to_unit,
+                                      require)
 from registry.storage import frames as frame_sql
 from registry.storage import rows
 
@@ -52,10 +53,7 @@ async def set_frame(ctx: Ctx, data: FrameInput, *, version: int | None = None) -
         facts = await load_facts(tx.conn, ctx.tenant_id)
         unit_id = data.unit_id
         if data.team_id is not None:
-            team = await rows.get(tx.conn, "team", Team, ctx.tenant_id, data.team_id, field="teamId")
-            if team.archived_at is not None:
-                raise Invalid("the team is archived", field="teamId", code="archived")
-            unit_id = team.unit_id
+            unit_id = (await live_team(tx.conn, ctx.tenant_id, data.team_id)).unit_id
         unit = facts.unit(unit_id)
         if unit.archived_at is not None:
             raise Invalid("the unit is archived", field="unitId", code="archived")
@@ -106,10 +104,7 @@ async def add_rule_in(ctx: Ctx, tx, facts, unit_id: UUID | None, team_id: UUID |
     (or the team's unit, now) is, nothing archived, a rule as long as a frame's may be. A first frame
     has only it."""
     if team_id is not None:
-        team = await rows.get(tx.conn, "team", Team, ctx.tenant_id, team_id, field="teamId")
-        if team.archived_at is not None:
-            raise Invalid("the team is archived", field="teamId", code="archived")
-        where = team.unit_id
+        where = (await live_team(tx.conn, ctx.tenant_id, team_id)).unit_id
     else:
         where = unit_id
     if facts.unit(where).archived_at is not None:

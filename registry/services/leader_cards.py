@@ -18,7 +18,6 @@ counted per unit in the leader's follow-up (`leaderCardCount`) as a number, neve
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -29,7 +28,8 @@ from registry.domain.model import Delegation, LeaderCard
 from registry.errors import Invalid
 from registry.services.delegations import relations_to_delegation
 from registry.services.common import (Ctx, Result, Sight, authority, check_text, load_facts, may,
-                                      relations_to_unit, require, require_person, standing_in_for)
+                                      may_read_on_delegation, on_delegations, relations_to_unit, require,
+                                      require_person, standing_in_for)
 from registry.storage import leader_cards as card_sql
 from registry.storage import rows
 
@@ -103,25 +103,12 @@ async def may_draw(ctx: Ctx, delegation: Delegation) -> bool:
 
 async def of_delegations(ctx: Ctx, delegations: list[Delegation]) -> list[list[LeaderCard] | None]:
     """Each delegation's cards, newest first, or None where the caller may not read them."""
-    async with ctx.db.read() as conn:
-        sight = Sight(ctx, conn)
-        shown = [await sight.may_on_delegation(READ, d) for d in delegations]
-        ids = [d.id for d, ok in zip(delegations, shown) if ok]
-        found = await card_sql.of_delegations(conn, ctx.tenant_id, ids) if ids else []
-    grouped: dict[UUID, list[LeaderCard]] = defaultdict(list)
-    for card in found:
-        grouped[card.delegation_id].append(card)
-    return [grouped.get(d.id, []) if ok else None for d, ok in zip(delegations, shown)]
+    return await on_delegations(ctx, delegations, READ, card_sql.of_delegations)
 
 
 async def may_read_row(sight: Sight, row: dict) -> bool:
     """A card's history entry (its values as JSON) is as private as the card."""
-    try:
-        delegation = await rows.get(sight.conn, "delegation", Delegation, sight.ctx.tenant_id,
-                                    UUID(str(row["delegation_id"])))
-    except (KeyError, ValueError):
-        return False
-    return await sight.may_on_delegation(READ, delegation)
+    return await may_read_on_delegation(sight, row, READ)
 
 
 def _since(now: datetime, days: int) -> datetime:

@@ -15,7 +15,6 @@ l. 216-227 of the publication; the employee must choose to take the trust up, l.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from uuid import UUID
 
@@ -25,8 +24,9 @@ from registry import texts
 from registry.domain import offers as offer_rules
 from registry.domain.model import OFFER_ANSWERS, Delegation, DelegationDraft, DelegationOffer
 from registry.errors import Conflict, Forbidden, Invalid
-from registry.services.common import (Ctx, Result, Sight, authority, check_text, load_facts, may, relations_to_unit,
-                                      require, require_person)
+from registry.services.common import (Ctx, Result, Sight, authority, check_text, load_facts, may,
+                                      may_read_on_delegation, on_delegations, relations_to_unit, require,
+                                      require_person)
 from registry.storage import offers as offer_sql
 from registry.storage import org as org_sql
 from registry.storage import rows
@@ -238,25 +238,12 @@ async def open_for_me(ctx: Ctx) -> list[tuple[DelegationOffer, Delegation]]:
 
 async def of_delegations(ctx: Ctx, delegations: list[Delegation]) -> list[list[DelegationOffer] | None]:
     """Each delegation's offers and notices, newest first, or None where the caller may not read them."""
-    async with ctx.db.read() as conn:
-        sight = Sight(ctx, conn)
-        shown = [await sight.may_on_delegation(READ, d) for d in delegations]
-        ids = [d.id for d, ok in zip(delegations, shown) if ok]
-        found = await offer_sql.of_delegations(conn, ctx.tenant_id, ids) if ids else []
-    grouped: dict[UUID, list[DelegationOffer]] = defaultdict(list)
-    for offer in found:
-        grouped[offer.delegation_id].append(offer)
-    return [grouped.get(d.id, []) if ok else None for d, ok in zip(delegations, shown)]
+    return await on_delegations(ctx, delegations, READ, offer_sql.of_delegations)
 
 
 async def may_read_row(sight: Sight, row: dict) -> bool:
     """An offer's history entry is as private as the offers on its delegation."""
-    try:
-        delegation = await rows.get(sight.conn, "delegation", Delegation, sight.ctx.tenant_id,
-                                    UUID(str(row["delegation_id"])))
-    except (KeyError, ValueError):
-        return False
-    return await sight.may_on_delegation(READ, delegation)
+    return await may_read_on_delegation(sight, row, READ)
 
 
 async def in_unit(ctx: Ctx, unit_id: UUID, answered_since: datetime | None = None

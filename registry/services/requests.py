@@ -15,11 +15,11 @@ from uuid import UUID
 import msgspec
 
 from registry.domain import levels
-from registry.domain.model import REQUEST_KINDS, Area, Delegation, DelegationDraft, DelegationRequest, Team
+from registry.domain.model import REQUEST_KINDS, Area, Delegation, DelegationDraft, DelegationRequest
 from registry.errors import Conflict, Invalid
 from registry.services import frames as frame_uc
-from registry.services.common import (Ctx, Facts, Result, authority, check_text, load_facts, may, relations_to_unit,
-                                      require, require_person, standing_in_for)
+from registry.services.common import (Ctx, Facts, Result, authority, check_text, live_team, load_facts, may,
+                                      relations_to_unit, require, require_person, standing_in_for)
 from registry.storage import offers as offer_sql
 from registry.storage import org as org_sql
 from registry.storage import rows
@@ -65,9 +65,7 @@ async def ask(ctx: Ctx, data: RequestInput) -> Result:
         facts = await load_facts(tx.conn, ctx.tenant_id)
         unit_id = data.unit_id
         if data.team_id is not None:
-            team = await rows.get(tx.conn, "team", Team, ctx.tenant_id, data.team_id, field="teamId")
-            if team.archived_at is not None:
-                raise Invalid("the team is archived", field="teamId", code="archived")
+            team = await live_team(tx.conn, ctx.tenant_id, data.team_id)
             if unit_id is not None and unit_id != team.unit_id:
                 raise Invalid("the team belongs to another unit", field="teamId", code="invalid")
             unit_id = team.unit_id
