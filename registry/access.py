@@ -115,7 +115,7 @@ class Access:
 
 _QUIET = logging.getLogger("registry.access.casbin")
 _QUIET.setLevel(logging.ERROR)
-_KEY_ROLES = ("key:check", "key:record", "key:read", "key:write", "key:admin")
+_KEY_ROLES = ("key:check", "key:record", "key:read", "key:write", "key:admin", "key:scim")
 
 
 @functools.cache

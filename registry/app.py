@@ -15,7 +15,7 @@ from litestar.exceptions import HTTPException
 
 from registry.api import errors as api_errors
 from registry import logs
-from registry.api import authzen, casbin_routes, graphiql, openapi, rest
+from registry.api import authzen, casbin_routes, graphiql, openapi, rest, scim
 from registry.api.authorization import rest_door
 from registry.api.headers import security_headers
 from registry.api.principal import request_id_middleware
@@ -170,6 +170,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
         # raw ASGI check route by calling it itself, GraphQL per field.
         # The web app's pages have their own door (registry.web.door), over the same policy.
         route_handlers=[graphql, authzen.evaluation, Router(path="/", route_handlers=routes, guards=[rest_door]),
+                        scim.scim_router(),
                         *web_router(settings)],
         template_config=template_config(),
         middleware=[request_id_middleware],

@@ -1,0 +1,566 @@
+"""SCIM 2.0 (RFC 7643/7644) for identity providers: /scim/v2/Users and /scim/v2/Groups.
+
+A thin door: scim2-models parses and renders the resources, filters, PATCH operations, list
+responses and errors; every write is one of the use cases in registry.services.org. Users are
+people (userName = the person's external id, the OIDC subject or UPN); Groups are teams (units come
+from `registry sync`, not from SCIM). DELETE archives, never deletes: history stays.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, Response, Router, delete, get, patch, post, put
+from pydantic import ValidationError
+from scim2_models import (Context, Email, Error, Filter, Group, GroupMember, ListResponse, Meta, Name, Patch,
+                          PatchOp, ResourceType, SCIMException, ServiceProviderConfig, User)
+from scim2_models import (Bulk, ChangePassword, ETag, InvalidFilterException, InvalidSyntaxException,
+                          InvalidValueException, MutabilityException, Sort, UniquenessException)
+from scim2_models.path import Comparison, CompareOperator, ScimFilter
+from scim2_models.resources.service_provider_config import AuthenticationScheme
+
+from registry import errors
+from registry.api.authorization import principal_of, rest_door
+from registry.api.errors import database_unavailable
+from registry.domain.model import Person, Team, TeamMember
+from registry.services import org
+from registry.services.common import Ctx
+from registry.storage import org as org_sql
+from registry.storage import rows
+from registry.storage.db import connection_lost
+
+log = logging.getLogger("registry.api")
+
+BASE = "/scim/v2"
+MEDIA = "application/scim+json"
+MAX_COUNT = 1000
+DEFAULT_COUNT = 100
+
+
+# --- errors: a SCIM Error body (status, scimType, detail); the registry's code leads the detail ----
+
+_SCIM_TYPE = {"invalid_external_id": "invalidValue", "invalid_email": "invalidValue", "too_long": "invalidValue",
+              "required": "invalidValue", "conflict": "uniqueness", "duplicate": "uniqueness"}
+_STATUS = {errors.Unauthenticated: 401, errors.Forbidden: 403, errors.NotFound: 404, errors.Conflict: 409,
+           errors.Invalid: 400, errors.Unavailable: 503, errors.RateLimited: 429}
+
+
+def _scim_response(error: Error, headers: dict | None = None) -> Response:
+    return Response(error.model_dump(), status_code=int(error.status), media_type=MEDIA, headers=headers)
+
+
+def _registry_error(request: Request, exc: errors.RegistryError) -> Response:
+    status = next((s for kind, s in _STATUS.items() if isinstance(exc, kind)), 400)
+    scim_type = _SCIM_TYPE.get(exc.code, "invalidValue") if status == 400 else None
+    if status == 409:
+        scim_type = "uniqueness" if exc.code in ("conflict", "duplicate", "unique") else None
+    detail = f"{exc.code}: {exc.message}" + (f" (field {exc.field})" if exc.field else "")
+    headers = {"WWW-Authenticate": 'Bearer realm="registry"'} if status == 401 else None
+    if isinstance(exc, errors.RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
+    return _scim_response(Error(status=status, scim_type=scim_type, detail=detail), headers)
+
+
+def _scim_error(request: Request, exc: SCIMException) -> Response:
+    error = exc.to_error()
+    if not getattr(exc, "coded", False):  # the library's own: its scimType stands for the code
+        error.detail = f"{exc.scim_type or 'invalid'}: {error.detail}"
+    return _scim_response(error)
+
+
+def _validation_error(request: Request, exc: ValidationError) -> Response:
+    found = Error.from_validation_errors(exc)
+    error = found[0] if found else Error(status=400, scim_type="invalidValue", detail="invalid payload")
+    error.detail = f"{error.scim_type or 'invalid_value'}: {error.detail}"
+    return _scim_response(error)
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    if connection_lost(exc):
+        return database_unavailable(request, exc)
+    incident = uuid.uuid4().hex[:12]
+    log.exception("unexpected error %s on %s %s", incident, request.method, request.url.path)
+    return _scim_response(Error(status=500, detail=f"internal: Internal error (incident {incident})."))
+
+
+def _http_error(request: Request, exc) -> Response:
+    status = getattr(exc, "status_code", 400)
+    if status >= 500:
+        return _unexpected(request, exc)
+    return _scim_response(Error(status=status, detail=f"bad_request: {exc.detail}"))
+
+
+_EXCEPTIONS = {"invalidValue": InvalidValueException, "invalidSyntax": InvalidSyntaxException,
+               "invalidFilter": InvalidFilterException, "uniqueness": UniquenessException,
+               "mutability": MutabilityException}
+
+
+def _invalid(message: str, code: str = "invalid_value", scim_type: str = "invalidValue") -> SCIMException:
+    """One of the library's SCIM exceptions (its status and scimType), with the registry's code."""
+    exc = _EXCEPTIONS[scim_type](detail=f"{code}: {message}")
+    exc.coded = True
+    return exc
+
+
+# --- requests and responses -------------------------------------------------------------------
+
+def _ctx(request: Request) -> Ctx:
+    state = request.app.state
+    return Ctx(db=state.db, principal=principal_of(request.scope), clock=state.clock)
+
+
+async def _payload(request: Request) -> dict:
+    body = await request.body()
+    try:
+        data = json.loads(body or b"null")
+    except ValueError:
+        raise _invalid("the body is not JSON", "invalid_json", "invalidSyntax") from None
+    if not isinstance(data, dict):
+        raise _invalid("the body must be a JSON object", "invalid_json", "invalidSyntax")
+    return data
+
+
+def _out(resource, ctx: Context, status: int = 200, location: str | None = None) -> Response:
+    headers = {"Location": location} if location else None
+    return Response(resource.model_dump(scim_ctx=ctx), status_code=status, media_type=MEDIA, headers=headers)
+
+
+def _id(value: str, what: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise errors.NotFound(f"no {what} with id {value}", field="id") from None
+
+
+def _meta(kind: str, record, url: str) -> Meta:
+    return Meta(resource_type=kind, created=record.created_at, last_modified=record.updated_at or record.created_at,
+                location=url, version=f'W/"{record.version}"')
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + BASE
+
+
+# --- Users: people -----------------------------------------------------------------------------
+
+def user_of(person: Person, base: str) -> User:
+    return User(id=str(person.id), user_name=person.external_id, external_id=person.external_id,
+                display_name=person.name,
+                name=Name(formatted=person.name),
+                emails=[Email(value=person.email, primary=True, type="work")] if person.email else None,
+                active=person.archived_at is None,
+                meta=_meta("User", person, f"{base}/Users/{person.id}"))
+
+
+def _person_values(user: User) -> dict:
+    """The registry's fields from a SCIM User: userName is the external id; the name is displayName,
+    else name.formatted, else given and family name, else the userName."""
+    name = user.display_name or (user.name.formatted if user.name else None)
+    if not name and user.name:
+        name = " ".join(p for p in (user.name.given_name, user.name.family_name) if p)
+    emails = user.emails or []
+    email = next((e.value for e in emails if e.primary), None) or next((e.value for e in emails if e.value), None)
+    return {"external_id": user.user_name, "name": name or user.user_name, "email": email}
+
+
+async def _person(ctx: Ctx, user_id: str) -> Person:
+    async with ctx.db.read() as conn:
+        return await rows.get(conn, "person", Person, ctx.tenant_id, _id(user_id, "user"))
+
+
+async def _end_links(ctx: Ctx, person: Person) -> None:
+    """A deleted user's memberships and team memberships end now (or are archived if not begun)."""
+    now = ctx.now()
+    async with ctx.db.read() as conn:
+        memberships = await org_sql.memberships_of_people(conn, ctx.tenant_id, [person.id])
+        members = rows.many(TeamMember, await conn.fetch(
+            "SELECT * FROM team_member WHERE tenant_id = $1 AND person_id = $2", ctx.tenant_id, person.id))
+    for m in memberships:
+        if m.archived_at is None and (m.valid_to is None or m.valid_to > now):
+            if m.valid_from >= now:
+                await org.archive_membership(ctx, m.id, m.version)
+            else:
+                await org.update_membership(ctx, m.id, m.version, {"valid_to": now})
+    for tm in members:
+        if tm.archived_at is None and (tm.valid_to is None or tm.valid_to > now):
+            if tm.valid_from >= now:
+                await org.archive_team_member(ctx, tm.id, tm.version)
+            else:
+                await org.update_team_member(ctx, tm.id, tm.version, {"valid_to": now})
+
+
+async def _apply_user(ctx: Ctx, current: Person, user: User) -> Person:
+    """Write what changed between the stored person and the SCIM User (one use case per change)."""
+    if user.active is True and current.archived_at is not None:
+        raise _invalid("an archived person is not brought back by SCIM; an administrator creates her anew",
+                       "archived", "mutability")
+    values = _person_values(user)
+    changes = {k: v for k, v in values.items() if v != getattr(current, k)}
+    person = current
+    if changes:
+        person = (await org.update_person(ctx, current.id, current.version, changes)).value
+    if user.active is False and person.archived_at is None:
+        person = (await org.archive_person(ctx, person.id, person.version)).value
+    return person
+
+
+@post(f"{BASE}/Users", status_code=201)
+async def create_user(request: Request) -> Response:
+    ctx = _ctx(request)
+    user = User.model_validate(await _payload(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST)
+    values = _person_values(user)
+    async with ctx.db.read() as conn:
+        if await org_sql.person_by_external_id(conn, ctx.tenant_id, values["external_id"]) is not None:
+            raise _invalid(f"userName {values['external_id']!r} is taken", "duplicate", "uniqueness")
+    if user.active is False:
+        raise _invalid("a new user is active", "inactive_user")
+    person = (await org.create_person(ctx, **values)).value
+    base = _base(request)
+    return _out(user_of(person, base), Context.RESOURCE_CREATION_RESPONSE, 201, f"{base}/Users/{person.id}")
+
+
+@get(f"{BASE}/Users/{{user_id:str}}")
+async def get_user(request: Request, user_id: str) -> Response:
+    person = await _person(_ctx(request), user_id)
+    return _out(user_of(person, _base(request)), Context.RESOURCE_QUERY_RESPONSE)
+
+
+@put(f"{BASE}/Users/{{user_id:str}}")
+async def replace_user(request: Request, user_id: str) -> Response:
+    ctx = _ctx(request)
+    current = await _person(ctx, user_id)
+    user = User.model_validate(await _payload(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
+    person = await _apply_user(ctx, current, user)
+    return _out(user_of(person, _base(request)), Context.RESOURCE_REPLACEMENT_RESPONSE)
+
+
+@patch(f"{BASE}/Users/{{user_id:str}}")
+async def patch_user(request: Request, user_id: str) -> Response:
+    ctx = _ctx(request)
+    current = await _person(ctx, user_id)
+    operations = PatchOp[User].model_validate(await _payload(request), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+    user = user_of(current, _base(request))
+    operations.patch(user)
+    if not user.user_name:
+        raise _invalid("userName is required", "required")
+    person = await _apply_user(ctx, current, user)
+    return _out(user_of(person, _base(request)), Context.RESOURCE_PATCH_RESPONSE)
+
+
+@delete(f"{BASE}/Users/{{user_id:str}}", status_code=204)
+async def delete_user(request: Request, user_id: str) -> None:
+    """Archive, never delete: her memberships and team memberships end now, and history stays."""
+    ctx = _ctx(request)
+    person = await _person(ctx, user_id)
+    if person.archived_at is not None:
+        raise errors.NotFound(f"no user with id {user_id}", field="id")
+    await _end_links(ctx, person)
+    person = await _person(ctx, user_id)
+    await org.archive_person(ctx, person.id, person.version)
+
+
+# --- Groups: teams -----------------------------------------------------------------------------
+
+async def _team(ctx: Ctx, group_id: str) -> Team:
+    async with ctx.db.read() as conn:
+        team = await rows.get(conn, "team", Team, ctx.tenant_id, _id(group_id, "group"))
+    if team.archived_at is not None:  # a deleted group is gone for SCIM (its history stays)
+        raise errors.NotFound(f"no group with id {group_id}", field="id")
+    return team
+
+
+async def _live_members(ctx: Ctx, team_ids: list[UUID]) -> dict[UUID, list[TeamMember]]:
+    now = ctx.now()
+    async with ctx.db.read() as conn:
+        found = await org_sql.team_members_of_teams(conn, ctx.tenant_id, team_ids)
+    out: dict[UUID, list[TeamMember]] = {t: [] for t in team_ids}
+    for m in found:
+        if m.active_at(now):
+            out[m.team_id].append(m)
+    return out
+
+
+def group_of(team: Team, members: list[TeamMember], base: str) -> Group:
+    return Group(id=str(team.id), display_name=team.name,
+                 members=[GroupMember(value=str(m.person_id), type="User", ref=f"{base}/Users/{m.person_id}")
+                          for m in members] or None,
+                 meta=_meta("Group", team, f"{base}/Groups/{team.id}"))
+
+
+async def _member_ids(ctx: Ctx, group: Group) -> set[UUID]:
+    """The people a Group names, every one a live person of this organisation (checked before writing)."""
+    wanted: set[UUID] = set()
+    for m in group.members or []:
+        if m.type not in (None, "User"):
+            raise _invalid("a team's members are people (type User)", "invalid_member")
+        try:
+            wanted.add(UUID(m.value or ""))
+        except ValueError:
+            raise _invalid(f"no user with id {m.value}", "not_found") from None
+    if wanted:
+        async with ctx.db.read() as conn:
+            found = await rows.get_many(conn, "person", Person, ctx.tenant_id, list(wanted))
+        missing = [str(i) for i in wanted if i not in found or found[i].archived_at is not None]
+        if missing:
+            raise _invalid(f"no user with id {', '.join(sorted(missing))}", "not_found")
+    return wanted
+
+
+async def _apply_group(ctx: Ctx, team: Team, group: Group) -> Team:
+    wanted = await _member_ids(ctx, group)  # before anything is written
+    if not group.display_name:
+        raise _invalid("displayName is required", "required")
+    if group.display_name != team.name:
+        team = (await org.update_team(ctx, team.id, team.version, {"name": group.display_name})).value
+    now = ctx.now()
+    live = (await _live_members(ctx, [team.id]))[team.id]
+    have = {m.person_id for m in live}
+    for m in live:
+        if m.person_id not in wanted:
+            if m.valid_from >= now:
+                await org.archive_team_member(ctx, m.id, m.version)
+            else:
+                await org.update_team_member(ctx, m.id, m.version, {"valid_to": now})
+    for person_id in sorted(wanted - have):
+        await org.add_team_member(ctx, team_id=team.id, person_id=person_id, valid_from=None, valid_to=None)
+    return team
+
+
+async def _root_unit(ctx: Ctx) -> UUID:
+    """Where a team made by SCIM is placed: the organisation's top unit (an administrator moves it)."""
+    async with ctx.db.read() as conn:
+        roots = await conn.fetch("SELECT id FROM org_unit WHERE tenant_id = $1 AND parent_id IS NULL"
+                                 " AND archived_at IS NULL", ctx.tenant_id)
+    if len(roots) != 1:
+        raise errors.Invalid("the organisation has no single top unit to place the team under",
+                             field="unitId", code="unit_required")
+    return roots[0]["id"]
+
+
+async def _group_response(ctx: Ctx, request: Request, team: Team, scim_ctx: Context, status: int = 200,
+                          location: bool = False) -> Response:
+    base = _base(request)
+    async with ctx.db.read() as conn:
+        team = await rows.get(conn, "team", Team, ctx.tenant_id, team.id)
+    members = (await _live_members(ctx, [team.id]))[team.id]
+    return _out(group_of(team, members, base), scim_ctx, status, f"{base}/Groups/{team.id}" if location else None)
+
+
+@post(f"{BASE}/Groups", status_code=201)
+async def create_group(request: Request) -> Response:
+    ctx = _ctx(request)
+    group = Group.model_validate(await _payload(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST)
+    await _member_ids(ctx, group)
+    unit_id = await _root_unit(ctx)
+    team = (await org.create_team(ctx, unit_id=unit_id, name=group.display_name)).value
+    team = await _apply_group(ctx, team, group)
+    return await _group_response(ctx, request, team, Context.RESOURCE_CREATION_RESPONSE, 201, location=True)
+
+
+@get(f"{BASE}/Groups/{{group_id:str}}")
+async def get_group(request: Request, group_id: str) -> Response:
+    ctx = _ctx(request)
+    return await _group_response(ctx, request, await _team(ctx, group_id), Context.RESOURCE_QUERY_RESPONSE)
+
+
+@put(f"{BASE}/Groups/{{group_id:str}}")
+async def replace_group(request: Request, group_id: str) -> Response:
+    ctx = _ctx(request)
+    team = await _team(ctx, group_id)
+    group = Group.model_validate(await _payload(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
+    team = await _apply_group(ctx, team, group)
+    return await _group_response(ctx, request, team, Context.RESOURCE_REPLACEMENT_RESPONSE)
+
+
+@patch(f"{BASE}/Groups/{{group_id:str}}")
+async def patch_group(request: Request, group_id: str) -> Response:
+    ctx = _ctx(request)
+    team = await _team(ctx, group_id)
+    operations = PatchOp[Group].model_validate(await _payload(request), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+    group = group_of(team, (await _live_members(ctx, [team.id]))[team.id], _base(request))
+    operations.patch(group)
+    team = await _apply_group(ctx, team, group)
+    return await _group_response(ctx, request, team, Context.RESOURCE_PATCH_RESPONSE)
+
+
+@delete(f"{BASE}/Groups/{{group_id:str}}", status_code=204)
+async def delete_group(request: Request, group_id: str) -> None:
+    """Archive the team, never delete it (its members' history stays)."""
+    ctx = _ctx(request)
+    team = await _team(ctx, group_id)
+    await org.archive_team(ctx, team.id, team.version)
+
+
+# --- lists: filter, startIndex, count ----------------------------------------------------------
+
+_COLUMNS = {"User": {"username": "external_id", "externalid": "external_id", "displayname": "name"},
+            "Group": {"displayname": "name"}}
+
+
+def _paging(request: Request) -> tuple[int, int]:
+    def number(name: str, default: int) -> int:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise _invalid(f"{name} must be a whole number", "invalid_paging") from None
+    start = max(1, number("startIndex", 1))  # RFC 7644 §3.4.2.4: below 1 is read as 1
+    count = min(MAX_COUNT, max(0, number("count", DEFAULT_COUNT)))
+    return start, count
+
+
+def _narrowing(model, text: str | None, kind: str) -> tuple[ScimFilter | None, str | None, Any]:
+    """The parsed filter, and a column and value to narrow the query by when the filter is one
+    `eq` on a column the registry keeps (userName, externalId, displayName)."""
+    if text is None:
+        return None, None, None
+    try:
+        parsed = ScimFilter[model](text)
+    except SCIMException as exc:
+        raise _invalid(f"{exc.detail}", "invalid_filter", "invalidFilter") from None
+    except ValueError as exc:
+        raise _invalid(str(exc), "invalid_filter", "invalidFilter") from None
+    node = parsed.ast
+    if isinstance(node, Comparison) and node.op == CompareOperator.eq and isinstance(node.value, str):
+        column = _COLUMNS[kind].get(str(node.attr_path).lower())
+        if column is not None:  # narrowed case-insensitively; the filter itself decides
+            return parsed, column, node.value
+    return parsed, None, None
+
+
+def _matches(parsed: ScimFilter | None, resource) -> bool:
+    if parsed is None:
+        return True
+    return parsed.match(resource)
+
+
+def _listing(resources: list, start: int, count: int, model) -> Response:
+    page = resources[start - 1:start - 1 + count]
+    listing = ListResponse[model](total_results=len(resources), start_index=start, items_per_page=len(page),
+                                  resources=page or None)
+    return Response(listing.model_dump(scim_ctx=Context.SEARCH_RESPONSE), media_type=MEDIA)
+
+
+@get(f"{BASE}/Users")
+async def list_users(request: Request) -> Response:
+    ctx = _ctx(request)
+    start, count = _paging(request)
+    parsed, column, value = _narrowing(User, request.query_params.get("filter"), "User")
+    sql = "SELECT * FROM person WHERE tenant_id = $1 AND erased_at IS NULL"
+    args: list = [ctx.tenant_id]
+    if column is not None:
+        sql += f" AND lower({column}) = lower($2)"
+        args.append(value)
+    async with ctx.db.read() as conn:
+        people = rows.many(Person, await conn.fetch(sql + " ORDER BY created_at, id", *args))
+    base = _base(request)
+    users = [u for u in (user_of(p, base) for p in people) if _matches(parsed, u)]
+    return _listing(users, start, count, User)
+
+
+@get(f"{BASE}/Groups")
+async def list_groups(request: Request) -> Response:
+    ctx = _ctx(request)
+    start, count = _paging(request)
+    parsed, column, value = _narrowing(Group, request.query_params.get("filter"), "Group")
+    sql = "SELECT * FROM team WHERE tenant_id = $1 AND archived_at IS NULL"
+    args: list = [ctx.tenant_id]
+    if column is not None:
+        sql += f" AND lower({column}) = lower($2)"
+        args.append(value)
+    async with ctx.db.read() as conn:
+        teams = rows.many(Team, await conn.fetch(sql + " ORDER BY created_at, id", *args))
+    members = await _live_members(ctx, [t.id for t in teams])
+    base = _base(request)
+    groups = [g for g in (group_of(t, members[t.id], base) for t in teams) if _matches(parsed, g)]
+    return _listing(groups, start, count, Group)
+
+
+# --- discovery ---------------------------------------------------------------------------------
+
+def service_provider_config(base: str) -> ServiceProviderConfig:
+    """Only what works: PATCH and filtering; no bulk, sort, ETags or password changes."""
+    return ServiceProviderConfig(
+        documentation_uri=None,
+        patch=Patch(supported=True), bulk=Bulk(supported=False, max_operations=0, max_payload_size=0),
+        filter=Filter(supported=True, max_results=MAX_COUNT), change_password=ChangePassword(supported=False),
+        sort=Sort(supported=False), etag=ETag(supported=False),
+        authentication_schemes=[AuthenticationScheme(
+            type="oauthbearertoken", name="API key",
+            description="An API key with the scim scope: registry apikey create --scope scim", primary=True)],
+        meta=Meta(resource_type="ServiceProviderConfig", location=f"{base}/ServiceProviderConfig"))
+
+
+def _resource_types(base: str) -> list[ResourceType]:
+    out = []
+    for model, endpoint in ((User, "/Users"), (Group, "/Groups")):
+        rt = ResourceType.from_resource(model)
+        rt.endpoint = endpoint
+        rt.schema_extensions = None
+        rt.meta = Meta(resource_type="ResourceType", location=f"{base}/ResourceTypes/{rt.id}")
+        out.append(rt)
+    return out
+
+
+def _schemas(base: str) -> list:
+    out = []
+    for model in (User, Group):
+        schema = model.to_schema()
+        schema.meta = Meta(resource_type="Schema", location=f"{base}/Schemas/{schema.id}")
+        out.append(schema)
+    return out
+
+
+@get(f"{BASE}/ServiceProviderConfig")
+async def get_service_provider_config(request: Request) -> Response:
+    return _out(service_provider_config(_base(request)), Context.RESOURCE_QUERY_RESPONSE)
+
+
+@get(f"{BASE}/ResourceTypes")
+async def list_resource_types(request: Request) -> Response:
+    found = _resource_types(_base(request))
+    return _listing(found, 1, len(found), ResourceType)
+
+
+@get(f"{BASE}/ResourceTypes/{{name:str}}")
+async def get_resource_type(request: Request, name: str) -> Response:
+    found = next((rt for rt in _resource_types(_base(request)) if rt.id == name), None)
+    if found is None:
+        raise errors.NotFound(f"no resource type {name}", field="name")
+    return _out(found, Context.RESOURCE_QUERY_RESPONSE)
+
+
+@get(f"{BASE}/Schemas")
+async def list_schemas(request: Request) -> Response:
+    found = _schemas(_base(request))
+    from scim2_models import Schema
+    return _listing(found, 1, len(found), Schema)
+
+
+@get(f"{BASE}/Schemas/{{schema_id:str}}")
+async def get_schema(request: Request, schema_id: str) -> Response:
+    found = next((s for s in _schemas(_base(request)) if s.id == schema_id), None)
+    if found is None:
+        raise errors.NotFound(f"no schema {schema_id}", field="id")
+    return _out(found, Context.RESOURCE_QUERY_RESPONSE)
+
+
+ROUTES = [create_user, get_user, replace_user, patch_user, delete_user, list_users,
+          create_group, get_group, replace_group, patch_group, delete_group, list_groups,
+          get_service_provider_config, list_resource_types, get_resource_type, list_schemas, get_schema]
+
+
+def scim_router() -> Router:
+    """Its own router: the same door as every REST route, with SCIM-shaped errors."""
+    from litestar.exceptions import HTTPException
+    return Router(path="/", route_handlers=ROUTES, guards=[rest_door],
+                  exception_handlers={errors.RegistryError: _registry_error, SCIMException: _scim_error,
+                                      ValidationError: _validation_error, HTTPException: _http_error,
+                                      Exception: _unexpected})
+
