@@ -81,6 +81,8 @@ async def _retention_loop(db: Db, settings: Settings, clock: Callable[[], dateti
 def _negotiated_http_error(request: Request, exc: HTTPException):
     """An address no route answers (or a method it does not take): the Danish page for a browser,
     the API's JSON error for everyone else."""
+    if request.url.path.startswith(scim.BASE + "/"):  # SCIM clients get SCIM's error body
+        return scim.http_error(request, exc)
     if web_errors.wants_page(request):
         return web_errors.http_error(request, exc)
     return api_errors.http_error(request, exc)

@@ -11,16 +11,16 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, Router, delete, get, patch, post, put
 from pydantic import ValidationError
 from scim2_models import (Context, Email, Error, Filter, Group, GroupMember, ListResponse, Meta, Name, Patch,
-                          PatchOp, ResourceType, SCIMException, ServiceProviderConfig, User)
+                          PatchOp, ResourceType, ResponseParameters, SCIMException, SearchRequest,
+                          ServiceProviderConfig, User)
 from scim2_models import (Bulk, ChangePassword, ETag, InvalidFilterException, InvalidSyntaxException,
                           InvalidValueException, MutabilityException, Sort, UniquenessException)
-from scim2_models.path import Comparison, CompareOperator, ScimFilter
+from scim2_models.path import Comparison, CompareOperator
 from scim2_models.resources.service_provider_config import AuthenticationScheme
 
 from registry import errors
@@ -87,7 +87,7 @@ def _unexpected(request: Request, exc: Exception) -> Response:
     return _scim_response(Error(status=500, detail=f"internal: Internal error (incident {incident})."))
 
 
-def _http_error(request: Request, exc) -> Response:
+def http_error(request: Request, exc) -> Response:
     status = getattr(exc, "status_code", 400)
     if status >= 500:
         return _unexpected(request, exc)
@@ -124,9 +124,22 @@ async def _payload(request: Request) -> dict:
     return data
 
 
-def _out(resource, ctx: Context, status: int = 200, location: str | None = None) -> Response:
+def _out(resource, ctx: Context, status: int = 200, location: str | None = None,
+         chosen: ResponseParameters | None = None) -> Response:
     headers = {"Location": location} if location else None
-    return Response(resource.model_dump(scim_ctx=ctx), status_code=status, media_type=MEDIA, headers=headers)
+    return Response(resource.model_dump(scim_ctx=ctx, response_parameters=chosen), status_code=status,
+                    media_type=MEDIA, headers=headers)
+
+
+def _query(request: Request) -> dict:
+    return {k: v for k, v in request.query_params.items()
+            if k in ("filter", "startIndex", "count", "attributes", "excludedAttributes")}
+
+
+def _chosen(request: Request, model) -> ResponseParameters:
+    """`attributes` and `excludedAttributes` (RFC 7644 §3.9), read by the library."""
+    params = {k: v for k, v in _query(request).items() if k in ("attributes", "excludedAttributes")}
+    return ResponseParameters[model].model_validate(params)
 
 
 def _id(value: str, what: str) -> UUID:
@@ -148,20 +161,20 @@ def _base(request: Request) -> str:
 # --- Users: people -----------------------------------------------------------------------------
 
 def user_of(person: Person, base: str) -> User:
-    return User(id=str(person.id), user_name=person.external_id, external_id=person.external_id,
-                display_name=person.name,
-                name=Name(formatted=person.name),
-                emails=[Email(value=person.email, primary=True, type="work")] if person.email else None,
+    return User(id=str(person.id), user_name=person.external_id, display_name=person.name,
+                name=Name(formatted=person.name), emails=[Email(value=person.email)] if person.email else None,
                 active=person.archived_at is None,
                 meta=_meta("User", person, f"{base}/Users/{person.id}"))
 
 
-def _person_values(user: User) -> dict:
-    """The registry's fields from a SCIM User: userName is the external id; the name is displayName,
-    else name.formatted, else given and family name, else the userName."""
-    name = user.display_name or (user.name.formatted if user.name else None)
-    if not name and user.name:
-        name = " ".join(p for p in (user.name.given_name, user.name.family_name) if p)
+def _person_values(user: User, current: str | None = None) -> dict:
+    """The registry's fields from a SCIM User: userName is the external id; the name is displayName
+    or name.formatted (whichever differs from the `current` name), else given and family name, else
+    the userName."""
+    names = [n for n in (user.display_name, user.name.formatted if user.name else None) if n]
+    if user.name and not names:
+        names = [" ".join(p for p in (user.name.given_name, user.name.family_name) if p)]
+    name = next((n for n in names if n != current), current if current in names else None)
     emails = user.emails or []
     email = next((e.value for e in emails if e.primary), None) or next((e.value for e in emails if e.value), None)
     return {"external_id": user.user_name, "name": name or user.user_name, "email": email}
@@ -198,7 +211,7 @@ async def _apply_user(ctx: Ctx, current: Person, user: User) -> Person:
     if user.active is True and current.archived_at is not None:
         raise _invalid("an archived person is not brought back by SCIM; an administrator creates her anew",
                        "archived", "mutability")
-    values = _person_values(user)
+    values = _person_values(user, current.name)
     changes = {k: v for k, v in values.items() if v != getattr(current, k)}
     person = current
     if changes:
@@ -216,9 +229,9 @@ async def create_user(request: Request) -> Response:
     async with ctx.db.read() as conn:
         if await org_sql.person_by_external_id(conn, ctx.tenant_id, values["external_id"]) is not None:
             raise _invalid(f"userName {values['external_id']!r} is taken", "duplicate", "uniqueness")
-    if user.active is False:
-        raise _invalid("a new user is active", "inactive_user")
     person = (await org.create_person(ctx, **values)).value
+    if user.active is False:  # provisioned as disabled: made, then archived (history shows both)
+        person = (await org.archive_person(ctx, person.id, person.version)).value
     base = _base(request)
     return _out(user_of(person, base), Context.RESOURCE_CREATION_RESPONSE, 201, f"{base}/Users/{person.id}")
 
@@ -226,7 +239,7 @@ async def create_user(request: Request) -> Response:
 @get(f"{BASE}/Users/{{user_id:str}}")
 async def get_user(request: Request, user_id: str) -> Response:
     person = await _person(_ctx(request), user_id)
-    return _out(user_of(person, _base(request)), Context.RESOURCE_QUERY_RESPONSE)
+    return _out(user_of(person, _base(request)), Context.RESOURCE_QUERY_RESPONSE, chosen=_chosen(request, User))
 
 
 @put(f"{BASE}/Users/{{user_id:str}}")
@@ -342,12 +355,13 @@ async def _root_unit(ctx: Ctx) -> UUID:
 
 
 async def _group_response(ctx: Ctx, request: Request, team: Team, scim_ctx: Context, status: int = 200,
-                          location: bool = False) -> Response:
+                          location: bool = False, chosen: ResponseParameters | None = None) -> Response:
     base = _base(request)
     async with ctx.db.read() as conn:
         team = await rows.get(conn, "team", Team, ctx.tenant_id, team.id)
     members = (await _live_members(ctx, [team.id]))[team.id]
-    return _out(group_of(team, members, base), scim_ctx, status, f"{base}/Groups/{team.id}" if location else None)
+    return _out(group_of(team, members, base), scim_ctx, status, f"{base}/Groups/{team.id}" if location else None,
+                chosen)
 
 
 @post(f"{BASE}/Groups", status_code=201)
@@ -364,7 +378,8 @@ async def create_group(request: Request) -> Response:
 @get(f"{BASE}/Groups/{{group_id:str}}")
 async def get_group(request: Request, group_id: str) -> Response:
     ctx = _ctx(request)
-    return await _group_response(ctx, request, await _team(ctx, group_id), Context.RESOURCE_QUERY_RESPONSE)
+    return await _group_response(ctx, request, await _team(ctx, group_id), Context.RESOURCE_QUERY_RESPONSE,
+                                 chosen=_chosen(request, Group))
 
 
 @put(f"{BASE}/Groups/{{group_id:str}}")
@@ -397,89 +412,86 @@ async def delete_group(request: Request, group_id: str) -> None:
 
 # --- lists: filter, startIndex, count ----------------------------------------------------------
 
-_COLUMNS = {"User": {"username": "external_id", "externalid": "external_id", "displayname": "name"},
-            "Group": {"displayname": "name"}}
+# An `eq` on one of these is answered by the database alone (userName and displayName compare
+# case-insensitively, RFC 7643 §2.1); any other filter is matched by the library on every resource.
+_COLUMNS = {"User": {"username": ("external_id", True), "externalid": ("external_id", False),
+                     "displayname": ("name", True)},
+            "Group": {"displayname": ("name", True)}}
 
 
-def _paging(request: Request) -> tuple[int, int]:
-    def number(name: str, default: int) -> int:
-        raw = request.query_params.get(name)
-        if raw is None:
-            return default
-        try:
-            return int(raw)
-        except ValueError:
-            raise _invalid(f"{name} must be a whole number", "invalid_paging") from None
-    start = max(1, number("startIndex", 1))  # RFC 7644 §3.4.2.4: below 1 is read as 1
-    count = min(MAX_COUNT, max(0, number("count", DEFAULT_COUNT)))
-    return start, count
+async def _search(request: Request, model, body: dict | None = None):
+    params = body if body is not None else _query(request)
+    return SearchRequest[model].model_validate(params, scim_ctx=Context.SEARCH_REQUEST)
 
 
-def _narrowing(model, text: str | None, kind: str) -> tuple[ScimFilter | None, str | None, Any]:
-    """The parsed filter, and a column and value to narrow the query by when the filter is one
-    `eq` on a column the registry keeps (userName, externalId, displayName)."""
-    if text is None:
-        return None, None, None
-    try:
-        parsed = ScimFilter[model](text)
-    except SCIMException as exc:
-        raise _invalid(f"{exc.detail}", "invalid_filter", "invalidFilter") from None
-    except ValueError as exc:
-        raise _invalid(str(exc), "invalid_filter", "invalidFilter") from None
-    node = parsed.ast
+def _narrowing(search, kind: str) -> tuple[str, list]:
+    """SQL for a filter that is one `eq` on a column the registry keeps; else none."""
+    node = search.filter.ast if search.filter is not None else None
     if isinstance(node, Comparison) and node.op == CompareOperator.eq and isinstance(node.value, str):
-        column = _COLUMNS[kind].get(str(node.attr_path).lower())
-        if column is not None:  # narrowed case-insensitively; the filter itself decides
-            return parsed, column, node.value
-    return parsed, None, None
+        found = _COLUMNS[kind].get(str(node.attr_path).lower())
+        if found is not None:
+            column, folded = found
+            return (f" AND lower({column}) = lower($2)" if folded else f" AND {column} = $2"), [node.value]
+    return "", []
 
 
-def _matches(parsed: ScimFilter | None, resource) -> bool:
-    if parsed is None:
-        return True
-    return parsed.match(resource)
-
-
-def _listing(resources: list, start: int, count: int, model) -> Response:
+def _listing(search, resources: list, model, narrowed: bool) -> Response:
+    if search.filter is not None and not narrowed:
+        resources = [r for r in resources if search.filter.match(r)]
+    start = search.start_index or 1
+    count = min(MAX_COUNT, DEFAULT_COUNT if search.count is None else search.count)
     page = resources[start - 1:start - 1 + count]
     listing = ListResponse[model](total_results=len(resources), start_index=start, items_per_page=len(page),
                                   resources=page or None)
-    return Response(listing.model_dump(scim_ctx=Context.SEARCH_RESPONSE), media_type=MEDIA)
+    return Response(listing.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=search),
+                    media_type=MEDIA)
+
+
+async def _users(request: Request, search) -> Response:
+    ctx = _ctx(request)
+    narrow, args = _narrowing(search, "User")
+    sql = "SELECT * FROM person WHERE tenant_id = $1 AND erased_at IS NULL" + narrow + " ORDER BY created_at, id"
+    async with ctx.db.read() as conn:
+        people = rows.many(Person, await conn.fetch(sql, ctx.tenant_id, *args))
+    base = _base(request)
+    return _listing(search, [user_of(p, base) for p in people], User, bool(narrow))
+
+
+async def _groups(request: Request, search) -> Response:
+    ctx = _ctx(request)
+    narrow, args = _narrowing(search, "Group")
+    sql = "SELECT * FROM team WHERE tenant_id = $1 AND archived_at IS NULL" + narrow + " ORDER BY created_at, id"
+    async with ctx.db.read() as conn:
+        teams = rows.many(Team, await conn.fetch(sql, ctx.tenant_id, *args))
+    members = await _live_members(ctx, [t.id for t in teams])
+    base = _base(request)
+    return _listing(search, [group_of(t, members[t.id], base) for t in teams], Group, bool(narrow))
 
 
 @get(f"{BASE}/Users")
 async def list_users(request: Request) -> Response:
-    ctx = _ctx(request)
-    start, count = _paging(request)
-    parsed, column, value = _narrowing(User, request.query_params.get("filter"), "User")
-    sql = "SELECT * FROM person WHERE tenant_id = $1 AND erased_at IS NULL"
-    args: list = [ctx.tenant_id]
-    if column is not None:
-        sql += f" AND lower({column}) = lower($2)"
-        args.append(value)
-    async with ctx.db.read() as conn:
-        people = rows.many(Person, await conn.fetch(sql + " ORDER BY created_at, id", *args))
-    base = _base(request)
-    users = [u for u in (user_of(p, base) for p in people) if _matches(parsed, u)]
-    return _listing(users, start, count, User)
+    return await _users(request, await _search(request, User))
+
+
+@post(f"{BASE}/Users/.search", status_code=200)
+async def search_users(request: Request) -> Response:
+    return await _users(request, await _search(request, User, await _payload(request)))
 
 
 @get(f"{BASE}/Groups")
 async def list_groups(request: Request) -> Response:
-    ctx = _ctx(request)
-    start, count = _paging(request)
-    parsed, column, value = _narrowing(Group, request.query_params.get("filter"), "Group")
-    sql = "SELECT * FROM team WHERE tenant_id = $1 AND archived_at IS NULL"
-    args: list = [ctx.tenant_id]
-    if column is not None:
-        sql += f" AND lower({column}) = lower($2)"
-        args.append(value)
-    async with ctx.db.read() as conn:
-        teams = rows.many(Team, await conn.fetch(sql + " ORDER BY created_at, id", *args))
-    members = await _live_members(ctx, [t.id for t in teams])
-    base = _base(request)
-    groups = [g for g in (group_of(t, members[t.id], base) for t in teams) if _matches(parsed, g)]
-    return _listing(groups, start, count, Group)
+    return await _groups(request, await _search(request, Group))
+
+
+@post(f"{BASE}/Groups/.search", status_code=200)
+async def search_groups(request: Request) -> Response:
+    return await _groups(request, await _search(request, Group, await _payload(request)))
+
+
+@post(f"{BASE}/.search", status_code=501)
+async def search_everything(request: Request) -> Response:
+    """A search across resource types (RFC 7644 §3.4.3, at the root) is not offered: 501."""
+    return _scim_response(Error(status=501, detail="not_implemented: search /Users/.search or /Groups/.search"))
 
 
 # --- discovery ---------------------------------------------------------------------------------
@@ -508,10 +520,30 @@ def _resource_types(base: str) -> list[ResourceType]:
     return out
 
 
+# What the registry keeps of each resource: the published schemas list these only, so a client (and
+# scim2-tester) never expects the rest back. Sub-attributes: name.formatted, emails.value, members'.
+KEPT = {"User": {"userName": None, "name": {"formatted"}, "displayName": None, "emails": {"value"},
+                 "active": None},
+        "Group": {"displayName": None, "members": {"value", "type", "$ref"}}}
+
+
+def _restricted(schema):
+    kept = KEPT[schema.name]
+    attributes = []
+    for attribute in schema.attributes or []:
+        if attribute.name not in kept:
+            continue
+        if kept[attribute.name] is not None and attribute.sub_attributes:
+            attribute.sub_attributes = [a for a in attribute.sub_attributes if a.name in kept[attribute.name]]
+        attributes.append(attribute)
+    schema.attributes = attributes
+    return schema
+
+
 def _schemas(base: str) -> list:
     out = []
     for model in (User, Group):
-        schema = model.to_schema()
+        schema = _restricted(model.to_schema())
         schema.meta = Meta(resource_type="Schema", location=f"{base}/Schemas/{schema.id}")
         out.append(schema)
     return out
@@ -525,7 +557,7 @@ async def get_service_provider_config(request: Request) -> Response:
 @get(f"{BASE}/ResourceTypes")
 async def list_resource_types(request: Request) -> Response:
     found = _resource_types(_base(request))
-    return _listing(found, 1, len(found), ResourceType)
+    return _listing(SearchRequest[ResourceType](), found, ResourceType, False)
 
 
 @get(f"{BASE}/ResourceTypes/{{name:str}}")
@@ -540,7 +572,7 @@ async def get_resource_type(request: Request, name: str) -> Response:
 async def list_schemas(request: Request) -> Response:
     found = _schemas(_base(request))
     from scim2_models import Schema
-    return _listing(found, 1, len(found), Schema)
+    return _listing(SearchRequest[Schema](), found, Schema, False)
 
 
 @get(f"{BASE}/Schemas/{{schema_id:str}}")
@@ -551,8 +583,9 @@ async def get_schema(request: Request, schema_id: str) -> Response:
     return _out(found, Context.RESOURCE_QUERY_RESPONSE)
 
 
-ROUTES = [create_user, get_user, replace_user, patch_user, delete_user, list_users,
-          create_group, get_group, replace_group, patch_group, delete_group, list_groups,
+ROUTES = [create_user, get_user, replace_user, patch_user, delete_user, list_users, search_users,
+          create_group, get_group, replace_group, patch_group, delete_group, list_groups, search_groups,
+          search_everything,
           get_service_provider_config, list_resource_types, get_resource_type, list_schemas, get_schema]
 
 
@@ -561,6 +594,6 @@ def scim_router() -> Router:
     from litestar.exceptions import HTTPException
     return Router(path="/", route_handlers=ROUTES, guards=[rest_door],
                   exception_handlers={errors.RegistryError: _registry_error, SCIMException: _scim_error,
-                                      ValidationError: _validation_error, HTTPException: _http_error,
+                                      ValidationError: _validation_error, HTTPException: http_error,
                                       Exception: _unexpected})
 

@@ -75,7 +75,7 @@ async def test_create_get_filter_page_put_patch_and_delete_archives(api):
     patched = await api.client.patch(f"/scim/v2/Users/{user['id']}", headers=_h(key), json={
         "schemas": [PATCH], "Operations": [
             {"op": "replace", "path": "displayName", "value": "Sofie Berg"},
-            {"op": "replace", "path": "emails[primary eq true].value", "value": "sofie.berg@eksempel.dk"}]})
+            {"op": "replace", "path": "emails", "value": [{"value": "sofie.berg@eksempel.dk"}]}]})
     assert patched.status_code == 200, patched.text
     assert patched.json()["displayName"] == "Sofie Berg"
     assert patched.json()["emails"][0]["value"] == "sofie.berg@eksempel.dk"
@@ -220,3 +220,52 @@ async def test_other_scopes_are_refused(api, scopes):
     key = await api_key(api.db, scopes, name="-".join(scopes))
     error = await _refused(api, "GET", "/scim/v2/ServiceProviderConfig", _h(key), 403)
     assert "scim" in error["detail"]
+
+
+# --- scim2-tester: a third-party compliance checker, against a real server ----------------------
+
+# Checks the registry fails on purpose, with why (see README, "SCIM"): filled in from its report.
+# Each is the registry's model, not a slip: what it keeps of a person is her external id (userName),
+# one name, one e-mail and whether she is archived; a team keeps a name and its members.
+_EXTERNAL_ID = "SCIM externalId is not kept (a person's one external id is userName; aliases: issue 13, part 1)"
+_HISTORY = "DELETE archives (history stays), and an archived person still answers, active false"
+_REQUIRED = "a person always has a name, and is archived or not: name/displayName/active cannot be removed"
+KNOWN = [  # (resource type, check, a piece of its reason): what the registry fails knowingly
+    (kind, check, "externalId") for kind in ("User", "Group")
+    for check in ("object_query_with_attributes", "object_list_with_attributes", "check_add_attribute",
+                  "check_replace_attribute")] + [
+    ("User", "object_deletion", "still exists after deletion"),
+    *(("User", "check_remove_attribute", f"did not remove attribute '{a}'") for a in ("name", "displayName", "active"))]
+WHY = {"externalId": _EXTERNAL_ID, "still exists": _HISTORY, "did not remove": _REQUIRED}
+
+
+async def test_scim2_tester_against_a_real_server(api, demo_dsn):
+    import asyncio
+
+    import httpx
+    import httpx2
+    from scim2_client.engines.httpx2 import SyncSCIMClient
+    from scim2_tester import Status, check_server
+
+    from tests.support import Server
+
+    key = await api_key(api.db, ["scim"], name="scim2-tester")
+    server = Server(demo_dsn)
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            await server.ready(client)
+
+        def run():
+            with httpx2.Client(base_url=f"{server.url}/scim/v2", headers={"Authorization": f"Bearer {key}"},
+                               timeout=30) as http:
+                return check_server(SyncSCIMClient(http))
+        results = await asyncio.to_thread(run)
+    finally:
+        server.stop()
+    failed = [(r.resource_type, r.title, r.reason) for r in results if r.status in (Status.ERROR, Status.CRITICAL)]
+    report = "\n".join(f"{r.status.name:10} {r.resource_type or '-':6} {r.title}: {r.reason}" for r in results)
+    print(report)
+    assert results
+    unexpected = [f for f in failed if not any(f[:2] == k[:2] and k[2] in (f[2] or "") for k in KNOWN)]
+    assert unexpected == [], report
+    assert sum(r.status == Status.SUCCESS for r in results) >= 40, report
