@@ -182,7 +182,10 @@ def _person_values(user: User, current: str | None = None) -> dict:
 
 async def _person(ctx: Ctx, user_id: str) -> Person:
     async with ctx.db.read() as conn:
-        return await rows.get(conn, "person", Person, ctx.tenant_id, _id(user_id, "user"))
+        person = await rows.get(conn, "person", Person, ctx.tenant_id, _id(user_id, "user"))
+    if person.erased_at is not None:  # erased (GDPR art. 17): a pseudonym, no longer a user
+        raise errors.NotFound(f"no user with id {user_id}", field="id")
+    return person
 
 
 async def _end_links(ctx: Ctx, person: Person) -> None:
@@ -592,7 +595,8 @@ ROUTES = [create_user, get_user, replace_user, patch_user, delete_user, list_use
 def scim_router() -> Router:
     """Its own router: the same door as every REST route, with SCIM-shaped errors."""
     from litestar.exceptions import HTTPException
-    return Router(path="/", route_handlers=ROUTES, guards=[rest_door],
+    # SCIM describes itself (ServiceProviderConfig, ResourceTypes, Schemas): not in the OpenAPI document.
+    return Router(path="/", route_handlers=ROUTES, guards=[rest_door], include_in_schema=False,
                   exception_handlers={errors.RegistryError: _registry_error, SCIMException: _scim_error,
                                       ValidationError: _validation_error, HTTPException: http_error,
                                       Exception: _unexpected})

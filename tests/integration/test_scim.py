@@ -194,6 +194,9 @@ async def test_refusals_are_scim_errors_and_write_nothing(api):
     error = await _refused(api, "POST", "/scim/v2/Users", _h(key), 409, _user(ANNA, "Anna igen"))
     assert error["scimType"] == "uniqueness"
     await _refused(api, "POST", "/scim/v2/Users", _h(key), 400, {**new, "emails": [{"value": "ikke en adresse"}]})
+    error = await _refused(api, "PUT", f"/scim/v2/Users/{anna}", _h(key), 409,
+                           _user("fatima.ali@eksempel.dk", "Anna Jensen"))  # another person's userName
+    assert error["scimType"] == "uniqueness" and error["detail"].startswith("duplicate")
     await _refused(api, "PATCH", f"/scim/v2/Users/{anna}", _h(key), 400,
                    {"schemas": [PATCH], "Operations": [{"op": "explode", "path": "displayName"}]})
     await _refused(api, "PATCH", f"/scim/v2/Users/{anna}", _h(key), 400,
