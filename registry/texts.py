@@ -99,6 +99,7 @@ ERRORS_DA = {
     "revoked": "Delegeringen er trukket tilbage.",
     "immutable": "Det kan ikke ændres. Opret et nyt i stedet.",
     "unit_has_children": "Enheden har underenheder. Flyt eller arkivér dem først.",
+    "unit_required": "Organisationen har ikke én øverste enhed, som holdet kan placeres under. Opret holdet i registret.",
     "subdelegation_conflict": "Videredelegeringen passer ikke til den delegering, den bygger på.",
     "invalid_page_size": "Antallet pr. side er ikke gyldigt.",
     "invalid_cursor": "Siden findes ikke længere. Start forfra.",

@@ -23,7 +23,7 @@ from scim2_models import (Bulk, ChangePassword, ETag, InvalidFilterException, In
 from scim2_models.path import Comparison, CompareOperator
 from scim2_models.resources.service_provider_config import AuthenticationScheme
 
-from registry import errors
+from registry import errors, texts
 from registry.api.authorization import principal_of, rest_door
 from registry.api.errors import database_unavailable
 from registry.domain.model import Person, Team, TeamMember
@@ -58,7 +58,8 @@ def _registry_error(request: Request, exc: errors.RegistryError) -> Response:
     scim_type = _SCIM_TYPE.get(exc.code, "invalidValue") if status == 400 else None
     if status == 409:
         scim_type = "uniqueness" if exc.code in ("conflict", "duplicate", "unique") else None
-    detail = f"{exc.code}: {exc.message}" + (f" (field {exc.field})" if exc.field else "")
+    detail = (f"{exc.code}: {exc.message}" + (f" (field {exc.field})" if exc.field else "")
+              + f" — {texts.error_da(exc.code, exc.message_da)}")  # the Danish text, for the IdP's people
     headers = {"WWW-Authenticate": 'Bearer realm="registry"'} if status == 401 else None
     if isinstance(exc, errors.RateLimited):
         headers = {"Retry-After": str(exc.retry_after)}
