@@ -439,37 +439,56 @@ def _narrowing(search, kind: str) -> tuple[str, list]:
     return "", []
 
 
-def _listing(search, resources: list, model, narrowed: bool) -> Response:
-    if search.filter is not None and not narrowed:
-        resources = [r for r in resources if search.filter.match(r)]
+def _page(search) -> tuple[int, int]:
     start = search.start_index or 1
-    count = min(MAX_COUNT, DEFAULT_COUNT if search.count is None else search.count)
-    page = resources[start - 1:start - 1 + count]
-    listing = ListResponse[model](total_results=len(resources), start_index=start, items_per_page=len(page),
+    return start, min(MAX_COUNT, DEFAULT_COUNT if search.count is None else search.count)
+
+
+def _listing(search, page: list, total: int, model) -> Response:
+    listing = ListResponse[model](total_results=total, start_index=_page(search)[0], items_per_page=len(page),
                                   resources=page or None)
     return Response(listing.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=search),
                     media_type=MEDIA)
 
 
-async def _users(request: Request, search) -> Response:
-    ctx = _ctx(request)
-    narrow, args = _narrowing(search, "User")
-    sql = "SELECT * FROM person WHERE tenant_id = $1 AND erased_at IS NULL" + narrow + " ORDER BY created_at, id"
+async def _found(ctx: Ctx, search, kind: str, table: str, where: str, to_resource) -> tuple[list, int]:
+    """One page of resources and how many there are. Without a filter, or with an `eq` the database
+    answers, the database pages too; any other filter is matched by the library on every row."""
+    narrow, args = _narrowing(search, kind)
+    start, count = _page(search)
+    base_sql = f"FROM {table} WHERE tenant_id = $1 AND {where}{narrow}"
+    paged = search.filter is None or bool(narrow)
     async with ctx.db.read() as conn:
-        people = rows.many(Person, await conn.fetch(sql, ctx.tenant_id, *args))
-    base = _base(request)
-    return _listing(search, [user_of(p, base) for p in people], User, bool(narrow))
+        if paged:
+            total = await conn.fetchval(f"SELECT count(*) {base_sql}", ctx.tenant_id, *args)
+            found = await conn.fetch(f"SELECT * {base_sql} ORDER BY created_at, id OFFSET {start - 1} LIMIT {count}",
+                                     ctx.tenant_id, *args)
+        else:
+            found = await conn.fetch(f"SELECT * {base_sql} ORDER BY created_at, id", ctx.tenant_id, *args)
+    if paged:
+        return await to_resource(found), total
+    matching = [r for r in await to_resource(found) if search.filter.match(r)]
+    return matching[start - 1:start - 1 + count], len(matching)
+
+
+async def _users(request: Request, search) -> Response:
+    ctx, base = _ctx(request), _base(request)
+
+    async def users(found) -> list:
+        return [user_of(p, base) for p in rows.many(Person, found)]
+    page, total = await _found(ctx, search, "User", "person", "erased_at IS NULL", users)
+    return _listing(search, page, total, User)
 
 
 async def _groups(request: Request, search) -> Response:
-    ctx = _ctx(request)
-    narrow, args = _narrowing(search, "Group")
-    sql = "SELECT * FROM team WHERE tenant_id = $1 AND archived_at IS NULL" + narrow + " ORDER BY created_at, id"
-    async with ctx.db.read() as conn:
-        teams = rows.many(Team, await conn.fetch(sql, ctx.tenant_id, *args))
-    members = await _live_members(ctx, [t.id for t in teams])
-    base = _base(request)
-    return _listing(search, [group_of(t, members[t.id], base) for t in teams], Group, bool(narrow))
+    ctx, base = _ctx(request), _base(request)
+
+    async def groups(found) -> list:
+        teams = rows.many(Team, found)
+        members = await _live_members(ctx, [t.id for t in teams])
+        return [group_of(t, members[t.id], base) for t in teams]
+    page, total = await _found(ctx, search, "Group", "team", "archived_at IS NULL", groups)
+    return _listing(search, page, total, Group)
 
 
 @get(f"{BASE}/Users")
@@ -561,7 +580,7 @@ async def get_service_provider_config(request: Request) -> Response:
 @get(f"{BASE}/ResourceTypes")
 async def list_resource_types(request: Request) -> Response:
     found = _resource_types(_base(request))
-    return _listing(SearchRequest[ResourceType](), found, ResourceType, False)
+    return _listing(SearchRequest[ResourceType](), found, len(found), ResourceType)
 
 
 @get(f"{BASE}/ResourceTypes/{{name:str}}")
@@ -576,7 +595,7 @@ async def get_resource_type(request: Request, name: str) -> Response:
 async def list_schemas(request: Request) -> Response:
     found = _schemas(_base(request))
     from scim2_models import Schema
-    return _listing(SearchRequest[Schema](), found, Schema, False)
+    return _listing(SearchRequest[Schema](), found, len(found), Schema)
 
 
 @get(f"{BASE}/Schemas/{{schema_id:str}}")
