@@ -584,6 +584,8 @@ ERRORS_DA.update({
     "offer_no_longer_valid": "Udvidelsen kan ikke længere træde i kraft, fordi rammerne har ændret sig. Tal med din "
                              "leder – lederen kan trække den tilbage og tilbyde en ny.",
     "not_authorised": "Det har du ikke adgang til.",
+    "invalid_kle": "Et KLE-nummer skrives som 88, 88.01 eller 88.01.00 – med handlingsfacet kun på et emne, "
+                   "fx 88.01.00G01.",
 })
 
 OFFER_KINDS_DA = {"new": "Nyt mandat", "widening": "Udvidelse af dit mandat", "narrowing": "Dit mandat er indskrænket"}

@@ -7,6 +7,8 @@ delegation, ...) and pass them in, so every rule can be tested from a truth tabl
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from uuid import UUID
@@ -281,3 +283,19 @@ def attributes_in_force(chain: Iterable[Area]) -> list[tuple[AreaAttribute, Area
         for attr in area.attributes:
             found.setdefault(attr.name, (attr, area))
     return list(found.values())
+
+
+# KLE (KL's emnesystematik, licensed by KL: the registry does not ship the catalogue) names a case by
+# hovedgruppe (88), gruppe (88.01) or emne (88.01.00), optionally with a handlingsfacet (88.01.00G01).
+_KLE = re.compile(r"\d{2}(\.\d{2}(\.\d{2})?)?(?:\s?([A-Z]\d{2}))?")
+
+
+def check_kle(code: str) -> str:
+    """A KLE code in its written form, the handlingsfacet joined on ("88.01.00 G01" -> "88.01.00G01");
+    refused (`invalid_kle`) unless it has the form of a KLE number. Whether the municipality uses it
+    is theirs to say."""
+    found = _KLE.fullmatch((code or "").strip())
+    if found is None or (found.group(3) and not found.group(2)):
+        raise Invalid("kle must be a KLE number: 88, 88.01 or 88.01.00, with a handlingsfacet only on an emne "
+                      "(88.01.00G01)", field="kle", code="invalid_kle")
+    return found.group(0).replace(" ", "").strip()

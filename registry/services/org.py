@@ -287,6 +287,8 @@ def _check_area(values: dict) -> None:
             check_text(values[field], "nameDa" if field == "name_da" else "nameEn")
     if "description" in values:
         check_text(values["description"], "description", max_len=4000, required=False)
+    if values.get("kle") is not None:
+        values["kle"] = rules.check_kle(values["kle"])
     if "attributes" in values:
         _check_attributes(values["attributes"])
 
@@ -353,7 +355,7 @@ async def create_area(ctx: Ctx, *, key: str, name_da: str, name_en: str, parent_
     _check_area(values)
     async with ctx.write() as tx:
         await _check_area_placement(ctx, tx, None, values, key)
-        await _check_area_names_apart(ctx, tx, None, key, kle)
+        await _check_area_names_apart(ctx, tx, None, key, values["kle"])
         area = await rows.insert(tx, "decision_area", Area, _area_row(values))
         return Result(area, tx.revision)
 

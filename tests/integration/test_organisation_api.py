@@ -226,16 +226,20 @@ async def test_an_area_key_and_another_areas_kle_code_are_kept_apart_and_a_clash
     ids = await api.ids()
     version = (await api.gql("query($id: ID!) { decisionArea(id: $id) { version } }", {"id": ids.areas["economy"]},
                              as_=ADMIN))["decisionArea"]["version"]
+    # an area whose key has the form of a KLE number (keys are lower-case paths: digits are allowed)
+    made = (await api.gql("""mutation { createDecisionArea(input: {key: "42", nameDa: "Toogfyrre",
+        nameEn: "Forty-two"}) { __typename } }""", as_=ADMIN))["createDecisionArea"]
+    assert made["__typename"] == "DecisionAreaPayload", made
     before = await snapshot(api.db)
     by_key = (await api.gql("""mutation { createDecisionArea(input: {key: "88", nameDa: "Otteogfirs",
         nameEn: "Eighty-eight"}) { __typename ... on Error { code field } } }""", as_=ADMIN))["createDecisionArea"]
     assert by_key == {"__typename": "InvalidInputError", "code": "area_name_clash", "field": "key"}
     by_code = (await api.gql("""mutation { createDecisionArea(input: {key: "tilsyn", nameDa: "Tilsyn",
-        nameEn: "Inspection", kle: "economy"}) { __typename ... on Error { code field } } }""",
+        nameEn: "Inspection", kle: "42"}) { __typename ... on Error { code field } } }""",
         as_=ADMIN))["createDecisionArea"]
     assert by_code == {"__typename": "InvalidInputError", "code": "area_name_clash", "field": "kle"}
     updated = (await api.gql("""mutation($id: ID!, $v: Int!) { updateDecisionArea(id: $id, version: $v,
-        input: {kle: "care"}) { __typename ... on Error { code field } } }""",
+        input: {kle: "42"}) { __typename ... on Error { code field } } }""",
         {"id": ids.areas["economy"], "v": version}, as_=ADMIN))["updateDecisionArea"]
     assert updated == {"__typename": "InvalidInputError", "code": "area_name_clash", "field": "kle"}
     assert await snapshot(api.db) == before
@@ -259,3 +263,23 @@ async def test_people_search_takes_percent_underscore_and_backslash_literally(ap
     assert await search("a%n") == []
     assert await search("\\") == ["Bo \\ Back"]
     assert await search("anna") == ["Anna Jensen"]
+
+
+@pytest.mark.parametrize("kle, stored", [("88", "88"), ("88.01", "88.01"), ("88.01.00", "88.01.00"),
+                                         ("88.01.00G01", "88.01.00G01"), (" 88.01.00 G01 ", "88.01.00G01")])
+async def test_a_kle_number_is_kept_in_its_written_form(api, kle, stored):
+    made = (await api.gql("""mutation($k: String!) { createDecisionArea(input: {key: "klagesager", nameDa: "Klager",
+        nameEn: "Complaints", kle: $k}) { __typename ... on DecisionAreaPayload { decisionArea { kle } } } }""",
+        {"k": kle}, as_=ADMIN))["createDecisionArea"]
+    assert made["decisionArea"]["kle"] == stored
+
+
+@pytest.mark.parametrize("kle", ["economy", "8", "88.1", "88.01.00.01", "88G01", "88.01.00g01", "88.01.00G1"])
+async def test_a_kle_code_without_a_kle_numbers_form_is_refused_and_writes_nothing(api, kle):
+    before = await snapshot(api.db)
+    refused = (await api.gql("""mutation($k: String!) { createDecisionArea(input: {key: "klagesager",
+        nameDa: "Klager", nameEn: "Complaints", kle: $k}) { __typename ... on Error { code field messageDa } } }""",
+        {"k": kle}, as_=ADMIN))["createDecisionArea"]
+    assert (refused["code"], refused["field"]) == ("invalid_kle", "kle"), refused
+    assert refused["messageDa"].startswith("Et KLE-nummer skrives som")
+    assert await snapshot(api.db) == before

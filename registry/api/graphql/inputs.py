@@ -175,7 +175,9 @@ class CreateDecisionAreaInput:
     name_en: str
     parent_id: strawberry.ID | None = None
     description: str = ""
-    kle: str | None = None
+    kle: str | None = strawberry.field(default=None, description="A KLE number (KL's emnesystematik, the municipality's own "
+                                                           "licence): 88, 88.01 or 88.01.00, optionally with a "
+                                                           "handlingsfacet (88.01.00G01). Checks may name the area by it.")
     attributes: list[AreaAttributeInput] = strawberry.field(default_factory=list)
     delegable: bool = True
     reserved_unit_id: strawberry.ID | None = None
@@ -187,7 +189,9 @@ class UpdateDecisionAreaInput:
     name_en: str | None = UNSET
     parent_id: strawberry.ID | None = UNSET
     description: str | None = UNSET
-    kle: str | None = UNSET
+    kle: str | None = strawberry.field(default=UNSET, description="A KLE number (KL's emnesystematik, the municipality's own "
+                                                           "licence): 88, 88.01 or 88.01.00, optionally with a "
+                                                           "handlingsfacet (88.01.00G01). Checks may name the area by it.")
     attributes: list[AreaAttributeInput] | None = UNSET
     delegable: bool | None = UNSET
     reserved_unit_id: strawberry.ID | None = UNSET

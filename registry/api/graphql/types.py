@@ -329,7 +329,8 @@ class DecisionArea(Versioned):
     name_da: str
     name_en: str
     description: str
-    kle: str | None = strawberry.field(description="KLE classification code, when one applies.")
+    kle: str | None = strawberry.field(description="KLE number (88, 88.01, 88.01.00, optionally with a handlingsfacet: "
+                                                   "88.01.00G01), when one applies; checks may name the area by it.")
     delegable: bool = strawberry.field(description="False: reserved (at reservedUnit's subtree, or everywhere).")
     archived_at: datetime | None
     parent_id: strawberry.Private[UUID | None]
