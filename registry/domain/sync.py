@@ -405,6 +405,18 @@ def mover_ends(delegations: Iterable[Delegation], person: UUID, from_unit: UUID,
             and covers(d, from_unit) and not covers(d, to_unit)]
 
 
+# Why a delegation is on a follow-up list beyond its review date (texts.REVIEW_REASONS_DA).
+REVIEW_REASONS = ("delegator_left",)
+
+
+def review_reason(delegation: Delegation, archived_people: set[UUID]) -> str | None:
+    """`delegator_left` when the leader who answers for an active delegation has left the
+    organisation (is archived): the delegation stays in force, and the unit's leader follows it up."""
+    if delegation.status == "active" and accountable_delegator(delegation) in archived_people:
+        return "delegator_left"
+    return None
+
+
 def describe(plan: Plan, examples: int = 3) -> list[str]:
     """The plan in Danish for the dry run and the report: counts, then a few examples of each."""
     c = plan.counts()

@@ -15,6 +15,7 @@ from uuid import UUID
 import msgspec
 
 from registry.domain import rules
+from registry.domain import sync as sync_rules
 from registry.domain.model import Act, Area, Delegation, DueItem, Person, RedLine, StandIn, Team, Unit
 from registry.services import acts as act_uc
 from registry.services import reviews as review_uc
@@ -44,6 +45,8 @@ class UnitFollowUp(msgspec.Struct, frozen=True, kw_only=True):
     expiring: list[Delegation]
     stand_ins: list[StandIn]             # in force or planned (not ended, not run out)
     red_lines_due: list[RedLine] = []    # set in the unit or below, to be taken up again within 30 days
+    # Why a delegation due for review is there, beyond its date (domain.sync.review_reason): its id -> code.
+    review_reasons: dict[UUID, str] = {}
 
     @property
     def overdue(self) -> int:
@@ -127,6 +130,14 @@ async def overview(ctx: Ctx) -> Overview:
                                   expiring=expiring, stand_ins=stand_ins,
                                   red_lines_due=sorted((r for r in lines if facts.unit_tree.is_within(r.unit_id, unit.id)),
                                                        key=lambda r: r.review_date)))
+    answering = {rules.accountable_delegator(d) for f in found for d in f.due_for_review}
+    if answering:
+        async with ctx.db.read() as conn:
+            gone = {p.id for p in (await rows.get_many(conn, "person", Person, ctx.tenant_id, list(answering))).values()
+                    if p.archived_at is not None}
+        found = [msgspec.structs.replace(f, review_reasons={d.id: reason for d in f.due_for_review
+                                                            if (reason := sync_rules.review_reason(d, gone))})
+                 for f in found]
     people: set[UUID] = set()
     teams: set[UUID] = set()
     for f in found:

@@ -149,6 +149,11 @@ async def test_a_leaver_a_new_leader_and_a_move_and_their_delegations(db, empty_
         assert per[to_tina]["reviewDate"] == (today + timedelta(days=30)).isoformat()
         assert by_kim not in nina and by_kim not in per
         assert await _history_actors(db, to_eva) >= {"system:sync:csv"}
+        # The follow-up page says why Lis's two delegations (Eva's, and Bo's that ended with his move) are there.
+        async with api.web() as web:
+            await web.sign_in("nina@nordby.dk", tenant=TENANT)
+            page = (await web.get("/opfoelgning")).text
+        assert page.count("Erklæret af en leder, der er fratrådt") == 2 and "Eva Holm" in page
 
         # Run again: nothing changes.
         again = await sync_uc.run(db, TENANT, source("people2.csv"), apply=True, clock=clock)

@@ -7,6 +7,7 @@ from uuid import uuid4
 
 import pytest
 
+from registry import texts
 from registry.domain import sync
 from registry.domain.model import Control, Delegation, Membership, Person, TrustBasis, Unit
 from registry.domain.tree import Tree
@@ -165,3 +166,17 @@ def test_a_mover_s_delegations_for_the_old_unit_end(delegate, unit, include_subu
     tree = Tree({U1: None, U2: U1, U3: None})
     d = _delegation(LIS, delegate, unit, include_subunits=include_subunits)
     assert (sync.mover_ends([d], BO, U2, to_unit, tree) == [d]) is ends
+
+
+@pytest.mark.parametrize("delegator, on_behalf, status, archived, reason", [
+    (LIS, None, "active", {LIS}, "delegator_left"),
+    (STAND_IN, LIS, "active", {LIS}, "delegator_left"),
+    (LIS, None, "revoked", {LIS}, None),
+    (LIS, None, "active", set(), None),
+    (STAND_IN, LIS, "active", {STAND_IN}, None),  # the stand-in left; the leader still answers for it
+])
+def test_a_delegation_whose_leader_left_says_so_on_the_follow_up_list(delegator, on_behalf, status, archived, reason):
+    d = _delegation(delegator, BO, U1, status=status, on_behalf=on_behalf)
+    assert sync.review_reason(d, archived) == reason
+    assert reason is None or texts.REVIEW_REASONS_DA[reason] == "Erklæret af en leder, der er fratrådt"
+    assert set(texts.REVIEW_REASONS_DA) == set(sync.REVIEW_REASONS)
