@@ -124,6 +124,16 @@ async def test_a_leaver_a_new_leader_and_a_move_and_their_delegations(db, empty_
             return found["decision"], found["reason"]
         assert await check("bo@nordby.dk", "S3") == (True, "allowed")
         assert await check("lis@nordby.dk", "S3") == (True, "leader_authority")
+        # Lis appoints Eva her stand-in for S2; Kim appoints Lis his for S1.
+        appoint = """mutation($u: ID!, $s: ID!, $f: DateTime!, $t: DateTime!) { appointStandIn(unitId: $u, standInId: $s,
+            validFrom: $f, validUntil: $t) { __typename ... on Error { code message } } }"""
+        now = clock()
+        period = {"f": (now - timedelta(days=1)).isoformat(), "t": (now + timedelta(days=30)).isoformat()}
+        for leader, unit, stand_in in (("lis@nordby.dk", "S2", "eva@nordby.dk"), ("kim@nordby.dk", "S1", "lis@nordby.dk")):
+            appointed = (await gql(appoint, {"u": units[unit], "s": people[stand_in], **period}, leader))["appointStandIn"]
+            assert appointed["__typename"] == "StandInPayload", appointed
+        assert await check("eva@nordby.dk", "S3") == (True, "leader_authority")  # as Lis's stand-in
+        assert await check("lis@nordby.dk", "S4") == (True, "leader_authority")  # as Kim's stand-in
 
         report = await sync_uc.run(db, TENANT, source("people2.csv"), apply=True, clock=clock)
         today = clock().date()
@@ -133,7 +143,8 @@ async def test_a_leaver_a_new_leader_and_a_move_and_their_delegations(db, empty_
 
         # The leaver: her checks deny at once; the delegation she declared stays in force.
         assert await check("lis@nordby.dk", "S3") == (False, "unknown_person")
-        assert await check("eva@nordby.dk", "S3") == (True, "allowed")
+        assert await check("lis@nordby.dk", "S4") == (False, "unknown_person")  # nor as Kim's stand-in
+        assert await check("eva@nordby.dk", "S3") == (True, "allowed")  # her stand-in for Lis stopped with Lis
         # The mover: what covered the unit she left stops; the new leader (Per) and the old
         # unit's new leader (Nina) hold their units.
         assert await check("bo@nordby.dk", "S3") == (False, "expired")
