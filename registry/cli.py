@@ -298,6 +298,9 @@ def cmd_sync(settings: Settings, args) -> int:
             await db.close()
     try:
         report = asyncio.run(run())
+    except SourceError as exc:
+        print(f"{exc.code}: {exc} (intet er skrevet)", file=sys.stderr)
+        return 2
     except LookupError as exc:
         print(str(exc), file=sys.stderr)
         return 1

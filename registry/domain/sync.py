@@ -62,6 +62,8 @@ class SourcePerson(msgspec.Struct, frozen=True, kw_only=True):
 class Source(msgspec.Struct, frozen=True, kw_only=True):
     units: list[SourceUnit]
     people: list[SourcePerson]
+    units_file: str = "units.csv"
+    people_file: str = "people.csv"
 
 
 def _rows(text: str, columns: tuple[str, ...], file: str) -> list[tuple[int, dict[str, str]]]:
@@ -164,7 +166,7 @@ def parse(units_csv: str, people_csv: str, *, units_file: str = "units.csv",
         seen[ext] = line
         people.append(SourcePerson(external_id=ext, name=row["name"], email=row["email"] or None,
                                    unit_id=row["unit_id"], leader=leader in YES, start=start, end=end, line=line))
-    return Source(units=units, people=people)
+    return Source(units=units, people=people, units_file=units_file, people_file=people_file)
 
 
 def instant(day: date) -> datetime:
@@ -331,6 +333,7 @@ def plan(source: Source, *, units: Iterable[Unit], people: Iterable[Person],
                 moves.append(Move(person=current, from_unit=old.unit_id, to_unit=sp.unit_id))
         end_ms += [m for m in held if m is not keep and _current(m, now)]
     in_source = {sp.external_id for sp in source.people}
+    elsewhere = {m.person_id for m in memberships if m.unit_id not in managed_uuids and _current(m, now)}
     archive_people = []
     for p in people:
         if p.external_id in in_source or p.archived_at is not None or p.erased_at is not None:
@@ -339,20 +342,21 @@ def plan(source: Source, *, units: Iterable[Unit], people: Iterable[Person],
         if not held:
             continue  # not one of the sync's people (never in a synced unit, or already gone from it)
         end_ms += held
-        others = [m for m in memberships if m.person_id == p.id and m.archived_at is None
-                  and m.unit_id not in managed_uuids and _current(m, now)]
-        if not others and not p.roles:  # an administrator, HR or auditor keeps her login
+        if p.id not in elsewhere and not p.roles:  # an administrator, HR or auditor keeps her login
             archive_people.append(p)
     # Who led each synced unit before, and who leads it after: a lederskifte.
+    leaders_before: dict[UUID, set[UUID]] = {}
+    for ms in of_person.values():
+        for m in ms:
+            if m.role == "leader" and _current(m, now):
+                leaders_before.setdefault(m.unit_id, set()).add(m.person_id)
     leader_changes = []
     for ext, new in leaders_after.items():
         unit = managed_units.get(ext)
         if unit is None:
             continue
         new_person = by_ext.get(new)
-        former = tuple(sorted({m.person_id for ms in of_person.values() for m in ms
-                               if m.unit_id == unit.id and m.role == "leader" and _current(m, now)
-                               and (new_person is None or m.person_id != new_person.id)}))
+        former = tuple(sorted(leaders_before.get(unit.id, set()) - ({new_person.id} if new_person else set())))
         if former:
             leader_changes.append(LeaderChange(unit=unit.id, former=former, new=new))
     return Plan(create_units=create_units, change_units=change_units, archive_units=leaving_units,

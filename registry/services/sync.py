@@ -33,7 +33,7 @@ from registry.domain.tree import Tree
 from registry.errors import Invalid
 from registry.services import delegations as delegation_uc
 from registry.services import org as org_uc
-from registry.services.common import Ctx, utcnow
+from registry.services.common import Ctx, check_text, utcnow
 from registry.storage import org as org_sql
 from registry.storage import rows
 from registry.storage import sync as sync_sql
@@ -86,6 +86,7 @@ async def run(db: Db, tenant_key: str, source: domain.Source, *, source_name: st
     back everything (the use cases' typed errors pass through)."""
     if source_name not in SOURCES:
         raise Invalid(f"source must be one of {', '.join(SOURCES)}", field="source", code="invalid_choice")
+    _check_source(source)
     now = clock()
     async with db.read() as conn:
         tenant = await org_sql.tenant_by_key(conn, tenant_key)
@@ -102,6 +103,23 @@ async def run(db: Db, tenant_key: str, source: domain.Source, *, source_name: st
         people_by_ext = await _write_organisation(inner, the_plan, units, people)
         effects = await _delegations(inner, tx, the_plan, people_by_ext, now, review_days)
         return Report(plan=the_plan, applied=True, revision=tx.revision, effects=effects)
+
+
+def _check_source(source: domain.Source) -> None:
+    """The organisation's own rules for a unit's and a person's values (registry.services.org), asked
+    of every row before anything is written, so that a fault names its line."""
+    for su in source.units:
+        try:
+            check_text(su.name, "name")
+        except Invalid as exc:
+            raise domain.SourceError(exc.code, f"{exc.field}: {exc.message}", file=source.units_file,
+                                     line=su.line) from exc
+    for sp in source.people:
+        try:
+            org_uc.person_values(external_id=sp.external_id, name=sp.name, email=sp.email)
+        except Invalid as exc:
+            raise domain.SourceError(exc.code, f"{exc.field}: {exc.message}", file=source.people_file,
+                                     line=sp.line) from exc
 
 
 async def _write_organisation(ctx: Ctx, plan: domain.Plan, units, people) -> dict[str, UUID]:

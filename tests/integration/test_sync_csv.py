@@ -78,6 +78,10 @@ async def test_a_dry_run_writes_nothing_then_apply_then_a_second_run_changes_not
     ("id,parent_id,name,kind\nS1,,A,forvaltning\nS2,S9,B,center\n", None, "units.csv, linje 3"),
     (None, "external_id,name,email,unit_id,leader,start_date,end_date\nx@n.dk,X,,S2,ja,2020-13-01,\n",
      "people.csv, linje 2"),
+    (None, "external_id,name,email,unit_id,leader,start_date,end_date\nx@n.dk,X,,S2,ja,2020-01-01,\n"
+     "person:y,Y,,S2,nej,2020-01-01,\n", "people.csv, linje 3"),  # the organisation's own rule for external ids
+    (None, "external_id,name,email,unit_id,leader,start_date,end_date\nx@n.dk,X,ikke en adresse,S2,ja,2020-01-01,\n",
+     "people.csv, linje 2"),
 ])
 async def test_a_bad_file_is_refused_naming_the_line_and_nothing_is_written(db, empty_dsn, monkeypatch, capsys,
                                                                            tmp_path, units, people, message):
