@@ -173,3 +173,22 @@ async def test_a_leaver_a_new_leader_and_a_move_and_their_delegations(db, empty_
         # Run again: nothing changes.
         again = await sync_uc.run(db, TENANT, source("people2.csv"), apply=True, clock=clock)
         assert again.plan.empty and not again.applied
+
+
+async def test_a_unit_that_leaves_the_source_is_archived_with_its_history(db, clock):
+    await _nordby(db)
+    await sync_uc.run(db, TENANT, source(), apply=True, clock=clock)
+    units_csv = (SAMPLE / "units.csv").read_text().replace("S3,S2,Egevang Afsnit A,unit\n", "")
+    people_csv = (SAMPLE / "people.csv").read_text().replace(",S3,", ",S2,")
+    report = await sync_uc.run(db, TENANT, domain.parse(units_csv, people_csv), apply=True, clock=clock)
+    counts = report.plan.counts()
+    assert (counts["units_ended"], counts["people_moved"], counts["people_ended"]) == (1, 2, 0)
+    async with db.read() as conn:
+        s3 = await conn.fetchrow("SELECT id, archived_at FROM org_unit WHERE external_id = 'S3'")
+        live = await conn.fetchval("""SELECT count(*) FROM membership WHERE unit_id = $1 AND archived_at IS NULL
+                                        AND (valid_to IS NULL OR valid_to > now())""", s3["id"])
+        ended = await conn.fetchval("SELECT count(*) FROM membership WHERE unit_id = $1", s3["id"])
+    assert s3["archived_at"] is not None and live == 0 and ended == 2  # kept, ended
+    assert await _history_actors(db, str(s3["id"])) == {"system:sync:csv"}
+    again = await sync_uc.run(db, TENANT, domain.parse(units_csv, people_csv), apply=True, clock=clock)
+    assert again.plan.empty

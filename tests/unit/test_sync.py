@@ -180,3 +180,16 @@ def test_a_delegation_whose_leader_left_says_so_on_the_follow_up_list(delegator,
     assert sync.review_reason(d, archived) == reason
     assert reason is None or texts.REVIEW_REASONS_DA[reason] == "Erklæret af en leder, der er fratrådt"
     assert set(texts.REVIEW_REASONS_DA) == set(sync.REVIEW_REASONS)
+
+
+def test_a_unit_renamed_and_moved_and_one_back_in_the_source():
+    units, people, memberships = _registry_after(sample())
+    units["S4"] = Unit(**{**{f: getattr(units["S4"], f) for f in units["S4"].__struct_fields__},
+                          "archived_at": NOW - timedelta(days=3)})
+    text = (SAMPLE / "units.csv").read_text().replace("S3,S2,Egevang Afsnit A,unit", "S3,S4,Afsnit A,unit")
+    plan = sync.plan(sync.parse(text, (SAMPLE / "people.csv").read_text()), units=units.values(),
+                     people=people.values(), memberships=memberships, now=NOW)
+    changes = {c.unit.external_id: (c.changes, c.parent, c.moves) for c in plan.change_units}
+    assert changes == {"S4": ({"archived_at": None}, "S1", False), "S3": ({"name": "Afsnit A"}, "S4", True)}
+    assert list(changes) == ["S4", "S3"]  # the new parent is taken up before the unit moves under it
+    assert plan.counts()["units_moved"] == 1 and plan.counts()["units_changed"] == 1
