@@ -86,6 +86,8 @@ async def run(db: Db, tenant_key: str, source: domain.Source, *, source_name: st
     back everything (the use cases' typed errors pass through)."""
     if source_name not in SOURCES:
         raise Invalid(f"source must be one of {', '.join(SOURCES)}", field="source", code="invalid_choice")
+    if not 0 <= review_days <= 365:
+        raise Invalid("reviewDays must be 0-365", field="reviewDays", code="invalid_choice")
     _check_source(source)
     now = clock()
     async with db.read() as conn:
