@@ -409,6 +409,26 @@ def mover_ends(delegations: Iterable[Delegation], person: UUID, from_unit: UUID,
             and covers(d, from_unit) and not covers(d, to_unit)]
 
 
+def moved_in(memberships: Iterable[Membership], delegations: Iterable[Delegation], unit: UUID, tree: Tree,
+             now: datetime, horizon: timedelta) -> list[tuple[UUID, list[Delegation]]]:
+    """For the new leader: the people who joined the unit (or one below it) within `horizon`, and the
+    delegations of theirs (to them as persons) that ended within it and did not cover where they
+    are now: what a move took from them, so she can consider a new one. By person, in joining order."""
+    joined: dict[UUID, UUID] = {}
+    for m in memberships:
+        if m.active_at(now) and m.valid_from >= now - horizon and tree.is_within(m.unit_id, unit):
+            joined.setdefault(m.person_id, m.unit_id)
+    found: dict[UUID, list[Delegation]] = {}
+    for d in delegations:
+        where = joined.get(d.delegate_person_id) if d.delegate_person_id is not None else None
+        if where is None or d.status != "active" or d.valid_until is None:
+            continue
+        covers = d.unit_id == where or (d.include_subunits and tree.is_within(where, d.unit_id))
+        if now - horizon <= d.valid_until <= now and not covers:
+            found.setdefault(d.delegate_person_id, []).append(d)
+    return [(p, found[p]) for p in joined if p in found]
+
+
 # Why a delegation is on a follow-up list beyond its review date (texts.REVIEW_REASONS_DA).
 REVIEW_REASONS = ("delegator_left",)
 

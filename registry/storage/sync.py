@@ -28,3 +28,18 @@ async def active_delegations(conn: Conn, tenant_id: UUID, *, delegators: list[UU
              AND (delegator_id = ANY($2::uuid[]) OR on_behalf_of_id = ANY($2::uuid[])
                   OR delegate_person_id = ANY($3::uuid[]) OR unit_id = ANY($4::uuid[]))
            ORDER BY id""", tenant_id, delegators, delegates, units))
+
+
+async def ended_delegations_of(conn: Conn, tenant_id: UUID, people: list[UUID], since, until) -> list[Delegation]:
+    """The people's own delegations (to them as persons) whose validity ended in [since, until]."""
+    return many(Delegation, await conn.fetch(
+        """SELECT * FROM delegation WHERE tenant_id = $1 AND delegate_person_id = ANY($2::uuid[])
+             AND status = 'active' AND valid_until BETWEEN $3 AND $4 ORDER BY valid_until, id""",
+        tenant_id, people, since, until))
+
+
+async def joined_since(conn: Conn, tenant_id: UUID, units: list[UUID], since) -> list[Membership]:
+    """Memberships in the units that began at or after `since` (and are not archived)."""
+    return many(Membership, await conn.fetch(
+        """SELECT * FROM membership WHERE tenant_id = $1 AND unit_id = ANY($2::uuid[]) AND valid_from >= $3
+             AND archived_at IS NULL ORDER BY valid_from, id""", tenant_id, units, since))

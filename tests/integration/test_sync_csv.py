@@ -169,6 +169,12 @@ async def test_a_leaver_a_new_leader_and_a_move_and_their_delegations(db, empty_
             await web.sign_in("nina@nordby.dk", tenant=TENANT)
             page = (await web.get("/opfoelgning")).text
         assert page.count("Erklæret af en leder, der er fratrådt") == 2 and "Eva Holm" in page
+        # Bo's new leader (Per) sees that his move ended his mandate in Egevang Afsnit A.
+        async with api.web() as web:
+            await web.sign_in("per@nordby.dk", tenant=TENANT)
+            page = (await web.get("/opfoelgning")).text
+        assert "Nye i enheden, hvis mandat ophørte ved flytningen (1)" in page
+        assert "Bo Berg: Aktiviteter i Egevang Afsnit A" in page
 
         # Run again: nothing changes.
         again = await sync_uc.run(db, TENANT, source("people2.csv"), apply=True, clock=clock)

@@ -193,3 +193,23 @@ def test_a_unit_renamed_and_moved_and_one_back_in_the_source():
     assert changes == {"S4": ({"archived_at": None}, "S1", False), "S3": ({"name": "Afsnit A"}, "S4", True)}
     assert list(changes) == ["S4", "S3"]  # the new parent is taken up before the unit moves under it
     assert plan.counts()["units_moved"] == 1 and plan.counts()["units_changed"] == 1
+
+
+@pytest.mark.parametrize("joined_days_ago, ended_days_ago, unit, include_subunits, shown", [
+    (3, 3, U2, False, True),      # joined U3 lately; her delegation in U2 ended: shown
+    (3, 3, U1, True, True),       # covering U2 from above, not U3
+    (40, 3, U2, False, False),    # joined long ago
+    (3, 40, U2, False, False),    # ended long ago
+    (3, None, U2, False, False),  # still in force
+    (3, 3, U3, False, False),     # it covered where she is now
+])
+def test_the_new_leader_sees_what_a_move_ended(joined_days_ago, ended_days_ago, unit, include_subunits, shown):
+    tree = Tree({U1: None, U2: U1, U3: None})
+    m = Membership(id=uuid4(), tenant_id=TENANT, person_id=BO, unit_id=U3, role="employee",
+                   valid_from=NOW - timedelta(days=joined_days_ago))
+    d = _delegation(LIS, BO, unit, include_subunits=include_subunits)
+    if ended_days_ago is not None:
+        d = Delegation(**{**{f: getattr(d, f) for f in d.__struct_fields__},
+                          "valid_until": NOW - timedelta(days=ended_days_ago)})
+    found = sync.moved_in([m], [d], U3, tree, NOW, timedelta(days=30))
+    assert found == ([(BO, [d])] if shown else [])
