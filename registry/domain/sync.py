@@ -296,10 +296,10 @@ def plan(source: Source, *, units: Iterable[Unit], people: Iterable[Person],
         if m.unit_id in managed_uuids and m.role in SYNCED_ROLES and m.archived_at is None:
             of_person.setdefault(m.person_id, []).append(m)
     create_people, change_people, add, change_ms, end_ms, moves = [], [], [], [], [], []
-    leaders_after: dict[str, str] = {}
+    leaders_after: dict[str, list[str]] = {}
     for sp in source.people:
         if sp.leader:
-            leaders_after.setdefault(sp.unit_id, sp.external_id)
+            leaders_after.setdefault(sp.unit_id, []).append(sp.external_id)
         valid_to = instant(sp.end) if sp.end is not None else None
         current = by_ext.get(sp.external_id)
         if current is None:
@@ -355,10 +355,10 @@ def plan(source: Source, *, units: Iterable[Unit], people: Iterable[Person],
         unit = managed_units.get(ext)
         if unit is None:
             continue
-        new_person = by_ext.get(new)
-        former = tuple(sorted(leaders_before.get(unit.id, set()) - ({new_person.id} if new_person else set())))
+        staying = {by_ext[e].id for e in new if e in by_ext}
+        former = tuple(sorted(leaders_before.get(unit.id, set()) - staying))
         if former:
-            leader_changes.append(LeaderChange(unit=unit.id, former=former, new=new))
+            leader_changes.append(LeaderChange(unit=unit.id, former=former, new=new[0]))
     return Plan(create_units=create_units, change_units=change_units, archive_units=leaving_units,
                 create_people=create_people, change_people=change_people, archive_people=archive_people,
                 add_memberships=add, change_memberships=change_ms, end_memberships=end_ms, moves=moves,

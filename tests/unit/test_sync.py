@@ -213,3 +213,11 @@ def test_the_new_leader_sees_what_a_move_ended(joined_days_ago, ended_days_ago, 
                           "valid_until": NOW - timedelta(days=ended_days_ago)})
     found = sync.moved_in([m], [d], U3, tree, NOW, timedelta(days=30))
     assert found == ([(BO, [d])] if shown else [])
+
+
+def test_two_leaders_of_one_unit_who_both_stay_are_no_change_of_leader():
+    text = (SAMPLE / "people.csv").read_text() + "ida@nordby.dk,Ida Iversen,ida@nordby.dk,S2,ja,2021-01-01,\n"
+    source = sync.parse((SAMPLE / "units.csv").read_text(), text)
+    units, people, memberships = _registry_after(source)
+    plan = sync.plan(source, units=units.values(), people=people.values(), memberships=memberships, now=NOW)
+    assert plan.empty and plan.leader_changes == []
