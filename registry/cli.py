@@ -483,7 +483,9 @@ def main(argv: list[str] | None = None) -> int:
     sync.add_argument("--people", required=True,
                       help="CSV: external_id, name, email, unit_id, leader (ja/nej), start_date, end_date")
     sync.add_argument("--tenant", default="eksempel", help="the organisation's key")
-    sync.add_argument("--apply", action="store_true", help="write the changes (without it: a dry run)")
+    mode = sync.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="show what would change, write nothing (the default)")
+    mode.add_argument("--apply", action="store_true", help="write the changes, in one transaction")
     sync.add_argument("--review-days", type=int, default=30,
                       help="after a change of leader, the former leader's delegations are due for review within this")
     purge = sub.add_parser("purge-breaches", help="purge breach details past their retention after closure")

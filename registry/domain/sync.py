@@ -297,11 +297,15 @@ def plan(source: Source, *, units: Iterable[Unit], people: Iterable[Person],
             of_person.setdefault(m.person_id, []).append(m)
     create_people, change_people, add, change_ms, end_ms, moves = [], [], [], [], [], []
     leaders_after: dict[str, list[str]] = {}
+    ended_in_source: list[Person] = []
     for sp in source.people:
-        if sp.leader:
-            leaders_after.setdefault(sp.unit_id, []).append(sp.external_id)
         valid_to = instant(sp.end) if sp.end is not None else None
+        gone = valid_to is not None and valid_to <= now  # her end date has passed: she has left
+        if sp.leader and not gone:
+            leaders_after.setdefault(sp.unit_id, []).append(sp.external_id)
         current = by_ext.get(sp.external_id)
+        if current is None and gone:
+            continue  # gone before she was ever here
         if current is None:
             create_people.append(sp)
             add.append(NewMembership(external_id=sp.external_id, unit=sp.unit_id, role=sp.role,
@@ -312,7 +316,7 @@ def plan(source: Source, *, units: Iterable[Unit], people: Iterable[Person],
             changes["name"] = sp.name
         if current.email != sp.email:
             changes["email"] = sp.email
-        if current.archived_at is not None:
+        if current.archived_at is not None and not gone:
             changes["archived_at"] = None
         if changes and current.erased_at is None:
             change_people.append(PersonChange(person=current, changes=changes))
@@ -324,7 +328,7 @@ def plan(source: Source, *, units: Iterable[Unit], people: Iterable[Person],
         if keep is not None:
             if keep.valid_to != valid_to:
                 change_ms.append((keep, {"valid_to": valid_to}))
-        else:
+        elif not gone:
             earlier = [m for m in held if _current(m, now)]
             add.append(NewMembership(external_id=sp.external_id, unit=sp.unit_id, role=sp.role,
                                      valid_from=instant(sp.start) if not earlier else now, valid_to=valid_to))
@@ -332,9 +336,11 @@ def plan(source: Source, *, units: Iterable[Unit], people: Iterable[Person],
                 old = next(m for m in earlier if unit is None or m.unit_id != unit.id)
                 moves.append(Move(person=current, from_unit=old.unit_id, to_unit=sp.unit_id))
         end_ms += [m for m in held if m is not keep and _current(m, now)]
+        if gone and current.archived_at is None and current.erased_at is None:
+            ended_in_source.append(current)
     in_source = {sp.external_id for sp in source.people}
     elsewhere = {m.person_id for m in memberships if m.unit_id not in managed_uuids and _current(m, now)}
-    archive_people = []
+    archive_people = [p for p in ended_in_source if p.id not in elsewhere and not p.roles]
     for p in people:
         if p.external_id in in_source or p.archived_at is not None or p.erased_at is not None:
             continue

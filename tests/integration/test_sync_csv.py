@@ -57,7 +57,7 @@ async def test_a_dry_run_writes_nothing_then_apply_then_a_second_run_changes_not
     args = ["sync", "--source", "csv", "--units", str(SAMPLE / "units.csv"), "--people",
             str(SAMPLE / "people.csv"), "--tenant", TENANT]
     before = await snapshot(db)
-    assert await asyncio.to_thread(cli.main, args) == 0
+    assert await asyncio.to_thread(cli.main, args + ["--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "Prøvekørsel" in out and "Enheder: 4 oprettes" in out and "Personer: 6 oprettes" in out
     assert "+ person kim@nordby.dk »Kim Kristensen«" in out

@@ -221,3 +221,24 @@ def test_two_leaders_of_one_unit_who_both_stay_are_no_change_of_leader():
     units, people, memberships = _registry_after(source)
     plan = sync.plan(source, units=units.values(), people=people.values(), memberships=memberships, now=NOW)
     assert plan.empty and plan.leader_changes == []
+
+
+def test_a_person_whose_end_date_has_passed_has_left():
+    units, people, memberships = _registry_after(sample())
+    text = (SAMPLE / "people.csv").read_text().replace("lis@nordby.dk,S2,ja,2020-01-01,", "lis@nordby.dk,S2,ja,2020-01-01,2026-11-27")
+    text += "gone@nordby.dk,Gone,,S3,nej,2020-01-01,2026-01-01\n"  # left before she was ever synced: not created
+    plan = sync.plan(sync.parse((SAMPLE / "units.csv").read_text(), text), units=units.values(),
+                     people=people.values(), memberships=memberships, now=NOW)
+    assert [p.external_id for p in plan.archive_people] == ["lis@nordby.dk"]
+    assert [(m.person_id, c) for m, c in plan.change_memberships] == [
+        (people["lis@nordby.dk"].id, {"valid_to": datetime(2026, 11, 27, tzinfo=timezone.utc)})]
+    assert plan.create_people == [] and plan.add_memberships == [] and plan.leader_changes == []
+    # Once written, the same file changes nothing.
+    lis = people["lis@nordby.dk"]
+    people["lis@nordby.dk"] = Person(**{**{f: getattr(lis, f) for f in lis.__struct_fields__}, "archived_at": NOW})
+    memberships = [Membership(**{**{f: getattr(m, f) for f in m.__struct_fields__},
+                                 "valid_to": datetime(2026, 11, 27, tzinfo=timezone.utc)}) if m.person_id == lis.id
+                   else m for m in memberships]
+    again = sync.plan(sync.parse((SAMPLE / "units.csv").read_text(), text), units=units.values(),
+                      people=people.values(), memberships=memberships, now=NOW)
+    assert again.empty
