@@ -180,6 +180,14 @@ async def test_a_leaver_a_new_leader_and_a_move_and_their_delegations(db, empty_
         again = await sync_uc.run(db, TENANT, source("people2.csv"), apply=True, clock=clock)
         assert again.plan.empty and not again.applied
 
+        # Eva's end date (yesterday) in the source: she has left too, and her checks deny.
+        yesterday = (today - timedelta(days=1)).isoformat()
+        text = (SAMPLE / "people2.csv").read_text().replace("S3,nej,2022-05-01,", f"S3,nej,2022-05-01,{yesterday}")
+        ended = await sync_uc.run(db, TENANT, domain.parse((SAMPLE / "units.csv").read_text(), text), apply=True,
+                                  clock=clock)
+        assert [p.external_id for p in ended.plan.archive_people] == ["eva@nordby.dk"]
+        assert await check("eva@nordby.dk", "S3") == (False, "unknown_person")
+
 
 async def test_a_unit_that_leaves_the_source_is_archived_with_its_history(db, clock):
     await _nordby(db)
