@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
 
@@ -380,6 +380,22 @@ def _parents_first(units: list[SourceUnit]) -> list[SourceUnit]:
             d, u = d + 1, by_id[u.parent_id]
         return d
     return sorted(units, key=lambda u: (depth(u), u.line))
+
+
+def planned_tree(plan: Plan, units: Iterable[Unit]) -> tuple[Tree, dict[str, UUID]]:
+    """The unit tree as the plan will leave it (for the dry run), and the units by external id; a
+    unit still to be created stands in by a placeholder id derived from its external id."""
+    units = list(units)
+    parent = {u.id: u.parent_id for u in units}
+    ids = {u.external_id: u.id for u in units if u.external_id is not None}
+    for su in plan.create_units:
+        ids[su.id] = uuid5(NAMESPACE_URL, f"registry-sync-planned:{su.id}")
+    for su in plan.create_units:
+        parent[ids[su.id]] = ids[su.parent_id] if su.parent_id else None
+    for change in plan.change_units:
+        if change.moves:
+            parent[change.unit.id] = ids[change.parent] if change.parent else None
+    return Tree(parent), ids
 
 
 # --- what organisation changes do to delegations ---------------------------------------------------

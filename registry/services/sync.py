@@ -40,6 +40,12 @@ from registry.storage import sync as sync_sql
 from registry.storage.db import BoundDb, Db
 
 SOURCES = ("csv",)
+EFFECT_REASONS_DA = {
+    "delegator_left": "erklæret af en leder, der er fratrådt",
+    "leader_changed": "erklæret af den tidligere leder (lederskifte)",
+    "moved": "modtageren har skiftet enhed: ophører",
+    "unit_closed": "enheden lukker",
+}
 MOVED_REASON = "flyttet til en anden enhed (synkronisering)"
 
 
@@ -64,10 +70,15 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
             return ["Ingen ændringer: registret svarer allerede til kilden."]
         head = "Synkroniseret:" if self.applied else "Prøvekørsel (intet er skrevet; tilføj --apply for at skrive):"
         found = [head, *domain.describe(self.plan)]
+        reviews = sum(1 for e in self.effects if e.kind == "review")
+        ended = sum(1 for e in self.effects if e.kind == "ended")
+        closed = sum(1 for e in self.effects if e.kind == "unit_closed")
+        found.append(f"Delegeringer: {reviews} til opfølgning, {ended} ophører (flytning), "
+                     f"{closed} i enheder, der lukker")
+        for e in self.effects:
+            when = f", opfølgning {e.review_date.isoformat()}" if e.review_date else ""
+            found.append(f"  delegering {e.delegation_id}: {EFFECT_REASONS_DA[e.reason]}{when}")
         if self.applied:
-            reviews = sum(1 for e in self.effects if e.kind == "review")
-            ended = sum(1 for e in self.effects if e.kind == "ended")
-            found.append(f"Delegeringer: {reviews} sat til opfølgning, {ended} ophørt (flytning)")
             found.append(f"Revision {self.revision}")
         return found
 
@@ -93,7 +104,11 @@ async def run(db: Db, tenant_key: str, source: domain.Source, *, source_name: st
     async with db.read() as conn:
         tenant = await org_sql.tenant_by_key(conn, tenant_key)
         units, people, memberships = await sync_sql.organisation(conn, tenant.id)
-    the_plan = domain.plan(source, units=units, people=people, memberships=memberships, now=now)
+        the_plan = domain.plan(source, units=units, people=people, memberships=memberships, now=now)
+        if not apply and not the_plan.empty:  # the dry run lists the delegations affected, too
+            tree, unit_ids = domain.planned_tree(the_plan, units)
+            effects, _found = await _affected(conn, tenant.id, the_plan, tree, unit_ids, now, review_days)
+            return Report(plan=the_plan, applied=False, effects=effects)
     if not apply or the_plan.empty:
         return Report(plan=the_plan, applied=False)
     ctx = Ctx(db=db, principal=sync_principal(tenant.id, tenant.key, source_name), clock=lambda: now)
@@ -102,8 +117,8 @@ async def run(db: Db, tenant_key: str, source: domain.Source, *, source_name: st
         units, people, memberships = await sync_sql.organisation(tx.conn, tenant.id)
         the_plan = domain.plan(source, units=units, people=people, memberships=memberships, now=now)
         inner = Ctx(db=BoundDb(tx), principal=ctx.principal, clock=ctx.clock)  # type: ignore[arg-type]
-        people_by_ext = await _write_organisation(inner, the_plan, units, people)
-        effects = await _delegations(inner, tx, the_plan, people_by_ext, now, review_days)
+        await _write_organisation(inner, the_plan, units, people)
+        effects = await _delegations(inner, tx, the_plan, now, review_days)
         return Report(plan=the_plan, applied=True, revision=tx.revision, effects=effects)
 
 
@@ -167,30 +182,30 @@ async def _write_organisation(ctx: Ctx, plan: domain.Plan, units, people) -> dic
     return people_ids
 
 
-async def _delegations(ctx: Ctx, tx, plan: domain.Plan, people_ids: dict[str, UUID], now: datetime,
-                       review_days: int) -> list[Effect]:
-    """What the organisation changes do to delegations (the domain's rules), written in `tx`."""
+async def _affected(conn, tenant_id: UUID, plan: domain.Plan, tree: Tree, unit_ids: dict[str, UUID],
+                    now: datetime, review_days: int) -> tuple[list[Effect], dict[UUID, Delegation]]:
+    """What the organisation changes do to delegations (the domain's rules), with the unit tree as it
+    will be: each affected delegation once (the earliest review wins; a mover's ends), and those in
+    units that close (listed: the checks refuse an archived unit)."""
     leavers = {p.id for p in plan.archive_people}
     former = {f for c in plan.leader_changes for f in c.former}
     movers = {m.person.id for m in plan.moves}
-    if not (leavers or former or movers):
-        return []
-    conn = ctx.db.conn  # type: ignore[attr-defined]
-    units, _people, _ms = await sync_sql.organisation(conn, ctx.tenant_id)
-    tree = Tree.of(units)
-    unit_ids = {u.external_id: u.id for u in units if u.external_id is not None}
-    found = await sync_sql.active_delegations(conn, ctx.tenant_id, delegators=sorted(leavers | former),
-                                              delegates=sorted(movers), units=[c.unit for c in plan.leader_changes])
+    closing = [u.id for u in plan.archive_units]
+    if not (leavers or former or movers or closing):
+        return [], {}
+    found = await sync_sql.active_delegations(conn, tenant_id, delegators=sorted(leavers | former),
+                                              delegates=sorted(movers),
+                                              units=[c.unit for c in plan.leader_changes] + closing)
     today = now.date()
     reviews: dict[UUID, tuple[date, str]] = {}
 
     def due(d: Delegation, day: date, reason: str) -> None:
         if d.id not in reviews or day < reviews[d.id][0]:
             reviews[d.id] = (day, reason)
-    ended: list[Delegation] = []
+    ended: set[UUID] = set()
     for move in plan.moves:
         for d in domain.mover_ends(found, move.person.id, move.from_unit, unit_ids[move.to_unit], tree):
-            ended.append(d)
+            ended.add(d.id)
             due(d, today, "moved")
     for change in plan.leader_changes:
         for d, day in domain.leader_change_reviews(found, change.unit, set(change.former), today, review_days):
@@ -198,19 +213,31 @@ async def _delegations(ctx: Ctx, tx, plan: domain.Plan, people_ids: dict[str, UU
     for d in domain.leaver_reviews(found, leavers, today):
         due(d, today, "delegator_left")
     effects = []
-    ended_ids = {d.id for d in ended}
     for d in found:
-        if d.id not in reviews:
-            continue
-        day, reason = reviews[d.id]
-        changes: dict = {"review_date": day}
-        if d.id in ended_ids:
+        if d.id in reviews:
+            day, reason = reviews[d.id]
+            effects.append(Effect(delegation_id=d.id, kind="ended" if d.id in ended else "review", reason=reason,
+                                  review_date=day))
+        elif d.unit_id in closing:
+            effects.append(Effect(delegation_id=d.id, kind="unit_closed", reason="unit_closed"))
+    return effects, {d.id: d for d in found}
+
+
+async def _delegations(ctx: Ctx, tx, plan: domain.Plan, now: datetime, review_days: int) -> list[Effect]:
+    """The effects on delegations, written in `tx`: the review date (and a mover's end of validity)."""
+    conn = ctx.db.conn  # type: ignore[attr-defined]
+    units, _people, _ms = await sync_sql.organisation(conn, ctx.tenant_id)
+    unit_ids = {u.external_id: u.id for u in units if u.external_id is not None}
+    effects, found = await _affected(conn, ctx.tenant_id, plan, Tree.of(units), unit_ids, now, review_days)
+    for e in effects:
+        d = found[e.delegation_id]
+        if e.kind == "unit_closed":
+            continue  # the unit is archived: checks refuse it; the delegation stays as it was, in history
+        changes: dict = {"review_date": e.review_date}
+        if e.kind == "ended":
             if d.valid_from >= now:  # not begun: it is withdrawn instead
                 await delegation_uc.revoke_in(ctx, tx, d, MOVED_REASON)
-                effects.append(Effect(delegation_id=d.id, kind="ended", reason=reason))
                 continue
             changes["valid_until"] = now
         await rows.update(tx, "delegation", Delegation, d.id, d.version, changes)
-        effects.append(Effect(delegation_id=d.id, kind="ended" if d.id in ended_ids else "review", reason=reason,
-                              review_date=day))
     return effects

@@ -139,11 +139,14 @@ async def test_a_leaver_a_new_leader_and_a_move_and_their_delegations(db, empty_
         assert await check("eva@nordby.dk", "S3") == (True, "leader_authority")  # as Lis's stand-in
         assert await check("lis@nordby.dk", "S4") == (True, "leader_authority")  # as Kim's stand-in
 
+        expected = {(to_bo, "ended", "moved"), (to_eva, "review", "delegator_left"),
+                    (to_tina, "review", "leader_changed")}
+        dry = await sync_uc.run(db, TENANT, source("people2.csv"), clock=clock)  # the dry run lists them
+        assert {(str(e.delegation_id), e.kind, e.reason) for e in dry.effects} == expected
+        assert f"  delegering {to_eva}: erklæret af en leder, der er fratrådt" in "\n".join(dry.lines())
         report = await sync_uc.run(db, TENANT, source("people2.csv"), apply=True, clock=clock)
         today = clock().date()
-        effects = {(str(e.delegation_id), e.kind, e.reason) for e in report.effects}
-        assert effects == {(to_bo, "ended", "moved"), (to_eva, "review", "delegator_left"),
-                           (to_tina, "review", "leader_changed")}
+        assert {(str(e.delegation_id), e.kind, e.reason) for e in report.effects} == expected
 
         # The leaver: her checks deny at once; the delegation she declared stays in force.
         assert await check("lis@nordby.dk", "S3") == (False, "unknown_person")

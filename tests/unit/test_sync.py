@@ -242,3 +242,13 @@ def test_a_person_whose_end_date_has_passed_has_left():
     again = sync.plan(sync.parse((SAMPLE / "units.csv").read_text(), text), units=units.values(),
                       people=people.values(), memberships=memberships, now=NOW)
     assert again.empty
+
+
+def test_the_dry_run_sees_the_tree_as_the_plan_leaves_it():
+    units, people, memberships = _registry_after(sample())
+    text = (SAMPLE / "units.csv").read_text() + "S5,S4,Nyt Team,unit\n"
+    text = text.replace("S3,S2,Egevang Afsnit A,unit", "S3,S5,Egevang Afsnit A,unit")
+    plan = sync.plan(sync.parse(text, (SAMPLE / "people.csv").read_text()), units=units.values(),
+                     people=people.values(), memberships=memberships, now=NOW)
+    tree, ids = sync.planned_tree(plan, units.values())
+    assert tree.ancestors(ids["S3"]) == [ids["S3"], ids["S5"], ids["S4"], ids["S1"]]
