@@ -1,4 +1,4 @@
-"""The `registry` command: serve, migrate, export-schema, token, apikey, org, demo."""
+"""The `registry` command: serve, migrate, export-schema, token, apikey, org, demo, sync."""
 
 from __future__ import annotations
 
@@ -271,6 +271,47 @@ def cmd_policy(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_sync(settings: Settings, args) -> int:
+    """Bring the organisation in step with the municipality's own systems (CSV files): a dry run
+    that prints what would change, or with --apply the change in one transaction."""
+    from registry.domain.sync import SourceError, parse
+    from registry.errors import RegistryError
+    from registry.services import sync as sync_uc
+
+    try:
+        source = parse(Path(args.units).read_text(encoding="utf-8-sig"),
+                       Path(args.people).read_text(encoding="utf-8-sig"),
+                       units_file=args.units, people_file=args.people)
+    except OSError as exc:
+        print(f"kan ikke læse filen: {exc}", file=sys.stderr)
+        return 2
+    except SourceError as exc:
+        print(f"{exc.code}: {exc} (intet er skrevet)", file=sys.stderr)
+        return 2
+
+    async def run():
+        _dsn, _applied, db = await _database(settings)
+        try:
+            return await sync_uc.run(db, args.tenant, source, source_name=args.source, apply=args.apply,
+                                     review_days=args.review_days)
+        finally:
+            await db.close()
+    try:
+        report = asyncio.run(run())
+    except SourceError as exc:
+        print(f"{exc.code}: {exc} (intet er skrevet)", file=sys.stderr)
+        return 2
+    except LookupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except RegistryError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        print(f"{exc.code}{where}: {exc.message} (intet er skrevet)", file=sys.stderr)
+        return 1
+    print("\n".join(report.lines()))
+    return 0
+
+
 def cmd_purge_breaches(settings: Settings, args) -> int:
     """Purge breach details past retention now (the server also does this every six hours)."""
     async def run() -> int:
@@ -436,6 +477,17 @@ def main(argv: list[str] | None = None) -> int:
     org_archive = org_sub.add_parser("archive", help="archive an organisation: its people and keys stop working")
     org_archive.add_argument("--key", required=True)
     sub.add_parser("demo", help="load the demo organisation")
+    sync = sub.add_parser("sync", help="bring units, people and memberships in step with the municipality's systems")
+    sync.add_argument("--source", default="csv", choices=("csv",))
+    sync.add_argument("--units", required=True, help="CSV: id, parent_id, name, kind")
+    sync.add_argument("--people", required=True,
+                      help="CSV: external_id, name, email, unit_id, leader (ja/nej), start_date, end_date")
+    sync.add_argument("--tenant", default="eksempel", help="the organisation's key")
+    mode = sync.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="show what would change, write nothing (the default)")
+    mode.add_argument("--apply", action="store_true", help="write the changes, in one transaction")
+    sync.add_argument("--review-days", type=int, default=30,
+                      help="after a change of leader, the former leader's delegations are due for review within this")
     purge = sub.add_parser("purge-breaches", help="purge breach details past their retention after closure")
     purge.add_argument("--retention-days", type=int, help="default: REGISTRY_BREACH_RETENTION_DAYS (730)")
     policy = sub.add_parser("policy", help="Casbin policies for other systems")
@@ -451,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure(settings.log_format)
     handlers = {"serve": cmd_serve, "migrate": cmd_migrate, "export-schema": cmd_export_schema, "token": cmd_token,
                 "apikey": cmd_apikey, "demo": cmd_demo, "policy": cmd_policy, "org": cmd_org,
-                "purge-breaches": cmd_purge_breaches}
+                "purge-breaches": cmd_purge_breaches, "sync": cmd_sync}
     return handlers[args.command](settings, args)
 
 

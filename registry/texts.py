@@ -503,6 +503,9 @@ BASES_OF_OTHERS_DA = {
 
 
 # --- People: what they are in the organisation (membership roles) and the registry's own roles.
+# Why a delegation is on the follow-up list (registry.domain.sync.REVIEW_REASONS).
+REVIEW_REASONS_DA = {"delegator_left": "Erklæret af en leder, der er fratrådt"}
+
 MEMBERSHIP_ROLES_DA = {"leader": "leder", "deputy": "souschef", "employee": "medarbejder"}
 PERSON_ROLES_DA = {"admin": "administrator", "hr": "HR", "auditor": "revisor"}
 

@@ -15,6 +15,7 @@ from uuid import UUID
 import msgspec
 
 from registry.domain import rules
+from registry.domain import sync as sync_rules
 from registry.domain.model import Act, Area, Delegation, DueItem, Person, RedLine, StandIn, Team, Unit
 from registry.services import acts as act_uc
 from registry.services import reviews as review_uc
@@ -24,6 +25,7 @@ from registry.storage import delegations as delegation_sql
 from registry.storage import org as org_sql
 from registry.storage import redlines as red_line_sql
 from registry.storage import rows
+from registry.storage import sync as sync_sql
 
 HORIZON = timedelta(days=30)  # reviews and ends within this are shown as coming up
 
@@ -44,6 +46,10 @@ class UnitFollowUp(msgspec.Struct, frozen=True, kw_only=True):
     expiring: list[Delegation]
     stand_ins: list[StandIn]             # in force or planned (not ended, not run out)
     red_lines_due: list[RedLine] = []    # set in the unit or below, to be taken up again within 30 days
+    # Why a delegation due for review is there, beyond its date (domain.sync.review_reason): its id -> code.
+    review_reasons: dict[UUID, str] = {}
+    # People who joined the unit within 30 days, with their delegations a move ended (domain.sync.moved_in).
+    moved_in: list[tuple[UUID, list[Delegation]]] = []
 
     @property
     def overdue(self) -> int:
@@ -122,11 +128,26 @@ async def overview(ctx: Ctx) -> Overview:
         review = await review_uc.due(ctx, unit.id, review_to=(now + HORIZON).date())
         expiring = await review_uc.due(ctx, unit.id, expiring_from=now, expiring_to=now + HORIZON)
         stand_ins = [s for s in all_stand_ins if facts.unit_tree.is_within(s.unit_id, unit.id)]
+        async with ctx.db.read() as conn:
+            below = [u for u in facts.units if facts.unit_tree.is_within(u, unit.id)]
+            recent = [m for m in await sync_sql.joined_since(conn, ctx.tenant_id, below, now - HORIZON)
+                      if m.active_at(now)]
+            ended = await sync_sql.ended_delegations_of(conn, ctx.tenant_id, sorted({m.person_id for m in recent}),
+                                                        now - HORIZON, now) if recent else []
+        moved_in = sync_rules.moved_in(recent, ended, unit.id, facts.unit_tree, now, HORIZON)
         found.append(UnitFollowUp(unit=unit, standing_in_for=held[unit.id], may_appoint=unit.id in own,
                                   awaiting_justification=waiting, awaiting_feedback=feedback, due_for_review=review,
-                                  expiring=expiring, stand_ins=stand_ins,
+                                  expiring=expiring, stand_ins=stand_ins, moved_in=moved_in,
                                   red_lines_due=sorted((r for r in lines if facts.unit_tree.is_within(r.unit_id, unit.id)),
                                                        key=lambda r: r.review_date)))
+    answering = {rules.accountable_delegator(d) for f in found for d in f.due_for_review}
+    if answering:
+        async with ctx.db.read() as conn:
+            gone = {p.id for p in (await rows.get_many(conn, "person", Person, ctx.tenant_id, list(answering))).values()
+                    if p.archived_at is not None}
+        found = [msgspec.structs.replace(f, review_reasons={d.id: reason for d in f.due_for_review
+                                                            if (reason := sync_rules.review_reason(d, gone))})
+                 for f in found]
     people: set[UUID] = set()
     teams: set[UUID] = set()
     for f in found:
@@ -137,6 +158,7 @@ async def overview(ctx: Ctx) -> Overview:
             else:
                 teams.add(d.delegate_team_id)
         people |= {s.leader_id for s in f.stand_ins} | {s.stand_in_id for s in f.stand_ins}
+        people |= {p for p, _ in f.moved_in}
         if f.standing_in_for is not None:
             people.add(f.standing_in_for)
     return Overview(units=found, names=await names(ctx, people=people, teams=teams))

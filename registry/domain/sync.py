@@ -1,0 +1,491 @@
+"""Keeping the organisation in step with the municipality's own systems (issue 13): the source read
+from CSV files, checked, and compared with what the registry holds as a plan of what to create,
+change, move and end; and the rules for what organisation changes do to delegations.
+
+Pure: no database, no clock (the caller passes `now`). The service (registry.services.sync) reads the
+registry's side, asks for the plan and carries it out through the organisation's use cases.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta, timezone
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import msgspec
+
+from registry.domain.model import UNIT_KINDS, Delegation, Membership, Person, Unit
+from registry.domain.rules import accountable_delegator
+from registry.domain.tree import Tree
+
+UNIT_COLUMNS = ("id", "parent_id", "name", "kind")
+PEOPLE_COLUMNS = ("external_id", "name", "email", "unit_id", "leader", "start_date", "end_date")
+YES = {"ja", "yes", "true", "1", "j", "y"}
+NO = {"nej", "no", "false", "0", "n", ""}
+SYNCED_ROLES = ("leader", "employee")  # what the source says; deputies are the registry's own
+
+
+class SourceError(Exception):
+    """A source file the sync refuses, naming the file and line (nothing is written)."""
+
+    def __init__(self, code: str, message_da: str, *, file: str, line: int | None = None):
+        where = f"{file}, linje {line}" if line is not None else file
+        super().__init__(f"{where}: {message_da}")
+        self.code, self.message_da, self.file, self.line = code, message_da, file, line
+
+
+class SourceUnit(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    parent_id: str | None
+    name: str
+    kind: str
+    line: int
+
+
+class SourcePerson(msgspec.Struct, frozen=True, kw_only=True):
+    external_id: str
+    name: str
+    email: str | None
+    unit_id: str
+    leader: bool
+    start: date
+    end: date | None
+    line: int
+
+    @property
+    def role(self) -> str:
+        return "leader" if self.leader else "employee"
+
+
+class Source(msgspec.Struct, frozen=True, kw_only=True):
+    units: list[SourceUnit]
+    people: list[SourcePerson]
+    units_file: str = "units.csv"
+    people_file: str = "people.csv"
+
+
+def _rows(text: str, columns: tuple[str, ...], file: str) -> list[tuple[int, dict[str, str]]]:
+    """The file's rows with their line numbers; ',' or ';' separated (Danish spreadsheets write ';')."""
+    text = text.lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        raise SourceError("missing_columns", f"filen er tom; den skal have kolonnerne {', '.join(columns)}",
+                          file=file) from None
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise SourceError("missing_columns", f"mangler kolonnen {', '.join(missing)} (kolonnerne skal være "
+                          f"{', '.join(columns)})", file=file, line=1)
+    found = []
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                raise SourceError("bad_row", f"har {len(row)} felter, men overskriften har {len(header)}",
+                                  file=file, line=reader.line_num)
+            found.append((reader.line_num, {h: cell.strip() for h, cell in zip(header, row)}))
+    except csv.Error as exc:
+        raise SourceError("bad_row", f"kan ikke læses som CSV ({exc})", file=file, line=reader.line_num) from exc
+    return found
+
+
+def _date(value: str, column: str, file: str, line: int) -> date:
+    try:
+        found = date.fromisoformat(value)
+    except ValueError:
+        raise SourceError("bad_date", f"{column} »{value}« er ikke en dato som 2026-08-01", file=file,
+                          line=line) from None
+    if not 1900 <= found.year <= 2199:
+        raise SourceError("bad_date", f"{column} »{value}« ligger uden for årene 1900-2199", file=file, line=line)
+    return found
+
+
+def parse(units_csv: str, people_csv: str, *, units_file: str = "units.csv",
+          people_file: str = "people.csv") -> Source:
+    """Read and check the two files: every column there, ids once each, parents and units known, no
+    cycles, dates as dates, an end after the start. The first fault is raised (SourceError)."""
+    units: list[SourceUnit] = []
+    seen: dict[str, int] = {}
+    for line, row in _rows(units_csv, UNIT_COLUMNS, units_file):
+        uid, name, kind = row["id"], row["name"], row["kind"] or "unit"
+        if not uid:
+            raise SourceError("missing_value", "id mangler", file=units_file, line=line)
+        if uid in seen:
+            raise SourceError("duplicate_id", f"enheden »{uid}« står også i linje {seen[uid]}", file=units_file,
+                              line=line)
+        if not name:
+            raise SourceError("missing_value", "name mangler", file=units_file, line=line)
+        if kind not in UNIT_KINDS:
+            raise SourceError("bad_kind", f"kind »{kind}« skal være en af {', '.join(UNIT_KINDS)}",
+                              file=units_file, line=line)
+        seen[uid] = line
+        units.append(SourceUnit(id=uid, parent_id=row["parent_id"] or None, name=name, kind=kind, line=line))
+    by_id = {u.id: u for u in units}
+    for u in units:
+        if u.parent_id is not None and u.parent_id not in by_id:
+            raise SourceError("unknown_parent", f"overenheden »{u.parent_id}« findes ikke i filen", file=units_file,
+                              line=u.line)
+    for u in units:  # a cycle: walking up from a unit comes back to it
+        walked, current = set(), u
+        while current.parent_id is not None:
+            if current.id in walked:
+                raise SourceError("cycle", f"enheden »{u.id}« ligger (indirekte) under sig selv", file=units_file,
+                                  line=u.line)
+            walked.add(current.id)
+            current = by_id[current.parent_id]
+    people: list[SourcePerson] = []
+    seen = {}
+    for line, row in _rows(people_csv, PEOPLE_COLUMNS, people_file):
+        ext = row["external_id"]
+        if not ext:
+            raise SourceError("missing_value", "external_id mangler", file=people_file, line=line)
+        if ext in seen:
+            raise SourceError("duplicate_id", f"personen »{ext}« står også i linje {seen[ext]}", file=people_file,
+                              line=line)
+        if not row["name"]:
+            raise SourceError("missing_value", "name mangler", file=people_file, line=line)
+        if row["unit_id"] not in by_id:
+            raise SourceError("unknown_unit", f"enheden »{row['unit_id']}« findes ikke i enhedsfilen",
+                              file=people_file, line=line)
+        leader = row["leader"].lower()
+        if leader not in YES | NO:
+            raise SourceError("bad_value", f"leader »{row['leader']}« skal være ja eller nej", file=people_file,
+                              line=line)
+        if not row["start_date"]:
+            raise SourceError("missing_value", "start_date mangler", file=people_file, line=line)
+        start = _date(row["start_date"], "start_date", people_file, line)
+        end = _date(row["end_date"], "end_date", people_file, line) if row["end_date"] else None
+        if end is not None and end <= start:
+            raise SourceError("bad_date", "end_date skal ligge efter start_date", file=people_file, line=line)
+        seen[ext] = line
+        people.append(SourcePerson(external_id=ext, name=row["name"], email=row["email"] or None,
+                                   unit_id=row["unit_id"], leader=leader in YES, start=start, end=end, line=line))
+    return Source(units=units, people=people, units_file=units_file, people_file=people_file)
+
+
+def instant(day: date) -> datetime:
+    """A date from the source as the instant it begins (UTC)."""
+    return datetime.combine(day, time(0), tzinfo=timezone.utc)
+
+
+# --- the plan --------------------------------------------------------------------------------------
+
+class UnitChange(msgspec.Struct, frozen=True, kw_only=True):
+    unit: Unit
+    changes: dict           # name, kind, archived_at (None: back in the source)
+    parent: str | None      # the new parent's external id, when it moves
+    moves: bool = False
+
+
+class PersonChange(msgspec.Struct, frozen=True, kw_only=True):
+    person: Person
+    changes: dict
+
+
+class NewMembership(msgspec.Struct, frozen=True, kw_only=True):
+    external_id: str        # the person's
+    unit: str               # the unit's external id
+    role: str
+    valid_from: datetime
+    valid_to: datetime | None
+
+
+class Move(msgspec.Struct, frozen=True, kw_only=True):
+    """A person who was in one unit and is now in another (by the source)."""
+
+    person: Person
+    from_unit: UUID
+    to_unit: str            # external id
+
+
+class LeaderChange(msgspec.Struct, frozen=True, kw_only=True):
+    """A unit whose leader the source changes: the former leaders (now not leading it) and the new one."""
+
+    unit: UUID
+    former: tuple[UUID, ...]
+    new: str                # the new leader's external id
+
+
+class Plan(msgspec.Struct, frozen=True, kw_only=True):
+    create_units: list[SourceUnit] = []       # parents before children
+    change_units: list[UnitChange] = []
+    archive_units: list[Unit] = []            # children before parents
+    create_people: list[SourcePerson] = []
+    change_people: list[PersonChange] = []
+    archive_people: list[Person] = []
+    add_memberships: list[NewMembership] = []
+    change_memberships: list[tuple[Membership, dict]] = []
+    end_memberships: list[Membership] = []
+    moves: list[Move] = []
+    leader_changes: list[LeaderChange] = []
+
+    @property
+    def empty(self) -> bool:
+        return not (self.create_units or self.change_units or self.archive_units or self.create_people
+                    or self.change_people or self.archive_people or self.add_memberships
+                    or self.change_memberships or self.end_memberships)
+
+    def counts(self) -> dict[str, int]:
+        """What the plan does, counted as people read it: created, changed, moved, ended."""
+        moved_units = sum(1 for c in self.change_units if c.moves)
+        return {
+            "units_created": len(self.create_units),
+            "units_changed": len(self.change_units) - moved_units,
+            "units_moved": moved_units,
+            "units_ended": len(self.archive_units),
+            "people_created": len(self.create_people),
+            "people_changed": len(self.change_people),
+            "people_moved": len(self.moves),
+            "people_ended": len(self.archive_people),
+            "memberships_created": len(self.add_memberships),
+            "memberships_changed": len(self.change_memberships),
+            "memberships_ended": len(self.end_memberships),
+        }
+
+
+def _current(m: Membership, now: datetime) -> bool:
+    """A membership that holds now or later: not archived and not run out."""
+    return m.archived_at is None and (m.valid_to is None or m.valid_to > now)
+
+
+def plan(source: Source, *, units: Iterable[Unit], people: Iterable[Person],
+         memberships: Iterable[Membership], now: datetime) -> Plan:
+    """What to do so that the registry says what the source says. The registry's side: every unit,
+    person and membership of the organisation. The sync manages the units with an external id, and
+    the leader/employee memberships in them; units without one (built by hand) and deputies are left
+    alone. Nothing is deleted: what leaves the source is archived or ended, so history keeps it."""
+    units = list(units)
+    managed_units = {u.external_id: u for u in units if u.external_id is not None}
+    by_uuid = {u.id: u for u in units}
+    source_units = {u.id: u for u in source.units}
+    create_units = []
+    change_units = []
+    for su in _parents_first(source.units):
+        current = managed_units.get(su.id)
+        if current is None:
+            create_units.append(su)
+            continue
+        changes: dict = {}
+        if current.name != su.name:
+            changes["name"] = su.name
+        if current.kind != su.kind:
+            changes["kind"] = su.kind
+        if current.archived_at is not None:
+            changes["archived_at"] = None
+        parent_ext = by_uuid[current.parent_id].external_id if current.parent_id in by_uuid else None
+        moves = parent_ext != su.parent_id or (current.parent_id is not None and parent_ext is None
+                                               and su.parent_id is None)
+        if changes or moves:
+            change_units.append(UnitChange(unit=current, changes=changes, parent=su.parent_id, moves=moves))
+    leaving_units = [u for ext, u in managed_units.items() if ext not in source_units and u.archived_at is None]
+    tree = Tree.of(units)
+    leaving_units.sort(key=lambda u: -len(tree.ancestors(u.id)))  # the deepest first
+
+    people = list(people)
+    by_ext = {p.external_id: p for p in people}
+    memberships = list(memberships)
+    managed_uuids = {u.id for u in managed_units.values()}
+    of_person: dict[UUID, list[Membership]] = {}
+    for m in memberships:
+        if m.unit_id in managed_uuids and m.role in SYNCED_ROLES and m.archived_at is None:
+            of_person.setdefault(m.person_id, []).append(m)
+    create_people, change_people, add, change_ms, end_ms, moves = [], [], [], [], [], []
+    leaders_after: dict[str, list[str]] = {}
+    ended_in_source: list[Person] = []
+    for sp in source.people:
+        valid_to = instant(sp.end) if sp.end is not None else None
+        gone = valid_to is not None and valid_to <= now  # her end date has passed: she has left
+        if sp.leader and not gone:
+            leaders_after.setdefault(sp.unit_id, []).append(sp.external_id)
+        current = by_ext.get(sp.external_id)
+        if current is None and gone:
+            continue  # gone before she was ever here
+        if current is None:
+            create_people.append(sp)
+            add.append(NewMembership(external_id=sp.external_id, unit=sp.unit_id, role=sp.role,
+                                     valid_from=instant(sp.start), valid_to=valid_to))
+            continue
+        changes = {}
+        if current.name != sp.name:
+            changes["name"] = sp.name
+        if current.email != sp.email:
+            changes["email"] = sp.email
+        if current.archived_at is not None and not gone:
+            changes["archived_at"] = None
+        if changes and current.erased_at is None:
+            change_people.append(PersonChange(person=current, changes=changes))
+        held = of_person.get(current.id, [])
+        unit = managed_units.get(sp.unit_id)
+        same = [m for m in held if unit is not None and m.unit_id == unit.id and m.role == sp.role
+                and (_current(m, now) or m.valid_to == valid_to)]
+        keep = same[0] if same else None
+        if keep is not None:
+            if keep.valid_to != valid_to:
+                change_ms.append((keep, {"valid_to": valid_to}))
+        elif not gone:
+            earlier = [m for m in held if _current(m, now)]
+            add.append(NewMembership(external_id=sp.external_id, unit=sp.unit_id, role=sp.role,
+                                     valid_from=instant(sp.start) if not earlier else now, valid_to=valid_to))
+            if any(m.unit_id != (unit.id if unit else None) for m in earlier):
+                old = next(m for m in earlier if unit is None or m.unit_id != unit.id)
+                moves.append(Move(person=current, from_unit=old.unit_id, to_unit=sp.unit_id))
+        end_ms += [m for m in held if m is not keep and _current(m, now)]
+        if gone and current.archived_at is None and current.erased_at is None:
+            ended_in_source.append(current)
+    in_source = {sp.external_id for sp in source.people}
+    elsewhere = {m.person_id for m in memberships if m.unit_id not in managed_uuids and _current(m, now)}
+    archive_people = [p for p in ended_in_source if p.id not in elsewhere and not p.roles]
+    for p in people:
+        if p.external_id in in_source or p.archived_at is not None or p.erased_at is not None:
+            continue
+        held = [m for m in of_person.get(p.id, []) if _current(m, now)]
+        if not held:
+            continue  # not one of the sync's people (never in a synced unit, or already gone from it)
+        end_ms += held
+        if p.id not in elsewhere and not p.roles:  # an administrator, HR or auditor keeps her login
+            archive_people.append(p)
+    # Who led each synced unit before, and who leads it after: a lederskifte.
+    leaders_before: dict[UUID, set[UUID]] = {}
+    for ms in of_person.values():
+        for m in ms:
+            if m.role == "leader" and _current(m, now):
+                leaders_before.setdefault(m.unit_id, set()).add(m.person_id)
+    leader_changes = []
+    for ext, new in leaders_after.items():
+        unit = managed_units.get(ext)
+        if unit is None:
+            continue
+        staying = {by_ext[e].id for e in new if e in by_ext}
+        former = tuple(sorted(leaders_before.get(unit.id, set()) - staying))
+        if former:
+            leader_changes.append(LeaderChange(unit=unit.id, former=former, new=new[0]))
+    return Plan(create_units=create_units, change_units=change_units, archive_units=leaving_units,
+                create_people=create_people, change_people=change_people, archive_people=archive_people,
+                add_memberships=add, change_memberships=change_ms, end_memberships=end_ms, moves=moves,
+                leader_changes=leader_changes)
+
+
+def _parents_first(units: list[SourceUnit]) -> list[SourceUnit]:
+    by_id = {u.id: u for u in units}
+
+    def depth(u: SourceUnit) -> int:
+        d = 0
+        while u.parent_id is not None:
+            d, u = d + 1, by_id[u.parent_id]
+        return d
+    return sorted(units, key=lambda u: (depth(u), u.line))
+
+
+def planned_tree(plan: Plan, units: Iterable[Unit]) -> tuple[Tree, dict[str, UUID]]:
+    """The unit tree as the plan will leave it (for the dry run), and the units by external id; a
+    unit still to be created stands in by a placeholder id derived from its external id."""
+    units = list(units)
+    parent = {u.id: u.parent_id for u in units}
+    ids = {u.external_id: u.id for u in units if u.external_id is not None}
+    for su in plan.create_units:
+        ids[su.id] = uuid5(NAMESPACE_URL, f"registry-sync-planned:{su.id}")
+    for su in plan.create_units:
+        parent[ids[su.id]] = ids[su.parent_id] if su.parent_id else None
+    for change in plan.change_units:
+        if change.moves:
+            parent[change.unit.id] = ids[change.parent] if change.parent else None
+    return Tree(parent), ids
+
+
+# --- what organisation changes do to delegations ---------------------------------------------------
+
+LEADER_CHANGE_REVIEW_DAYS = 30
+
+
+def leaver_reviews(delegations: Iterable[Delegation], leavers: set[UUID], today: date) -> list[Delegation]:
+    """A leader who leaves: the delegations she answers for (as delegator, or as the leader a stand-in
+    declared them for) stay in force, and are due for review today on the unit's (next) leader's
+    follow-up list. Those already due earlier keep their date."""
+    return [d for d in delegations if d.status == "active" and accountable_delegator(d) in leavers
+            and (d.review_date is None or d.review_date > today)]
+
+
+def leader_change_reviews(delegations: Iterable[Delegation], unit: UUID, former: set[UUID], today: date,
+                          within_days: int = LEADER_CHANGE_REVIEW_DAYS) -> list[tuple[Delegation, date]]:
+    """A new leader (lederskifte): each active delegation in the unit that a former leader answers for
+    gets a review within `within_days` (an earlier review date stays)."""
+    due = today + timedelta(days=within_days)
+    return [(d, due) for d in delegations if d.status == "active" and d.unit_id == unit
+            and accountable_delegator(d) in former and (d.review_date is None or d.review_date > due)]
+
+
+def mover_ends(delegations: Iterable[Delegation], person: UUID, from_unit: UUID, to_unit: UUID,
+               tree: Tree) -> list[Delegation]:
+    """A person who moves unit: her own delegations (to her as a person) whose scope covers the unit
+    she left but not the one she joins stop; those that cover both (a delegation over the whole
+    forvaltning) go with her."""
+    def covers(d: Delegation, unit: UUID) -> bool:
+        return d.unit_id == unit or (d.include_subunits and tree.is_within(unit, d.unit_id))
+    return [d for d in delegations if d.status == "active" and d.delegate_person_id == person
+            and covers(d, from_unit) and not covers(d, to_unit)]
+
+
+def moved_in(memberships: Iterable[Membership], delegations: Iterable[Delegation], unit: UUID, tree: Tree,
+             now: datetime, horizon: timedelta) -> list[tuple[UUID, list[Delegation]]]:
+    """For the new leader: the people who joined the unit (or one below it) within `horizon`, and the
+    delegations of theirs (to them as persons) that ended within it and did not cover where they
+    are now: what a move took from them, so she can consider a new one. By person, in joining order."""
+    joined: dict[UUID, UUID] = {}
+    for m in memberships:
+        if m.active_at(now) and m.valid_from >= now - horizon and tree.is_within(m.unit_id, unit):
+            joined.setdefault(m.person_id, m.unit_id)
+    found: dict[UUID, list[Delegation]] = {}
+    for d in delegations:
+        where = joined.get(d.delegate_person_id) if d.delegate_person_id is not None else None
+        if where is None or d.status != "active" or d.valid_until is None:
+            continue
+        covers = d.unit_id == where or (d.include_subunits and tree.is_within(where, d.unit_id))
+        if now - horizon <= d.valid_until <= now and not covers:
+            found.setdefault(d.delegate_person_id, []).append(d)
+    return [(p, found[p]) for p in joined if p in found]
+
+
+# Why a delegation is on a follow-up list beyond its review date (texts.REVIEW_REASONS_DA).
+REVIEW_REASONS = ("delegator_left",)
+
+
+def review_reason(delegation: Delegation, archived_people: set[UUID]) -> str | None:
+    """`delegator_left` when the leader who answers for an active delegation has left the
+    organisation (is archived): the delegation stays in force, and the unit's leader follows it up."""
+    if delegation.status == "active" and accountable_delegator(delegation) in archived_people:
+        return "delegator_left"
+    return None
+
+
+def describe(plan: Plan, examples: int = 3) -> list[str]:
+    """The plan in Danish for the dry run and the report: counts, then a few examples of each."""
+    c = plan.counts()
+    lines = [
+        f"Enheder: {c['units_created']} oprettes, {c['units_changed']} ændres, {c['units_moved']} flyttes, "
+        f"{c['units_ended']} arkiveres",
+        f"Personer: {c['people_created']} oprettes, {c['people_changed']} ændres, {c['people_moved']} skifter enhed, "
+        f"{c['people_ended']} arkiveres",
+        f"Tilknytninger: {c['memberships_created']} oprettes, {c['memberships_changed']} ændres, "
+        f"{c['memberships_ended']} afsluttes",
+    ]
+    if plan.leader_changes:
+        lines.append(f"Lederskifte: {len(plan.leader_changes)} enheder får en ny leder")
+    samples = (
+        [f"  + enhed {u.id} »{u.name}«" for u in plan.create_units[:examples]]
+        + [f"  ~ enhed {c.unit.external_id} »{c.unit.name}«" + (" flyttes" if c.moves else " ændres")
+           for c in plan.change_units[:examples]]
+        + [f"  - enhed {u.external_id} »{u.name}« arkiveres" for u in plan.archive_units[:examples]]
+        + [f"  + person {p.external_id} »{p.name}«" for p in plan.create_people[:examples]]
+        + [f"  ~ person {c.person.external_id} ændres ({', '.join(sorted(c.changes))})"
+           for c in plan.change_people[:examples]]
+        + [f"  > person {m.person.external_id} flytter til enhed {m.to_unit}" for m in plan.moves[:examples]]
+        + [f"  - person {p.external_id} »{p.name}« arkiveres" for p in plan.archive_people[:examples]]
+    )
+    return lines + samples
+
