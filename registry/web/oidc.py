@@ -43,10 +43,18 @@ from registry.settings import Settings, check_jwks_url
 from registry.web.door import safe_next, sign_in
 
 with warnings.catch_warnings():
-    # Authlib 1.9 prefers the httpx2 package and warns when it falls back to httpx (the registry's
-    # dependency): the same API, and the fallback works; move to httpx2 when the project does.
+    # Authlib 1.9 prefers the httpx2 package (a dependency of the registry, so that the server and
+    # the tests exchange the code through the same client) and warns when it falls back to httpx.
     warnings.filterwarnings("ignore", "The httpx module is deprecated", AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+try:  # what the token exchange (Authlib's client) raises: httpx2's errors, or httpx's on the fallback
+    import httpx2
+
+    _EXCHANGE_TRANSPORT: tuple[type[Exception], ...] = (httpx.TransportError, httpx2.TransportError)
+    _EXCHANGE_HTTP: tuple[type[Exception], ...] = (httpx.HTTPError, httpx2.HTTPError)
+except ImportError:  # pragma: no cover - httpx2 is a dependency; kept for a trimmed install
+    _EXCHANGE_TRANSPORT, _EXCHANGE_HTTP = (httpx.TransportError,), (httpx.HTTPError,)
 
 log = logging.getLogger("registry.web.oidc")
 
@@ -250,9 +258,9 @@ async def callback(request: Request, code: str | None = None, error: str | None 
                                              redirect_uri=pending["redirect_uri"])
     except ProviderError as exc:
         raise _unavailable(exc) from exc
-    except httpx.TransportError as exc:
+    except _EXCHANGE_TRANSPORT as exc:
         raise _unavailable(exc) from exc
-    except (OAuthError, httpx.HTTPError, ValueError) as exc:  # the provider refused the code, or answered nonsense
+    except (OAuthError, *_EXCHANGE_HTTP, ValueError) as exc:  # the provider refused the code, or answered nonsense
         log.warning("OpenID Connect token exchange failed: %s: %s", type(exc).__name__, exc)
         return _failed("login_failed", naeste)
     try:
