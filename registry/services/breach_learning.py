@@ -41,8 +41,7 @@ from registry.domain.model import Breach, BreachAccount, BreachResponse, Delegat
 from registry.errors import Conflict, Forbidden, Invalid
 from registry.services import breaches as breach_uc
 from registry.services import delegations as delegation_uc
-from registry.services.common import (Ctx, Result, Sight, authority, check_text, load_facts, may, relations_to_unit,
-                                      require)
+from registry.services.common import (Ctx, Result, Sight, check_text, load_facts, may, readable_subtree, require)
 from registry.storage import breach_learning as sql
 from registry.storage import org as org_sql
 from registry.storage import rows
@@ -318,18 +317,13 @@ async def may_write_account(ctx: Ctx, breach: Breach) -> bool:
 
 # --- shared learning and the unit overview ----------------------------------------------------------
 
-def _subtree(facts, unit_id: UUID) -> list[UUID]:
-    facts.unit(unit_id)
-    return [u for u in facts.units if facts.unit_tree.is_within(u, unit_id)]
-
-
 async def shared_learning_points(ctx: Ctx, unit_id: UUID) -> list[tuple[LearningPoint, bool]]:
     """The shareable learning points in the unit's subtree, newest first, each with whether the
     caller may read its breach (else the breach is not named to her)."""
     require(ctx, SHARED, code="person_required", message="shared learning points are read by people")
     async with ctx.db.read() as conn:
         facts = await load_facts(conn, ctx.tenant_id)
-        found = await sql.shared_points(conn, ctx.tenant_id, _subtree(facts, unit_id))
+        found = await sql.shared_points(conn, ctx.tenant_id, facts.subtree(unit_id))
         sight = Sight(ctx, conn)
         return [(p, await sight.may("breach", p.person_id, p.unit_id)) for p in found]
 
@@ -354,12 +348,8 @@ async def overview(ctx: Ctx, unit_id: UUID, days: int = OVERVIEW_DAYS) -> Overvi
     since = now - timedelta(days=days)
     async with ctx.db.read() as conn:
         facts = await load_facts(conn, ctx.tenant_id)
-        units = _subtree(facts, unit_id)
-        relations: set[str] = set()
-        if not may(ctx, OVERVIEW):
-            relations = relations_to_unit(await authority(conn, ctx, facts), unit_id, facts.unit_tree)
-        require(ctx, OVERVIEW, relations, code="not_authorised_to_read", field="unitId",
-                message="a unit's breaches by cause are for its leader chain, a stand-in for it, HR and auditors")
+        units = await readable_subtree(ctx, conn, facts, unit_id, OVERVIEW, "a unit's breaches by cause are for its "
+                                       "leader chain, a stand-in for it, HR and auditors")
         if await sql.people_in_units(conn, ctx.tenant_id, units, now) < MIN_PEOPLE:
             return Overview(unit_id=unit_id, since=since, days=days, withheld=True, by_cause={})
         return Overview(unit_id=unit_id, since=since, days=days, withheld=False,

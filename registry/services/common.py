@@ -84,6 +84,11 @@ class Facts(msgspec.Struct, frozen=True, kw_only=True):
             raise NotFound(f"no unit with id {unit_id}", field=field)
         return unit
 
+    def subtree(self, unit_id: UUID) -> list[UUID]:
+        """The unit and every unit below it (archived ones too)."""
+        self.unit(unit_id)
+        return [u for u in self.units if self.unit_tree.is_within(u, unit_id)]
+
     def attributes_in_force(self, area_id: UUID) -> list[AreaAttribute]:
         """The area's attributes, its own and those it inherits (rules.attributes_in_force)."""
         chain = [self.areas[a] for a in self.area_tree.ancestors(area_id) if a in self.areas]
@@ -323,3 +328,14 @@ async def may_read_on_delegation(sight: Sight, row: dict, op: str) -> bool:
     except (KeyError, ValueError):
         return False
     return await sight.may_on_delegation(op, delegation)
+
+
+async def readable_subtree(ctx: Ctx, conn: Conn, facts: Facts, unit_id: UUID, op: str, message: str) -> list[UUID]:
+    """The unit's subtree, for reading `op` there: by a role the policy gives it as such (HR,
+    auditors), or as the unit's leader chain or a stand-in for it; refused otherwise."""
+    facts.unit(unit_id)
+    relations: set[str] = set()
+    if not may(ctx, op):
+        relations = relations_to_unit(await authority(conn, ctx, facts), unit_id, facts.unit_tree)
+    require(ctx, op, relations, code="not_authorised_to_read", field="unitId", message=message)
+    return facts.subtree(unit_id)

@@ -27,9 +27,8 @@ from registry.domain import rules
 from registry.domain.model import Delegation, LeaderCard
 from registry.errors import Invalid
 from registry.services.delegations import relations_to_delegation
-from registry.services.common import (Ctx, Result, Sight, authority, check_text, load_facts, may,
-                                      may_read_on_delegation, on_delegations, relations_to_unit, require,
-                                      require_person, standing_in_for)
+from registry.services.common import (Ctx, Result, Sight, check_text, load_facts, may, may_read_on_delegation,
+                                      on_delegations, readable_subtree, require, require_person, standing_in_for)
 from registry.storage import leader_cards as card_sql
 from registry.storage import rows
 
@@ -124,12 +123,6 @@ async def count_in_unit(ctx: Ctx, unit_id: UUID, days: int = RECENT_DAYS) -> tup
     since = _since(ctx.now(), days)
     async with ctx.db.read() as conn:
         facts = await load_facts(conn, ctx.tenant_id)
-        facts.unit(unit_id)
-        relations: set[str] = set()
-        if not may(ctx, COUNT):
-            relations = relations_to_unit(await authority(conn, ctx, facts), unit_id, facts.unit_tree)
-        require(ctx, COUNT, relations, code="not_authorised_to_read", field="unitId",
-                message="the unit's count of leader's cards is for its leader chain, a stand-in for it, HR and "
-                        "auditors")
-        units = [u for u in facts.units if facts.unit_tree.is_within(u, unit_id)]
+        units = await readable_subtree(ctx, conn, facts, unit_id, COUNT, "the unit's count of leader's cards is for "
+                                       "its leader chain, a stand-in for it, HR and auditors")
         return await card_sql.count_in_units(conn, ctx.tenant_id, units, since), since

@@ -24,9 +24,8 @@ from registry import texts
 from registry.domain import offers as offer_rules
 from registry.domain.model import OFFER_ANSWERS, Delegation, DelegationDraft, DelegationOffer
 from registry.errors import Conflict, Forbidden, Invalid
-from registry.services.common import (Ctx, Result, Sight, authority, check_text, load_facts, may,
-                                      may_read_on_delegation, on_delegations, relations_to_unit, require,
-                                      require_person)
+from registry.services.common import (Ctx, Result, Sight, check_text, load_facts, may_read_on_delegation,
+                                      on_delegations, readable_subtree, require, require_person)
 from registry.storage import offers as offer_sql
 from registry.storage import org as org_sql
 from registry.storage import rows
@@ -252,13 +251,8 @@ async def in_unit(ctx: Ctx, unit_id: UUID, answered_since: datetime | None = Non
     delegations in the unit and below, and those answered since `answered_since`."""
     async with ctx.db.read() as conn:
         facts = await load_facts(conn, ctx.tenant_id)
-        facts.unit(unit_id)
-        relations: set[str] = set()
-        if not may(ctx, IN_UNIT):
-            relations = relations_to_unit(await authority(conn, ctx, facts), unit_id, facts.unit_tree)
-        require(ctx, IN_UNIT, relations, code="not_authorised_to_read", field="unitId",
-                message="a unit's offers are for its leader chain, a stand-in for it, HR and auditors")
-        units = [u for u in facts.units if facts.unit_tree.is_within(u, unit_id)]
+        units = await readable_subtree(ctx, conn, facts, unit_id, IN_UNIT, "a unit's offers are for its leader chain, "
+                                       "a stand-in for it, HR and auditors")
         found = await offer_sql.in_units(conn, ctx.tenant_id, units, ctx.now(), answered_since=answered_since)
         delegations = await rows.get_many(conn, "delegation", Delegation, ctx.tenant_id,
                                           list({o.delegation_id for o in found}))

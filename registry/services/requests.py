@@ -19,7 +19,7 @@ from registry.domain.model import REQUEST_KINDS, Area, Delegation, DelegationDra
 from registry.errors import Conflict, Invalid
 from registry.services import frames as frame_uc
 from registry.services.common import (Ctx, Facts, Result, authority, check_text, live_team, load_facts, may,
-                                      relations_to_unit, require, require_person, standing_in_for)
+                                      readable_subtree, relations_to_unit, require, require_person, standing_in_for)
 from registry.storage import offers as offer_sql
 from registry.storage import org as org_sql
 from registry.storage import rows
@@ -191,13 +191,8 @@ async def in_unit(ctx: Ctx, unit_id: UUID, *, open_only: bool = True) -> list[De
     leader's own requests are for the leader above her, not in her list."""
     async with ctx.db.read() as conn:
         facts = await load_facts(conn, ctx.tenant_id)
-        facts.unit(unit_id)
-        relations: set[str] = set()
-        if not may(ctx, IN_UNIT):
-            relations = (await _leader_relations(conn, ctx, facts, unit_id))[1]
-        require(ctx, IN_UNIT, relations, code="not_authorised_to_read", field="unitId",
-                message="a unit's requests are for its leader chain, a stand-in for it, HR and auditors")
-        units = [u for u in facts.units if facts.unit_tree.is_within(u, unit_id)]
+        units = await readable_subtree(ctx, conn, facts, unit_id, IN_UNIT, "a unit's requests are for its leader "
+                                       "chain, a stand-in for it, HR and auditors")
         found = await offer_sql.requests_in_units(conn, ctx.tenant_id, units, open_only=open_only)
     me = ctx.principal.person
     return [r for r in found if me is None or r.person_id != me.id]

@@ -20,8 +20,7 @@ async def due(ctx: Ctx, unit_id: UUID, *, review_from: date | None = None, revie
     """Active delegations in the unit's subtree whose review date, or end, falls within the period."""
     async with ctx.db.read() as conn:
         facts = await load_facts(conn, ctx.tenant_id)
-        facts.unit(unit_id)
-        units = [u for u in facts.units if facts.unit_tree.is_within(u, unit_id)]
+        units = facts.subtree(unit_id)
         found = rows.many(Delegation, await conn.fetch(
             """SELECT * FROM delegation WHERE tenant_id = $1 AND unit_id = ANY($2::uuid[]) AND status = 'active'
                  AND ($3::date IS NULL OR review_date >= $3) AND ($4::date IS NULL OR review_date <= $4)
