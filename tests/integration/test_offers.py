@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from registry import texts
 from tests.support import snapshot
 
@@ -550,3 +552,20 @@ async def test_the_follow_up_page_lists_what_waits_and_the_answers_that_are_not_
     assert "Kan vi tage det på tirsdag?" in offers and "vil gerne tale om det først" in offers
     assert "til Mette Sørensen" not in offers  # her own delegation from Susanne is not hers to follow up
     assert "Taget imod" not in offers and "tilbud er taget imod de seneste 30 dage" in offers
+
+
+@pytest.mark.parametrize("extra, field, code", [
+    ({"level": 9}, "level", "invalid_level"),
+    ({"level": 0}, "level", "invalid_level"),
+    ({"why": ""}, "why", "required"),
+    ({"why": "x" * 4001}, "why", "too_long"),
+    ({"areaId": "00000000-0000-0000-0000-000000000000"}, "areaId", "not_found"),
+    ({"unitId": None}, "unitId", "required"),
+])
+async def test_a_bad_request_for_a_delegation_is_refused_and_writes_nothing(api, extra, field, code):
+    ids = await api.ids()
+    values = {"areaId": ids.areas["care/relatives"], "level": 6, "unitId": ids.unit("Plejecenter Solhaven"),
+              "why": "Gerne.", **extra}
+    result = await _refused_and_unchanged(api, lambda: _gql(api, ASK, {"i": values}, FATIMA, "askForDelegation"),
+                                          code)
+    assert result["field"] == field, result
