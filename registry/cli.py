@@ -272,24 +272,17 @@ def cmd_policy(settings: Settings, args) -> int:
 
 
 def cmd_sync(settings: Settings, args) -> int:
-    """Bring the organisation in step with the municipality's own systems (CSV files): a dry run
-    that prints what would change, or with --apply the change in one transaction."""
-    from registry.domain.sync import SourceError, parse
+    """Bring the organisation in step with the municipality's own systems: a dry run that prints
+    what would change, or with --apply the change in one transaction."""
+    from registry.domain.sync import SourceError
     from registry.errors import RegistryError
     from registry.services import sync as sync_uc
+    from registry.sources import SourceConfig, SourceUnavailable, read
 
-    try:
-        source = parse(Path(args.units).read_text(encoding="utf-8-sig"),
-                       Path(args.people).read_text(encoding="utf-8-sig"),
-                       units_file=args.units, people_file=args.people)
-    except OSError as exc:
-        print(f"kan ikke læse filen: {exc}", file=sys.stderr)
-        return 2
-    except SourceError as exc:
-        print(f"{exc.code}: {exc} (intet er skrevet)", file=sys.stderr)
-        return 2
+    config = SourceConfig(kind=args.source, units=args.units, people=args.people)
 
     async def run():
+        source = await read(config)
         _dsn, _applied, db = await _database(settings)
         try:
             return await sync_uc.run(db, args.tenant, source, source_name=args.source, apply=args.apply,
@@ -298,6 +291,9 @@ def cmd_sync(settings: Settings, args) -> int:
             await db.close()
     try:
         report = asyncio.run(run())
+    except SourceUnavailable as exc:
+        print(f"{exc.code}: {exc.message_da} (intet er skrevet)", file=sys.stderr)
+        return 2
     except SourceError as exc:
         print(f"{exc.code}: {exc} (intet er skrevet)", file=sys.stderr)
         return 2
@@ -479,8 +475,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("demo", help="load the demo organisation")
     sync = sub.add_parser("sync", help="bring units, people and memberships in step with the municipality's systems")
     sync.add_argument("--source", default="csv", choices=("csv",))
-    sync.add_argument("--units", required=True, help="CSV: id, parent_id, name, kind")
-    sync.add_argument("--people", required=True,
+    sync.add_argument("--units", help="CSV: id, parent_id, name, kind")
+    sync.add_argument("--people",
                       help="CSV: external_id, name, email, unit_id, leader (ja/nej), start_date, end_date")
     sync.add_argument("--tenant", default="eksempel", help="the organisation's key")
     mode = sync.add_mutually_exclusive_group()

@@ -41,7 +41,8 @@ class SourceUnit(msgspec.Struct, frozen=True, kw_only=True):
     parent_id: str | None
     name: str
     kind: str
-    line: int
+    line: int               # the line (CSV) or record number (other sources) the unit came from
+    kle: tuple[str, ...] = ()   # the KLE numbers the source marks the unit with (OS2mo's KLE markup)
 
 
 class SourcePerson(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,6 +54,9 @@ class SourcePerson(msgspec.Struct, frozen=True, kw_only=True):
     start: date
     end: date | None
     line: int
+    # Other ids the person is known by (kind -> value): `sub` (OIDC), `uuid` (FK Organisation/OS2mo),
+    # `upn` (AD user principal name), `payroll` (the payroll employee number).
+    aliases: dict[str, str] = {}
 
     @property
     def role(self) -> str:

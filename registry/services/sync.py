@@ -26,6 +26,7 @@ from uuid import UUID
 
 import msgspec
 
+from registry import sources
 from registry.auth import Principal
 from registry.domain import sync as domain
 from registry.domain.model import Delegation
@@ -39,7 +40,6 @@ from registry.storage import rows
 from registry.storage import sync as sync_sql
 from registry.storage.db import BoundDb, Db
 
-SOURCES = ("csv",)
 EFFECT_REASONS_DA = {
     "delegator_left": "erklæret af en leder, der er fratrådt",
     "leader_changed": "erklæret af den tidligere leder (lederskifte)",
@@ -95,8 +95,8 @@ async def run(db: Db, tenant_key: str, source: domain.Source, *, source_name: st
               review_days: int = domain.LEADER_CHANGE_REVIEW_DAYS) -> Report:
     """The plan (a dry run), or with `apply` the plan carried out in one transaction. A fault rolls
     back everything (the use cases' typed errors pass through)."""
-    if source_name not in SOURCES:
-        raise Invalid(f"source must be one of {', '.join(SOURCES)}", field="source", code="invalid_choice")
+    if source_name not in sources.kinds():
+        raise Invalid(f"source must be one of {', '.join(sources.kinds())}", field="source", code="invalid_choice")
     if not 0 <= review_days <= 365:
         raise Invalid("reviewDays must be 0-365", field="reviewDays", code="invalid_choice")
     _check_source(source)
