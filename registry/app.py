@@ -78,6 +78,24 @@ async def _retention_loop(db: Db, settings: Settings, clock: Callable[[], dateti
         await asyncio.sleep(6 * 3600)
 
 
+async def _org_sync_loop(db: Db, settings: Settings, clock: Callable[[], datetime]) -> None:
+    """The scheduled sync of the organisation from its source (REGISTRY_ORG_SYNC_*): looks each minute
+    (or each interval, if shorter) whether a run is due; registry.services.sync.scheduled runs it."""
+    from registry.services import sync as sync_uc
+    from registry.sources import SourceConfig
+
+    config = SourceConfig(**settings.org_sync_source)
+    every = timedelta(minutes=settings.org_sync_every_minutes)
+    while True:
+        try:
+            await sync_uc.scheduled(db, settings.org_sync_tenant, config, every=every,
+                                    batch_size=settings.org_sync_batch_size,
+                                    review_days=settings.org_sync_review_days, clock=clock)
+        except Exception:  # the database may be away, the organisation unknown: logged, tried again
+            log.warning("the scheduled sync of %s could not run", settings.org_sync_tenant, exc_info=True)
+        await asyncio.sleep(min(60.0, every.total_seconds()))
+
+
 def _negotiated_http_error(request: Request, exc: HTTPException):
     """An address no route answers (or a method it does not take): the Danish page for a browser,
     the API's JSON error for everyone else."""
@@ -129,14 +147,19 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
             wire(app.state.db, app.state.engine)
         decision_log.start(app.state.db)
         retention = asyncio.create_task(_retention_loop(app.state.db, settings, clock), name="registry-retention")
+        org_sync = None
+        if settings.org_sync_source is not None:
+            org_sync = asyncio.create_task(_org_sync_loop(app.state.db, settings, clock), name="registry-org-sync")
         await verifier.start()  # a JWKS URL: the first fetch, then refreshes in the background
         try:
             yield
         finally:
             await verifier.stop()
-            retention.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await retention
+            for task in (retention, org_sync):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await decision_log.close(app.state.db)  # writes what is still queued
             if own:
                 await app.state.engine.stop()

@@ -280,17 +280,30 @@ def cmd_sync(settings: Settings, args) -> int:
     from registry.sources import SourceConfig, SourceUnavailable, read
 
     config = SourceConfig(kind=args.source, units=args.units, people=args.people)
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:  # only on a terminal (tqdm leaves it out when stderr is not one), and only when writing
+            from tqdm import tqdm
+            bar = tqdm(total=total, unit=" trin", desc="Synkroniserer", disable=None, mininterval=0.5)
+        bar.update(done - bar.n)
 
     async def run():
         source = await read(config)
         _dsn, _applied, db = await _database(settings)
         try:
             return await sync_uc.run(db, args.tenant, source, source_name=args.source, apply=args.apply,
-                                     review_days=args.review_days)
+                                     review_days=args.review_days, progress=progress,
+                                     batch_size=sync_uc.BATCH_SIZE if args.batch_size is None else args.batch_size)
         finally:
             await db.close()
     try:
-        report = asyncio.run(run())
+        try:
+            report = asyncio.run(run())
+        finally:
+            if bar is not None:
+                bar.close()
     except SourceUnavailable as exc:
         print(f"{exc.code}: {exc.message_da} (intet er skrevet)", file=sys.stderr)
         return 2
@@ -481,7 +494,10 @@ def main(argv: list[str] | None = None) -> int:
     sync.add_argument("--tenant", default="eksempel", help="the organisation's key")
     mode = sync.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="show what would change, write nothing (the default)")
-    mode.add_argument("--apply", action="store_true", help="write the changes, in one transaction")
+    mode.add_argument("--apply", action="store_true",
+                      help="write the changes (a large change in batches; a run that stops is continued by the next)")
+    sync.add_argument("--batch-size", type=int,
+                      help="write a plan of more steps than this in transactions of this many (default 2000; 0: one)")
     sync.add_argument("--review-days", type=int, default=30,
                       help="after a change of leader, the former leader's delegations are due for review within this")
     purge = sub.add_parser("purge-breaches", help="purge breach details past their retention after closure")

@@ -93,6 +93,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     oidc_subject_claim: str = "sub"
     oidc_tenant: str | None = None
     oidc_scopes: str = "openid profile email"
+    # The scheduled sync of one organisation from the municipality's systems (REGISTRY_ORG_SYNC_*):
+    # the source's kind and where to read it (registry.sources.SourceConfig's fields), how often, and
+    # in what batches. Off unless REGISTRY_ORG_SYNC_SOURCE is set.
+    org_sync_tenant: str | None = None
+    org_sync_source: dict[str, str] | None = None
+    org_sync_every_minutes: float = 1440.0
+    org_sync_batch_size: int = 2000
+    org_sync_review_days: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -170,6 +178,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             decision_log_retention_days=_number(env, "REGISTRY_DECISION_LOG_RETENTION_DAYS", 365, int),
             hsts=hsts,
             **_web_settings(env, mode, secret),
+            **_org_sync_settings(env),
         )
 
 
@@ -266,3 +275,30 @@ def _web_settings(env: Mapping[str, str], mode: str, dev_secret: str | None) -> 
         "oidc_subject_claim": (env.get("REGISTRY_OIDC_SUBJECT_CLAIM") or "sub").strip(),
         "oidc_scopes": (env.get("REGISTRY_OIDC_SCOPES") or "openid profile email").strip(),
     }
+
+
+ORG_SYNC_FIELDS = ("units", "people", "file", "url", "token_url", "client_id", "client_secret")
+
+
+def _org_sync_settings(env: Mapping[str, str]) -> dict:
+    """The scheduled sync: REGISTRY_ORG_SYNC_SOURCE (a kind of source: csv, ...) and _TENANT, where to
+    read (_UNITS and _PEOPLE for CSV; _FILE for an export; _URL, _TOKEN_URL, _CLIENT_ID and
+    _CLIENT_SECRET for an API), _EVERY_MINUTES (1440), _BATCH_SIZE (2000), _REVIEW_DAYS (30)."""
+    kind = (env.get("REGISTRY_ORG_SYNC_SOURCE") or "").strip().lower()
+    if not kind:
+        return {}
+    tenant = (env.get("REGISTRY_ORG_SYNC_TENANT") or "").strip()
+    if not tenant:
+        raise ValueError("REGISTRY_ORG_SYNC_SOURCE is set: set REGISTRY_ORG_SYNC_TENANT (the organisation's key) too")
+    source = {"kind": kind}
+    for name in ORG_SYNC_FIELDS:
+        value = (env.get(f"REGISTRY_ORG_SYNC_{name.upper()}") or "").strip()
+        if value:
+            source[name] = value
+    review_days = _number(env, "REGISTRY_ORG_SYNC_REVIEW_DAYS", 30, int)
+    if review_days > 365:
+        raise ValueError("REGISTRY_ORG_SYNC_REVIEW_DAYS must be at most 365")
+    return {"org_sync_tenant": tenant, "org_sync_source": source,
+            "org_sync_every_minutes": _number(env, "REGISTRY_ORG_SYNC_EVERY_MINUTES", 1440.0, float),
+            "org_sync_batch_size": _number(env, "REGISTRY_ORG_SYNC_BATCH_SIZE", 2000, int),
+            "org_sync_review_days": review_days}

@@ -186,6 +186,7 @@ ERRORS_DA = {
     "internal": "Der skete en uventet fejl. Den er registreret.",
     "bad_request": "Forespørgslen er ikke gyldig.",
     "method_not_allowed": "Forespørgslen er ikke tilladt her.",
+    "sync_running": "En anden synkronisering af organisationen kører allerede. Prøv igen, når den er færdig.",
 }
 
 

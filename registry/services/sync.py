@@ -1,9 +1,11 @@
 """The sync from the municipality's systems (issue 13): a source (registry.domain.sync) compared with
-the registry, shown as a dry run or carried out in one transaction through the organisation's use
-cases (registry.services.org), as the system actor `system:sync:<source>` in history.
+the registry, shown as a dry run or carried out through the organisation's use cases
+(registry.services.org), as the system actor `system:sync:<source>` in history: in one
+transaction, or a large plan in bounded batches, each recorded in the run (sync_run) as it commits,
+so that a run that stops is continued by the next.
 
-After the organisation is written, in the same transaction, what the changes do to delegations
-(the rules in registry.domain.sync):
+With the organisation's writes, in the same transaction as the step that causes each, what the
+changes do to delegations (the rules in registry.domain.sync):
 - a leader who leaves: the delegations she answers for stay in force and are due for review today on
   the unit's (next) leader's follow-up list (the list marks them "erklæret af en leder, der er
   fratrådt": registry.services.followup);
@@ -11,17 +13,14 @@ After the organisation is written, in the same transaction, what the changes do 
   30 days (`review_days`);
 - a person who moves unit: her delegations that cover the unit she left, and not the new one, end
   now (validity ends: the checks answer `expired`), and are due for review today on the old unit's
-  leader's list.
-Only the review date (and, for a mover, the end of validity) is written, directly on the delegation
-row: the amend use case re-checks the whole delegation against the delegator's authority today,
-which a departed leader no longer holds, so it would refuse exactly the delegations that need
-following up; a review date changes no grant. History records the change as the sync's.
-"""
+  leader's list."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 import msgspec
@@ -30,14 +29,15 @@ from registry import sources
 from registry.auth import Principal
 from registry.domain import sync as domain
 from registry.domain.model import Delegation
-from registry.domain.tree import Tree
-from registry.errors import Invalid
+from registry.domain.rules import accountable_delegator
+from registry.errors import Conflict, Invalid, RegistryError
 from registry.services import delegations as delegation_uc
 from registry.services import org as org_uc
-from registry.services.common import Ctx, check_text, utcnow
+from registry.services.common import Ctx, check_text, require, utcnow
 from registry.storage import org as org_sql
 from registry.storage import rows
-from registry.storage import sync as sync_sql
+from registry.storage.rows import check_first
+from registry.storage import sync as syncs
 from registry.storage.db import BoundDb, Db
 
 EFFECT_REASONS_DA = {
@@ -47,6 +47,7 @@ EFFECT_REASONS_DA = {
     "unit_closed": "enheden lukker",
 }
 MOVED_REASON = "flyttet til en anden enhed (synkronisering)"
+log = logging.getLogger("registry.sync")
 
 
 class Effect(msgspec.Struct, frozen=True, kw_only=True):
@@ -64,12 +65,21 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     applied: bool
     revision: int | None = None
     effects: list[Effect] = []
+    run_id: UUID | None = None
+    batches: int = 0
+    continued: syncs.SyncRun | None = None    # the stopped run this one took up
 
     def lines(self) -> list[str]:
+        found = []
+        if self.continued is not None:
+            c = self.continued
+            found.append(f"Fortsætter synkroniseringen fra {c.started_at:%Y-%m-%d %H:%M}, der stoppede efter "
+                         f"{c.steps_done} af {c.steps_total} trin" + (f" ({c.error_da})" if c.error_da else "")
+                         + "; det skrevne er med, og resten følger her.")
         if self.plan.empty:
-            return ["Ingen ændringer: registret svarer allerede til kilden."]
+            return found + ["Ingen ændringer: registret svarer allerede til kilden."]
         head = "Synkroniseret:" if self.applied else "Prøvekørsel (intet er skrevet; tilføj --apply for at skrive):"
-        found = [head, *domain.describe(self.plan)]
+        found += [head, *domain.describe(self.plan)]
         reviews = sum(1 for e in self.effects if e.kind == "review")
         ended = sum(1 for e in self.effects if e.kind == "ended")
         closed = sum(1 for e in self.effects if e.kind == "unit_closed")
@@ -79,7 +89,7 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
             when = f", opfølgning {e.review_date.isoformat()}" if e.review_date else ""
             found.append(f"  delegering {e.delegation_id}: {EFFECT_REASONS_DA[e.reason]}{when}")
         if self.applied:
-            found.append(f"Revision {self.revision}")
+            found.append(f"Revision {self.revision}" + (f" ({self.batches} transaktioner)" if self.batches > 1 else ""))
         return found
 
 
@@ -90,36 +100,204 @@ def sync_principal(tenant_id: UUID, tenant_key: str, source: str) -> Principal:
                      scopes=frozenset({"write"}))
 
 
+# A plan of more steps than this (a unit, or one person with her memberships) is written in batches
+# of this many, each its own transaction: other writes to the organisation wait for one batch, not
+# for the whole first import; 0 writes any plan in one transaction.
+BATCH_SIZE = 2000
+
+Progress = Callable[[int, int], None]   # (steps done, steps in all), after each step
+
+
+def digest(source: domain.Source) -> str:
+    return hashlib.sha256(msgspec.json.encode(source)).hexdigest()
+
+
 async def run(db: Db, tenant_key: str, source: domain.Source, *, source_name: str = "csv", apply: bool = False,
               clock: Callable[[], datetime] = utcnow,
-              review_days: int = domain.LEADER_CHANGE_REVIEW_DAYS) -> Report:
-    """The plan (a dry run), or with `apply` the plan carried out in one transaction. A fault rolls
-    back everything (the use cases' typed errors pass through)."""
+              review_days: int = domain.LEADER_CHANGE_REVIEW_DAYS, batch_size: int = BATCH_SIZE,
+              trigger: str = "cli", progress: Progress | None = None) -> Report:
+    """The plan (a dry run), or with `apply` the plan carried out: in one transaction, or for a plan
+    of more than `batch_size` steps in batches of that many, each recorded in the run (sync_run) as
+    it commits. A fault rolls back the batch it happens in (the use cases' typed errors pass through)
+    and leaves the run `failed`; the next run of the source continues it: the plan of what is still
+    to do is the remainder, because what is written is no longer in it."""
     if source_name not in sources.kinds():
         raise Invalid(f"source must be one of {', '.join(sources.kinds())}", field="source", code="invalid_choice")
     if not 0 <= review_days <= 365:
         raise Invalid("reviewDays must be 0-365", field="reviewDays", code="invalid_choice")
+    if batch_size < 0:
+        raise Invalid("batchSize must be 0 or more", field="batchSize", code="invalid_choice")
     _check_source(source)
     now = clock()
     async with db.read() as conn:
         tenant = await org_sql.tenant_by_key(conn, tenant_key)
-        units, people, memberships = await sync_sql.organisation(conn, tenant.id)
-        the_plan = domain.plan(source, units=units, people=people, memberships=memberships, now=now)
-        if not apply and not the_plan.empty:  # the dry run lists the delegations affected, too
-            tree, unit_ids = domain.planned_tree(the_plan, units)
-            effects, _found = await _affected(conn, tenant.id, the_plan, tree, unit_ids, now, review_days)
-            return Report(plan=the_plan, applied=False, effects=effects)
-    if not apply or the_plan.empty:
-        return Report(plan=the_plan, applied=False)
+    if not apply:
+        async with db.read() as conn:
+            the_plan, units, people = await _plan(conn, tenant.id, source, now)
+            effects, _found, _causes = await _affected(conn, tenant.id, the_plan, units, people, now, review_days)
+        return Report(plan=the_plan, applied=False, effects=effects)
+    async with syncs.exclusive(db, tenant.id) as mine:
+        if not mine:
+            raise Conflict("another sync of this organisation is running", field="source", code="sync_running",
+                           message_da="En anden synkronisering af organisationen kører allerede; prøv igen, "
+                                      "når den er færdig")
+        return await _apply(db, tenant, source, source_name, now, review_days, batch_size, trigger, progress)
+
+
+async def _plan(conn, tenant_id: UUID, source: domain.Source, now: datetime):
+    units, people, memberships = await syncs.organisation(conn, tenant_id)
+    return domain.plan(source, units=units, people=people, memberships=memberships, now=now), units, people
+
+
+async def _apply(db: Db, tenant, source: domain.Source, source_name: str, now: datetime, review_days: int,
+                 batch_size: int, trigger: str, progress: Progress | None) -> Report:
+    async with db.read() as conn:
+        await syncs.stopped_runs(conn, tenant.id, now)
+        continued = await syncs.unfinished(conn, tenant.id, source_name)
+        the_plan, units, people = await _plan(conn, tenant.id, source, now)
+        effects, found, causes = await _affected(conn, tenant.id, the_plan, units, people, now, review_days)
+    steps = _steps(the_plan, people)
+    run_row = None
+    async with db.read() as conn:
+        run_row = await syncs.start_run(conn, tenant.id, source=source_name, trigger=trigger, digest=digest(source),
+                                        batch_size=batch_size, steps_total=len(steps), counts=the_plan.counts(),
+                                        effects=len(effects), continues=continued.id if continued else None,
+                                        now=now)
+    if the_plan.empty:
+        async with db.read() as conn:
+            await syncs.finish_run(conn, run_row.id, now)
+        return Report(plan=the_plan, applied=False, run_id=run_row.id, continued=continued)
+    # Each effect is written with the first step that causes it (a mover's, a leaver's, a former
+    # leader's), so a batch and the effects of its steps commit together.
+    position = {key: i for i, (key, _ops) in enumerate(steps)}
+    by_step: dict[int, list[Effect]] = {}
+    for e in effects:
+        if e.kind == "unit_closed":
+            continue  # the unit is archived: checks refuse it; the delegation stays as it was, in history
+        at = min((position[k] for k in causes[e.delegation_id] if k in position), default=len(steps) - 1)
+        by_step.setdefault(at, []).append(e)
+    size = batch_size if batch_size > 0 and len(steps) > batch_size else len(steps)
+    ids = _Ids(units={u.external_id: u.id for u in units if u.external_id is not None},
+               people={p.external_id: p.id for p in people})
     ctx = Ctx(db=db, principal=sync_principal(tenant.id, tenant.key, source_name), clock=lambda: now)
-    async with ctx.write() as tx:
-        # Read again inside the transaction: the plan carried out is the one for what it sees.
-        units, people, memberships = await sync_sql.organisation(tx.conn, tenant.id)
-        the_plan = domain.plan(source, units=units, people=people, memberships=memberships, now=now)
-        inner = Ctx(db=BoundDb(tx), principal=ctx.principal, clock=ctx.clock)  # type: ignore[arg-type]
-        await _write_organisation(inner, the_plan, units, people)
-        effects = await _delegations(inner, tx, the_plan, now, review_days)
-        return Report(plan=the_plan, applied=True, revision=tx.revision, effects=effects)
+    revision = None
+    batches = 0
+    try:
+        for first in range(0, len(steps), size):
+            async with ctx.write() as tx:
+                inner = Ctx(db=BoundDb(tx), principal=ctx.principal, clock=ctx.clock)  # type: ignore[arg-type]
+                for i in range(first, min(first + size, len(steps))):
+                    for op in steps[i][1]:
+                        await _do(inner, op, ids)
+                    for e in by_step.get(i, ()):
+                        await _effect(inner, tx, found[e.delegation_id], e, now)
+                    if progress is not None:
+                        progress(i + 1, len(steps))
+                await syncs.batch_done(tx.conn, run_row.id, min(first + size, len(steps)), tx.revision)
+                revision = tx.revision
+            batches += 1
+    except Exception as exc:
+        code = getattr(exc, "code", "error")
+        message = getattr(exc, "message_da", None) or getattr(exc, "message", None) or "uventet fejl"
+        if not isinstance(exc, (RegistryError, domain.SourceError)):
+            log.exception("sync of %s from %s failed after %d batches", tenant.key, source_name, batches)
+            code, message = "internal_error", "uventet fejl (se serverens log)"
+        async with db.read() as conn:
+            await syncs.finish_run(conn, run_row.id, clock_now(), error_code=code, error_da=message)
+        raise
+    async with db.read() as conn:
+        await syncs.finish_run(conn, run_row.id, clock_now())
+    return Report(plan=the_plan, applied=True, revision=revision, effects=effects, run_id=run_row.id,
+                  batches=batches, continued=continued)
+
+
+def clock_now() -> datetime:
+    """When a run finished, by the wall clock (the run's `now` is the instant its plan is for)."""
+    return utcnow()
+
+
+class _Ids(msgspec.Struct, kw_only=True):
+    """Units and people by external id, as the run creates them."""
+
+    units: dict[str, UUID]
+    people: dict[str, UUID]
+
+
+def _steps(plan: domain.Plan, people) -> list[tuple[str, list[tuple[str, object]]]]:
+    """The plan as steps, in the order they are written: each unit created or changed (parents
+    first), then each person with everything of hers (created, changed, memberships ended, changed
+    and added, archived: a step never leaves her half-moved), then the units that close (the deepest
+    first). A step is written whole in one transaction."""
+    steps: dict[str, list[tuple[str, object]]] = {}
+    for su in plan.create_units:
+        steps.setdefault(f"unit:{su.id}", []).append(("create_unit", su))
+    for change in plan.change_units:
+        steps.setdefault(f"unit:{change.unit.external_id}", []).append(("change_unit", change))
+    ext = {p.id: p.external_id for p in people}
+    for sp in plan.create_people:
+        steps.setdefault(f"person:{sp.external_id}", []).append(("create_person", sp))
+    for change in plan.change_people:
+        steps.setdefault(f"person:{change.person.external_id}", []).append(("change_person", change))
+    for m in plan.end_memberships:
+        steps.setdefault(f"person:{ext[m.person_id]}", []).append(("end_membership", m))
+    for m, changes in plan.change_memberships:
+        steps.setdefault(f"person:{ext[m.person_id]}", []).append(("change_membership", (m, changes)))
+    for new in plan.add_memberships:
+        steps.setdefault(f"person:{new.external_id}", []).append(("add_membership", new))
+    for p in plan.archive_people:
+        steps.setdefault(f"person:{p.external_id}", []).append(("archive_person", p))
+    for u in plan.archive_units:
+        steps.setdefault(f"close:{u.id}", []).append(("archive_unit", u))
+    return list(steps.items())
+
+
+async def _do(ctx: Ctx, op: tuple[str, object], ids: _Ids) -> None:
+    """One write of the plan, through the organisation's use cases."""
+    kind, what = op
+    now = ctx.now()
+    if kind == "create_unit":
+        su = what
+        created = await org_uc.create_unit(ctx, name=su.name, kind=su.kind, external_id=su.id,
+                                           parent_id=ids.units[su.parent_id] if su.parent_id else None)
+        ids.units[su.id] = created.value.id
+    elif kind == "change_unit":
+        change = what
+        changes = dict(change.changes)
+        if change.moves:
+            changes["parent_id"] = ids.units[change.parent] if change.parent else None
+        version = change.unit.version
+        if "archived_at" in changes:  # back in the source: taken up again before anything hangs on it
+            await org_uc.update_unit(ctx, change.unit.id, version, {"archived_at": None})
+            changes.pop("archived_at")
+            version += 1
+        if changes:
+            await org_uc.update_unit(ctx, change.unit.id, version, changes)
+    elif kind == "create_person":
+        sp = what
+        created = await org_uc.create_person(ctx, external_id=sp.external_id, name=sp.name, email=sp.email)
+        ids.people[sp.external_id] = created.value.id
+    elif kind == "change_person":
+        await org_uc.update_person(ctx, what.person.id, what.person.version, dict(what.changes))
+    elif kind == "end_membership":
+        m = what
+        if m.valid_from >= now:  # not begun: it never holds
+            await org_uc.archive_membership(ctx, m.id, m.version)
+        else:
+            await org_uc.update_membership(ctx, m.id, m.version, {"valid_to": now})
+    elif kind == "change_membership":
+        m, changes = what
+        await org_uc.update_membership(ctx, m.id, m.version, changes)
+    elif kind == "add_membership":
+        new = what
+        await org_uc.add_membership(ctx, person_id=ids.people[new.external_id], unit_id=ids.units[new.unit],
+                                    role=new.role, valid_from=new.valid_from, valid_to=new.valid_to)
+    elif kind == "archive_person":
+        await org_uc.archive_person(ctx, what.id, what.version)
+    elif kind == "archive_unit":
+        current = await rows.get(ctx.db.conn, "org_unit", type(what), ctx.tenant_id, what.id)  # type: ignore[attr-defined]
+        await org_uc.archive_unit(ctx, what.id, current.version)
+    else:  # pragma: no cover - the steps are made above
+        raise ValueError(kind)
 
 
 def _check_source(source: domain.Source) -> None:
@@ -139,79 +317,44 @@ def _check_source(source: domain.Source) -> None:
                                      line=sp.line) from exc
 
 
-async def _write_organisation(ctx: Ctx, plan: domain.Plan, units, people) -> dict[str, UUID]:
-    now = ctx.now()
-    unit_ids = {u.external_id: u.id for u in units if u.external_id is not None}
-    for su in plan.create_units:
-        created = await org_uc.create_unit(ctx, name=su.name, kind=su.kind, external_id=su.id,
-                                           parent_id=unit_ids[su.parent_id] if su.parent_id else None)
-        unit_ids[su.id] = created.value.id
-    for change in plan.change_units:
-        changes = dict(change.changes)
-        if change.moves:
-            changes["parent_id"] = unit_ids[change.parent] if change.parent else None
-        if "archived_at" in changes:  # back in the source: taken up again before anything hangs on it
-            await org_uc.update_unit(ctx, change.unit.id, change.unit.version, {"archived_at": None})
-            changes.pop("archived_at")
-            version = change.unit.version + 1
-        else:
-            version = change.unit.version
-        if changes:
-            await org_uc.update_unit(ctx, change.unit.id, version, changes)
-    people_ids = {p.external_id: p.id for p in people}
-    for sp in plan.create_people:
-        created = await org_uc.create_person(ctx, external_id=sp.external_id, name=sp.name, email=sp.email)
-        people_ids[sp.external_id] = created.value.id
-    for change in plan.change_people:
-        await org_uc.update_person(ctx, change.person.id, change.person.version, dict(change.changes))
-    for m in plan.end_memberships:
-        if m.valid_from >= now:  # not begun: it never holds
-            await org_uc.archive_membership(ctx, m.id, m.version)
-        else:
-            await org_uc.update_membership(ctx, m.id, m.version, {"valid_to": now})
-    for m, changes in plan.change_memberships:
-        await org_uc.update_membership(ctx, m.id, m.version, changes)
-    for new in plan.add_memberships:
-        await org_uc.add_membership(ctx, person_id=people_ids[new.external_id], unit_id=unit_ids[new.unit],
-                                    role=new.role, valid_from=new.valid_from, valid_to=new.valid_to)
-    for p in plan.archive_people:
-        await org_uc.archive_person(ctx, p.id, p.version)
-    for u in plan.archive_units:
-        current = await rows.get(ctx.db.conn, "org_unit", type(u), ctx.tenant_id, u.id)  # type: ignore[attr-defined]
-        await org_uc.archive_unit(ctx, u.id, current.version)
-    return people_ids
-
-
-async def _affected(conn, tenant_id: UUID, plan: domain.Plan, tree: Tree, unit_ids: dict[str, UUID],
-                    now: datetime, review_days: int) -> tuple[list[Effect], dict[UUID, Delegation]]:
-    """What the organisation changes do to delegations (the domain's rules), with the unit tree as it
-    will be: each affected delegation once (the earliest review wins; a mover's ends), and those in
-    units that close (listed: the checks refuse an archived unit)."""
+async def _affected(conn, tenant_id: UUID, plan: domain.Plan, units, people, now: datetime, review_days: int
+                    ) -> tuple[list[Effect], dict[UUID, Delegation], dict[UUID, set[str]]]:
+    """What the organisation changes do to delegations (the domain's rules), with the unit tree as the
+    plan will leave it: each affected delegation once (the earliest review wins; a mover's ends), and
+    those in units that close (listed: the checks refuse an archived unit); and for each, the steps
+    that cause it (`person:<external id>`, `close:<unit id>`). Delegations whose validity has run
+    out are not in force, and are left alone."""
     leavers = {p.id for p in plan.archive_people}
     former = {f for c in plan.leader_changes for f in c.former}
     movers = {m.person.id for m in plan.moves}
     closing = [u.id for u in plan.archive_units]
     if not (leavers or former or movers or closing):
-        return [], {}
-    found = await sync_sql.active_delegations(conn, tenant_id, delegators=sorted(leavers | former),
-                                              delegates=sorted(movers),
-                                              units=[c.unit for c in plan.leader_changes] + closing)
+        return [], {}, {}
+    tree, unit_ids = domain.planned_tree(plan, units)
+    ext = {p.id: p.external_id for p in people}
+    found = [d for d in await syncs.active_delegations(conn, tenant_id, delegators=sorted(leavers | former),
+                                                        delegates=sorted(movers),
+                                                        units=[c.unit for c in plan.leader_changes] + closing)
+             if d.valid_until is None or d.valid_until > now]
     today = now.date()
     reviews: dict[UUID, tuple[date, str]] = {}
+    causes: dict[UUID, set[str]] = {}
 
-    def due(d: Delegation, day: date, reason: str) -> None:
+    def due(d: Delegation, day: date, reason: str, cause: str) -> None:
+        causes.setdefault(d.id, set()).add(cause)
         if d.id not in reviews or day < reviews[d.id][0]:
             reviews[d.id] = (day, reason)
     ended: set[UUID] = set()
     for move in plan.moves:
         for d in domain.mover_ends(found, move.person.id, move.from_unit, unit_ids[move.to_unit], tree):
             ended.add(d.id)
-            due(d, today, "moved")
+            due(d, today, "moved", f"person:{move.person.external_id}")
     for change in plan.leader_changes:
         for d, day in domain.leader_change_reviews(found, change.unit, set(change.former), today, review_days):
-            due(d, day, "leader_changed")
+            for f in change.former:
+                due(d, day, "leader_changed", f"person:{ext[f]}")
     for d in domain.leaver_reviews(found, leavers, today):
-        due(d, today, "delegator_left")
+        due(d, today, "delegator_left", f"person:{ext[accountable_delegator(d)]}")
     effects = []
     for d in found:
         if d.id in reviews:
@@ -219,25 +362,98 @@ async def _affected(conn, tenant_id: UUID, plan: domain.Plan, tree: Tree, unit_i
             effects.append(Effect(delegation_id=d.id, kind="ended" if d.id in ended else "review", reason=reason,
                                   review_date=day))
         elif d.unit_id in closing:
+            causes[d.id] = {f"close:{d.unit_id}"}
             effects.append(Effect(delegation_id=d.id, kind="unit_closed", reason="unit_closed"))
-    return effects, {d.id: d for d in found}
+    return effects, {d.id: d for d in found}, causes
 
 
-async def _delegations(ctx: Ctx, tx, plan: domain.Plan, now: datetime, review_days: int) -> list[Effect]:
-    """The effects on delegations, written in `tx`: the review date (and a mover's end of validity)."""
-    conn = ctx.db.conn  # type: ignore[attr-defined]
-    units, _people, _ms = await sync_sql.organisation(conn, ctx.tenant_id)
-    unit_ids = {u.external_id: u.id for u in units if u.external_id is not None}
-    effects, found = await _affected(conn, ctx.tenant_id, plan, Tree.of(units), unit_ids, now, review_days)
-    for e in effects:
-        d = found[e.delegation_id]
-        if e.kind == "unit_closed":
-            continue  # the unit is archived: checks refuse it; the delegation stays as it was, in history
-        changes: dict = {"review_date": e.review_date}
-        if e.kind == "ended":
-            if d.valid_from >= now:  # not begun: it is withdrawn instead
-                await delegation_uc.revoke_in(ctx, tx, d, MOVED_REASON)
-                continue
-            changes["valid_until"] = now
+async def _effect(ctx: Ctx, tx, planned: Delegation, e: Effect, now: datetime) -> None:
+    """One effect on a delegation, in the batch's transaction, on the delegation as it is now (it may
+    have changed since the plan was made): the review date (an earlier one stays), and a mover's end
+    of validity. Only the review date and the validity are written, directly on the row: the amend
+    use case re-checks the whole delegation against the delegator's authority today, which a
+    departed leader no longer holds, so it would refuse exactly the delegations that need following
+    up; a review date changes no grant. History records the change as the sync's."""
+    d = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, planned.id, for_update=True)
+    if d.status != "active" or (d.valid_until is not None and d.valid_until <= now):
+        return
+    changes: dict = {}
+    if d.review_date is None or d.review_date > e.review_date:
+        changes["review_date"] = e.review_date
+    if e.kind == "ended":
+        if d.valid_from >= now:  # not begun: it is withdrawn instead
+            await delegation_uc.revoke_in(ctx, tx, d, MOVED_REASON)
+            return
+        changes["valid_until"] = now
+    if changes:
         await rows.update(tx, "delegation", Delegation, d.id, d.version, changes)
-    return effects
+
+
+# --- the server's scheduled sync, and the runs for administrators -----------------------------------
+
+RETRY_AFTER = timedelta(minutes=15)  # a failed scheduled run is tried again this soon (or at its interval)
+
+
+def due(last: syncs.SyncRun | None, now: datetime, every: timedelta) -> bool:
+    """Whether the scheduled sync should run now: never run, or its interval has passed since the
+    last run began (a failed or interrupted one is tried again sooner). A run that looks under way
+    is due too: if it really is, the sync lock turns the new one away; if its process stopped, the
+    new one continues it."""
+    if last is None or last.status == "running":
+        return True
+    wait = every if last.status == "done" else min(every, RETRY_AFTER)
+    return last.started_at <= now - wait
+
+
+async def scheduled(db: Db, tenant_key: str, config: sources.SourceConfig, *, every: timedelta,
+                    batch_size: int = BATCH_SIZE, review_days: int = domain.LEADER_CHANGE_REVIEW_DAYS,
+                    clock: Callable[[], datetime] = utcnow) -> syncs.SyncRun | None:
+    """One round of the server's scheduled sync (REGISTRY_ORG_SYNC_*): when it is due, read the
+    source and apply it, recorded as a `schedule` run. With several servers, one runs it (the sync
+    lock) and the others find it done. A source that cannot be read is recorded as a failed run, with
+    its code and Danish message, so administrators see it (`syncRuns`). Returns the run, if one ran."""
+    now = clock()
+    async with db.read() as conn:
+        tenant = await org_sql.tenant_by_key(conn, tenant_key)
+        recent = await syncs.runs(conn, tenant.id, 1, source=config.kind)
+    if not due(recent[0] if recent else None, now, every):
+        return None
+    try:
+        source = await sources.read(config)
+        _check_source(source)
+    except (sources.SourceUnavailable, domain.SourceError) as exc:
+        log.warning("scheduled sync of %s from %s: the source was refused: %s: %s", tenant_key, config.kind,
+                    exc.code, exc.message_da if isinstance(exc, sources.SourceUnavailable) else exc)
+        message = exc.message_da if isinstance(exc, sources.SourceUnavailable) else str(exc)
+        async with db.read() as conn:
+            failed = await syncs.start_run(conn, tenant.id, source=config.kind, trigger="schedule", digest="",
+                                           batch_size=batch_size, steps_total=0, counts={}, effects=0,
+                                           continues=None, now=now)
+            await syncs.finish_run(conn, failed.id, clock_now(), error_code=exc.code, error_da=message)
+        return failed
+    try:
+        report = await run(db, tenant_key, source, source_name=config.kind, apply=True, clock=clock,
+                           review_days=review_days, batch_size=batch_size, trigger="schedule")
+    except Conflict as exc:
+        if exc.code != "sync_running":
+            raise
+        return None  # another server runs it
+    except Exception:  # recorded in the run as failed; the next round tries again
+        log.warning("scheduled sync of %s from %s failed", tenant_key, config.kind, exc_info=True)
+        async with db.read() as conn:
+            return (await syncs.runs(conn, tenant.id, 1, source=config.kind))[0]
+    if report.run_id is not None:
+        log.info("scheduled sync of %s from %s: %s", tenant_key, config.kind,
+                 {k: v for k, v in report.plan.counts().items() if v} or "no changes")
+    async with db.read() as conn:
+        return (await syncs.runs(conn, tenant.id, 1, source=config.kind))[0]
+
+
+async def recent_runs(ctx: Ctx, first: int = 20) -> list[syncs.SyncRun]:
+    """The organisation's latest sync runs (from the command line and the schedule), newest first:
+    whether they finished, how far they came, what they changed and why one failed. For
+    administrators and auditors."""
+    require(ctx, "syncRuns", code="admin_required", message="sync runs are for administrators and auditors")
+    check_first(first)
+    async with ctx.db.read() as conn:
+        return await syncs.runs(conn, ctx.tenant_id, first)

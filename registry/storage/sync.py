@@ -3,10 +3,15 @@ the registry holds it, and the active delegations that organisation changes touc
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
 from uuid import UUID
 
+import msgspec
+
 from registry.domain.model import Delegation, Membership, Person, Unit
-from registry.storage.db import Conn
+from registry.storage.db import Conn, Db
 from registry.storage.rows import many
 
 
@@ -43,3 +48,97 @@ async def joined_since(conn: Conn, tenant_id: UUID, units: list[UUID], since) ->
     return many(Membership, await conn.fetch(
         """SELECT * FROM membership WHERE tenant_id = $1 AND unit_id = ANY($2::uuid[]) AND valid_from >= $3
              AND archived_at IS NULL ORDER BY valid_from, id""", tenant_id, units, since))
+
+
+# --- the runs of `sync --apply` (migration 0021) ----------------------------------------------------
+
+class SyncRun(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    seq: int
+    tenant_id: UUID
+    source: str
+    trigger: str
+    status: str
+    source_digest: str
+    batch_size: int
+    steps_total: int
+    steps_done: int
+    counts: dict
+    effects: int
+    continues: UUID | None
+    first_revision: int | None
+    last_revision: int | None
+    error_code: str | None
+    error_da: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+
+def _run(row) -> SyncRun:
+    return msgspec.convert(dict(row), SyncRun)
+
+
+@asynccontextmanager
+async def exclusive(db: Db, tenant_id: UUID) -> AsyncIterator[bool]:
+    """Hold the organisation's sync lock (a session advisory lock on a connection of its own) for
+    the block: True when this process has it, False when another sync of the organisation runs."""
+    async with db.read() as conn:
+        got = await conn.fetchval("SELECT pg_try_advisory_lock($1, hashtext($2::text))", SYNC_LOCK, str(tenant_id))
+        try:
+            yield bool(got)
+        finally:
+            if got:
+                await conn.fetchval("SELECT pg_advisory_unlock($1, hashtext($2::text))", SYNC_LOCK, str(tenant_id))
+
+
+SYNC_LOCK = 4_113  # the advisory lock's class for syncs (the second key is the organisation)
+
+
+async def stopped_runs(conn: Conn, tenant_id: UUID, now: datetime) -> list[SyncRun]:
+    """Runs left `running` by a process that stopped without a word (the caller holds the lock, so
+    none is really running): marked `interrupted`, and returned."""
+    return [_run(r) for r in await conn.fetch(
+        """UPDATE sync_run SET status = 'interrupted', finished_at = $2
+            WHERE tenant_id = $1 AND status = 'running' RETURNING *""", tenant_id, now)]
+
+
+async def unfinished(conn: Conn, tenant_id: UUID, source: str) -> SyncRun | None:
+    """The source's latest run, when it stopped before it was done (failed or interrupted)."""
+    row = await conn.fetchrow(
+        """SELECT * FROM sync_run WHERE tenant_id = $1 AND source = $2
+            ORDER BY seq DESC LIMIT 1""", tenant_id, source)
+    if row is None or row["status"] not in ("failed", "interrupted"):
+        return None
+    return _run(row)
+
+
+async def start_run(conn: Conn, tenant_id: UUID, *, source: str, trigger: str, digest: str, batch_size: int,
+                    steps_total: int, counts: dict, effects: int, continues: UUID | None,
+                    now: datetime) -> SyncRun:
+    return _run(await conn.fetchrow(
+        """INSERT INTO sync_run (tenant_id, source, trigger, source_digest, batch_size, steps_total, counts,
+                                 effects, continues, started_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *""",
+        tenant_id, source, trigger, digest, batch_size, steps_total, counts, effects, continues, now))
+
+
+async def batch_done(conn: Conn, run_id: UUID, steps_done: int, revision: int) -> None:
+    """In the batch's own transaction: how far the run has come."""
+    await conn.execute(
+        """UPDATE sync_run SET steps_done = $2, last_revision = $3, first_revision = coalesce(first_revision, $3)
+            WHERE id = $1""", run_id, steps_done, revision)
+
+
+async def finish_run(conn: Conn, run_id: UUID, now: datetime, *, error_code: str | None = None,
+                     error_da: str | None = None) -> None:
+    await conn.execute(
+        """UPDATE sync_run SET status = CASE WHEN $3::text IS NULL THEN 'done' ELSE 'failed' END,
+                  finished_at = $2, error_code = $3, error_da = $4 WHERE id = $1""",
+        run_id, now, error_code, error_da)
+
+
+async def runs(conn: Conn, tenant_id: UUID, limit: int, *, source: str | None = None) -> list[SyncRun]:
+    """The latest runs, newest first (of one source, or all)."""
+    return [_run(r) for r in await conn.fetch(
+        """SELECT * FROM sync_run WHERE tenant_id = $1 AND ($3::text IS NULL OR source = $3)
+            ORDER BY seq DESC LIMIT $2""", tenant_id, limit, source)]

@@ -78,7 +78,7 @@ MATRIX: dict[str, str] = {
     "me": "U A A A A A A A A H H H H H H",
     "involvementLevels": "U A A A A A A A A A A A A A A",
     "check": CHECK, "checks": CHECK, "whoMay": CHECK, "mandate": CHECK,
-    "auditHistory": AUDIT, "decisionLog": AUDIT,
+    "auditHistory": AUDIT, "decisionLog": AUDIT, "syncRuns": AUDIT,
     "acts": "U A H A A A H H H D D A A A D",
     "myActs": "U H H H H H H A H D D D D D D",
     "act": "U A H A A A H A H D D A A A D",
@@ -317,6 +317,13 @@ async def _set_up(api: Api, fx: Fixture) -> None:
     ids, t = fx.ids, fx.t
     solhaven = ids.unit("Plejecenter Solhaven")
     t["unit"] = solhaven
+    # issue 13: a run of the sync from the municipality's systems, for `syncRuns`
+    from registry.storage import sync as syncs
+    async with api.db.read() as conn:
+        tenant = await conn.fetchval("SELECT id FROM organisation WHERE key = $1", DEMO_TENANT)
+        run = await syncs.start_run(conn, tenant, source="csv", trigger="cli", digest="x", batch_size=0,
+                                    steps_total=0, counts={}, effects=0, continues=None, now=_now())
+        await syncs.finish_run(conn, run.id, _now())
     stand_in = await _gql_ok(api, """mutation($u: ID!, $s: ID!, $f: DateTime!, $t: DateTime!) {
         appointStandIn(unitId: $u, standInId: $s, validFrom: $f, validUntil: $t, note: "ferie") {
         ... on StandInPayload { standIn { id version } } %s } }""" % ERR,
@@ -517,6 +524,7 @@ CALLS: dict[str, Call] = {
                             'input: {unitId: $u, coreTask: "Beboernes hverdag"}, version: 1', "$u: ID!"), _wide),
     "auditHistory": Call(_q("auditHistory", "{ nodes { id } }")),
     "decisionLog": Call(_q("decisionLog", "{ nodes { person } }")),
+    "syncRuns": Call(_q("syncRuns", "{ status }")),
     "history": Call(_q("history", "{ nodes { id } }", "(entityId: $id)", "$id: ID!"),
                     lambda fx: {"id": fx.t["delegation"]["id"]}),
     "check": Call(_q("check", "{ decision }", "(input: $i)", "$i: CheckInput!"), CHECK_INPUT),

@@ -98,7 +98,8 @@ async def test_a_bad_file_is_refused_naming_the_line_and_nothing_is_written(db, 
     assert await snapshot(db) == before
 
 
-async def test_a_leaver_a_new_leader_and_a_move_and_their_delegations(db, empty_dsn, settings, clock):
+@pytest.mark.parametrize("batch_size", [0, 1], ids=["one transaction", "a batch a step"])
+async def test_a_leaver_a_new_leader_and_a_move_and_their_delegations(db, empty_dsn, settings, clock, batch_size):
     await _nordby(db)
     report = await sync_uc.run(db, TENANT, source(), apply=True, clock=clock)
     assert report.applied
@@ -144,7 +145,7 @@ async def test_a_leaver_a_new_leader_and_a_move_and_their_delegations(db, empty_
         dry = await sync_uc.run(db, TENANT, source("people2.csv"), clock=clock)  # the dry run lists them
         assert {(str(e.delegation_id), e.kind, e.reason) for e in dry.effects} == expected
         assert f"  delegering {to_eva}: erklæret af en leder, der er fratrådt" in "\n".join(dry.lines())
-        report = await sync_uc.run(db, TENANT, source("people2.csv"), apply=True, clock=clock)
+        report = await sync_uc.run(db, TENANT, source("people2.csv"), apply=True, clock=clock, batch_size=batch_size)
         today = clock().date()
         assert {(str(e.delegation_id), e.kind, e.reason) for e in report.effects} == expected
 

@@ -29,6 +29,7 @@ from registry.api.graphql.personal_data import PersonalDataMutation, PersonalDat
 from registry.api.graphql.trust import TrustMutation, TrustQuery
 from registry.api.graphql.leader_cards import LeaderCardMutation, LeaderCardQuery  # issue 12, part 4
 from registry.api.graphql.offers import OfferMutation, OfferQuery  # issue 12, part 1
+from registry.api.graphql.sync_runs import SyncRunQuery  # issue 13, part 1
 from registry.api.graphql import types as gt
 from registry.api.graphql.context import Info
 from registry.api.graphql.results import ERROR_TYPES, payload, result, typed_errors
@@ -522,7 +523,7 @@ def _schema(max_depth: int, max_tokens: int, max_aliases: int, introspection: bo
     if not introspection:
         limits.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     query = merge_types("Query", (Query, CheckQuery, TrustQuery, DecisionLogQuery, PersonalDataQuery,
-                                  OrganisationQuery, LeaderCardQuery, OfferQuery))
+                                  OrganisationQuery, LeaderCardQuery, OfferQuery, SyncRunQuery))
     mutation = merge_types("Mutation", (Mutation, TrustMutation, PersonalDataMutation, OrganisationMutation,
                                         LeaderCardMutation, OfferMutation))
     put_doors(query, mutation)  # registry.api.authorization: every query, mutation and link into the organisation
