@@ -163,3 +163,22 @@ def test_a_bad_export_is_refused_naming_the_object(text, code, says):
     with pytest.raises(SourceError) as found:
         parse(text)
     assert found.value.code == code and says in str(found.value), str(found.value)
+
+
+async def test_the_reader_refuses_a_file_it_cannot_read_and_reads_as_of_the_sync_date(tmp_path):
+    from datetime import datetime, timezone
+
+    from registry.sources import SourceConfig, SourceUnavailable, read
+    from registry.sources import fk_organisation as reader
+    for name, content in (("missing.json", None), ("latin1.json", "{\"bruger\": \"Jørgen\"}".encode("latin-1"))):
+        if content is not None:
+            (tmp_path / name).write_bytes(content)
+        with pytest.raises(SourceUnavailable) as found:
+            await read(SourceConfig(kind="fk", file=str(tmp_path / name)))
+        assert found.value.code == "unreadable_file"
+    closing = unit("closing", "Lukker", S1, active=(("Aktiv", "2016-01-01", "2026-10-01"),))
+    (tmp_path / "fk.json").write_text(export(units=[unit(S1, "Forvaltning"), unit(S2, "Center", S1), closing]))
+    config = SourceConfig(kind="fk", file=str(tmp_path / "fk.json"))
+    before = await reader.read(config, now=datetime(2026, 9, 30, 23, tzinfo=timezone.utc))
+    assert [u.id for u in before.units] == [S1, S2, "closing"] and before.units_file == "fk.json, organisationenhed"
+    assert [u.id for u in (await reader.read(config, now=datetime(2026, 10, 1, tzinfo=timezone.utc))).units] == [S1, S2]
