@@ -50,7 +50,7 @@ UNIT_NAME = ("enhedsnavn", "organisationenhedsnavn")
 FUNCTION_TYPE = ("funktionstype", "organisatoriskfunktionstype")
 FUNCTION_NAME = ("funktionsnavn", "organisationfunktionsnavn")
 PERSON_NAME = ("navn", "navnetekst")
-ADDRESS_TEXT = ("adressetekst", "adresse")
+ADDRESS_TEXT = ("adresse", "adressetekst")
 
 WHAT_DA = {"organisation": "organisationen", "organisationenhed": "enheden", "bruger": "brugeren",
            "organisationfunktion": "funktionen", "person": "personen", "adresse": "adressen"}

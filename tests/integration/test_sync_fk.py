@@ -92,7 +92,7 @@ def _unit_parent(doc, parent):
 
 
 def _user_email(doc, email):
-    doc["adresse"][0]["registreringer"][0]["attributter"]["adresseegenskaber"][0]["adressetekst"] = email
+    doc["adresse"][0]["registreringer"][0]["attributter"]["adresseegenskaber"][0]["adresse"] = email
 
 
 def _function_from(doc, value):
