@@ -279,7 +279,7 @@ def cmd_sync(settings: Settings, args) -> int:
     from registry.services import sync as sync_uc
     from registry.sources import SourceConfig, SourceUnavailable, read
 
-    config = SourceConfig(kind=args.source, units=args.units, people=args.people)
+    config = SourceConfig(kind=args.source, units=args.units, people=args.people, file=args.file)
     bar = None
 
     def progress(done: int, total: int) -> None:
@@ -487,10 +487,11 @@ def main(argv: list[str] | None = None) -> int:
     org_archive.add_argument("--key", required=True)
     sub.add_parser("demo", help="load the demo organisation")
     sync = sub.add_parser("sync", help="bring units, people and memberships in step with the municipality's systems")
-    sync.add_argument("--source", default="csv", choices=("csv",))
+    sync.add_argument("--source", default="csv", choices=("csv", "fk"))
     sync.add_argument("--units", help="CSV: id, parent_id, name, kind")
     sync.add_argument("--people",
                       help="CSV: external_id, name, email, unit_id, leader (ja/nej), start_date, end_date")
+    sync.add_argument("--file", help="an export file (fk: FK Organisation's objects as JSON, see the README)")
     sync.add_argument("--tenant", default="eksempel", help="the organisation's key")
     mode = sync.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="show what would change, write nothing (the default)")

@@ -40,7 +40,8 @@ class SourceUnit(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     parent_id: str | None
     name: str
-    kind: str
+    kind: str | None        # None: the source has no kinds (FK Organisation): a new unit is a `unit`, and
+                            # the kind an administrator gives it in the registry stays
     line: int               # the line (CSV) or record number (other sources) the unit came from
     kle: tuple[str, ...] = ()   # the KLE numbers the source marks the unit with (OS2mo's KLE markup)
 
@@ -278,7 +279,7 @@ def plan(source: Source, *, units: Iterable[Unit], people: Iterable[Person],
         changes: dict = {}
         if current.name != su.name:
             changes["name"] = su.name
-        if current.kind != su.kind:
+        if su.kind is not None and current.kind != su.kind:
             changes["kind"] = su.kind
         if current.archived_at is not None:
             changes["archived_at"] = None

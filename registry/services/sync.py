@@ -257,7 +257,7 @@ async def _do(ctx: Ctx, op: tuple[str, object], ids: _Ids) -> None:
     now = ctx.now()
     if kind == "create_unit":
         su = what
-        created = await org_uc.create_unit(ctx, name=su.name, kind=su.kind, external_id=su.id,
+        created = await org_uc.create_unit(ctx, name=su.name, kind=su.kind or "unit", external_id=su.id,
                                            parent_id=ids.units[su.parent_id] if su.parent_id else None)
         ids.units[su.id] = created.value.id
     elif kind == "change_unit":

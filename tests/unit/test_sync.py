@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from uuid import uuid4
 
+import msgspec
 import pytest
 
 from registry import texts
@@ -252,3 +253,15 @@ def test_the_dry_run_sees_the_tree_as_the_plan_leaves_it():
                      people=people.values(), memberships=memberships, now=NOW)
     tree, ids = sync.planned_tree(plan, units.values())
     assert tree.ancestors(ids["S3"]) == [ids["S3"], ids["S5"], ids["S4"], ids["S1"]]
+
+
+
+def test_a_source_without_kinds_keeps_the_kind_given_in_the_registry_and_one_with_kinds_sets_it():
+    source = sample()
+    units, people, memberships = _registry_after(source)
+    units["S2"] = Unit(**{**{f: getattr(units["S2"], f) for f in units["S2"].__struct_fields__}, "kind": "direktion"})
+    without = sync.Source(units=[msgspec.structs.replace(u, kind=None) for u in source.units], people=source.people)
+    kept = sync.plan(without, units=units.values(), people=people.values(), memberships=memberships, now=NOW)
+    assert kept.empty
+    told = sync.plan(source, units=units.values(), people=people.values(), memberships=memberships, now=NOW)
+    assert [(c.unit.external_id, c.changes) for c in told.change_units] == [("S2", {"kind": "center"})]
