@@ -329,10 +329,10 @@ def _person(obj: _Obj, held: list[_Function], names: dict[str, str | None], addr
         chosen = leading[0] if leading else sorted(live, key=first)[0]
     elif held:  # every function ended (or the user did): the one that ended last, a leader's first
         chosen = sorted(held, key=lambda f: (f.period.end or date.max, f.leader, -f.number))[-1]
-    elif gone:
-        return None
     else:
-        raise _error("no_unit", obj, "brugeren har hverken en stilling eller en lederfunktion i en enhed", file)
+        # In no unit: a service account, or a user only of IT systems, is not one of the organisation's
+        # people here; one synced before has left the source, and is ended.
+        return None
     start = chosen.period.start or today
     if valid is not None and valid.start is not None and valid.start > start:
         start = valid.start

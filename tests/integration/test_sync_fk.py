@@ -107,7 +107,6 @@ def _function_from(doc, value):
     (_edit(lambda d: _unit_parent(d, "99999999-0000-4000-8000-000000000000")),
      "unknown_parent: fk.json: enheden"),
     (_edit(lambda d: _function_from(d, "2018-02-30")), "bad_date: fk.json: funktionen"),
-    (_edit(lambda d: d["organisationfunktion"].clear()), "no_unit: fk.json: brugeren"),
     (_edit(lambda d: _user_email(d, "ikke en adresse")), "fk.json, bruger, linje 1"),  # the registry's own rule
 ])
 async def test_a_bad_file_is_refused_naming_the_object_and_nothing_is_written(db, empty_dsn, monkeypatch, capsys,
