@@ -144,7 +144,8 @@ async def _write_organisation(ctx: Ctx, plan: domain.Plan, units, people) -> dic
     unit_ids = {u.external_id: u.id for u in units if u.external_id is not None}
     for su in plan.create_units:
         created = await org_uc.create_unit(ctx, name=su.name, kind=su.kind, external_id=su.id,
-                                           parent_id=unit_ids[su.parent_id] if su.parent_id else None)
+                                           parent_id=unit_ids[su.parent_id] if su.parent_id else None,
+                                           kle_codes=su.kle)
         unit_ids[su.id] = created.value.id
     for change in plan.change_units:
         changes = dict(change.changes)

@@ -49,8 +49,8 @@ Reader = Callable[[SourceConfig], Awaitable[Source]]
 
 
 def _readers() -> dict[str, Reader]:
-    from registry.sources import csv_files
-    return {"csv": csv_files.read}
+    from registry.sources import csv_files, os2mo
+    return {"csv": csv_files.read, "os2mo": os2mo.read}
 
 
 def kinds() -> tuple[str, ...]:
