@@ -149,3 +149,17 @@ def test_the_plan_keeps_a_unit_s_kle_markup_only_when_the_source_marks_units():
     assert changes((), True) == [{"kle_codes": []}]
     assert changes(("27.24",), True) == []
     assert changes((), False) == []  # a CSV source leaves the markup as it is
+
+
+def test_the_queries_are_graphql_and_ask_each_collection_a_page_at_a_time():
+    from graphql import parse
+
+    from registry.sources.os2mo import QUERIES
+    assert tuple(QUERIES) == os2mo.COLLECTIONS
+    for name, query in QUERIES.items():
+        document = parse(query)
+        [operation] = document.definitions
+        [field] = operation.selection_set.selections
+        assert (field.alias.value, field.name.value) == ("page", name)
+        assert {a.name.value for a in field.arguments} == {"limit", "cursor", "filter"}
+        assert "page_info { next_cursor }" in query and "validity { from to }" in query
