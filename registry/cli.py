@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ from registry import logs
 from registry.settings import Settings
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"
+OS2MO_SECRET_VARIABLE = "REGISTRY_OS2MO_CLIENT_SECRET"  # the OS2mo client's secret: never on the command line
 
 
 def export_schema_sdl() -> str:
@@ -279,7 +281,9 @@ def cmd_sync(settings: Settings, args) -> int:
     from registry.services import sync as sync_uc
     from registry.sources import SourceConfig, SourceUnavailable, read
 
-    config = SourceConfig(kind=args.source, units=args.units, people=args.people, file=args.file)
+    config = SourceConfig(kind=args.source, units=args.units, people=args.people, file=args.file, url=args.url,
+                          token_url=args.token_url, client_id=args.client_id,
+                          client_secret=os.environ.get(OS2MO_SECRET_VARIABLE) if args.source == "os2mo" else None)
     bar = None
 
     def progress(done: int, total: int) -> None:
@@ -487,11 +491,16 @@ def main(argv: list[str] | None = None) -> int:
     org_archive.add_argument("--key", required=True)
     sub.add_parser("demo", help="load the demo organisation")
     sync = sub.add_parser("sync", help="bring units, people and memberships in step with the municipality's systems")
-    sync.add_argument("--source", default="csv", choices=("csv", "fk"))
+    sync.add_argument("--source", default="csv", choices=("csv", "fk", "os2mo"))
+    sync.add_argument("--url", help="os2mo: OS2mo's address, e.g. https://os2mo.kommune.dk (GraphQL v29 is used)")
+    sync.add_argument("--token-url", help="os2mo: the Keycloak token URL, "
+                      ".../auth/realms/mo/protocol/openid-connect/token")
+    sync.add_argument("--client-id", help=f"os2mo: the client id; the secret is read from {OS2MO_SECRET_VARIABLE}")
     sync.add_argument("--units", help="CSV: id, parent_id, name, kind")
     sync.add_argument("--people",
                       help="CSV: external_id, name, email, unit_id, leader (ja/nej), start_date, end_date")
-    sync.add_argument("--file", help="an export file (fk: FK Organisation's objects as JSON, see the README)")
+    sync.add_argument("--file", help="an export file instead of an API (JSON, see the README): fk, FK Organisation's "
+                      "objects; os2mo, its GraphQL answers")
     sync.add_argument("--tenant", default="eksempel", help="the organisation's key")
     mode = sync.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="show what would change, write nothing (the default)")

@@ -65,6 +65,7 @@ class Unit(Record, frozen=True, kw_only=True):
     external_id: str | None = None
     deputies_may_delegate: bool = False
     archived_at: datetime | None = None
+    kle_codes: tuple[str, ...] = ()  # the unit's KLE markup from the municipality's system (issue 13)
 
 
 class Person(Record, frozen=True, kw_only=True):

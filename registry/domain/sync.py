@@ -69,6 +69,9 @@ class Source(msgspec.Struct, frozen=True, kw_only=True):
     people: list[SourcePerson]
     units_file: str = "units.csv"
     people_file: str = "people.csv"
+    # The source marks units with KLE numbers (OS2mo): the units' KLE markup follows it, cleared too.
+    # Sources without (CSV) leave the registry's markup as it is.
+    kle_markup: bool = False
 
 
 def _rows(text: str, columns: tuple[str, ...], file: str) -> list[tuple[int, dict[str, str]]]:
@@ -281,6 +284,8 @@ def plan(source: Source, *, units: Iterable[Unit], people: Iterable[Person],
             changes["name"] = su.name
         if su.kind is not None and current.kind != su.kind:
             changes["kind"] = su.kind
+        if source.kle_markup and tuple(current.kle_codes) != su.kle:
+            changes["kle_codes"] = list(su.kle)
         if current.archived_at is not None:
             changes["archived_at"] = None
         parent_ext = by_uuid[current.parent_id].external_id if current.parent_id in by_uuid else None

@@ -12,7 +12,7 @@ from uuid import UUID
 
 import msgspec
 
-from registry.domain import rules
+from registry.domain import kle, rules
 from registry.domain.model import Area, AreaAttribute, Delegation, DelegationCondition, Person, RedLine, Team, Unit
 from registry.errors import Forbidden, NotFound
 from registry.services import delegations as delegation_uc
@@ -148,6 +148,7 @@ class DeclareChoices(msgspec.Struct, frozen=True, kw_only=True):
     unit: Unit | None
     columns: list[Column]
     areas: list[AreaRow]
+    suggested: list[Area] = []  # by the unit's KLE markup (issue 13): areas at or under its KLE numbers
 
 
 async def declare_choices(ctx: Ctx, unit_id: UUID | None) -> DeclareChoices:
@@ -161,7 +162,11 @@ async def declare_choices(ctx: Ctx, unit_id: UUID | None) -> DeclareChoices:
         if unit is not None and unit not in units:
             unit = None
         columns = await unit_columns(ctx, conn, unit.id) if unit is not None else []
-    return DeclareChoices(units=units, unit=unit, columns=columns, areas=area_rows(facts, unit.id if unit else None))
+    rows_ = area_rows(facts, unit.id if unit else None)
+    offered = {row.area.id for row in rows_ if not row.reserved_here}
+    suggested = [] if unit is None else [a for a in kle.suggested_areas(facts.areas.values(), unit.kle_codes)
+                                         if a.id in offered]
+    return DeclareChoices(units=units, unit=unit, columns=columns, areas=rows_, suggested=suggested)
 
 
 class Version(msgspec.Struct, frozen=True):

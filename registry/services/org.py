@@ -42,6 +42,8 @@ def _check_unit(values: dict) -> None:
         _choice(values["kind"], UNIT_KINDS, "kind")
     if values.get("external_id") is not None:
         check_text(values["external_id"], "externalId")
+    if values.get("kle_codes") is not None:  # a unit's KLE markup (issue 13), each a KLE number's form
+        values["kle_codes"] = list(dict.fromkeys(rules.check_kle(c) for c in values["kle_codes"]))
 
 
 async def _check_unit_external_id(ctx: Ctx, conn, values: dict, unit_id: UUID | None = None) -> None:
@@ -60,9 +62,11 @@ async def _check_unit_external_id(ctx: Ctx, conn, values: dict, unit_id: UUID | 
 
 
 async def create_unit(ctx: Ctx, *, name: str, kind: str, parent_id: UUID | None, external_id: str | None = None,
-                      deputies_may_delegate: bool = False) -> Result:
+                      deputies_may_delegate: bool = False, kle_codes: tuple[str, ...] = ()) -> Result:
     values = dict(name=name, kind=kind, parent_id=parent_id, external_id=external_id,
                   deputies_may_delegate=deputies_may_delegate)
+    if kle_codes:
+        values["kle_codes"] = list(kle_codes)
     _check_unit(values)
     async with ctx.write() as tx:
         if parent_id is not None:

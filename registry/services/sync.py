@@ -258,7 +258,8 @@ async def _do(ctx: Ctx, op: tuple[str, object], ids: _Ids) -> None:
     if kind == "create_unit":
         su = what
         created = await org_uc.create_unit(ctx, name=su.name, kind=su.kind or "unit", external_id=su.id,
-                                           parent_id=ids.units[su.parent_id] if su.parent_id else None)
+                                           parent_id=ids.units[su.parent_id] if su.parent_id else None,
+                                           kle_codes=su.kle)
         ids.units[su.id] = created.value.id
     elif kind == "change_unit":
         change = what

@@ -49,8 +49,8 @@ Reader = Callable[[SourceConfig], Awaitable[Source]]
 
 
 def _readers() -> dict[str, Reader]:
-    from registry.sources import csv_files, fk_organisation
-    return {"csv": csv_files.read, "fk": fk_organisation.read}
+    from registry.sources import csv_files, fk_organisation, os2mo
+    return {"csv": csv_files.read, "fk": fk_organisation.read, "os2mo": os2mo.read}
 
 
 def kinds() -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from registry.storage import delegations as delegation_sql
 from registry.services import leader_cards as leader_card_uc
 from registry.services import offers as offer_uc
 from registry.services.common import Ctx
+from registry.storage import areas as area_sql
 from registry.storage import org as org_sql
 from registry.storage import rows
 from registry.storage.db import Db
@@ -44,6 +45,8 @@ class Loaders:
         self.ancestors = DataLoader(self._ancestors)
         # The organisation's kind (kommune or region), which names its units' kinds: read once.
         self.organisation_kind = DataLoader(self._organisation_kind)
+        # The decision-area catalogue, read once (a unit's suggested areas by KLE number, issue 13).
+        self.all_areas = DataLoader(self._all_areas)
         self.trust_shown = DataLoader(lambda found: delegation_uc.trust_shown(ctx, list(found)),
                                       cache_key_fn=lambda d: d.id)
         # issue 12, part 1: a delegation's offers and notices, or None where the caller may not read them.
@@ -62,6 +65,11 @@ class Loaders:
         async with self.db.read() as conn:
             kind = await conn.fetchval("SELECT kind FROM organisation WHERE id = $1", self.tenant_id)
         return [kind or "kommune" for _ in keys]
+
+    async def _all_areas(self, keys: list[str]) -> list[list[Area]]:
+        async with self.db.read() as conn:
+            found = await area_sql.all_areas(conn, self.tenant_id)
+        return [found for _ in keys]
 
     def _by_id(self, table: str, kind):
         async def load(ids: list[UUID]):

@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 
 from registry import texts
 from registry.api.graphql.context import Info
+from registry.domain import kle as kle_rules
 from registry.domain import levels, model, rules
 from registry.domain.tree import Tree
 
@@ -167,12 +168,23 @@ class Unit(Versioned):
     external_id: str | None = strawberry.field(description="e.g. the FK Organisation / OS2mo UUID")
     deputies_may_delegate: bool
     archived_at: datetime | None
+    kle: list[str] = strawberry.field(description="The unit's KLE markup: the KLE numbers the municipality's "
+                                                  "organisation system (OS2mo) marks it with, kept by the sync.")
     parent_id: strawberry.Private[UUID | None]
     uid: strawberry.Private[UUID]
 
     @classmethod
     def of(cls, u: model.Unit) -> "Unit":
-        return build(cls, u, kind=UnitKind(u.kind), uid=u.id)
+        return build(cls, u, kind=UnitKind(u.kind), uid=u.id, kle=list(u.kle_codes))
+
+    @strawberry.field(description="Decision areas whose KLE number lies at or under one of the unit's KLE numbers "
+                                  "(unit 27.24 suggests an area with 27.24.10): what a leader declaring for the "
+                                  "unit is likely to look for. Empty when the unit has no KLE markup.")
+    async def suggested_areas(self, info: Info) -> list["DecisionArea"]:
+        if not self.kle:
+            return []
+        areas = await info.context.loaders.all_areas.load("areas")
+        return [DecisionArea.of(a) for a in kle_rules.suggested_areas(areas, self.kle)]
 
     @strawberry.field(description="The kind in Danish, as the organisation names it: a municipality's direktion, "
                                   "forvaltning, center/område, enhed/institution, afdeling/team; a region's "
