@@ -18,6 +18,7 @@ from registry.domain.model import (MEMBERSHIP_ROLES, PERSON_ROLES, UNIT_KINDS, A
                                    Membership, Person, Team, TeamMember, Unit)
 from registry.errors import Invalid
 from registry.policy.projection import INTERNAL_SUBJECT_PREFIXES
+from registry.services import aliases as alias_uc
 from registry.services.common import Ctx, Result, check_text, load_facts, require
 from registry.storage import org as org_sql
 from registry.storage import rows
@@ -140,6 +141,7 @@ async def create_person(ctx: Ctx, *, external_id: str, name: str, email: str | N
     if values["roles"]:
         _require_role_grant(ctx)
     async with ctx.write() as tx:
+        await alias_uc.check_external_id_free(tx, values["external_id"], None)
         person = await rows.insert(tx, "person", Person, values)
         return Result(person, tx.revision)
 
@@ -154,6 +156,8 @@ async def update_person(ctx: Ctx, person_id: UUID, version: int, changes: dict) 
             raise Invalid("the person has been erased", field="id", code="erased")
         if "roles" in changes or (current.roles and "external_id" in changes):
             _require_role_grant(ctx)  # re-pointing a role holder's login is granting her roles
+        if changes.get("external_id") is not None:
+            await alias_uc.check_external_id_free(tx, changes["external_id"], person_id)
         person = await rows.update(tx, "person", Person, person_id, version, changes)
         return Result(person, tx.revision)
 

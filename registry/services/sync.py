@@ -32,9 +32,12 @@ from registry.domain import sync as domain
 from registry.domain.model import Delegation
 from registry.domain.tree import Tree
 from registry.errors import Invalid
+from registry.domain import aliases as alias_rules
+from registry.services import aliases as alias_uc
 from registry.services import delegations as delegation_uc
 from registry.services import org as org_uc
 from registry.services.common import Ctx, check_text, utcnow
+from registry.storage import aliases as alias_sql
 from registry.storage import org as org_sql
 from registry.storage import rows
 from registry.storage import sync as sync_sql
@@ -104,7 +107,8 @@ async def run(db: Db, tenant_key: str, source: domain.Source, *, source_name: st
     async with db.read() as conn:
         tenant = await org_sql.tenant_by_key(conn, tenant_key)
         units, people, memberships = await sync_sql.organisation(conn, tenant.id)
-        the_plan = domain.plan(source, units=units, people=people, memberships=memberships, now=now)
+        the_plan = domain.plan(source, units=units, people=people, memberships=memberships, now=now,
+                               aliases=await alias_sql.of_tenant(conn, tenant.id))
         if not apply and not the_plan.empty:  # the dry run lists the delegations affected, too
             tree, unit_ids = domain.planned_tree(the_plan, units)
             effects, _found = await _affected(conn, tenant.id, the_plan, tree, unit_ids, now, review_days)
@@ -115,7 +119,8 @@ async def run(db: Db, tenant_key: str, source: domain.Source, *, source_name: st
     async with ctx.write() as tx:
         # Read again inside the transaction: the plan carried out is the one for what it sees.
         units, people, memberships = await sync_sql.organisation(tx.conn, tenant.id)
-        the_plan = domain.plan(source, units=units, people=people, memberships=memberships, now=now)
+        the_plan = domain.plan(source, units=units, people=people, memberships=memberships, now=now,
+                               aliases=await alias_sql.of_tenant(tx.conn, tenant.id))
         inner = Ctx(db=BoundDb(tx), principal=ctx.principal, clock=ctx.clock)  # type: ignore[arg-type]
         await _write_organisation(inner, the_plan, units, people)
         effects = await _delegations(inner, tx, the_plan, now, review_days)
@@ -131,9 +136,17 @@ def _check_source(source: domain.Source) -> None:
         except Invalid as exc:
             raise domain.SourceError(exc.code, f"{exc.field}: {exc.message}", file=source.units_file,
                                      line=su.line) from exc
+    aliases_seen: dict[str, domain.SourcePerson] = {}
     for sp in source.people:
         try:
             org_uc.person_values(external_id=sp.external_id, name=sp.name, email=sp.email)
+            for kind, value in sorted(sp.aliases.items()):  # issue 13: each alias's form, one person each
+                stored = alias_rules.normalise(kind, value)
+                other = aliases_seen.setdefault(stored.lower(), sp)
+                if other is not sp:
+                    raise domain.SourceError("alias_taken", f"{alias_rules.KIND_NAMES_DA[kind]} »{value}« står også "
+                                             f"ved personen »{other.external_id}« (linje {other.line})",
+                                             file=source.people_file, line=sp.line)
         except Invalid as exc:
             raise domain.SourceError(exc.code, f"{exc.field}: {exc.message}", file=source.people_file,
                                      line=sp.line) from exc
@@ -174,12 +187,26 @@ async def _write_organisation(ctx: Ctx, plan: domain.Plan, units, people) -> dic
     for new in plan.add_memberships:
         await org_uc.add_membership(ctx, person_id=people_ids[new.external_id], unit_id=unit_ids[new.unit],
                                     role=new.role, valid_from=new.valid_from, valid_to=new.valid_to)
+    await _write_aliases(ctx, plan, people_ids)
     for p in plan.archive_people:
         await org_uc.archive_person(ctx, p.id, p.version)
     for u in plan.archive_units:
         current = await rows.get(ctx.db.conn, "org_unit", type(u), ctx.tenant_id, u.id)  # type: ignore[attr-defined]
         await org_uc.archive_unit(ctx, u.id, current.version)
     return people_ids
+
+
+async def _write_aliases(ctx: Ctx, plan: domain.Plan, people_ids: dict[str, UUID]) -> None:
+    """The people's aliases the source manages (removals first, so a value can change hands), through
+    the alias use cases: a value held by someone the source cannot take it from is refused (alias_taken)."""
+    if not plan.alias_changes:
+        return
+    async with ctx.write() as tx:
+        for change in plan.alias_changes:
+            if change.value is None:
+                await alias_uc.remove_in(ctx, tx, change.current.person_id, change.kind)
+            else:
+                await alias_uc.set_in(ctx, tx, people_ids[change.external_id], change.kind, change.value)
 
 
 async def _affected(conn, tenant_id: UUID, plan: domain.Plan, tree: Tree, unit_ids: dict[str, UUID],
