@@ -17,7 +17,9 @@ from registry.services import aliases as alias_uc
 from registry.services import organisations as organisation_uc
 from registry.services import sync as sync_uc
 from registry.services.common import Ctx
+from tests.integration.test_web_oidc import registry, sign_in, signed_in_as  # noqa: F401 (a fixture)
 from tests.support import api_key, snapshot
+from tests.support import oidc_provider as provider
 
 ANNA, METTE = "anna.jensen@eksempel.dk", "mette.sorensen@eksempel.dk"
 ADMIN, FATIMA = "jonas.kristensen@eksempel.dk", "fatima.ali@eksempel.dk"
@@ -229,6 +231,19 @@ async def test_a_token_whose_subject_is_a_sub_alias_signs_her_in(api):
         await asyncio.sleep(0.1)
     else:
         raise AssertionError("the removed sub still signs her in")
+
+
+@pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarning")
+async def test_an_oidc_sign_in_whose_sub_is_a_persons_sub_alias(registry):  # noqa: F811
+    """An identity provider whose `sub` is an opaque id (Entra ID's, say): the sub alias finds her."""
+    with provider() as issuer:
+        async with registry(issuer) as (api, web):
+            response = await sign_in(web, "00u-opaque-mette")
+            assert response.status_code == 303 and await signed_in_as(web) is None  # not known yet
+            mette = (await api.ids()).people["mette"]
+            assert (await _set(api, mette, "SUB", "00u-opaque-mette"))["__typename"] == "PersonPayload"
+            response = await sign_in(web, "00u-opaque-mette")
+            assert response.status_code == 303 and await signed_in_as(web) == "Goddag, Mette"
 
 
 async def test_an_alias_change_reaches_another_servers_index(api, settings, demo_dsn):
