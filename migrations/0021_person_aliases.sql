@@ -5,9 +5,11 @@
 -- * One alias of each kind per person. A UPN and a UUID are stored lower-cased (they compare without
 --   case); a `sub` and a payroll number as given.
 -- * A value names one person only: unique within the organisation across kinds, ignoring case, and
---   (checked by the use cases, inside the write transaction: registry.services.aliases) never another
---   person's external id, ignoring case. The index on lower(external_id) serves that check, both
---   ways (a new external id may not be another person's alias either).
+--   never another person's external id, ignoring case: checked by the use case that sets an alias,
+--   inside the write transaction (registry.services.aliases; the index on lower(external_id) serves
+--   it), and the other way round by a trigger on person (a new or changed external id may not be
+--   another person's alias), which costs a person's write no round trip. A tenant's writes are
+--   serialised (its revision row), so neither check races another write.
 -- * Written and removed through ordinary rows: history records every change (entity type
 --   `person_alias`), and the change feed carries it to every server's decision index. Erasing a
 --   person removes her aliases (and pseudonymises their history like her external id's).
@@ -36,3 +38,18 @@ CREATE TRIGGER person_alias_touch BEFORE INSERT OR UPDATE ON person_alias
     FOR EACH ROW EXECUTE FUNCTION registry_touch();
 CREATE TRIGGER person_alias_history AFTER INSERT OR UPDATE OR DELETE ON person_alias
     FOR EACH ROW EXECUTE FUNCTION registry_history();
+
+-- A person's external id may not be another person's alias (ignoring case). Raised as a unique
+-- violation of the named constraint, which registry.services.aliases turns into `alias_taken`.
+CREATE FUNCTION registry_person_external_id_not_alias() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM person_alias a WHERE a.tenant_id = NEW.tenant_id
+                 AND lower(a.value) = lower(NEW.external_id) AND a.person_id <> NEW.id) THEN
+        RAISE EXCEPTION 'the external id is another person''s alias'
+            USING ERRCODE = 'unique_violation', CONSTRAINT = 'person_external_id_is_alias',
+                  DETAIL = 'Key (external_id)=(' || NEW.external_id || ') is another person''s alias.';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER person_external_id_not_alias BEFORE INSERT OR UPDATE OF external_id ON person
+    FOR EACH ROW EXECUTE FUNCTION registry_person_external_id_not_alias();

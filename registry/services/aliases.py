@@ -25,19 +25,9 @@ def _taken(message: str) -> Conflict:
     return Conflict(message, field="value", code="alias_taken")
 
 
-async def _check_free(tx: WriteTx, person_id: UUID, value: str) -> None:
-    other = await sql.holder(tx.conn, tx.tenant_id, value)
-    if other is not None and other.person_id != person_id:
-        raise _taken("the value is another person's alias")
-    if other is not None:
-        return  # her own alias of another kind: checked by the caller
-    named = await sql.person_with_external_id(tx.conn, tx.tenant_id, value, person_id)
-    if named is not None:
-        raise _taken("the value is another person's external id")
-
-
-async def _person(ctx: Ctx, tx: WriteTx, person_id: UUID, kind: str) -> Person:
-    person = await rows.get(tx.conn, "person", Person, ctx.tenant_id, person_id, for_update=True, field="personId")
+def _may_change(ctx: Ctx, person: Person | None, kind: str) -> Person:
+    if person is None:
+        raise NotFound("no person with that id", field="personId")
     if person.erased_at is not None:
         raise Invalid("the person has been erased", field="personId", code="erased")
     if kind == "sub" and person.roles:  # re-pointing a role holder's login is granting her roles
@@ -46,17 +36,25 @@ async def _person(ctx: Ctx, tx: WriteTx, person_id: UUID, kind: str) -> Person:
     return person
 
 
+async def _person(ctx: Ctx, tx: WriteTx, person_id: UUID, kind: str) -> Person:
+    return _may_change(ctx, await rows.get(tx.conn, "person", Person, ctx.tenant_id, person_id, field="personId"),
+                       kind)
+
+
 async def set_in(ctx: Ctx, tx: WriteTx, person_id: UUID, kind: str, value: str) -> PersonAlias:
-    """Within a write transaction (the sync's): set the person's alias of this kind."""
+    """Within a write transaction (the sync's): set the person's alias of this kind. One read (the
+    transaction holds the tenant's write lock, so nothing changes between it and the write)."""
     value = domain.normalise(kind, value)
-    await _person(ctx, tx, person_id, kind)
-    current = await sql.of_kind(tx.conn, ctx.tenant_id, person_id, kind)
+    person, current, holder, named = await sql.setting(tx.conn, ctx.tenant_id, person_id, kind, value)
+    _may_change(ctx, person, kind)
     if current is not None and current.value == value:
         return current
-    await _check_free(tx, person_id, value)
-    own = await sql.holder(tx.conn, ctx.tenant_id, value)
-    if own is not None and (current is None or own.id != current.id):
-        raise _taken(f"the value is already the person's {own.kind} alias")
+    if holder is not None and holder.person_id != person_id:
+        raise _taken("the value is another person's alias")
+    if holder is not None and (current is None or holder.id != current.id):
+        raise _taken(f"the value is already the person's {holder.kind} alias")
+    if named:
+        raise _taken("the value is another person's external id")
     try:
         if current is None:
             return await sql.insert(tx, person_id, kind, value)
@@ -94,10 +92,10 @@ async def remove_alias(ctx: Ctx, *, person_id: UUID, kind: str) -> Result:
         return Result(person, tx.revision)
 
 
-async def check_external_id_free(tx: WriteTx, external_id: str, person_id: UUID | None) -> None:
-    """A person's (new) external id may not be another person's alias, ignoring case (checks would
-    otherwise name one of two people by the same value)."""
-    other = await sql.holder(tx.conn, tx.tenant_id, external_id)
-    if other is not None and other.person_id != person_id:
+def raise_if_external_id_taken(exc: Conflict) -> None:
+    """A person's write refused because her (new) external id is another person's alias (the
+    person_external_id_not_alias trigger: checks would otherwise name one of two people by it) is
+    raised as `alias_taken`; any other conflict is the caller's to re-raise."""
+    if getattr(exc.__cause__, "constraint_name", None) == "person_external_id_is_alias":
         raise Conflict("externalId is another person's alias; checks would name two people by it",
-                       field="externalId", code="alias_taken")
+                       field="externalId", code="alias_taken") from exc

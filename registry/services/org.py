@@ -16,7 +16,7 @@ from registry.domain import rules
 from registry.domain.conditions import ConditionError, check_string_value, validate_attributes
 from registry.domain.model import (MEMBERSHIP_ROLES, PERSON_ROLES, UNIT_KINDS, Area, AreaAttribute,
                                    Membership, Person, Team, TeamMember, Unit)
-from registry.errors import Invalid
+from registry.errors import Conflict, Invalid
 from registry.policy.projection import INTERNAL_SUBJECT_PREFIXES
 from registry.services import aliases as alias_uc
 from registry.services.common import Ctx, Result, check_text, load_facts, require
@@ -141,8 +141,11 @@ async def create_person(ctx: Ctx, *, external_id: str, name: str, email: str | N
     if values["roles"]:
         _require_role_grant(ctx)
     async with ctx.write() as tx:
-        await alias_uc.check_external_id_free(tx, values["external_id"], None)
-        person = await rows.insert(tx, "person", Person, values)
+        try:
+            person = await rows.insert(tx, "person", Person, values)
+        except Conflict as exc:  # the external id may be another person's alias (issue 13)
+            alias_uc.raise_if_external_id_taken(exc)
+            raise
         return Result(person, tx.revision)
 
 
@@ -156,9 +159,11 @@ async def update_person(ctx: Ctx, person_id: UUID, version: int, changes: dict) 
             raise Invalid("the person has been erased", field="id", code="erased")
         if "roles" in changes or (current.roles and "external_id" in changes):
             _require_role_grant(ctx)  # re-pointing a role holder's login is granting her roles
-        if changes.get("external_id") is not None:
-            await alias_uc.check_external_id_free(tx, changes["external_id"], person_id)
-        person = await rows.update(tx, "person", Person, person_id, version, changes)
+        try:
+            person = await rows.update(tx, "person", Person, person_id, version, changes)
+        except Conflict as exc:  # the new external id may be another person's alias (issue 13)
+            alias_uc.raise_if_external_id_taken(exc)
+            raise
         return Result(person, tx.revision)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import msgspec
+
 from registry.domain.model import Person, PersonAlias
 from registry.storage.db import Conn, WriteTx
 from registry.storage.rows import many, run_write, to
@@ -37,6 +39,27 @@ async def person_with_external_id(conn: Conn, tenant_id: UUID, value: str, other
     return to(Person, await conn.fetchrow(
         """SELECT * FROM person WHERE tenant_id = $1 AND lower(external_id) = lower($2)
              AND id IS DISTINCT FROM $3 LIMIT 1""", tenant_id, value, other_than))
+
+
+async def setting(conn: Conn, tenant_id: UUID, person_id: UUID, kind: str, value: str):
+    """What setting the person's alias of `kind` to `value` depends on, in one read: (the person or
+    None, her current alias of the kind, the alias holding the value (ignoring case), whether another
+    person's external id is the value (ignoring case))."""
+    row = await conn.fetchrow(
+        """SELECT (SELECT to_jsonb(p) FROM person p WHERE p.tenant_id = $1 AND p.id = $2) AS person,
+                  (SELECT to_jsonb(a) FROM person_alias a WHERE a.tenant_id = $1 AND a.person_id = $2
+                     AND a.kind = $3) AS current,
+                  (SELECT to_jsonb(a) FROM person_alias a WHERE a.tenant_id = $1
+                     AND lower(a.value) = lower($4)) AS holder,
+                  EXISTS (SELECT 1 FROM person p WHERE p.tenant_id = $1 AND lower(p.external_id) = lower($4)
+                            AND p.id <> $2) AS named""", tenant_id, person_id, kind, value)
+    found = [None if row[c] is None else msgspec.convert(_json(row[c]), t, strict=False)
+             for c, t in (("person", Person), ("current", PersonAlias), ("holder", PersonAlias))]
+    return (*found, row["named"])
+
+
+def _json(value):
+    return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else value
 
 
 async def insert(tx: WriteTx, person_id: UUID, kind: str, value: str) -> PersonAlias:
