@@ -233,6 +233,7 @@ class TenantIndex:
         # alias id by its value lower-cased (values are unique so, across kinds: person_alias_value).
         self.aliases: dict[str, tuple[str, str, str]] = {}
         self.alias_by_lower: dict[str, str] = {}
+        self.aliases_of_person: dict[str, set[str]] = defaultdict(set)
         self.person_name: dict[str, str] = {}
         self.person_archived: set[str] = set()
         self.team_unit: dict[str, str] = {}
@@ -409,11 +410,15 @@ class TenantIndex:
     def _apply_person_alias(self, row, old) -> None:
         aid = str((row if row is not None else old)["id"])
         found = self.aliases.pop(aid, None)
-        if found is not None and self.alias_by_lower.get(found[2].lower()) == aid:
-            del self.alias_by_lower[found[2].lower()]
+        if found is not None:
+            self.aliases_of_person[found[0]].discard(aid)
+            if self.alias_by_lower.get(found[2].lower()) == aid:
+                del self.alias_by_lower[found[2].lower()]
         if row is not None:
-            self.aliases[aid] = (str(row["person_id"]), row["kind"], row["value"])
+            pid = str(row["person_id"])
+            self.aliases[aid] = (pid, row["kind"], row["value"])
             self.alias_by_lower[row["value"].lower()] = aid
+            self.aliases_of_person[pid].add(aid)
 
     def _apply_team(self, row, old) -> None:
         if row is None:
@@ -638,7 +643,7 @@ class TenantIndex:
 
     def aliases_of(self, person: str) -> list[tuple[str, str, str, str]]:
         """The person's aliases: (alias id, person id, kind, value)."""
-        return [(aid, *found) for aid, found in self.aliases.items() if found[0] == person]
+        return [(aid, *self.aliases[aid]) for aid in sorted(self.aliases_of_person.get(person, ()))]
 
     def subjects(self, person: str, at: float) -> list[str]:
         """The person, and the teams the person belongs to at `at`."""

@@ -150,3 +150,29 @@ def test_the_plan_counts_and_describes_alias_changes():
     plain = sync.parse(UNITS, f"{HEAD}\nx@k.dk,X,,B,ja,2020-01-01,\n")
     assert sync.plan(plain, units=[], people=[x], memberships=[], now=NOW,
                      aliases=[_alias(x, "upn", "x@k.dk")]).alias_changes == []
+
+
+# --- the decision index (registry.policy.index) ---------------------------------------------------
+
+def test_the_index_resolves_aliases_and_follows_their_changes():
+    from registry.policy.index import TenantIndex
+
+    index = TenantIndex("t", "t")
+    anna = {"id": "p1", "tenant_id": "t", "external_id": "anna@k.dk", "name": "Anna", "archived_at": None}
+    bo = {**anna, "id": "p2", "external_id": "bo@k.dk", "name": "Bo"}
+    index.load([("person", anna), ("person", bo)])
+    payroll = {"id": "a1", "person_id": "p1", "kind": "payroll", "value": "Ab12"}
+    upn = {"id": "a2", "person_id": "p1", "kind": "upn", "value": "anna.j@k.dk"}
+    index.apply("person_alias", payroll)
+    index.apply("person_alias", upn)
+    assert [index.person_id(r) for r in ("anna@k.dk", "Ab12", "ab12", "anna.j@k.dk", "ANNA.J@K.DK")] == [
+        "p1", "p1", None, "p1", "p1"]  # a payroll number exactly, a UPN in any casing
+    assert [a[2] for a in index.aliases_of("p1")] == ["payroll", "upn"]
+    # Changed, then handed to Bo (removed from Anna first, as a sync does), then Anna archived.
+    index.apply("person_alias", {**payroll, "value": "Ab13"}, payroll)
+    assert (index.person_id("Ab12"), index.person_id("Ab13")) == (None, "p1")
+    index.apply("person_alias", None, {**payroll, "value": "Ab13"})
+    index.apply("person_alias", {"id": "a3", "person_id": "p2", "kind": "payroll", "value": "Ab13"})
+    assert index.person_id("Ab13") == "p2" and [a[2] for a in index.aliases_of("p1")] == ["upn"]
+    index.apply("person", {**anna, "archived_at": NOW}, anna)
+    assert (index.person_id("anna.j@k.dk"), index.person_ref("anna.j@k.dk")) == (None, "p1")
