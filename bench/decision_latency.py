@@ -278,6 +278,37 @@ def timed_checks(index, requests: list[tuple], now: float) -> list[float]:
     return out
 
 
+def alias_checks(index, mix: list[tuple], now: float, rounds: int) -> None:
+    """Every person gets a payroll number and a UPN alias, applied as the change feed applies them
+    (TenantIndex.apply); then the same requests with the subject named by her external id, by her
+    payroll number and by her UPN in upper case (the caseless fallback), interleaved round by round."""
+    import statistics
+
+    started = time.perf_counter()
+    for n, (pid, ext) in enumerate(sorted(index.person_ext.items())):
+        index.apply("person_alias", {"id": f"a-{n}-p", "person_id": pid, "kind": "payroll", "value": f"L{n:06d}"})
+        index.apply("person_alias", {"id": f"a-{n}-u", "person_id": pid, "kind": "upn",
+                                     "value": f"p{n:06d}@kommune.dk"})
+    print(f"  {2 * len(index.person_ext):,} aliases applied in {time.perf_counter() - started:.2f} s")
+    by_ext = {ext: n for n, (_pid, ext) in enumerate(sorted(index.person_ext.items()))}
+    named = {
+        "external id": mix,
+        "payroll alias": [(f"L{by_ext[r[0]]:06d}", *r[1:]) for r in mix],
+        "UPN alias, upper case": [(f"P{by_ext[r[0]]:06d}@KOMMUNE.DK", *r[1:]) for r in mix],
+    }
+    same = all(index.check(*a, now).decision == index.check(*b, now).decision
+               for a, b in zip(named["external id"][:2000], named["payroll alias"][:2000]))
+    print(f"  the same answers by alias as by external id (first 2,000): {same}")
+    timings: dict[str, list[float]] = {k: [] for k in named}
+    for _ in range(rounds):
+        for label, requests in named.items():
+            times = timed_checks(index, requests, now)
+            timings[label].append(statistics.median(times))
+    for label, medians in timings.items():
+        print(f"  {label:<22} median per check {statistics.median(medians) * 1e6:.2f} us "
+              f"(rounds: {', '.join(f'{m * 1e6:.2f}' for m in medians)})")
+
+
 def index_module_at(rev: str):
     """registry/policy/index.py as it was at `rev` (git), loaded as a module of its own."""
     import importlib.util
@@ -415,6 +446,9 @@ def main() -> int:
     parser.add_argument("--compare-rounds", type=int, default=4)
     parser.add_argument("--compare-external-ids", action="store_true",
                         help="in the comparison, also this tree's check naming units by their external id")
+    parser.add_argument("--alias-rounds", type=int, default=4,
+                        help="rounds of the same requests with subjects named by external id, payroll alias and UPN "
+                             "alias (in another casing), interleaved; 0 skips it")
     parser.add_argument("--no-limits", action="store_true",
                         help="generate the tenant without delegation limits and sub-delegations")
     args = parser.parse_args()
@@ -471,6 +505,11 @@ def main() -> int:
     print(f"  denied:  {summary_us(t_denied)}")
     print(f"  throughput in one thread: {len(times) / sum(times):,.0f} checks/s; "
           f"gc runs during the loop: {dict(Counter(gcs))}; {load}")
+
+    if args.alias_rounds:
+        print(f"\n-- TenantIndex.check with the subject named by an alias (issue 13), {args.alias_rounds} rounds of "
+              f"{len(mix):,}, interleaved")
+        alias_checks(index, mix, now, args.alias_rounds)
 
     if args.compare_with:
         print(f"\n-- TenantIndex.check before ({args.compare_with}) and after (this tree), interleaved, "

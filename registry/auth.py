@@ -24,6 +24,7 @@ from registry.domain.model import Person
 from registry.errors import NotFound, Unauthenticated, Unavailable
 from registry.settings import LOOPBACK_HOSTS, Settings, check_jwks_url
 from registry.storage import apikeys
+from registry.storage import aliases as alias_sql
 from registry.storage import org as org_sql
 from registry.storage.db import Actor, Db
 
@@ -499,6 +500,8 @@ async def _load_person(db: Db, tenant_key: str, subject: str) -> Principal:
         if tenant.archived_at is not None:
             raise Unauthenticated("the token's organisation is archived", code="invalid_token")
         person = await org_sql.person_by_external_id(conn, tenant.id, subject)
+        if person is None:  # an identity provider whose subject is not the external id: her `sub` alias
+            person = await alias_sql.person_by_alias(conn, tenant.id, subject, "sub")
     if person is None or person.archived_at is not None:
         raise Unauthenticated("the token's subject is not a person in this organisation", code="invalid_token")
     return Principal(tenant_id=tenant.id, tenant_key=tenant.key, person=person)

@@ -636,3 +636,13 @@ def changes_da(current: dict, changes: dict) -> str:
     """What an amendment changes, one sentence per key, for the delegate (". " between them)."""
     found = [change_da(k, current.get(k), v) for k, v in changes.items()]
     return ". ".join(t for t in found if t)
+
+
+# --- issue 13: a person's aliases (the other ids she is known by) ---------------------------------
+
+ERRORS_DA.update({
+    "alias_taken": "Id'et bruges allerede af en anden person – som alias eller som personens id. Et id må kun "
+                   "pege på én person.",
+    "invalid_alias_kind": "Vælg en af slagsene: login-id (sub), UUID, brugernavn (UPN) eller lønnummer.",
+    "invalid_alias": "Id'et kan ikke bruges: det må ikke have mellemrum i enderne eller tegnene , ( ) [ ] \" #.",
+})

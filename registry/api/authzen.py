@@ -1,6 +1,6 @@
 """OpenID AuthZEN Authorization API 1.0 over the decision engine, decoded and encoded with msgspec.
 
-subject  {type: "person", id: <external id>}
+subject  {type: "person", id: <external id, or an alias (then context.subject_external_id says whom)>}
 resource {type: "decision", id: <area key or KLE code>, properties: {unit: <unit id or external id>, ...attributes}}
 action   {name: be_informed | be_consulted | co_decide | decide | act_as_hverdagsdirektoer}
 context  {at?: RFC 3339 instant, min_revision?: int, explain?: bool}
@@ -39,7 +39,10 @@ def _doc(description: str, **schema: Any) -> msgspec.Meta:
 
 class Subject(msgspec.Struct, forbid_unknown_fields=False):
     type: Annotated[str, _doc("Always `person`.", enum=["person"])]
-    id: Annotated[str | None, _doc("The person's external id (the identity provider's subject).")] = None
+    id: Annotated[str | None, _doc(
+        "The person's external id (the identity provider's subject), or one of her aliases (a payroll number, a "
+        "UPN, a UUID, a login's sub); an answer about a person named by an alias carries her external id in "
+        "context.subject_external_id.")] = None
     properties: dict[str, Any] = {}
 
 
@@ -152,6 +155,8 @@ def decision_body(d: Decision) -> dict:
         context["missing_attributes"] = d.missing_attributes
     if d.trace is not None:
         context["trace"] = [msgspec.to_builtins(t) for t in d.trace]
+    if d.person is not None:  # the subject was named by an alias: whom the answer is about
+        context["subject_external_id"] = d.person
     return {"decision": d.decision, "context": context}
 
 

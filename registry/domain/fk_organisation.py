@@ -12,7 +12,7 @@ What is read:
 - `organisationenhed`: a unit (its uuid the external id), `organisationenhedegenskaber.enhedsnavn`,
   the parent from `overordnet` (a uuid of the `organisation` or none: a top unit);
 - `bruger`: a person (her uuid the external id and the alias `uuid`), `brugeregenskaber.brugernavn`
-  (the AD account) as the alias `upn`, the name from the linked `person` (`tilknyttedepersoner`,
+  (the AD account) as the alias `upn` when it has a UPN's form (`name@domain`), the name from the linked `person` (`tilknyttedepersoner`,
   `personegenskaber.navn`), the e-mail from `adresser` (a `urn:mailto:` or an `adresse` object with
   the e-mail role);
 - `organisationfunktion`: a function tying users (`tilknyttedebrugere`) to units
@@ -345,7 +345,7 @@ def _person(obj: _Obj, held: list[_Function], names: dict[str, str | None], addr
         raise _error("missing_value", obj, "navnet mangler (personegenskaber.navn på den tilknyttede person)", file)
     aliases = {"uuid": obj.id}
     login = _text(obj, ("brugernavn",), today, file)
-    if login:
+    if login and "@" in login:  # an account name alone (`lil`) is no user principal name: checks can't use it
         aliases["upn"] = login
     return SourcePerson(external_id=obj.id, name=name, email=_email(obj, addresses, today, file), unit_id=chosen.unit,
                         leader=chosen.leader, start=start, end=end, line=obj.number, aliases=aliases)

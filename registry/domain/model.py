@@ -33,6 +33,9 @@ CONTROL_FORMS: tuple[str, ...] = ("none", "report_afterwards", "periodic_review"
 ACCOUNT_MODES: tuple[str, ...] = ("on_request", "within_days", "at_follow_up")
 SET_BY: tuple[str, ...] = ("law", "political", "direktion", "forvaltning", "guideline", "agreement", "leader", "team")
 ORGANISATION_KINDS: tuple[str, ...] = ("kommune", "region")
+# The other ids a person is known by (issue 13): the OIDC `sub`, the FK Organisation/OS2mo UUID, the
+# AD user principal name, the payroll employee number (registry.domain.aliases).
+ALIAS_KINDS: tuple[str, ...] = ("sub", "uuid", "upn", "payroll")
 
 
 class Record(msgspec.Struct, frozen=True, kw_only=True):
@@ -78,6 +81,16 @@ class Person(Record, frozen=True, kw_only=True):
     archived_at: datetime | None = None
     # Erased (GDPR art. 17): name, e-mail and external id are a pseudonym since then.
     erased_at: datetime | None = None
+
+
+class PersonAlias(Record, frozen=True, kw_only=True):
+    """Another id the person is known by; `value` as stored (a UPN and a UUID lower-cased)."""
+
+    id: UUID
+    tenant_id: UUID
+    person_id: UUID
+    kind: str
+    value: str
 
 
 class Membership(Record, frozen=True, kw_only=True):

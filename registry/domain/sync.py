@@ -16,12 +16,16 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
 
-from registry.domain.model import UNIT_KINDS, Delegation, Membership, Person, Unit
+from registry.domain import aliases as alias_rules
+from registry.domain.model import UNIT_KINDS, Delegation, Membership, Person, PersonAlias, Unit
 from registry.domain.rules import accountable_delegator
 from registry.domain.tree import Tree
 
 UNIT_COLUMNS = ("id", "parent_id", "name", "kind")
 PEOPLE_COLUMNS = ("external_id", "name", "email", "unit_id", "leader", "start_date", "end_date")
+# Optional people columns: a person's aliases (registry.domain.aliases), by column -> kind. A file with
+# the column supplies that kind for everyone in it (an empty cell: she has none).
+ALIAS_COLUMNS = {"upn": "upn", "payroll_number": "payroll", "sub": "sub"}
 YES = {"ja", "yes", "true", "1", "j", "y"}
 NO = {"nej", "no", "false", "0", "n", ""}
 SYNCED_ROLES = ("leader", "employee")  # what the source says; deputies are the registry's own
@@ -72,6 +76,16 @@ class Source(msgspec.Struct, frozen=True, kw_only=True):
     # The source marks units with KLE numbers (OS2mo): the units' KLE markup follows it, cleared too.
     # Sources without (CSV) leave the registry's markup as it is.
     kle_markup: bool = False
+    # The alias kinds the source supplies for everyone in it, also where a person has none (a CSV
+    # file's alias columns); the kinds present in people's `aliases` count too (plan).
+    alias_kinds: tuple[str, ...] = ()
+
+
+def _header(text: str) -> list[str]:
+    text = text.lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    return [h.strip().lower() for h in next(csv.reader(io.StringIO(first), delimiter=delimiter), [])]
 
 
 def _rows(text: str, columns: tuple[str, ...], file: str) -> list[tuple[int, dict[str, str]]]:
@@ -173,8 +187,11 @@ def parse(units_csv: str, people_csv: str, *, units_file: str = "units.csv",
             raise SourceError("bad_date", "end_date skal ligge efter start_date", file=people_file, line=line)
         seen[ext] = line
         people.append(SourcePerson(external_id=ext, name=row["name"], email=row["email"] or None,
-                                   unit_id=row["unit_id"], leader=leader in YES, start=start, end=end, line=line))
-    return Source(units=units, people=people, units_file=units_file, people_file=people_file)
+                                   unit_id=row["unit_id"], leader=leader in YES, start=start, end=end, line=line,
+                                   aliases={kind: row[c] for c, kind in ALIAS_COLUMNS.items() if row.get(c)}))
+    header = _header(people_csv)
+    return Source(units=units, people=people, units_file=units_file, people_file=people_file,
+                  alias_kinds=tuple(kind for c, kind in ALIAS_COLUMNS.items() if c in header))
 
 
 def instant(day: date) -> datetime:
@@ -232,12 +249,14 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
     end_memberships: list[Membership] = []
     moves: list[Move] = []
     leader_changes: list[LeaderChange] = []
+    # A person's aliases of the kinds the source supplies: removals first, then sets (aliases.plan_changes).
+    alias_changes: list[alias_rules.AliasChange] = []
 
     @property
     def empty(self) -> bool:
         return not (self.create_units or self.change_units or self.archive_units or self.create_people
                     or self.change_people or self.archive_people or self.add_memberships
-                    or self.change_memberships or self.end_memberships)
+                    or self.change_memberships or self.end_memberships or self.alias_changes)
 
     def counts(self) -> dict[str, int]:
         """What the plan does, counted as people read it: created, changed, moved, ended."""
@@ -254,6 +273,8 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
             "memberships_created": len(self.add_memberships),
             "memberships_changed": len(self.change_memberships),
             "memberships_ended": len(self.end_memberships),
+            "aliases_set": sum(1 for c in self.alias_changes if c.value is not None),
+            "aliases_removed": sum(1 for c in self.alias_changes if c.value is None),
         }
 
 
@@ -263,7 +284,7 @@ def _current(m: Membership, now: datetime) -> bool:
 
 
 def plan(source: Source, *, units: Iterable[Unit], people: Iterable[Person],
-         memberships: Iterable[Membership], now: datetime) -> Plan:
+         memberships: Iterable[Membership], now: datetime, aliases: Iterable[PersonAlias] = ()) -> Plan:
     """What to do so that the registry says what the source says. The registry's side: every unit,
     person and membership of the organisation. The sync manages the units with an external id, and
     the leader/employee memberships in them; units without one (built by hand) and deputies are left
@@ -375,10 +396,14 @@ def plan(source: Source, *, units: Iterable[Unit], people: Iterable[Person],
         former = tuple(sorted(leaders_before.get(unit.id, set()) - staying))
         if former:
             leader_changes.append(LeaderChange(unit=unit.id, former=former, new=new[0]))
+    alias_kinds = set(source.alias_kinds) | {k for sp in source.people for k in sp.aliases}
+    alias_changes = alias_rules.plan_changes(
+        source.people, alias_kinds, people, aliases, created={sp.external_id for sp in create_people},
+        leaving={p.id for p in archive_people})
     return Plan(create_units=create_units, change_units=change_units, archive_units=leaving_units,
                 create_people=create_people, change_people=change_people, archive_people=archive_people,
                 add_memberships=add, change_memberships=change_ms, end_memberships=end_ms, moves=moves,
-                leader_changes=leader_changes)
+                leader_changes=leader_changes, alias_changes=alias_changes)
 
 
 def _parents_first(units: list[SourceUnit]) -> list[SourceUnit]:
@@ -486,6 +511,8 @@ def describe(plan: Plan, examples: int = 3) -> list[str]:
     ]
     if plan.leader_changes:
         lines.append(f"Lederskifte: {len(plan.leader_changes)} enheder får en ny leder")
+    if plan.alias_changes:
+        lines.append(f"Alias (andre id'er for personer): {c['aliases_set']} sættes, {c['aliases_removed']} fjernes")
     samples = (
         [f"  + enhed {u.id} »{u.name}«" for u in plan.create_units[:examples]]
         + [f"  ~ enhed {c.unit.external_id} »{c.unit.name}«" + (" flyttes" if c.moves else " ændres")

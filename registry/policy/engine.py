@@ -32,8 +32,8 @@ from registry.storage.db import init_connection
 
 log = logging.getLogger("registry.engine")
 CHANNEL = "registry_changes"
-# Changes that alter who may authenticate: a person, an API key, an organisation (archived).
-IDENTITY = frozenset({"person", "api_key", "organisation"})
+# Changes that alter who may authenticate: a person (or her `sub` alias), an API key, an organisation (archived).
+IDENTITY = frozenset({"person", "person_alias", "api_key", "organisation"})
 
 
 def build_index(org, tables: dict[str, list]) -> TenantIndex:

@@ -17,6 +17,7 @@ from datetime import datetime
 import msgspec
 
 from registry.domain import levels
+from registry.domain.aliases import CASELESS as CASELESS_ALIASES
 from registry.domain.conditions import Condition, ConditionError, compile_condition
 from registry.domain.decisions import (DECIDING_ACTIONS, INACTIVE_PRECEDENCE, Obligation, fold_breach_responses,
                                        min_level, obligations)
@@ -172,6 +173,8 @@ class Decision(msgspec.Struct, omit_defaults=True):
     condition: ConditionRef | None = None
     missing_attributes: list[str] = []
     trace: list[TraceItem] | None = None
+    # The person's external id, when the request named her by an alias (issue 13): whom it resolved to.
+    person: str | None = None
 
 
 def ts(value) -> float:
@@ -226,6 +229,11 @@ class TenantIndex:
         self.area_attr_origin: dict[str, dict[str, str]] = {}  # attribute name -> the area declaring it
         self.person_ext: dict[str, str] = {}                   # person id -> external id
         self.person_by_ext: dict[str, str] = {}
+        # A person's aliases (issue 13): alias id -> (person id, kind, value as stored), and the
+        # alias id by its value lower-cased (values are unique so, across kinds: person_alias_value).
+        self.aliases: dict[str, tuple[str, str, str]] = {}
+        self.alias_by_lower: dict[str, str] = {}
+        self.aliases_of_person: dict[str, set[str]] = defaultdict(set)
         self.person_name: dict[str, str] = {}
         self.person_archived: set[str] = set()
         self.team_unit: dict[str, str] = {}
@@ -398,6 +406,19 @@ class TenantIndex:
         self.person_by_ext[row["external_id"]] = pid
         self.person_name[pid] = row["name"]
         (self.person_archived.add if row["archived_at"] is not None else self.person_archived.discard)(pid)
+
+    def _apply_person_alias(self, row, old) -> None:
+        aid = str((row if row is not None else old)["id"])
+        found = self.aliases.pop(aid, None)
+        if found is not None:
+            self.aliases_of_person[found[0]].discard(aid)
+            if self.alias_by_lower.get(found[2].lower()) == aid:
+                del self.alias_by_lower[found[2].lower()]
+        if row is not None:
+            pid = str(row["person_id"])
+            self.aliases[aid] = (pid, row["kind"], row["value"])
+            self.alias_by_lower[row["value"].lower()] = aid
+            self.aliases_of_person[pid].add(aid)
 
     def _apply_team(self, row, old) -> None:
         if row is None:
@@ -602,9 +623,27 @@ class TenantIndex:
         raise Invalid(f"several decision areas have the KLE code {ref!r} ({keys}); name the area by its key",
                       field="area", code="ambiguous_area")
 
+    def person_ref(self, ref: str) -> str | None:
+        """The person a request names (archived or not): by her external id or, failing that, by one
+        of her aliases (a UPN or UUID in any casing; a `sub` or payroll number exactly). An alias is
+        never another person's external id (registry.services.aliases), so the order decides nothing."""
+        pid = self.person_by_ext.get(ref)
+        if pid is not None or not self.alias_by_lower:
+            return pid
+        aid = self.alias_by_lower.get(ref.lower())
+        if aid is None:
+            return None
+        pid, kind, value = self.aliases[aid]
+        return pid if value == ref or kind in CASELESS_ALIASES else None
+
     def person_id(self, external_id: str) -> str | None:
-        pid = self.person_by_ext.get(external_id)
+        """The live person a request names by her external id or an alias (person_ref)."""
+        pid = self.person_ref(external_id)
         return None if pid is None or pid in self.person_archived else pid
+
+    def aliases_of(self, person: str) -> list[tuple[str, str, str, str]]:
+        """The person's aliases: (alias id, person id, kind, value)."""
+        return [(aid, *self.aliases[aid]) for aid in sorted(self.aliases_of_person.get(person, ()))]
 
     def subjects(self, person: str, at: float) -> list[str]:
         """The person, and the teams the person belongs to at `at`."""
@@ -741,7 +780,11 @@ class TenantIndex:
         if unit is None or unit in self.unit_archived or unit not in self.unit_chain:
             return Decision(False, "unknown_unit", self.revision)
         self.check_attributes(area, attributes)
-        return self._decide(person, area, unit, action, need, attributes, at, explain)
+        decision = self._decide(person, area, unit, action, need, attributes, at, explain)
+        ext = self.person_ext[person]
+        if ext != person_external_id:  # named by an alias: say whom the answer is about
+            decision.person = ext
+        return decision
 
     def _decide(self, person: str, area: str, unit: str, action: str, need: int, attributes: Mapping[str, object],
                 at: float, explain: bool) -> Decision:

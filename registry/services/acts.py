@@ -18,7 +18,7 @@ from registry.errors import Conflict, Forbidden, Invalid, NotFound
 from registry.policy.engine import Engine
 from registry.services import checks as check_uc
 from registry.services.common import Ctx, Result, Sight, check_text, may, require, standing_in_for
-from registry.storage import org as org_sql
+from registry.storage import aliases as alias_sql
 from registry.storage import rows
 
 ASSESSMENTS = ("well_founded", "worth_discussing", "not_acceptable")
@@ -88,7 +88,7 @@ async def record(ctx: Ctx, engine: Engine, data: ActInput) -> Result:
     if area is None or unit is None:
         raise NotFound("the area or unit is no longer known by that name", field="area" if area is None else "unit")
     async with ctx.write() as tx:
-        actor = await org_sql.person_by_external_id(tx.conn, ctx.tenant_id, data.person)
+        actor = await alias_sql.person_by_ref(tx.conn, ctx.tenant_id, data.person)  # or an alias
         act = await rows.insert(tx, "act", Act, dict(
             person_id=actor.id, area_id=UUID(area), unit_id=UUID(unit), action=data.action,
             attributes=dict(data.attributes), case_ref=data.case_ref, description=data.description,

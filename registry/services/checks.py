@@ -28,7 +28,7 @@ AS_OF_TOLERANCE = timedelta(seconds=1)
 
 
 class CheckRequest(msgspec.Struct, frozen=True, kw_only=True):
-    person: str                       # external id
+    person: str                       # external id, or an alias (TenantIndex.person_ref)
     area: str                         # area key, or KLE code (TenantIndex.area_ref)
     unit: str                         # unit id, or external id (TenantIndex.unit_ref)
     action: str
@@ -176,7 +176,7 @@ async def index_as_of(conn, current: TenantIndex, person_external_id: str, at: d
     are archived, never deleted), their content from history."""
     rules.check_dates(at=at)
     tenant = UUID(current.tenant_id)
-    person = current.person_by_ext.get(person_external_id)
+    person = current.person_ref(person_external_id)  # by her external id or an alias she has today
     if person is None:
         return None
     order = {t: n for n, t in enumerate(changes.SNAPSHOT)}
@@ -212,9 +212,13 @@ async def index_as_of(conn, current: TenantIndex, person_external_id: str, at: d
     ids = [UUID(i) for i in (person, *links, *teams, *grants)] + [r["id"] for r in extra] + lines
     rows = tree_rows + await changes.as_of(conn, tenant, ids, at)
     index = TenantIndex(current.tenant_id, current.tenant_key, await changes.revision_at(conn, tenant, at))
-    return index.load((row["entity_type"], _json(row["after"]))
-                      for row in sorted(rows, key=lambda r: order.get(r["entity_type"], 99))
-                      if row["operation"] != "delete")
+    index.load((row["entity_type"], _json(row["after"]))
+               for row in sorted(rows, key=lambda r: order.get(r["entity_type"], 99))
+               if row["operation"] != "delete")
+    # Her aliases as they are today, so that a request naming her by one finds her as she was then.
+    for aid, pid, kind, value in current.aliases_of(person):
+        index.apply("person_alias", {"id": aid, "person_id": pid, "kind": kind, "value": value})
+    return index
 
 
 def _is_uuid(value: str) -> bool:

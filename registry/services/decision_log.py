@@ -81,7 +81,7 @@ class DecisionLog:
             return
         person_id = area_id = unit_id = None
         if index is not None:
-            person_id = index.person_by_ext.get(req.person)
+            person_id = index.person_ref(req.person)
             area_id = index.area_ref(req.area, strict=False)
             unit_id = index.unit_ref(req.unit)
         self._queue.append((

@@ -16,8 +16,9 @@ from registry.domain import rules
 from registry.domain.conditions import ConditionError, check_string_value, validate_attributes
 from registry.domain.model import (MEMBERSHIP_ROLES, PERSON_ROLES, UNIT_KINDS, Area, AreaAttribute,
                                    Membership, Person, Team, TeamMember, Unit)
-from registry.errors import Invalid
+from registry.errors import Conflict, Invalid
 from registry.policy.projection import INTERNAL_SUBJECT_PREFIXES
+from registry.services import aliases as alias_uc
 from registry.services.common import Ctx, Result, check_text, load_facts, require
 from registry.storage import org as org_sql
 from registry.storage import rows
@@ -144,7 +145,11 @@ async def create_person(ctx: Ctx, *, external_id: str, name: str, email: str | N
     if values["roles"]:
         _require_role_grant(ctx)
     async with ctx.write() as tx:
-        person = await rows.insert(tx, "person", Person, values)
+        try:
+            person = await rows.insert(tx, "person", Person, values)
+        except Conflict as exc:  # the external id may be another person's alias (issue 13)
+            alias_uc.raise_if_external_id_taken(exc)
+            raise
         return Result(person, tx.revision)
 
 
@@ -158,7 +163,11 @@ async def update_person(ctx: Ctx, person_id: UUID, version: int, changes: dict) 
             raise Invalid("the person has been erased", field="id", code="erased")
         if "roles" in changes or (current.roles and "external_id" in changes):
             _require_role_grant(ctx)  # re-pointing a role holder's login is granting her roles
-        person = await rows.update(tx, "person", Person, person_id, version, changes)
+        try:
+            person = await rows.update(tx, "person", Person, person_id, version, changes)
+        except Conflict as exc:  # the new external id may be another person's alias (issue 13)
+            alias_uc.raise_if_external_id_taken(exc)
+            raise
         return Result(person, tx.revision)
 
 

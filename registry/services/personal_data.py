@@ -27,6 +27,7 @@ from registry.services import breaches as breach_uc
 from registry.services import delegations as delegation_uc
 from registry.services import leader_cards as leader_card_uc
 from registry.services.common import Ctx, Result, Sight, require
+from registry.storage import aliases as alias_sql
 from registry.storage import personal_data as sql
 from registry.storage import rows
 from registry.storage.org import tenant_by_id
@@ -131,9 +132,12 @@ async def export(ctx: Ctx, person_id: UUID, *, limit: int = SECTION_LIMIT) -> Ex
                  "answers they gave to others' requests as a leader."),
                 ("decision_log: check decisions answered about the person (who asked, when, what, the answer); "
                  "kept for the decision log's retention period."),
+                ("aliases: the other ids the person is known by (a login's sub, a UUID, a user principal name, a "
+                 "payroll number), which checks accept in place of the external id."),
             ],
         },
         "person": person,
+        "aliases": sections["aliases"],
         "memberships": sections["memberships"],
         "team_memberships": sections["team_memberships"],
         "delegations": {
@@ -264,6 +268,11 @@ async def erase(ctx: Ctx, person_id: UUID, version: int | None = None, *,
         for field, value in (("name", current.name), ("email", current.email), ("external_id", current.external_id)):
             if value:
                 olds[field].add(value)
+        # Her aliases (issue 13) are removed, and every value they ever had is replaced like an
+        # external id (in free text, the decision log and history, also of the alias rows themselves).
+        await alias_sql.delete_of_person(tx, person_id)
+        alias_ids, alias_values = await alias_sql.values_in_history(conn, ctx.tenant_id, person_id)
+        olds["external_id"] |= alias_values
         # External ids become the pseudonym's external id (so references by external id, e.g. in
         # logs of checks, still resolve to one person); names and e-mails the pseudonym's name.
         replacement = {v: name for v in olds["name"] | olds["email"]} | {v: external_id for v in olds["external_id"]}
@@ -304,7 +313,7 @@ async def erase(ctx: Ctx, person_id: UUID, version: int | None = None, *,
         # Last, so that it also covers the entries this transaction wrote.
         rewritten = await sql.pseudonymise_history(
             conn, ctx.tenant_id, person_id, name=name, external_id=external_id,
-            linked=[i for ids in linked.values() for i in ids], all_patterns=all_patterns,
+            linked=[i for ids in linked.values() for i in ids] + sorted(alias_ids), all_patterns=all_patterns,
             all_replacements=all_replacements, patterns=full_patterns, replacements=full_replacements)
         log.info("person:%s erased by %s (%d rows redacted, %d history entries rewritten, %d logged decisions)",
                  person_id, ctx.principal.actor().label, redacted, rewritten, logged)

@@ -16,6 +16,7 @@ from registry.services.common import Ctx, Sight, load_facts, may, parse_uuid, re
 from registry.storage import areas as area_sql
 from registry.storage import delegations as delegation_sql
 from registry.storage import history as history_sql
+from registry.storage import aliases as alias_sql
 from registry.storage import org as org_sql
 from registry.storage import rows
 from registry.storage.rows import Page, check_first, decode_cursor, page_of
@@ -48,8 +49,8 @@ async def person(ctx: Ctx, id: str | None, external_id: str | None) -> Person | 
         raise Invalid("give either id or externalId", field="id", code="invalid_argument")
     if id is not None:
         return await get(ctx, "person", Person, id)
-    async with ctx.db.read() as conn:
-        return await org_sql.person_by_external_id(conn, ctx.tenant_id, external_id)
+    async with ctx.db.read() as conn:  # by her external id, or one of her aliases (issue 13)
+        return await alias_sql.person_by_ref(conn, ctx.tenant_id, external_id)
 
 
 async def people(ctx: Ctx, unit_id: str | None, search: str | None, include_archived: bool, first: int,

@@ -27,13 +27,16 @@ import msgspec
 
 from registry import sources
 from registry.auth import Principal
+from registry.domain import aliases as alias_rules
 from registry.domain import sync as domain
 from registry.domain.model import Delegation
 from registry.domain.rules import accountable_delegator
 from registry.errors import Conflict, Invalid, RegistryError
 from registry.services import delegations as delegation_uc
 from registry.services import org as org_uc
+from registry.services import aliases as alias_uc
 from registry.services.common import Ctx, check_text, require, utcnow
+from registry.storage import aliases as alias_sql
 from registry.storage import org as org_sql
 from registry.storage import rows
 from registry.storage.rows import check_first
@@ -146,7 +149,9 @@ async def run(db: Db, tenant_key: str, source: domain.Source, *, source_name: st
 
 async def _plan(conn, tenant_id: UUID, source: domain.Source, now: datetime):
     units, people, memberships = await syncs.organisation(conn, tenant_id)
-    return domain.plan(source, units=units, people=people, memberships=memberships, now=now), units, people
+    the_plan = domain.plan(source, units=units, people=people, memberships=memberships, now=now,
+                           aliases=await alias_sql.of_tenant(conn, tenant_id))
+    return the_plan, units, people
 
 
 async def _apply(db: Db, tenant, source: domain.Source, source_name: str, now: datetime, review_days: int,
@@ -188,7 +193,7 @@ async def _apply(db: Db, tenant, source: domain.Source, source_name: str, now: d
                 inner = Ctx(db=BoundDb(tx), principal=ctx.principal, clock=ctx.clock)  # type: ignore[arg-type]
                 for i in range(first, min(first + size, len(steps))):
                     for op in steps[i][1]:
-                        await _do(inner, op, ids)
+                        await _do(inner, tx, op, ids)
                     for e in by_step.get(i, ()):
                         await _effect(inner, tx, found[e.delegation_id], e, now)
                     if progress is not None:
@@ -248,10 +253,20 @@ def _steps(plan: domain.Plan, people) -> list[tuple[str, list[tuple[str, object]
         steps.setdefault(f"person:{p.external_id}", []).append(("archive_person", p))
     for u in plan.archive_units:
         steps.setdefault(f"close:{u.id}", []).append(("archive_unit", u))
-    return list(steps.items())
+    # The aliases the source manages: removals before the people's steps (a value can change hands,
+    # and a new person's external id may be a value someone gives up), sets after them (a new person
+    # exists by then), each on its own.
+    removals = [(f"alias-:{c.current.person_id}:{c.kind}", [("remove_alias", c)])
+                for c in plan.alias_changes if c.value is None]
+    sets = [(f"alias+:{c.external_id}:{c.kind}", [("set_alias", c)]) for c in plan.alias_changes if c.value is not None]
+    ordered = list(steps.items())
+    units_end = sum(1 for key, _ in ordered if key.startswith("unit:"))
+    closing = [step for step in ordered if step[0].startswith("close:")]
+    people_steps = [step for step in ordered[units_end:] if not step[0].startswith("close:")]
+    return ordered[:units_end] + removals + people_steps + sets + closing
 
 
-async def _do(ctx: Ctx, op: tuple[str, object], ids: _Ids) -> None:
+async def _do(ctx: Ctx, tx, op: tuple[str, object], ids: _Ids) -> None:
     """One write of the plan, through the organisation's use cases."""
     kind, what = op
     now = ctx.now()
@@ -294,6 +309,10 @@ async def _do(ctx: Ctx, op: tuple[str, object], ids: _Ids) -> None:
                                     role=new.role, valid_from=new.valid_from, valid_to=new.valid_to)
     elif kind == "archive_person":
         await org_uc.archive_person(ctx, what.id, what.version)
+    elif kind == "remove_alias":
+        await alias_uc.remove_in(ctx, tx, what.current.person_id, what.kind)
+    elif kind == "set_alias":
+        await alias_uc.set_in(ctx, tx, ids.people[what.external_id], what.kind, what.value)
     elif kind == "archive_unit":
         current = await rows.get(ctx.db.conn, "org_unit", type(what), ctx.tenant_id, what.id)  # type: ignore[attr-defined]
         await org_uc.archive_unit(ctx, what.id, current.version)
@@ -310,9 +329,17 @@ def _check_source(source: domain.Source) -> None:
         except Invalid as exc:
             raise domain.SourceError(exc.code, f"{exc.field}: {exc.message}", file=source.units_file,
                                      line=su.line) from exc
+    aliases_seen: dict[str, domain.SourcePerson] = {}
     for sp in source.people:
         try:
             org_uc.person_values(external_id=sp.external_id, name=sp.name, email=sp.email)
+            for kind, value in sorted(sp.aliases.items()):  # issue 13: each alias's form, one person each
+                stored = alias_rules.normalise(kind, value)
+                other = aliases_seen.setdefault(stored.lower(), sp)
+                if other is not sp:
+                    raise domain.SourceError("alias_taken", f"{alias_rules.KIND_NAMES_DA[kind]} »{value}« står også "
+                                             f"ved personen »{other.external_id}« (linje {other.line})",
+                                             file=source.people_file, line=sp.line)
         except Invalid as exc:
             raise domain.SourceError(exc.code, f"{exc.field}: {exc.message}", file=source.people_file,
                                      line=sp.line) from exc

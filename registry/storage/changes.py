@@ -14,6 +14,7 @@ SNAPSHOT = {
     "decision_area": """SELECT id, tenant_id, parent_id, key, kle, attributes, delegable, reserved_unit_id,
                                archived_at FROM decision_area""",
     "person": "SELECT id, tenant_id, external_id, name, archived_at FROM person",
+    "person_alias": "SELECT id, tenant_id, person_id, kind, value FROM person_alias",
     "team": "SELECT id, tenant_id, unit_id, name, archived_at FROM team",
     "team_member": "SELECT id, tenant_id, team_id, person_id, valid_from, valid_to, archived_at FROM team_member",
     "membership": "SELECT id, tenant_id, person_id, unit_id, role, valid_from, valid_to, archived_at FROM membership",

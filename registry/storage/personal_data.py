@@ -55,6 +55,10 @@ _LEADER_CARD = """
 
 # Each section: a query taking (tenant id, person id, limit) and returning one `doc` per row.
 SECTIONS: dict[str, str] = {
+    # issue 13: the other ids she is known by (login sub, UUID, UPN, payroll number)
+    "aliases": """
+        SELECT to_jsonb(a) - 'tenant_id' AS doc FROM person_alias a
+        WHERE a.tenant_id = $1 AND a.person_id = $2 ORDER BY a.kind, a.id LIMIT $3""",
     "memberships": """
         SELECT to_jsonb(m) - 'tenant_id' || jsonb_build_object('unit_name', u.name) AS doc
         FROM membership m JOIN org_unit u ON u.tenant_id = m.tenant_id AND u.id = m.unit_id
@@ -146,7 +150,9 @@ SECTIONS: dict[str, str] = {
             UNION ALL SELECT id FROM learning_point WHERE tenant_id = $1 AND person_id = $2
             UNION ALL SELECT o.id FROM delegation_offer o JOIN delegation d ON d.tenant_id = o.tenant_id
                       AND d.id = o.delegation_id WHERE o.tenant_id = $1 AND d.delegate_person_id = $2
-            UNION ALL SELECT id FROM delegation_request WHERE tenant_id = $1 AND person_id = $2)
+            UNION ALL SELECT id FROM delegation_request WHERE tenant_id = $1 AND person_id = $2
+            UNION ALL SELECT entity_id FROM history WHERE tenant_id = $1 AND entity_type = 'person_alias'
+                      AND coalesce(after ->> 'person_id', before ->> 'person_id') = $2::text)
         ORDER BY h.id LIMIT $3""",
     # What they changed, or what was changed on their behalf: who, what, when. The values belong to
     # the entities changed (auditHistory with actor: person:<id> shows them to those who may read).

@@ -88,6 +88,7 @@ MATRIX: dict[str, str] = {
     # --- GraphQL mutations
     "createUnit": ORG, "updateUnit": ORG, "archiveUnit": ORG,
     "createPerson": ORG, "updatePerson": ORG, "archivePerson": ORG,
+    "setPersonAlias": ORG, "removePersonAlias": ORG,  # issue 13
     "addMembership": ORG, "updateMembership": ORG, "archiveMembership": ORG,
     "createTeam": ORG, "updateTeam": ORG, "archiveTeam": ORG,
     "addTeamMember": ORG, "updateTeamMember": ORG, "archiveTeamMember": ORG,
@@ -405,6 +406,8 @@ async def _set_up(api: Api, fx: Fixture) -> None:
         }""", {"id": ids.people["anna"]}, as_=PEOPLE["admin"]))["person"]
     t["membership"] = next(m for m in anna["memberships"] if m["unit"]["id"] == solhaven)
     t["anna"] = {"id": ids.people["anna"], "version": anna["version"]}
+    await _gql_ok(api, """mutation($p: ID!) { setPersonAlias(personId: $p, kind: UPN, value: "anna.j@eksempel.dk") {
+        __typename %s } }""" % ERR, {"p": ids.people["anna"]}, "admin", "setPersonAlias")  # issue 13
     teams = (await api.gql("""query($u: ID!) { teams(unitId: $u) { nodes { id version members { id version } } }
         }""", {"u": solhaven}, as_=PEOPLE["admin"]))["teams"]["nodes"]
     t["team"] = next(team for team in teams if team["members"])
@@ -556,6 +559,10 @@ CALLS: dict[str, Call] = {
                             "$id: ID!, $v: Int!"), lambda fx: _target(fx, "anna")),
     "archivePerson": Call(_m("archivePerson", "PersonPayload", "id: $id, version: $v", "$id: ID!, $v: Int!"),
                           lambda fx: _target(fx, "anna")),
+    "setPersonAlias": Call(_m("setPersonAlias", "PersonPayload", 'personId: $p, kind: PAYROLL, value: "4711"',
+                              "$p: ID!"), lambda fx: {"p": fx.t["anna"]["id"]}),
+    "removePersonAlias": Call(_m("removePersonAlias", "PersonPayload", "personId: $p, kind: UPN", "$p: ID!"),
+                              lambda fx: {"p": fx.t["anna"]["id"]}),
     "addMembership": Call(_m("addMembership", "MembershipPayload",
                              "input: {personId: $p, unitId: $u, role: EMPLOYEE}", "$p: ID!, $u: ID!"),
                           lambda fx: {"p": fx.t["erasable"]["id"], "u": fx.t["unit"]}),

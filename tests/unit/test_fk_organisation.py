@@ -83,7 +83,8 @@ def test_the_sample_municipality():
                                                           "Ole Nielsen"}
     eva = people["Eva Holm"]  # engaged in Afsnit A (2022) and in Hjemmeplejen Nord (2024): the earliest
     assert (eva.unit_id, eva.start, eva.end) == (names["Egevang Afsnit A"].id, date(2022, 5, 1), None)
-    assert eva.aliases == {"uuid": eva.external_id, "upn": "eho"} and eva.email == "eva@nordby.dk"
+    assert eva.aliases == {"uuid": eva.external_id} and eva.email == "eva@nordby.dk"  # `eho` is no UPN
+    assert people["Kim Kristensen"].aliases["upn"] == "kkr@nordby.dk"  # an account name in a UPN's form
     assert people["Bo Berg"].email == "bo@nordby.dk"  # a urn:mailto: address
     assert source.people_file == "fk.json, bruger"
 

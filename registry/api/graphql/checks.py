@@ -32,7 +32,8 @@ class CheckAction(Enum):
 @built_directly  # a batch holds up to 1000 of them
 @strawberry.input
 class CheckInput:
-    person: str = strawberry.field(description="The person's external id (IdP subject).")
+    person: str = strawberry.field(description="The person's external id (IdP subject), or one of her aliases (a "
+                                               "payroll number, a UPN, a UUID, a login's sub).")
     area: str = strawberry.field(description="The decision area's key, e.g. economy/purchase, or its KLE code when "
                                              "only one area has it (a key is tried first).")
     unit: strawberry.ID = strawberry.field(description="The unit's id, or its external id (e.g. a LOS id; an id is "
@@ -120,6 +121,9 @@ class CheckResult:
                     "value (missing_attribute).")
     missing_attributes: list[str]
     trace: list[TraceEntry] | None
+    person_external_id: str | None = strawberry.field(
+        default=None, description="The person's external id, when the check named her by an alias (whom the answer "
+                                  "is about); null when it named her by her external id.")
 
     @classmethod
     def of(cls, d: Decision) -> "CheckResult":
@@ -133,7 +137,7 @@ class CheckResult:
             condition=None if d.condition is None else ConditionHit(
                 delegation_id=strawberry.ID(d.condition.delegation_id), condition=d.condition.condition,
                 text_da=d.condition.text_da),
-            missing_attributes=list(d.missing_attributes),
+            missing_attributes=list(d.missing_attributes), person_external_id=d.person,
             trace=None if d.trace is None else [TraceEntry(kind=t.kind, id=strawberry.ID(t.id), outcome=t.outcome,
                                                            level=t.level, condition=t.condition) for t in d.trace])
 

@@ -15,6 +15,7 @@ from registry.services import leader_cards as leader_card_uc
 from registry.services import offers as offer_uc
 from registry.services.common import Ctx
 from registry.storage import areas as area_sql
+from registry.storage import aliases as alias_sql
 from registry.storage import org as org_sql
 from registry.storage import rows
 from registry.storage.db import Db
@@ -30,6 +31,7 @@ class Loaders:
         self.area = DataLoader(self._by_id("decision_area", Area))
         self.delegation = DataLoader(self._by_id("delegation", Delegation))
         self.red_line = DataLoader(self._by_id("red_line", RedLine))
+        self.aliases_of_person = DataLoader(self._grouped(alias_sql.of_people, "person_id"))
         self.memberships_of_person = DataLoader(self._grouped(org_sql.memberships_of_people, "person_id"))
         self.memberships_of_unit = DataLoader(self._grouped(org_sql.memberships_of_units, "unit_id"))
         self.members_of_team = DataLoader(self._grouped(org_sql.team_members_of_teams, "team_id"))

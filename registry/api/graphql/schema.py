@@ -35,6 +35,7 @@ from registry.api.graphql.context import Info
 from registry.api.graphql.results import ERROR_TYPES, payload, result, typed_errors
 from registry.domain import levels
 from registry.domain import model
+from registry.services import aliases as alias_uc
 from registry.services import checks as check_uc
 from registry.services import delegations as delegation_uc
 from registry.services import org as org_uc
@@ -89,7 +90,7 @@ class Query:
         found = await queries.get(_read(info), "org_unit", model.Unit, id)
         return None if found is None else gt.Unit.of(found)
 
-    @strawberry.field(description="A person by id or by external id (the IdP subject).")
+    @strawberry.field(description="A person by id or by external id (the IdP subject; or one of her aliases).")
     async def person(self, info: Info, id: strawberry.ID | None = None,
                      external_id: str | None = None) -> gt.Person | None:
         found = await queries.person(_read(info), id, external_id)
@@ -244,6 +245,21 @@ class Mutation:
     @typed_errors
     async def archive_person(self, info: Info, id: strawberry.ID, version: int) -> PersonResult:
         r = await org_uc.archive_person(_ctx(info), _uid(id), version)
+        return PersonPayload(person=gt.Person.of(r.value), revision=r.revision)
+
+    @strawberry.mutation(description="Set (add or replace) the person's alias of a kind. A value names one person: "
+                                      "another person's alias or external id is refused (alias_taken).")
+    @typed_errors
+    async def set_person_alias(self, info: Info, person_id: strawberry.ID, kind: gt.PersonAliasKind,
+                               value: str) -> PersonResult:
+        r = await alias_uc.set_alias(_ctx(info), person_id=_uid(person_id, "personId"), kind=kind.value, value=value)
+        return PersonPayload(person=gt.Person.of(r.value), revision=r.revision)
+
+    @strawberry.mutation(description="Remove the person's alias of a kind.")
+    @typed_errors
+    async def remove_person_alias(self, info: Info, person_id: strawberry.ID,
+                                  kind: gt.PersonAliasKind) -> PersonResult:
+        r = await alias_uc.remove_alias(_ctx(info), person_id=_uid(person_id, "personId"), kind=kind.value)
         return PersonPayload(person=gt.Person.of(r.value), revision=r.revision)
 
     # --- memberships

@@ -41,6 +41,14 @@ class PersonRole(Enum):
     AUDITOR = "auditor"
 
 
+@strawberry.enum(description="Kinds of a person's alias (another id she is known by; checks and AuthZEN accept any).")
+class PersonAliasKind(Enum):
+    SUB = "sub"
+    UUID = "uuid"
+    UPN = "upn"
+    PAYROLL = "payroll"
+
+
 @strawberry.enum(description="Type of a request attribute a decision area declares.")
 class AttributeType(Enum):
     NUMBER = "number"
@@ -235,6 +243,20 @@ class Person(Versioned):
     async def memberships(self, info: Info, include_archived: bool = False) -> list["Membership"]:
         found = await info.context.loaders.memberships_of_person.load(self.uid)
         return [Membership.of(m) for m in found if include_archived or m.archived_at is None]
+
+    @strawberry.field(description="The other ids the person is known by (a login's sub, the FK Organisation or "
+                                  "OS2mo UUID, the AD user principal name, the payroll number); checks and "
+                                  "AuthZEN accept any of them where they take her external id.")
+    async def aliases(self, info: Info) -> list["PersonAlias"]:
+        return [PersonAlias(kind=PersonAliasKind(a.kind), value=a.value)
+                for a in await info.context.loaders.aliases_of_person.load(self.uid)]
+
+
+@strawberry.type(description="Another id a person is known by; a UPN and a UUID are kept lower-cased and match in "
+                             "any casing.")
+class PersonAlias:
+    kind: PersonAliasKind
+    value: str
 
 
 @strawberry.type(description="A person's membership of a unit, with a role and a period.")
