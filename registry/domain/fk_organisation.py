@@ -35,7 +35,7 @@ from datetime import date, datetime
 
 import msgspec
 
-from registry.domain.sync import Source, SourceError, SourcePerson, SourceUnit
+from registry.domain.sync import Position, Source, SourceError, SourcePerson, SourceUnit, merged_positions, person_with
 
 # Class uuids published in KOMBIT's "Anvisninger til anvendelse af STS-Organisation" (as OS2sync uses them).
 FUNCTION_POSITION = "02e61900-33e0-407f-a2a7-22f70221f003"   # Stilling: an engagement in a unit
@@ -323,23 +323,26 @@ def _person(obj: _Obj, held: list[_Function], names: dict[str, str | None], addr
     valid = _active(obj, today, file)
     gone = valid is None or valid.ended(today)   # the user herself is inactive: she has left
     live = [] if gone else [f for f in held if not f.period.ended(today)]
-    if live:
-        first = lambda f: (f.period.start or date.min, f.number)  # noqa: E731
-        leading = sorted((f for f in live if f.leader), key=first)
-        chosen = leading[0] if leading else sorted(live, key=first)[0]
+    first = lambda f: (f.period.start or date.min, f.number)  # noqa: E731
+    if live:  # every function that holds: the earliest she leads first, else the earliest engagement
+        chosen = sorted(live, key=lambda f: (not f.leader, *first(f)))
     elif held:  # every function ended (or the user did): the one that ended last, a leader's first
-        chosen = sorted(held, key=lambda f: (f.period.end or date.max, f.leader, -f.number))[-1]
+        chosen = [sorted(held, key=lambda f: (f.period.end or date.max, f.leader, -f.number))[-1]]
     else:
         # In no unit: a service account, or a user only of IT systems, is not one of the organisation's
         # people here; one synced before has left the source, and is ended.
         return None
-    start = chosen.period.start or today
-    if valid is not None and valid.start is not None and valid.start > start:
-        start = valid.start
-    ends = [d for d in (chosen.period.end, today if valid is None else valid.end) if d is not None]
-    end = min(ends) if ends else None
-    if end is not None and end <= start:
-        return None  # her time in the unit is empty: she is not there
+    places = []
+    for f in chosen:
+        start = f.period.start or today
+        if valid is not None and valid.start is not None and valid.start > start:
+            start = valid.start
+        ends = [d for d in (f.period.end, today if valid is None else valid.end) if d is not None]
+        end = min(ends) if ends else None
+        if end is None or end > start:  # an empty time in the unit is no time there
+            places.append(Position(unit_id=f.unit, leader=f.leader, start=start, end=end, line=obj.number))
+    if not places:
+        return None
     name = _name(obj, names, today, file)
     if name is None:
         raise _error("missing_value", obj, "navnet mangler (personegenskaber.navn på den tilknyttede person)", file)
@@ -347,8 +350,8 @@ def _person(obj: _Obj, held: list[_Function], names: dict[str, str | None], addr
     login = _text(obj, ("brugernavn",), today, file)
     if login and "@" in login:  # an account name alone (`lil`) is no user principal name: checks can't use it
         aliases["upn"] = login
-    return SourcePerson(external_id=obj.id, name=name, email=_email(obj, addresses, today, file), unit_id=chosen.unit,
-                        leader=chosen.leader, start=start, end=end, line=obj.number, aliases=aliases)
+    return person_with(merged_positions(places), external_id=obj.id, name=name,
+                       email=_email(obj, addresses, today, file), aliases=aliases)
 
 
 def _name(obj: _Obj, names: dict[str, str | None], today: date, file: str) -> str | None:

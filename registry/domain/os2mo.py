@@ -36,7 +36,7 @@ from datetime import date, datetime, timedelta
 import msgspec
 
 from registry.domain.rules import check_kle
-from registry.domain.sync import Source, SourceError, SourcePerson, SourceUnit
+from registry.domain.sync import Position, Source, SourceError, SourceUnit, merged_positions, person_with
 from registry.errors import Invalid
 
 COLLECTIONS = ("org_units", "engagements", "managers", "kles", "addresses", "itusers")
@@ -273,15 +273,17 @@ def parse(data: object, *, today: date, origin: str = "os2mo") -> Source:
         if name is None:
             raise _err("missing_value", "personen har intet navn", origin, "managers" if chosen.manager
                        else "engagements", chosen.uuid)
-        end = None if any(r.end is None for r in held) else max(r.end for r in held if r.end is not None)
         aliases = {"uuid": person_id}
         if person_id in upns:
             aliases["upn"] = upns[person_id]
         if engagements and _PAYROLL.fullmatch(engagements[0].user_key):
             aliases["payroll"] = engagements[0].user_key
         email = _email_of(emails.get(person_id, []), engagements[0].uuid if engagements else None)
-        people.append(SourcePerson(external_id=person_id, name=name, email=email, unit_id=chosen.unit,
-                                   leader=chosen.manager, start=chosen.start, end=end, line=n, aliases=aliases))
+        # Every engagement and manager role is a position of hers; the chosen one first.
+        ordered = [chosen, *(r for r in [*managed, *engagements] if r is not chosen)]
+        positions = merged_positions(Position(unit_id=r.unit, leader=r.manager, start=r.start, end=r.end, line=n)
+                                     for r in ordered)
+        people.append(person_with(positions, external_id=person_id, name=name, email=email, aliases=aliases))
     return Source(units=list(units.values()), people=people, units_file=f"{origin}: org_units",
                   people_file=f"{origin}: personer", kle_markup=True)
 

@@ -50,10 +50,26 @@ class SourceUnit(msgspec.Struct, frozen=True, kw_only=True):
     kle: tuple[str, ...] = ()   # the KLE numbers the source marks the unit with (OS2mo's KLE markup)
 
 
+class Position(msgspec.Struct, frozen=True, kw_only=True):
+    """One of a person's places in the organisation: a unit, as its leader or an employee, from
+    `start` until `end` (the first day she is no longer there)."""
+
+    unit_id: str
+    leader: bool
+    start: date
+    end: date | None
+    line: int
+
+    @property
+    def role(self) -> str:
+        return "leader" if self.leader else "employee"
+
+
 class SourcePerson(msgspec.Struct, frozen=True, kw_only=True):
     external_id: str
     name: str
     email: str | None
+    # Her first position (a source with one place per person gives only this) ...
     unit_id: str
     leader: bool
     start: date
@@ -62,10 +78,45 @@ class SourcePerson(msgspec.Struct, frozen=True, kw_only=True):
     # Other ids the person is known by (kind -> value): `sub` (OIDC), `uuid` (FK Organisation/OS2mo),
     # `upn` (AD user principal name), `payroll` (the payroll employee number).
     aliases: dict[str, str] = {}
+    # ... and her others: a leader of two units, a second engagement elsewhere.
+    others: tuple[Position, ...] = ()
 
     @property
     def role(self) -> str:
         return "leader" if self.leader else "employee"
+
+    @property
+    def positions(self) -> list[Position]:
+        return [Position(unit_id=self.unit_id, leader=self.leader, start=self.start, end=self.end, line=self.line),
+                *self.others]
+
+
+def merged_positions(places: Iterable[Position]) -> list[Position]:
+    """A person's places, as a source with records (engagements, manager roles) gives them, as her
+    positions: one per unit and role, from the earliest start to the latest end (open if any is), in
+    the order given (the first is the one the caller prefers); an employee's place in a unit she
+    leads is in her leadership of it."""
+    places = list(places)
+    leads = {p.unit_id for p in places if p.leader}
+    merged: dict[tuple[str, bool], Position] = {}
+    for p in places:
+        if not p.leader and p.unit_id in leads:
+            continue
+        key = (p.unit_id, p.leader)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = p
+            continue
+        end = None if first.end is None or p.end is None else max(first.end, p.end)
+        merged[key] = msgspec.structs.replace(first, start=min(first.start, p.start), end=end)
+    return list(merged.values())
+
+
+def person_with(positions: list[Position], **person) -> SourcePerson:
+    """A SourcePerson holding these positions (the first as hers, the rest as `others`)."""
+    first, *others = positions
+    return SourcePerson(unit_id=first.unit_id, leader=first.leader, start=first.start, end=first.end,
+                        line=first.line, others=tuple(others), **person)
 
 
 class Source(msgspec.Struct, frozen=True, kw_only=True):
@@ -161,15 +212,12 @@ def parse(units_csv: str, people_csv: str, *, units_file: str = "units.csv",
                                   line=u.line)
             walked.add(current.id)
             current = by_id[current.parent_id]
-    people: list[SourcePerson] = []
-    seen = {}
+    people: dict[str, SourcePerson] = {}
+    seen: dict[tuple[str, str, bool], int] = {}
     for line, row in _rows(people_csv, PEOPLE_COLUMNS, people_file):
         ext = row["external_id"]
         if not ext:
             raise SourceError("missing_value", "external_id mangler", file=people_file, line=line)
-        if ext in seen:
-            raise SourceError("duplicate_id", f"personen »{ext}« står også i linje {seen[ext]}", file=people_file,
-                              line=line)
         if not row["name"]:
             raise SourceError("missing_value", "name mangler", file=people_file, line=line)
         if row["unit_id"] not in by_id:
@@ -185,12 +233,28 @@ def parse(units_csv: str, people_csv: str, *, units_file: str = "units.csv",
         end = _date(row["end_date"], "end_date", people_file, line) if row["end_date"] else None
         if end is not None and end <= start:
             raise SourceError("bad_date", "end_date skal ligge efter start_date", file=people_file, line=line)
-        seen[ext] = line
-        people.append(SourcePerson(external_id=ext, name=row["name"], email=row["email"] or None,
-                                   unit_id=row["unit_id"], leader=leader in YES, start=start, end=end, line=line,
-                                   aliases={kind: row[c] for c, kind in ALIAS_COLUMNS.items() if row.get(c)}))
+        place = (ext, row["unit_id"], leader in YES)
+        if place in seen:
+            raise SourceError("duplicate_id", f"personen »{ext}« står også i linje {seen[place]} med samme enhed "
+                              "og rolle", file=people_file, line=line)
+        seen[place] = line
+        aliases = {kind: row[c] for c, kind in ALIAS_COLUMNS.items() if row.get(c)}
+        first = people.get(ext)
+        if first is None:
+            people[ext] = SourcePerson(external_id=ext, name=row["name"], email=row["email"] or None,
+                                       unit_id=row["unit_id"], leader=leader in YES, start=start, end=end, line=line,
+                                       aliases=aliases)
+            continue
+        # Another row of hers: another position (a leader of two units, a second engagement). What is
+        # said of her as a person must be the same in each.
+        if (first.name, first.email) != (row["name"], row["email"] or None) or \
+                any(first.aliases.get(kind) != value for kind, value in aliases.items()):
+            raise SourceError("conflicting_rows", f"personen »{ext}« står også i linje {first.line} med et andet "
+                              "navn, en anden e-mail eller andre id'er", file=people_file, line=line)
+        people[ext] = msgspec.structs.replace(first, others=(*first.others, Position(
+            unit_id=row["unit_id"], leader=leader in YES, start=start, end=end, line=line)))
     header = _header(people_csv)
-    return Source(units=units, people=people, units_file=units_file, people_file=people_file,
+    return Source(units=units, people=list(people.values()), units_file=units_file, people_file=people_file,
                   alias_kinds=tuple(kind for c, kind in ALIAS_COLUMNS.items() if c in header))
 
 
@@ -222,11 +286,13 @@ class NewMembership(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Move(msgspec.Struct, frozen=True, kw_only=True):
-    """A person who was in one unit and is now in another (by the source)."""
+    """A person who was in a unit and is no longer, while she stays in the organisation elsewhere
+    (by the source): she moved, or gave up one of her positions."""
 
     person: Person
     from_unit: UUID
-    to_unit: str            # external id
+    to_unit: str            # external id: where she is now (the first of `after`)
+    after: tuple[str, ...] = ()   # external ids: every unit she is in after the sync
 
 
 class LeaderChange(msgspec.Struct, frozen=True, kw_only=True):
@@ -330,17 +396,19 @@ def plan(source: Source, *, units: Iterable[Unit], people: Iterable[Person],
     leaders_after: dict[str, list[str]] = {}
     ended_in_source: list[Person] = []
     for sp in source.people:
-        valid_to = instant(sp.end) if sp.end is not None else None
-        gone = valid_to is not None and valid_to <= now  # her end date has passed: she has left
-        if sp.leader and not gone:
-            leaders_after.setdefault(sp.unit_id, []).append(sp.external_id)
+        positions = [(p, instant(p.end) if p.end is not None else None) for p in sp.positions]
+        live = [(p, to) for p, to in positions if to is None or to > now]
+        gone = not live  # every position of hers has ended: she has left
+        for p, _to in live:
+            if p.leader:
+                leaders_after.setdefault(p.unit_id, []).append(sp.external_id)
         current = by_ext.get(sp.external_id)
         if current is None and gone:
             continue  # gone before she was ever here
         if current is None:
             create_people.append(sp)
-            add.append(NewMembership(external_id=sp.external_id, unit=sp.unit_id, role=sp.role,
-                                     valid_from=instant(sp.start), valid_to=valid_to))
+            add += [NewMembership(external_id=sp.external_id, unit=p.unit_id, role=p.role,
+                                  valid_from=instant(p.start), valid_to=to) for p, to in live]
             continue
         changes = {}
         if current.name != sp.name:
@@ -352,21 +420,29 @@ def plan(source: Source, *, units: Iterable[Unit], people: Iterable[Person],
         if changes and current.erased_at is None:
             change_people.append(PersonChange(person=current, changes=changes))
         held = of_person.get(current.id, [])
-        unit = managed_units.get(sp.unit_id)
-        same = [m for m in held if unit is not None and m.unit_id == unit.id and m.role == sp.role
-                and (_current(m, now) or m.valid_to == valid_to)]
-        keep = same[0] if same else None
-        if keep is not None:
-            if keep.valid_to != valid_to:
-                change_ms.append((keep, {"valid_to": valid_to}))
-        elif not gone:
-            earlier = [m for m in held if _current(m, now)]
-            add.append(NewMembership(external_id=sp.external_id, unit=sp.unit_id, role=sp.role,
-                                     valid_from=instant(sp.start) if not earlier else now, valid_to=valid_to))
-            if any(m.unit_id != (unit.id if unit else None) for m in earlier):
-                old = next(m for m in earlier if unit is None or m.unit_id != unit.id)
-                moves.append(Move(person=current, from_unit=old.unit_id, to_unit=sp.unit_id))
-        end_ms += [m for m in held if m is not keep and _current(m, now)]
+        earlier = [m for m in held if _current(m, now)]
+        kept: list[Membership] = []
+        for p, to in positions:
+            unit = managed_units.get(p.unit_id)
+            same = [m for m in held if unit is not None and m.unit_id == unit.id and m.role == p.role
+                    and not any(m is k for k in kept) and (_current(m, now) or m.valid_to == to)]
+            if same:
+                kept.append(same[0])
+                if same[0].valid_to != to:
+                    change_ms.append((same[0], {"valid_to": to}))
+            elif to is None or to > now:
+                # New for her: from its start if she is new to the synced units, else from now at the
+                # earliest (her start date is when she was employed, not when she moved).
+                start = instant(p.start)
+                add.append(NewMembership(external_id=sp.external_id, unit=p.unit_id, role=p.role,
+                                         valid_from=start if not earlier else max(start, now), valid_to=to))
+        end_ms += [m for m in earlier if not any(m is k for k in kept)]
+        # A move: she is in the organisation after the sync, and no longer in a unit she was in.
+        after = list(dict.fromkeys(p.unit_id for p, _to in live))
+        staying = {managed_units[u].id for u in after if u in managed_units}
+        for left in dict.fromkeys(m.unit_id for m in earlier if m.unit_id not in staying):
+            if after:
+                moves.append(Move(person=current, from_unit=left, to_unit=after[0], after=tuple(after)))
         if gone and current.archived_at is None and current.erased_at is None:
             ended_in_source.append(current)
     in_source = {sp.external_id for sp in source.people}
@@ -455,15 +531,17 @@ def leader_change_reviews(delegations: Iterable[Delegation], unit: UUID, former:
             and accountable_delegator(d) in former and (d.review_date is None or d.review_date > due)]
 
 
-def mover_ends(delegations: Iterable[Delegation], person: UUID, from_unit: UUID, to_unit: UUID,
-               tree: Tree) -> list[Delegation]:
-    """A person who moves unit: her own delegations (to her as a person) whose scope covers the unit
-    she left but not the one she joins stop; those that cover both (a delegation over the whole
-    forvaltning) go with her."""
+def mover_ends(delegations: Iterable[Delegation], person: UUID, from_unit: UUID,
+               to_units: UUID | Iterable[UUID], tree: Tree) -> list[Delegation]:
+    """A person who moves unit (or gives up one of her positions): her own delegations (to her as a
+    person) whose scope covers the unit she left but none of those she is in after stop; those that
+    cover one of them too (a delegation over the whole forvaltning) go with her."""
+    after = [to_units] if isinstance(to_units, UUID) else list(to_units)
+
     def covers(d: Delegation, unit: UUID) -> bool:
         return d.unit_id == unit or (d.include_subunits and tree.is_within(unit, d.unit_id))
     return [d for d in delegations if d.status == "active" and d.delegate_person_id == person
-            and covers(d, from_unit) and not covers(d, to_unit)]
+            and covers(d, from_unit) and not any(covers(d, u) for u in after)]
 
 
 def moved_in(memberships: Iterable[Membership], delegations: Iterable[Delegation], unit: UUID, tree: Tree,

@@ -374,7 +374,8 @@ async def _affected(conn, tenant_id: UUID, plan: domain.Plan, units, people, now
             reviews[d.id] = (day, reason)
     ended: set[UUID] = set()
     for move in plan.moves:
-        for d in domain.mover_ends(found, move.person.id, move.from_unit, unit_ids[move.to_unit], tree):
+        for d in domain.mover_ends(found, move.person.id, move.from_unit,
+                                   [unit_ids[u] for u in (move.after or (move.to_unit,))], tree):
             ended.add(d.id)
             due(d, today, "moved", f"person:{move.person.external_id}")
     for change in plan.leader_changes:

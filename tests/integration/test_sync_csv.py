@@ -210,3 +210,47 @@ async def test_a_unit_that_leaves_the_source_is_archived_with_its_history(db, cl
     assert await _history_actors(db, str(s3["id"])) == {"system:sync:csv"}
     again = await sync_uc.run(db, TENANT, domain.parse(units_csv, people_csv), apply=True, clock=clock)
     assert again.plan.empty
+
+
+async def test_a_leader_of_two_units_leads_both_and_giving_one_up_ends_what_covered_only_it(db, empty_dsn, settings,
+                                                                                         clock):
+    """One row per position: Lis leads Egevang and Hjemmeplejen Nord. When she gives up Nord, her
+    membership there ends, and the delegation to her that covered only Nord ends with it (as a
+    move's), while the one in Egevang stays."""
+    await _nordby(db)
+    units_csv = (SAMPLE / "units.csv").read_text()
+    both = (SAMPLE / "people.csv").read_text() + "lis@nordby.dk,Lis Lund,lis@nordby.dk,S4,ja,2024-03-01,\n"
+    report = await sync_uc.run(db, TENANT, domain.parse(units_csv, both), apply=True, clock=clock)
+    assert report.plan.counts()["memberships_created"] == 7
+    async with Api.start(db, settings, clock, empty_dsn) as api:
+        key = await api_key(db, ["check"], tenant=TENANT)
+
+        async def check(person, unit):  # co-deciding: what Kim's delegations (level 4) allow
+            found = (await api.gql(CHECK, {"i": {"person": person, "area": "activities", "unit": unit,
+                                                 "action": "CO_DECIDE"}}, api_key=key, tenant=TENANT))["check"]
+            return found["decision"], found["reason"]
+        area = (await api.gql("""mutation { createDecisionArea(input: {key: "activities", nameDa: "Aktiviteter",
+            nameEn: "Activities"}) { ... on DecisionAreaPayload { decisionArea { id } } } }""", {}, as_=ADMIN,
+            tenant=TENANT))["createDecisionArea"]["decisionArea"]["id"]
+        assert await check("lis@nordby.dk", "S2") == (True, "leader_authority")
+        assert await check("lis@nordby.dk", "S4") == (True, "leader_authority")
+        units = await _ids(db, "org_unit", "external_id")
+        people = await _ids(db, "person", "external_id")
+        # Kim (over both) delegates to Lis in each unit.
+        declared = {}
+        for unit in ("S2", "S4"):
+            found = (await api.gql(DECLARE, {"a": area, "u": units[unit], "p": people["lis@nordby.dk"], "s": False},
+                                   as_="kim@nordby.dk", tenant=TENANT))["declareDelegation"]
+            assert found["__typename"] == "DelegationPayload", found
+            declared[unit] = found["delegation"]["id"]
+        one = (SAMPLE / "people.csv").read_text()
+        dry = await sync_uc.run(db, TENANT, domain.parse(units_csv, one), clock=clock)
+        assert [(str(e.delegation_id), e.kind, e.reason) for e in dry.effects] == [(declared["S4"], "ended", "moved")]
+        assert dry.plan.counts()["people_moved"] == 1 and dry.plan.counts()["people_ended"] == 0
+        await sync_uc.run(db, TENANT, domain.parse(units_csv, one), apply=True, clock=clock)
+        assert await check("lis@nordby.dk", "S2") == (True, "leader_authority")
+        assert await check("lis@nordby.dk", "S4") == (False, "expired")  # she leads Nord no more; Kim's ended
+        async with db.read() as conn:
+            ends = {str(r["id"]): r["valid_until"] for r in await conn.fetch(
+                "SELECT id, valid_until FROM delegation WHERE id = ANY($1::uuid[])", list(declared.values()))}
+        assert ends[declared["S4"]] is not None and ends[declared["S2"]] is None

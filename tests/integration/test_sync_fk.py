@@ -65,13 +65,15 @@ async def test_a_dry_run_writes_nothing_then_apply_then_a_second_run_changes_not
     units = await _ids(db, "org_unit", "external_id")
     assert set(units) == set(UNIT.values())
     async with db.read() as conn:
-        people = {r["name"]: r for r in await conn.fetch(
+        rows = await conn.fetch(
             """SELECT p.name, p.email, u.external_id AS unit, m.role, m.valid_from FROM person p
-               JOIN membership m ON m.person_id = p.id JOIN org_unit u ON u.id = m.unit_id""")}
+               JOIN membership m ON m.person_id = p.id JOIN org_unit u ON u.id = m.unit_id ORDER BY m.valid_from""")
+        people = {r["name"]: r for r in reversed(rows)}  # her earliest position
+        eva = [(r["unit"], r["role"], r["valid_from"]) for r in rows if r["name"] == "Eva Holm"]
         actors = {r["actor"] for r in await conn.fetch("SELECT actor FROM history WHERE entity_id = $1::uuid",
                                                      units[UNIT["A"]])}
-    assert (people["Eva Holm"]["unit"], people["Eva Holm"]["role"]) == (UNIT["A"], "employee")  # the earliest
-    assert people["Eva Holm"]["valid_from"] == datetime(2022, 5, 1, tzinfo=timezone.utc)
+    assert [e[0] for e in eva] == [UNIT["A"], UNIT["Nord"]] and {e[1] for e in eva} == {"employee"}  # both engagements
+    assert eva[0][2] == datetime(2022, 5, 1, tzinfo=timezone.utc)
     assert (people["Anne Andersen"]["unit"], people["Anne Andersen"]["role"]) == (UNIT["A"], "leader")
     assert people["Bo Berg"]["email"] == "bo@nordby.dk" and "Jens Juhl" not in people
     assert actors == {"system:sync:fk"}

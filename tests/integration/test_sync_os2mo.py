@@ -98,7 +98,8 @@ async def test_a_dry_run_then_apply_through_the_cli_brings_os2mo_in(db, empty_ds
                          U3: ("Egevang Afsnit A", "subunit", U2, ["27.24.10"]),  # 32.00 is insight only
                          U4: ("Hjemmeplejen Nord", "center", U1, ["27.36"])}
         assert memberships == {(KIM, U1, "leader"), (LIS, U2, "leader"), (BO, U3, "employee"), (EVA, U3, "employee"),
-                               (OLE, U4, "leader"), (TINA, U4, "employee")}  # Eva: her primary engagement's unit
+                               (EVA, U4, "employee"),  # Eva: both her engagements
+                               (OLE, U4, "leader"), (TINA, U4, "employee")}
         assert people[TINA] == ("Tina Thomsen", "tina@nordby.dk", False)  # not her secret private address
         async with db.read() as conn:
             actors = {r["actor"] for r in await conn.fetch(
@@ -172,7 +173,7 @@ async def test_a_leaver_a_new_manager_and_a_mover_from_os2mo(db, empty_dsn, sett
         assert found[LIS][2] and not found[OLE][2]
         assert {(p, u, r) for p, u, r in memberships if u in (U2, U4)} == {
             (NINA, U2, "leader"), (BO, U4, "employee"), (OLE, U4, "employee"), (PER, U4, "leader"),
-            (TINA, U4, "employee")}
+            (TINA, U4, "employee"), (EVA, U4, "employee")}
         assert await check(LIS, U3) == (False, "unknown_person")
         assert await check(BO, U3) == (False, "expired")
         assert await check(PER, U4) == (True, "leader_authority")

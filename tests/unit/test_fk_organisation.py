@@ -83,6 +83,7 @@ def test_the_sample_municipality():
                                                           "Ole Nielsen"}
     eva = people["Eva Holm"]  # engaged in Afsnit A (2022) and in Hjemmeplejen Nord (2024): the earliest
     assert (eva.unit_id, eva.start, eva.end) == (names["Egevang Afsnit A"].id, date(2022, 5, 1), None)
+    assert [p.unit_id for p in eva.positions] == [names["Egevang Afsnit A"].id, names["Hjemmeplejen Nord"].id]
     assert eva.aliases == {"uuid": eva.external_id} and eva.email == "eva@nordby.dk"  # `eho` is no UPN
     assert people["Kim Kristensen"].aliases["upn"] == "kkr@nordby.dk"  # an account name in a UPN's form
     assert people["Bo Berg"].email == "bo@nordby.dk"  # a urn:mailto: address

@@ -65,13 +65,13 @@ def test_one_unit_per_person(engagements, managers, unit_id, leader):
     assert (person.unit_id, person.leader) == (unit_id, leader)
 
 
-def test_she_leaves_when_her_last_engagement_ends_and_past_ones_are_not_there():
+def test_each_engagement_is_a_position_that_ends_on_its_own_and_past_ones_are_not_there():
     [p] = os2mo.parse(data([engagement("e1", "p", U1, end="2026-12-01"),
                             engagement("e2", "p", U2, end="2027-02-01")]), today=TODAY).people
-    assert p.end == date(2027, 2, 1)
+    assert [(x.unit_id, x.end) for x in p.positions] == [(U1, date(2026, 12, 1)), (U2, date(2027, 2, 1))]
     [p] = os2mo.parse(data([engagement("e1", "p", U1, end="2026-12-01"), engagement("e2", "p", U2)]),
                       today=TODAY).people
-    assert p.end is None
+    assert [(x.unit_id, x.end) for x in p.positions] == [(U1, date(2026, 12, 1)), (U2, None)]
     assert os2mo.parse(data([engagement("e1", "p", U1, end="2026-01-01")]), today=TODAY).people == []
 
 

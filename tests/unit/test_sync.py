@@ -44,7 +44,9 @@ def test_semicolons_and_a_byte_order_mark_are_read_too():
     ("id,parent_id,name,kind\nA,B,En,unit\nB,A,To,unit\n", PEOPLE, "cycle", "units.csv", 2),
     (UNITS + "B,A,Igen,unit\n", PEOPLE, "duplicate_id", "units.csv", 4),
     (UNITS + "C,A,Forkert,kontor\n", PEOPLE, "bad_kind", "units.csv", 4),
-    (UNITS, PEOPLE + "x@k.dk,X2,,B,nej,2020-01-01,\n", "duplicate_id", "people.csv", 3),
+    (UNITS, PEOPLE + "x@k.dk,X2,,A,nej,2020-01-01,\n", "conflicting_rows", "people.csv", 3),  # another name
+    (UNITS, PEOPLE + "x@k.dk,X,,A,nej,2020-01-01,\n", "conflicting_rows", "people.csv", 3),  # another e-mail
+    (UNITS, PEOPLE + "x@k.dk,X,x@k.dk,B,ja,2021-01-01,\n", "duplicate_id", "people.csv", 3),  # the same place
     (UNITS, PEOPLE + "y@k.dk,Y,,Q,nej,2020-01-01,\n", "unknown_unit", "people.csv", 3),
     (UNITS, PEOPLE + "y@k.dk,Y,,B,nej,01-02-2020,\n", "bad_date", "people.csv", 3),
     (UNITS, PEOPLE + "y@k.dk,Y,,B,nej,2020-01-01,2019-01-01\n", "bad_date", "people.csv", 3),
@@ -67,8 +69,9 @@ def _registry_after(source):
     people = {sp.external_id: Person(id=uuid4(), tenant_id=TENANT, external_id=sp.external_id, name=sp.name,
                                      email=sp.email) for sp in source.people}
     memberships = [Membership(id=uuid4(), tenant_id=TENANT, person_id=people[sp.external_id].id,
-                              unit_id=units[sp.unit_id].id, role=sp.role, valid_from=sync.instant(sp.start))
-                   for sp in source.people]
+                              unit_id=units[p.unit_id].id, role=p.role, valid_from=sync.instant(p.start),
+                              valid_to=sync.instant(p.end) if p.end else None)
+                   for sp in source.people for p in sp.positions]
     return units, people, memberships
 
 
@@ -265,3 +268,58 @@ def test_a_source_without_kinds_keeps_the_kind_given_in_the_registry_and_one_wit
     assert kept.empty
     told = sync.plan(source, units=units.values(), people=people.values(), memberships=memberships, now=NOW)
     assert [(c.unit.external_id, c.changes) for c in told.change_units] == [("S2", {"kind": "center"})]
+
+
+TWO = "id,parent_id,name,kind\nA,,Forvaltning,forvaltning\nB,A,Egevang,center\nC,A,Bøgely,center\n"
+HEADER = "external_id,name,email,unit_id,leader,start_date,end_date\n"
+
+
+def test_a_person_may_hold_several_positions_one_row_each():
+    source = sync.parse(TWO, HEADER + "lis@k.dk,Lis,lis@k.dk,B,ja,2020-01-01,\n"
+                                      "bo@k.dk,Bo,,B,nej,2021-01-01,\n"
+                                      "lis@k.dk,Lis,lis@k.dk,C,ja,2024-03-01,\n")
+    lis = source.people[0]
+    assert [(p.unit_id, p.role, p.start, p.line) for p in lis.positions] == [
+        ("B", "leader", date(2020, 1, 1), 2), ("C", "leader", date(2024, 3, 1), 4)]
+    first = sync.plan(source, units=[], people=[], memberships=[], now=NOW)
+    assert first.counts()["people_created"] == 2 and first.counts()["memberships_created"] == 3
+    units, people, memberships = _registry_after(source)
+    assert sync.plan(source, units=units.values(), people=people.values(), memberships=memberships, now=NOW).empty
+
+
+@pytest.mark.parametrize("rows, ended, added, moved, archived", [
+    # (her rows after; the units whose membership ends, the new ones, from where she moved, archived)
+    ("lis@k.dk,Lis,,B,ja,2020-01-01,\n", ["C"], [], ["C"], False),                   # gives up Bøgely
+    ("lis@k.dk,Lis,,B,ja,2020-01-01,\nlis@k.dk,Lis,,C,ja,2024-03-01,2026-11-01\n",   # Bøgely ended by date
+     [], [], ["C"], False),
+    ("lis@k.dk,Lis,,C,ja,2024-03-01,\nlis@k.dk,Lis,,A,nej,2026-12-01,\n",           # leaves B, joins A
+     ["B"], [("A", "employee", datetime(2026, 12, 1, tzinfo=timezone.utc))], ["B"], False),
+    ("lis@k.dk,Lis,,B,ja,2020-01-01,\nlis@k.dk,Lis,,C,nej,2024-03-01,\n",           # a leader no more in C
+     ["C"], [("C", "employee", NOW)], [], False),
+    ("lis@k.dk,Lis,,B,ja,2020-01-01,2026-11-01\nlis@k.dk,Lis,,C,ja,2024-03-01,2026-11-01\n",  # she left
+     [], [], [], True),
+])
+def test_what_a_change_in_her_positions_plans(rows, ended, added, moved, archived):
+    before = sync.parse(TWO, HEADER + "lis@k.dk,Lis,,B,ja,2020-01-01,\nlis@k.dk,Lis,,C,ja,2024-03-01,\n")
+    units, people, memberships = _registry_after(before)
+    by_id = {u.id: ext for ext, u in units.items()}
+    after = sync.parse(TWO, HEADER + rows)
+    plan = sync.plan(after, units=units.values(), people=people.values(), memberships=memberships, now=NOW)
+    assert [by_id[m.unit_id] for m in plan.end_memberships] == ended
+    assert [(m.unit, m.role, m.valid_from) for m in plan.add_memberships] == added
+    assert [by_id[m.from_unit] for m in plan.moves] == moved
+    assert [m.after for m in plan.moves] == [tuple(dict.fromkeys(p.unit_id for p in after.people[0].positions
+                                                              if p.end is None))] * len(moved)
+    assert bool(plan.archive_people) == archived
+
+
+def test_a_mover_keeps_a_delegation_that_covers_one_of_the_units_she_is_still_in():
+    a, b, c = uuid4(), uuid4(), uuid4()
+    tree = Tree({a: None, b: a, c: a})
+    person = uuid4()
+
+    in_b, in_c = _delegation(LIS, person, b, include_subunits=False), _delegation(LIS, person, c, include_subunits=False)
+    over_a = _delegation(LIS, person, a)
+    assert sync.mover_ends([in_b, in_c, over_a], person, b, [c], tree) == [in_b]
+    assert sync.mover_ends([in_b, in_c, over_a], person, b, [a], tree) == [in_b]
+    assert sync.mover_ends([in_b, in_c, over_a], person, c, [b, a], tree) == [in_c]
