@@ -56,8 +56,8 @@ async def _open_database(settings: Settings) -> tuple[object | None, str]:
 
 
 async def _retention_loop(db: Db, settings: Settings, clock: Callable[[], datetime]) -> None:
-    """Purge breach details, decision-log entries and idempotency keys past their retention, at
-    start-up and every six hours."""
+    """Purge breach details, decision-log entries, idempotency keys and sync runs past their
+    retention, at start-up and every six hours."""
     while True:
         try:
             purged = await purge_closed(db, clock(), timedelta(days=settings.breach_retention_days))
@@ -75,6 +75,12 @@ async def _retention_loop(db: Db, settings: Settings, clock: Callable[[], dateti
             await purge_idempotency_keys(db, clock())
         except Exception:
             log.warning("idempotency key purge failed", exc_info=True)
+        try:
+            from registry.services.sync import purge_runs as purge_sync_runs
+
+            await purge_sync_runs(db, clock())
+        except Exception:
+            log.warning("sync run purge failed", exc_info=True)
         await asyncio.sleep(6 * 3600)
 
 

@@ -486,3 +486,12 @@ async def recent_runs(ctx: Ctx, first: int = 20) -> list[syncs.SyncRun]:
     check_first(first)
     async with ctx.db.read() as conn:
         return await syncs.runs(conn, ctx.tenant_id, first)
+
+
+RUN_RETENTION = timedelta(days=365)
+
+
+async def purge_runs(db: Db, now: datetime) -> int:
+    """The runs past their retention (a year), deleted; the server's retention loop calls this."""
+    async with db.read() as conn:
+        return await syncs.purge_runs(conn, now - RUN_RETENTION)

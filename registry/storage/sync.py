@@ -142,3 +142,11 @@ async def runs(conn: Conn, tenant_id: UUID, limit: int, *, source: str | None = 
     return [_run(r) for r in await conn.fetch(
         """SELECT * FROM sync_run WHERE tenant_id = $1 AND ($3::text IS NULL OR source = $3)
             ORDER BY seq DESC LIMIT $2""", tenant_id, limit, source)]
+
+
+async def purge_runs(conn: Conn, before: datetime) -> int:
+    """Delete the runs that began before `before` (a failed run's reason may name a person's external id)."""
+    found = await conn.fetchval(
+        """WITH gone AS (DELETE FROM sync_run WHERE started_at < $1 AND status <> 'running' RETURNING 1)
+           SELECT count(*) FROM gone""", before)
+    return int(found)

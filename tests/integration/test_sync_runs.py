@@ -231,3 +231,18 @@ async def test_the_server_runs_the_sync_on_its_schedule_and_administrators_see_e
             assert not sync_uc.due(first, first.started_at, timedelta(minutes=1))
     finally:
         await engine.stop()
+
+
+async def test_runs_are_deleted_a_year_after_they_began(db, clock):
+    await _organisation(db, "nordby")
+    await sync_uc.run(db, "nordby", source(), apply=True, clock=clock)
+    [recent] = await _runs(db, "nordby")
+    async with db.read() as conn:
+        tenant = await conn.fetchval("SELECT id FROM organisation WHERE key = 'nordby'")
+        old = await syncs.start_run(conn, tenant, source="csv", trigger="schedule", digest="", batch_size=0,
+                                    steps_total=0, counts={}, effects=0, continues=None,
+                                    now=clock() - timedelta(days=366))
+        await syncs.finish_run(conn, old.id, clock() - timedelta(days=366), error_code="missing_columns",
+                               error_da="people.csv, linje 1: mangler kolonnen name")
+    assert await sync_uc.purge_runs(db, clock()) == 1
+    assert [r.id for r in await _runs(db, "nordby")] == [recent.id]
