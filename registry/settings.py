@@ -295,9 +295,10 @@ def _org_sync_settings(env: Mapping[str, str]) -> dict:
         value = (env.get(f"REGISTRY_ORG_SYNC_{name.upper()}") or "").strip()
         if value:
             source[name] = value
-    review_days = _number(env, "REGISTRY_ORG_SYNC_REVIEW_DAYS", 30, int)
-    if review_days > 365:
-        raise ValueError("REGISTRY_ORG_SYNC_REVIEW_DAYS must be at most 365")
+    raw = (env.get("REGISTRY_ORG_SYNC_REVIEW_DAYS") or "30").strip()
+    if not raw.isdigit() or int(raw) > 365:
+        raise ValueError(f"REGISTRY_ORG_SYNC_REVIEW_DAYS must be a whole number of days 0-365, not {raw!r}")
+    review_days = int(raw)
     return {"org_sync_tenant": tenant, "org_sync_source": source,
             "org_sync_every_minutes": _number(env, "REGISTRY_ORG_SYNC_EVERY_MINUTES", 1440.0, float),
             "org_sync_batch_size": _number(env, "REGISTRY_ORG_SYNC_BATCH_SIZE", 2000, int),

@@ -104,6 +104,10 @@ def plan_changes(source_people: Iterable, kinds: Iterable[str], people: Iterable
         if person is not None and person.erased_at is not None:
             continue
         for kind in kinds:
+            if kind == "sub" and person is not None and person.roles:
+                # Her `sub` re-points the login of an administrator, HR or an auditor: an administrator's
+                # to set, never a sync's (registry.services.aliases); left as it is.
+                continue
             raw = sp.aliases.get(kind)
             wanted = normalise(kind, raw) if raw else None
             current = held.get((person.id, kind)) if person is not None else None

@@ -95,12 +95,16 @@ def merged_positions(places: Iterable[Position]) -> list[Position]:
     """A person's places, as a source with records (engagements, manager roles) gives them, as her
     positions: one per unit and role, from the earliest start to the latest end (open if any is), in
     the order given (the first is the one the caller prefers); an employee's place in a unit she
-    leads is in her leadership of it."""
+    leads (for the whole of it) is in her leadership of it; a leadership to come leaves her place
+    until then as it is."""
     places = list(places)
-    leads = {p.unit_id for p in places if p.leader}
+    leading = [p for p in places if p.leader]
+
+    def covers(lead: Position, p: Position) -> bool:  # her leadership spans the whole of this place
+        return lead.start <= p.start and (lead.end is None or (p.end is not None and p.end <= lead.end))
     merged: dict[tuple[str, bool], Position] = {}
     for p in places:
-        if not p.leader and p.unit_id in leads:
+        if not p.leader and any(lead.unit_id == p.unit_id and covers(lead, p) for lead in leading):
             continue
         key = (p.unit_id, p.leader)
         first = merged.get(key)
@@ -300,7 +304,7 @@ class LeaderChange(msgspec.Struct, frozen=True, kw_only=True):
 
     unit: UUID
     former: tuple[UUID, ...]
-    new: str                # the new leader's external id
+    new: str | None         # the new leader's external id; None: nobody leads it yet
 
 
 class Plan(msgspec.Struct, frozen=True, kw_only=True):
@@ -344,17 +348,28 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
         }
 
 
+def _was(m: Membership, now: datetime, since: datetime | None) -> bool:
+    """A membership that holds now, or that ran out after `since` (the last sync): a change the source
+    gave ahead of time (a leader until the 15th, a move on the 15th) takes effect between syncs, and
+    the first sync after it sees it as a change."""
+    return _current(m, now) or (since is not None and m.archived_at is None and m.valid_to is not None
+                                and since < m.valid_to <= now)
+
+
 def _current(m: Membership, now: datetime) -> bool:
     """A membership that holds now or later: not archived and not run out."""
     return m.archived_at is None and (m.valid_to is None or m.valid_to > now)
 
 
 def plan(source: Source, *, units: Iterable[Unit], people: Iterable[Person],
-         memberships: Iterable[Membership], now: datetime, aliases: Iterable[PersonAlias] = ()) -> Plan:
+         memberships: Iterable[Membership], now: datetime, aliases: Iterable[PersonAlias] = (),
+         since: datetime | None = None) -> Plan:
     """What to do so that the registry says what the source says. The registry's side: every unit,
     person and membership of the organisation. The sync manages the units with an external id, and
     the leader/employee memberships in them; units without one (built by hand) and deputies are left
-    alone. Nothing is deleted: what leaves the source is archived or ended, so history keeps it."""
+    alone. Nothing is deleted: what leaves the source is archived or ended, so history keeps it.
+    `since`: when the last sync of the source ran; memberships that ran out after it count as held
+    before, so changes the source gave ahead of time are moves and lederskifter when they happen."""
     units = list(units)
     managed_units = {u.external_id: u for u in units if u.external_id is not None}
     by_uuid = {u.id: u for u in units}
@@ -437,10 +452,11 @@ def plan(source: Source, *, units: Iterable[Unit], people: Iterable[Person],
                 add.append(NewMembership(external_id=sp.external_id, unit=p.unit_id, role=p.role,
                                          valid_from=start if not earlier else max(start, now), valid_to=to))
         end_ms += [m for m in earlier if not any(m is k for k in kept)]
-        # A move: she is in the organisation after the sync, and no longer in a unit she was in.
+        # A move: she is in the organisation after the sync, and no longer in a unit she was in (now,
+        # or until a moment since the last sync).
         after = list(dict.fromkeys(p.unit_id for p, _to in live))
         staying = {managed_units[u].id for u in after if u in managed_units}
-        for left in dict.fromkeys(m.unit_id for m in earlier if m.unit_id not in staying):
+        for left in dict.fromkeys(m.unit_id for m in held if _was(m, now, since) and m.unit_id not in staying):
             if after:
                 moves.append(Move(person=current, from_unit=left, to_unit=after[0], after=tuple(after)))
         if gone and current.archived_at is None and current.erased_at is None:
@@ -457,21 +473,23 @@ def plan(source: Source, *, units: Iterable[Unit], people: Iterable[Person],
         end_ms += held
         if p.id not in elsewhere and not p.roles:  # an administrator, HR or auditor keeps her login
             archive_people.append(p)
-    # Who led each synced unit before, and who leads it after: a lederskifte.
+    # Who led each synced unit before (now, or until a moment since the last sync), and who leads it
+    # after: a lederskifte, also when nobody leads it after (a vacancy: the next leader follows up).
     leaders_before: dict[UUID, set[UUID]] = {}
     for ms in of_person.values():
         for m in ms:
-            if m.role == "leader" and _current(m, now):
+            if m.role == "leader" and _was(m, now, since):
                 leaders_before.setdefault(m.unit_id, set()).add(m.person_id)
     leader_changes = []
-    for ext, new in leaders_after.items():
-        unit = managed_units.get(ext)
-        if unit is None:
-            continue
+    for unit_id, before in leaders_before.items():
+        unit = by_uuid[unit_id]
+        if unit.external_id not in source_units:
+            continue  # the unit closes: its delegations are listed as such
+        new = leaders_after.get(unit.external_id, [])
         staying = {by_ext[e].id for e in new if e in by_ext}
-        former = tuple(sorted(leaders_before.get(unit.id, set()) - staying))
+        former = tuple(sorted(before - staying))
         if former:
-            leader_changes.append(LeaderChange(unit=unit.id, former=former, new=new[0]))
+            leader_changes.append(LeaderChange(unit=unit_id, former=former, new=new[0] if new else None))
     alias_kinds = set(source.alias_kinds) | {k for sp in source.people for k in sp.aliases}
     alias_changes = alias_rules.plan_changes(
         source.people, alias_kinds, people, aliases, created={sp.external_id for sp in create_people},
@@ -588,7 +606,9 @@ def describe(plan: Plan, examples: int = 3) -> list[str]:
         f"{c['memberships_ended']} afsluttes",
     ]
     if plan.leader_changes:
-        lines.append(f"Lederskifte: {len(plan.leader_changes)} enheder får en ny leder")
+        vacant = sum(1 for c in plan.leader_changes if c.new is None)
+        lines.append(f"Lederskifte: {len(plan.leader_changes) - vacant} enheder får en ny leder"
+                     + (f", {vacant} står uden leder" if vacant else ""))
     if plan.alias_changes:
         lines.append(f"Alias (andre id'er for personer): {c['aliases_set']} sættes, {c['aliases_removed']} fjernes")
     samples = (

@@ -25,7 +25,7 @@ from uuid import UUID
 
 import msgspec
 
-from registry import sources
+from registry import sources, texts
 from registry.auth import Principal
 from registry.domain import aliases as alias_rules
 from registry.domain import sync as domain
@@ -79,7 +79,7 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
             found.append(f"Fortsætter synkroniseringen fra {c.started_at:%Y-%m-%d %H:%M}, der stoppede efter "
                          f"{c.steps_done} af {c.steps_total} trin" + (f" ({c.error_da})" if c.error_da else "")
                          + "; det skrevne er med, og resten følger her.")
-        if self.plan.empty:
+        if self.plan.empty and not self.effects:
             return found + ["Ingen ændringer: registret svarer allerede til kilden."]
         head = "Synkroniseret:" if self.applied else "Prøvekørsel (intet er skrevet; tilføj --apply for at skrive):"
         found += [head, *domain.describe(self.plan)]
@@ -136,7 +136,7 @@ async def run(db: Db, tenant_key: str, source: domain.Source, *, source_name: st
         tenant = await org_sql.tenant_by_key(conn, tenant_key)
     if not apply:
         async with db.read() as conn:
-            the_plan, units, people = await _plan(conn, tenant.id, source, now)
+            the_plan, units, people = await _plan(conn, tenant.id, source, source_name, now)
             effects, _found, _causes = await _affected(conn, tenant.id, the_plan, units, people, now, review_days)
         return Report(plan=the_plan, applied=False, effects=effects)
     async with syncs.exclusive(db, tenant.id) as mine:
@@ -147,10 +147,11 @@ async def run(db: Db, tenant_key: str, source: domain.Source, *, source_name: st
         return await _apply(db, tenant, source, source_name, now, review_days, batch_size, trigger, progress)
 
 
-async def _plan(conn, tenant_id: UUID, source: domain.Source, now: datetime):
+async def _plan(conn, tenant_id: UUID, source: domain.Source, source_name: str, now: datetime):
     units, people, memberships = await syncs.organisation(conn, tenant_id)
     the_plan = domain.plan(source, units=units, people=people, memberships=memberships, now=now,
-                           aliases=await alias_sql.of_tenant(conn, tenant_id))
+                           aliases=await alias_sql.of_tenant(conn, tenant_id),
+                           since=await syncs.last_done(conn, tenant_id, source_name, before=now))
     return the_plan, units, people
 
 
@@ -159,19 +160,23 @@ async def _apply(db: Db, tenant, source: domain.Source, source_name: str, now: d
     async with db.read() as conn:
         await syncs.stopped_runs(conn, tenant.id, now)
         continued = await syncs.unfinished(conn, tenant.id, source_name)
-        the_plan, units, people = await _plan(conn, tenant.id, source, now)
+        the_plan, units, people = await _plan(conn, tenant.id, source, source_name, now)
         effects, found, causes = await _affected(conn, tenant.id, the_plan, units, people, now, review_days)
     steps = _steps(the_plan, people)
-    run_row = None
+    keys = {key for key, _ops in steps}
+    if any(e.kind != "unit_closed" and not causes[e.delegation_id] & keys for e in effects):
+        # An effect of a change the source gave ahead of time (it took effect since the last sync)
+        # has no write of its own to go with: it goes in a last step.
+        steps.append(("effects", []))
     async with db.read() as conn:
         run_row = await syncs.start_run(conn, tenant.id, source=source_name, trigger=trigger, digest=digest(source),
                                         batch_size=batch_size, steps_total=len(steps), counts=the_plan.counts(),
                                         effects=len(effects), continues=continued.id if continued else None,
                                         now=now)
-    if the_plan.empty:
+    if not steps:
         async with db.read() as conn:
             await syncs.finish_run(conn, run_row.id, now)
-        return Report(plan=the_plan, applied=False, run_id=run_row.id, continued=continued)
+        return Report(plan=the_plan, applied=False, run_id=run_row.id, continued=continued, effects=effects)
     # Each effect is written with the first step that causes it (a mover's, a leaver's, a former
     # leader's), so a batch and the effects of its steps commit together.
     position = {key: i for i, (key, _ops) in enumerate(steps)}
@@ -202,9 +207,12 @@ async def _apply(db: Db, tenant, source: domain.Source, source_name: str, now: d
                 revision = tx.revision
             batches += 1
     except Exception as exc:
-        code = getattr(exc, "code", "error")
-        message = getattr(exc, "message_da", None) or getattr(exc, "message", None) or "uventet fejl"
-        if not isinstance(exc, (RegistryError, domain.SourceError)):
+        if isinstance(exc, domain.SourceError):
+            code, message = exc.code, str(exc)
+        elif isinstance(exc, RegistryError):
+            code, message = exc.code, danish(exc)
+            log.warning("sync of %s from %s stopped after %d batches: %s", tenant.key, source_name, batches, exc)
+        else:
             log.exception("sync of %s from %s failed after %d batches", tenant.key, source_name, batches)
             code, message = "internal_error", "uventet fejl (se serverens log)"
         async with db.read() as conn:
@@ -214,6 +222,12 @@ async def _apply(db: Db, tenant, source: domain.Source, source_name: str, now: d
         await syncs.finish_run(conn, run_row.id, clock_now())
     return Report(plan=the_plan, applied=True, revision=revision, effects=effects, run_id=run_row.id,
                   batches=batches, continued=continued)
+
+
+def danish(exc: RegistryError) -> str:
+    """What a person reads of a use case's refusal: its Danish text, never the English message (which
+    may name internals, like a row's version)."""
+    return exc.message_da or texts.ERRORS_DA.get(exc.code) or "registret afviste en ændring (se serverens log)"
 
 
 def clock_now() -> datetime:
@@ -307,8 +321,9 @@ async def _do(ctx: Ctx, tx, op: tuple[str, object], ids: _Ids) -> None:
         new = what
         await org_uc.add_membership(ctx, person_id=ids.people[new.external_id], unit_id=ids.units[new.unit],
                                     role=new.role, valid_from=new.valid_from, valid_to=new.valid_to)
-    elif kind == "archive_person":
-        await org_uc.archive_person(ctx, what.id, what.version)
+    elif kind == "archive_person":  # her name or e-mail may have changed in this step: the version now
+        current = await rows.get(ctx.db.conn, "person", type(what), ctx.tenant_id, what.id)  # type: ignore[attr-defined]
+        await org_uc.archive_person(ctx, what.id, current.version)
     elif kind == "remove_alias":
         await alias_uc.remove_in(ctx, tx, what.current.person_id, what.kind)
     elif kind == "set_alias":
@@ -327,7 +342,7 @@ def _check_source(source: domain.Source) -> None:
         try:
             check_text(su.name, "name")
         except Invalid as exc:
-            raise domain.SourceError(exc.code, f"{exc.field}: {exc.message}", file=source.units_file,
+            raise domain.SourceError(exc.code, f"{exc.field}: {danish(exc)}", file=source.units_file,
                                      line=su.line) from exc
     aliases_seen: dict[str, domain.SourcePerson] = {}
     for sp in source.people:
@@ -341,7 +356,7 @@ def _check_source(source: domain.Source) -> None:
                                              f"ved personen »{other.external_id}« (linje {other.line})",
                                              file=source.people_file, line=sp.line)
         except Invalid as exc:
-            raise domain.SourceError(exc.code, f"{exc.field}: {exc.message}", file=source.people_file,
+            raise domain.SourceError(exc.code, f"{exc.field}: {danish(exc)}", file=source.people_file,
                                      line=sp.line) from exc
 
 
@@ -425,12 +440,13 @@ RETRY_AFTER = timedelta(minutes=15)  # a failed scheduled run is tried again thi
 
 def due(last: syncs.SyncRun | None, now: datetime, every: timedelta) -> bool:
     """Whether the scheduled sync should run now: never run, or its interval has passed since the
-    last run began (a failed or interrupted one is tried again sooner). A run that looks under way
-    is due too: if it really is, the sync lock turns the new one away; if its process stopped, the
-    new one continues it."""
-    if last is None or last.status == "running":
+    last run began (a failed or interrupted one is tried again sooner). A run under way is left to
+    finish (no server reads the source meanwhile) until an interval has passed: then, if it really
+    is still running, the sync lock turns the new one away; if its process stopped, the new one
+    continues it."""
+    if last is None:
         return True
-    wait = every if last.status == "done" else min(every, RETRY_AFTER)
+    wait = every if last.status in ("done", "running") else min(every, RETRY_AFTER)
     return last.started_at <= now - wait
 
 
@@ -464,17 +480,33 @@ async def scheduled(db: Db, tenant_key: str, config: sources.SourceConfig, *, ev
         report = await run(db, tenant_key, source, source_name=config.kind, apply=True, clock=clock,
                            review_days=review_days, batch_size=batch_size, trigger="schedule")
     except Conflict as exc:
-        if exc.code != "sync_running":
-            raise
-        return None  # another server runs it
-    except Exception:  # recorded in the run as failed; the next round tries again
+        if exc.code == "sync_running":
+            return None  # another server runs it
+        return await _failed_unless_recorded(db, tenant, config, batch_size, now, recent, exc)
+    except Exception as exc:  # recorded in the run as failed (or here); the next round tries again
         log.warning("scheduled sync of %s from %s failed", tenant_key, config.kind, exc_info=True)
-        async with db.read() as conn:
-            return (await syncs.runs(conn, tenant.id, 1, source=config.kind))[0]
+        return await _failed_unless_recorded(db, tenant, config, batch_size, now, recent, exc)
     if report.run_id is not None:
         log.info("scheduled sync of %s from %s: %s", tenant_key, config.kind,
                  {k: v for k, v in report.plan.counts().items() if v} or "no changes")
     async with db.read() as conn:
+        return (await syncs.runs(conn, tenant.id, 1, source=config.kind))[0]
+
+
+async def _failed_unless_recorded(db: Db, tenant, config: sources.SourceConfig, batch_size: int, now: datetime,
+                                  before: list[syncs.SyncRun], exc: Exception) -> syncs.SyncRun:
+    """The run that failed: recorded by `run` once it began; one that failed before that (reading the
+    organisation, say) is recorded here, so administrators see it too."""
+    async with db.read() as conn:
+        latest = await syncs.runs(conn, tenant.id, 1, source=config.kind)
+        if latest and (not before or latest[0].seq != before[0].seq):
+            return latest[0]
+        failed = await syncs.start_run(conn, tenant.id, source=config.kind, trigger="schedule", digest="",
+                                       batch_size=batch_size, steps_total=0, counts={}, effects=0, continues=None,
+                                       now=now)
+        code = exc.code if isinstance(exc, RegistryError) else "internal_error"
+        message = danish(exc) if isinstance(exc, RegistryError) else "uventet fejl (se serverens log)"
+        await syncs.finish_run(conn, failed.id, clock_now(), error_code=code, error_da=message)
         return (await syncs.runs(conn, tenant.id, 1, source=config.kind))[0]
 
 

@@ -82,16 +82,20 @@ def _run(row) -> SyncRun:
 async def exclusive(db: Db, tenant_id: UUID) -> AsyncIterator[bool]:
     """Hold the organisation's sync lock (a session advisory lock on a connection of its own) for
     the block: True when this process has it, False when another sync of the organisation runs."""
+    key = lock_key(tenant_id)
     async with db.read() as conn:
-        got = await conn.fetchval("SELECT pg_try_advisory_lock($1, hashtext($2::text))", SYNC_LOCK, str(tenant_id))
+        got = await conn.fetchval("SELECT pg_try_advisory_lock($1::bigint)", key)
         try:
             yield bool(got)
         finally:
             if got:
-                await conn.fetchval("SELECT pg_advisory_unlock($1, hashtext($2::text))", SYNC_LOCK, str(tenant_id))
+                await conn.fetchval("SELECT pg_advisory_unlock($1::bigint)", key)
 
 
-SYNC_LOCK = 4_113  # the advisory lock's class for syncs (the second key is the organisation)
+def lock_key(tenant_id: UUID) -> int:
+    """The organisation's sync lock: 48 bits of its id (a 32-bit hash of it could make two
+    organisations share a lock), marked as the sync's by the top 16 bits."""
+    return int.from_bytes(bytes([0x5e, 0x1c]) + tenant_id.bytes[2:8], "big", signed=True)
 
 
 async def stopped_runs(conn: Conn, tenant_id: UUID, now: datetime) -> list[SyncRun]:
@@ -103,13 +107,20 @@ async def stopped_runs(conn: Conn, tenant_id: UUID, now: datetime) -> list[SyncR
 
 
 async def unfinished(conn: Conn, tenant_id: UUID, source: str) -> SyncRun | None:
-    """The source's latest run, when it stopped before it was done (failed or interrupted)."""
+    """The source's latest run, when it stopped part-way (failed or interrupted with steps to go)."""
     row = await conn.fetchrow(
         """SELECT * FROM sync_run WHERE tenant_id = $1 AND source = $2
             ORDER BY seq DESC LIMIT 1""", tenant_id, source)
-    if row is None or row["status"] not in ("failed", "interrupted"):
-        return None
+    if row is None or row["status"] not in ("failed", "interrupted") or row["steps_done"] >= row["steps_total"]:
+        return None  # done, or stopped before it wrote anything (a source that could not be read)
     return _run(row)
+
+
+async def last_done(conn: Conn, tenant_id: UUID, source: str, *, before: datetime) -> datetime | None:
+    """When the source's last finished run began (its plan saw the organisation as of then)."""
+    return await conn.fetchval(
+        "SELECT max(started_at) FROM sync_run WHERE tenant_id = $1 AND source = $2 AND status = 'done'"
+        " AND started_at < $3", tenant_id, source, before)
 
 
 async def start_run(conn: Conn, tenant_id: UUID, *, source: str, trigger: str, digest: str, batch_size: int,

@@ -254,3 +254,105 @@ async def test_a_leader_of_two_units_leads_both_and_giving_one_up_ends_what_cove
             ends = {str(r["id"]): r["valid_until"] for r in await conn.fetch(
                 "SELECT id, valid_until FROM delegation WHERE id = ANY($1::uuid[])", list(declared.values()))}
         assert ends[declared["S4"]] is not None and ends[declared["S2"]] is None
+
+
+UNITS3 = "id,parent_id,name,kind\nA,,Forvaltning,forvaltning\nB,A,Egevang,center\nC,A,Bøgely,center\n"
+HEAD = "external_id,name,email,unit_id,leader,start_date,end_date\n"
+
+
+def _src(rows, head=HEAD):
+    return domain.parse(UNITS3, head + rows)
+
+
+async def _declare_in(db, settings, clock, empty_dsn, pairs):
+    """Delegations (leader, unit, delegate) declared through the API; their ids."""
+    async with Api.start(db, settings, clock, empty_dsn) as api:
+        area = (await api.gql("""mutation { createDecisionArea(input: {key: "activities", nameDa: "Aktiviteter",
+            nameEn: "Activities"}) { ... on DecisionAreaPayload { decisionArea { id } } } }""", {}, as_=ADMIN,
+            tenant=TENANT))["createDecisionArea"]["decisionArea"]["id"]
+        units, people = await _ids(db, "org_unit", "external_id"), await _ids(db, "person", "external_id")
+        found = []
+        for leader, unit, delegate in pairs:
+            got = (await api.gql(DECLARE, {"a": area, "u": units[unit], "p": people[delegate], "s": False},
+                                 as_=leader, tenant=TENANT))["declareDelegation"]
+            assert got["__typename"] == "DelegationPayload", got
+            found.append(got["delegation"]["id"])
+        return found
+
+
+async def _delegation_rows(db, ids):
+    async with db.read() as conn:
+        return {str(r["id"]): (r["valid_until"], r["review_date"]) for r in await conn.fetch(
+            "SELECT id, valid_until, review_date FROM delegation WHERE id = ANY($1::uuid[])", ids)}
+
+
+async def test_changes_given_ahead_of_time_take_effect_at_the_first_sync_after_they_happen(db, empty_dsn, settings,
+                                                                                        clock):
+    """Payroll says on the 28th: from the 15th N leads Egevang (L goes to lead Bøgely) and M moves to
+    Bøgely. The sync that day writes the dates; the first sync after the 15th treats it as the
+    lederskifte and the move it is, once."""
+    await _nordby(db)
+    t0 = clock()
+    await sync_uc.run(db, TENANT, _src("l@k.dk,L,,B,ja,2020-01-01,\nn@k.dk,N,,C,ja,2020-01-01,\n"
+                                       "m@k.dk,M,,B,nej,2020-01-01,\nk@k.dk,K,,B,nej,2020-01-01,\n"),
+                      apply=True, clock=lambda: t0)
+    to_k, to_m = await _declare_in(db, settings, clock, empty_dsn, [("l@k.dk", "B", "k@k.dk"),
+                                                                   ("l@k.dk", "B", "m@k.dk")])
+    on = (t0 + timedelta(days=17)).date().isoformat()
+    ahead = _src(f"l@k.dk,L,,B,ja,2020-01-01,{on}\nl@k.dk,L,,C,ja,{on},\nn@k.dk,N,,C,ja,2020-01-01,{on}\n"
+                 f"n@k.dk,N,,B,ja,{on},\nm@k.dk,M,,B,nej,2020-01-01,{on}\nm@k.dk,M,,C,nej,{on},\n"
+                 "k@k.dk,K,,B,nej,2020-01-01,\n")
+    first = await sync_uc.run(db, TENANT, ahead, apply=True, clock=lambda: t0 + timedelta(minutes=1))
+    assert first.applied and first.effects == [] and first.plan.moves == [] and first.plan.leader_changes == []
+    t1 = t0 + timedelta(days=22)
+    dry = await sync_uc.run(db, TENANT, ahead, clock=lambda: t1)
+    assert dry.plan.empty and {(str(e.delegation_id), e.kind, e.reason) for e in dry.effects} == {
+        (to_k, "review", "leader_changed"), (to_m, "ended", "moved")}
+    assert "Lederskifte: 2 enheder får en ny leder" in dry.lines()
+    report = await sync_uc.run(db, TENANT, ahead, apply=True, clock=lambda: t1)
+    assert report.applied and report.batches == 1
+    rows = await _delegation_rows(db, [to_k, to_m])
+    assert rows[to_m] == (t1, t1.date())  # M left Egevang: what covered only it ended
+    assert rows[to_k] == (None, t1.date() + timedelta(days=30))  # N follows up on L's delegation
+    again = await sync_uc.run(db, TENANT, ahead, apply=True, clock=lambda: t1 + timedelta(days=1))
+    assert again.effects == [] and not again.applied  # once
+
+
+async def test_a_unit_left_without_a_leader_puts_the_former_leaders_delegations_up_for_review(db, empty_dsn,
+                                                                                            settings, clock):
+    await _nordby(db)
+    await sync_uc.run(db, TENANT, _src("l@k.dk,L,,B,ja,2020-01-01,\nm@k.dk,M,,B,nej,2020-01-01,\n"),
+                      apply=True, clock=clock)
+    [to_m] = await _declare_in(db, settings, clock, empty_dsn, [("l@k.dk", "B", "m@k.dk")])
+    # L goes to lead Bøgely; nobody leads Egevang yet.
+    report = await sync_uc.run(db, TENANT, _src("l@k.dk,L,,C,ja,2020-01-01,\nm@k.dk,M,,B,nej,2020-01-01,\n"),
+                               apply=True, clock=clock)
+    [change] = report.plan.leader_changes
+    assert change.new is None and "Lederskifte: 0 enheder får en ny leder, 1 står uden leder" in report.lines()
+    assert [(str(e.delegation_id), e.kind, e.reason) for e in report.effects] == [(to_m, "review", "leader_changed")]
+    assert (await _delegation_rows(db, [to_m]))[to_m] == (None, clock().date() + timedelta(days=30))
+
+
+async def test_a_leaver_whose_name_changes_in_the_same_export_is_ended(db, clock):
+    await _nordby(db)
+    await sync_uc.run(db, TENANT, _src("x@k.dk,X,x@k.dk,B,nej,2020-01-01,\ny@k.dk,Y,,B,ja,2020-01-01,\n"),
+                      apply=True, clock=clock)
+    gone = (clock() - timedelta(days=2)).date().isoformat()
+    report = await sync_uc.run(db, TENANT, _src(f"x@k.dk,X Nygaard,x@k.dk,B,nej,2020-01-01,{gone}\n"
+                                                "y@k.dk,Y,,B,ja,2020-01-01,\n"), apply=True, clock=clock)
+    assert [p.external_id for p in report.plan.archive_people] == ["x@k.dk"]
+    async with db.read() as conn:
+        assert await conn.fetchrow("SELECT name, archived_at IS NOT NULL AS gone FROM person WHERE external_id = "
+                                   "'x@k.dk'") == ("X Nygaard", True)
+
+
+async def test_an_administrator_in_the_people_file_keeps_her_login_and_the_sync_goes_on(db, clock):
+    await _nordby(db)
+    head = HEAD.rstrip("\n") + ",sub\n"
+    report = await sync_uc.run(db, TENANT, _src(f"{ADMIN},Ada Admin,,A,nej,2020-01-01,,ada-sub-1\n"
+                                                "x@k.dk,X,,B,nej,2020-01-01,,x-sub-1\n", head), apply=True, clock=clock)
+    assert report.applied and report.plan.counts()["aliases_set"] == 1  # X's; the administrator's is hers to set
+    async with db.read() as conn:
+        subs = [tuple(r) for r in await conn.fetch(
+            "SELECT p.external_id, a.value FROM person_alias a JOIN person p ON p.id = a.person_id")]
+    assert subs == [("x@k.dk", "x-sub-1")]

@@ -236,7 +236,10 @@ def test_a_person_whose_end_date_has_passed_has_left():
     assert [p.external_id for p in plan.archive_people] == ["lis@nordby.dk"]
     assert [(m.person_id, c) for m, c in plan.change_memberships] == [
         (people["lis@nordby.dk"].id, {"valid_to": datetime(2026, 11, 27, tzinfo=timezone.utc)})]
-    assert plan.create_people == [] and plan.add_memberships == [] and plan.leader_changes == []
+    assert plan.create_people == [] and plan.add_memberships == []
+    # Egevang has no leader after her: her delegations go onto its next leader's list (a vacancy).
+    lis_id = people["lis@nordby.dk"].id
+    assert [(c.unit, c.former, c.new) for c in plan.leader_changes] == [(units["S2"].id, (lis_id,), None)]
     # Once written, the same file changes nothing.
     lis = people["lis@nordby.dk"]
     people["lis@nordby.dk"] = Person(**{**{f: getattr(lis, f) for f in lis.__struct_fields__}, "archived_at": NOW})
@@ -323,3 +326,23 @@ def test_a_mover_keeps_a_delegation_that_covers_one_of_the_units_she_is_still_in
     assert sync.mover_ends([in_b, in_c, over_a], person, b, [c], tree) == [in_b]
     assert sync.mover_ends([in_b, in_c, over_a], person, b, [a], tree) == [in_b]
     assert sync.mover_ends([in_b, in_c, over_a], person, c, [b, a], tree) == [in_c]
+
+
+def test_a_leadership_to_come_in_her_own_unit_leaves_her_employment_there_until_then():
+    """OS2mo today: an engagement in U since 2020, and a manager role in U from 1 January."""
+    places = [sync.Position(unit_id="U", leader=True, start=date(2027, 1, 1), end=None, line=1),
+              sync.Position(unit_id="U", leader=False, start=date(2020, 1, 1), end=None, line=1)]
+    positions = sync.merged_positions(places)
+    assert [(p.role, p.start) for p in positions] == [("leader", date(2027, 1, 1)), ("employee", date(2020, 1, 1))]
+    u = Unit(id=uuid4(), tenant_id=TENANT, parent_id=None, name="U", kind="unit", external_id="U")
+    p = Person(id=uuid4(), tenant_id=TENANT, external_id="p", name="P", email=None)
+    m = Membership(id=uuid4(), tenant_id=TENANT, person_id=p.id, unit_id=u.id, role="employee",
+                   valid_from=datetime(2020, 1, 1, tzinfo=timezone.utc), valid_to=None)
+    source = sync.Source(units=[sync.SourceUnit(id="U", parent_id=None, name="U", kind="unit", line=1)],
+                         people=[sync.person_with(positions, external_id="p", name="P", email=None)])
+    plan = sync.plan(source, units=[u], people=[p], memberships=[m], now=NOW)
+    assert plan.end_memberships == [] and plan.moves == []
+    assert [(n.role, n.valid_from) for n in plan.add_memberships] == [("leader", datetime(2027, 1, 1, tzinfo=timezone.utc))]
+    # Once she leads it, an engagement there for the whole of her leadership is part of it.
+    assert [p.role for p in sync.merged_positions([places[0], msgspec.structs.replace(places[1], start=date(2027, 2, 1))])
+            ] == ["leader"]
