@@ -7,6 +7,7 @@ The faults are real: a trigger in the test database refuses (or holds up) one pe
 import asyncio
 from datetime import timedelta
 from pathlib import Path
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -246,3 +247,21 @@ async def test_runs_are_deleted_a_year_after_they_began(db, clock):
                                error_da="people.csv, linje 1: mangler kolonnen name")
     assert await sync_uc.purge_runs(db, clock()) == 1
     assert [r.id for r in await _runs(db, "nordby")] == [recent.id]
+
+
+def test_when_the_scheduled_sync_is_due():
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
+    day = timedelta(days=1)
+
+    def run(status, hours_ago):
+        return syncs.SyncRun(id=uuid4(), seq=1, tenant_id=uuid4(), source="csv", trigger="schedule", status=status,
+                             source_digest="", batch_size=0, steps_total=1, steps_done=0, counts={}, effects=0,
+                             continues=None, first_revision=None, last_revision=None, error_code=None, error_da=None,
+                             started_at=now - timedelta(hours=hours_ago), finished_at=None)
+    assert sync_uc.due(None, now, day)
+    assert not sync_uc.due(run("done", 23), now, day) and sync_uc.due(run("done", 24), now, day)
+    assert not sync_uc.due(run("failed", 0.2), now, day) and sync_uc.due(run("failed", 0.25), now, day)  # 15 min
+    # Under way: left alone (nobody reads the source meanwhile) until an interval has passed.
+    assert not sync_uc.due(run("running", 5), now, day) and sync_uc.due(run("running", 25), now, day)
