@@ -12,15 +12,14 @@ import httpx
 import pytest
 
 from registry.app import new_engine
-from registry.auth import platform_principal
 from registry.domain import sync as domain
 from registry.errors import Invalid
 from registry.services import aliases as alias_uc
-from registry.services import organisations as organisation_uc
 from registry.services import sync as sync_uc
 from registry.services.common import Ctx
 from registry.settings import Settings
 from tests.integration.test_web_oidc import REGISTRY, oidc_env, sign_in, signed_in_as
+from tests.sync_support import organisation
 from tests.support import Api, WebClient, api_key, snapshot
 from tests.support import oidc_provider as provider
 
@@ -324,9 +323,7 @@ HEAD = "external_id,name,email,unit_id,leader,start_date,end_date"
 
 
 async def _nordby(db):
-    ctx = Ctx(db=db, principal=platform_principal())
-    await organisation_uc.create_organisation(ctx, key="nordby", name="Nordby Kommune",
-                                              admin=organisation_uc.NewAdmin(external_id="admin@nordby.dk"))
+    await organisation(db, "nordby")
 
 
 async def _aliases(db):

@@ -11,10 +11,8 @@ from pathlib import Path
 import pytest
 
 from registry import cli
-from registry.auth import platform_principal
 from registry.domain import fk_organisation
-from registry.services import organisations as organisation_uc
-from registry.services.common import Ctx
+from tests.sync_support import ids_by, organisation
 from tests.support import Api, api_key, snapshot
 
 SAMPLE = Path(__file__).resolve().parents[1] / "fk_sample"
@@ -33,16 +31,11 @@ WHO = {p.name.split()[0].lower(): p.external_id for p in _SAMPLE.people}
 
 
 async def _nordby(db):
-    ctx = Ctx(db=db, principal=platform_principal())
-    await organisation_uc.create_organisation(ctx, key=TENANT, name="Nordby Kommune",
-                                              admin=organisation_uc.NewAdmin(external_id=ADMIN))
+    await organisation(db, TENANT)
 
 
 async def _ids(db, table, column):
-    async with db.read() as conn:
-        rows = await conn.fetch(f"SELECT {column} AS k, t.id FROM {table} t JOIN organisation o ON o.id = t.tenant_id"
-                                f" WHERE o.key = $1", TENANT)
-    return {r["k"]: str(r["id"]) for r in rows}
+    return await ids_by(db, table, column, TENANT)
 
 
 def sync(*args):

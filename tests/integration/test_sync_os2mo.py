@@ -14,13 +14,11 @@ import httpx2
 import pytest
 
 from registry import cli
-from registry.auth import platform_principal
 from registry.domain.sync import SourceError
-from registry.services import organisations as organisation_uc
 from registry.services import sync as sync_uc
-from registry.services.common import Ctx
 from registry.sources import SourceConfig, SourceUnavailable, read
 from tests.os2mo_server import CLIENT_ID, CLIENT_SECRET, GRAPHQL_PATH, TOKEN_PATH, Os2moServer
+from tests.sync_support import ids_by, organisation
 from tests.support import Api, api_key, snapshot
 
 SAMPLE = Path(__file__).resolve().parents[1] / "os2mo_sample"
@@ -49,16 +47,11 @@ def cli_args(server: Os2moServer) -> list[str]:
 
 
 async def _nordby(db):
-    ctx = Ctx(db=db, principal=platform_principal())
-    await organisation_uc.create_organisation(ctx, key=TENANT, name="Nordby Kommune",
-                                              admin=organisation_uc.NewAdmin(external_id=ADMIN))
+    await organisation(db, TENANT)
 
 
 async def _ids(db, table, column):
-    async with db.read() as conn:
-        rows = await conn.fetch(f"SELECT {column} AS k, t.id FROM {table} t JOIN organisation o ON o.id = t.tenant_id"
-                                f" WHERE o.key = $1", TENANT)
-    return {r["k"]: str(r["id"]) for r in rows}
+    return await ids_by(db, table, column, TENANT)
 
 
 async def _organisation(db):

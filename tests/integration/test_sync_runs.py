@@ -14,15 +14,13 @@ import pytest
 
 from registry import cli
 from registry.app import create_app, new_engine
-from registry.auth import platform_principal
 from registry.domain import sync as domain
 from registry.errors import Conflict
-from registry.services import organisations as organisation_uc
 from registry.services import sync as sync_uc
-from registry.services.common import Ctx
 from registry.settings import Settings
 from registry.storage import sync as syncs
 from tests.conftest import JWT_SECRET
+from tests.sync_support import organisation
 from tests.support import Api, snapshot
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sync_sample"
@@ -33,9 +31,7 @@ def source(people="people.csv"):
 
 
 async def _organisation(db, key):
-    ctx = Ctx(db=db, principal=platform_principal())
-    await organisation_uc.create_organisation(ctx, key=key, name=f"{key.title()} Kommune",
-                                              admin=organisation_uc.NewAdmin(external_id=f"admin@{key}.dk"))
+    await organisation(db, key)
 
 
 async def _state(db, key) -> dict:
