@@ -128,7 +128,8 @@ DUE: dict[str, str] = {
                LATERAL (SELECT 'standin-end:' || s.id || ':' || {_EPOCH.format('s.valid_until')} AS key) k
          WHERE s.archived_at IS NULL AND s.valid_until <= $1 AND s.valid_until > $1 - $2::interval
            AND {_unreported('s.tenant_id', 'k.key')}""",
-    # a suspension (a breach's, or a later response's) has run its course (subject: the breach)
+    # a suspension (a breach's, or a later response's) has run its course (`subject` here is the breach;
+    # the event's is its delegation, or the person: services.events.suspended)
     "delegation.resumed": f"""
         SELECT b.tenant_id, b.id AS subject, b.effect_until AS at, k.key FROM breach b,
                LATERAL (SELECT 'resumed:' || b.id || ':' || {_EPOCH.format('b.effect_until')} AS key) k

@@ -446,10 +446,21 @@ async def test_a_producer_round_waits_for_none_and_skips_while_another_runs(api,
     assert await produce_due(api.db, _now) > 0
 
 
-async def test_expired_and_ending_are_produced_when_their_instant_has_passed(api):
+async def test_expired_ending_and_resumed_are_produced_when_their_instant_has_passed(api):
     ids = await api.ids()
     await _due_things(api, ids)
-    later = lambda: _now() + timedelta(days=11)  # noqa: E731: past the delegation's end and the stand-in's (in 5)
+    alternative = await _anna_delegation(api, ids, "care/alternative-solutions")
+    await _ok(api, BREACH, {"i": {"delegationId": alternative["id"], "occurredAt": _now().isoformat(),
+                                  "description": "BRUD-BESKRIVELSE", "cause": "COMPETENCE", "response": "SUSPENSION",
+                                  "until": (_now() + timedelta(days=5)).isoformat()}}, METTE, "recordBreach")
+    later = lambda: _now() + timedelta(days=11)  # noqa: E731: past the ends of all three
     await produce_due(api.db, later)
-    types = [e["type"].removeprefix(ev.PREFIX) for e in await _timed(api.db)]
+    found = await _timed(api.db)
+    types = [e["type"].removeprefix(ev.PREFIX) for e in found]
     assert types.count("delegation.expired") >= 1 and types.count("stand_in.ending") == 1, types
+    [resumed] = [e for e in found if e["type"] == "dk.registry.delegation.resumed"]
+    assert str(resumed["subject"]) == alternative["id"] and resumed["recipients"] == [UUID(ids.people["anna"])]
+    async with api.db.read() as conn:
+        data = await conn.fetchval("SELECT data FROM outbox_event WHERE type = 'dk.registry.delegation.resumed'")
+    assert set(data) == {"delegation", "person", "unit", "area", "revision", "textDa"}
+    assert await produce_due(api.db, later) == 0
