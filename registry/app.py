@@ -15,7 +15,7 @@ from litestar.exceptions import HTTPException
 
 from registry.api import errors as api_errors
 from registry import logs
-from registry.api import authzen, casbin_routes, graphiql, openapi, rest, scim
+from registry.api import authzen, casbin_routes, events as event_routes, graphiql, openapi, rest, scim
 from registry.api.authorization import rest_door
 from registry.api.headers import security_headers
 from registry.api.principal import request_id_middleware
@@ -84,6 +84,21 @@ async def _retention_loop(db: Db, settings: Settings, clock: Callable[[], dateti
         await asyncio.sleep(6 * 3600)
 
 
+async def _outbox_loop(db: Db, settings: Settings, clock: Callable[[], datetime]) -> None:
+    """The producer of time-driven events (registry.services.events.produce_due): each round, on every
+    server; one at a time across them (an advisory lock), each event once (its dedupe key)."""
+    from registry.services.events import produce_due
+
+    while True:
+        try:
+            written = await produce_due(db, clock)
+            if written:
+                log.info("wrote %d time-driven events to the outbox", written)
+        except Exception:  # the database may be away; the next round tries again
+            log.warning("the outbox producer's round failed", exc_info=True)
+        await asyncio.sleep(settings.outbox_every_seconds)
+
+
 async def _org_sync_loop(db: Db, settings: Settings, clock: Callable[[], datetime]) -> None:
     """The scheduled sync of the organisation from its source (REGISTRY_ORG_SYNC_*): looks each minute
     (or each interval, if shorter) whether a run is due; registry.services.sync.scheduled runs it."""
@@ -131,6 +146,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
         """Writes wait for their own revision; checks log to the decision log; identity changes
         clear the principal cache."""
         db.after_commit = engine.committed
+        db.outbox = settings.outbox
         engine.decision_log = decision_log
         engine.identity_listeners.append(principals.clear)
 
@@ -153,6 +169,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
             wire(app.state.db, app.state.engine)
         decision_log.start(app.state.db)
         retention = asyncio.create_task(_retention_loop(app.state.db, settings, clock), name="registry-retention")
+        outbox = None
+        if settings.outbox:
+            outbox = asyncio.create_task(_outbox_loop(app.state.db, settings, clock), name="registry-outbox")
         org_sync = None
         if settings.org_sync_source is not None:
             org_sync = asyncio.create_task(_org_sync_loop(app.state.db, settings, clock), name="registry-org-sync")
@@ -161,7 +180,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
             yield
         finally:
             await verifier.stop()
-            for task in (retention, org_sync):
+            for task in (retention, outbox, org_sync):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -193,7 +212,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
         create_schema(settings), path="/graphql", context_getter=graphql_context,
         graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=False)
 
-    routes = [*rest.ROUTES, *authzen.ROUTES, *casbin_routes.ROUTES]
+    routes = [*rest.ROUTES, *authzen.ROUTES, *casbin_routes.ROUTES, *event_routes.ROUTES]
     if settings.graphiql:
         routes.append(graphiql.graphiql_asset)  # GraphiQL's scripts and styles, served here (no CDN)
     return Litestar(

@@ -29,7 +29,7 @@ from registry.storage import org as org_sql
 from registry.storage.db import Actor, Db
 
 API_KEY_PREFIX = "rk_"
-SCOPES = ("check", "record", "read", "write", "admin", "scim")
+SCOPES = ("check", "record", "read", "write", "admin", "scim", "events")
 
 log = logging.getLogger("registry.auth")
 

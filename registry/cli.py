@@ -465,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--platform", action="store_true",
                         help="a platform operator's key: creates, lists and archives organisations, in none of them")
     create.add_argument("--name", required=True)
-    create.add_argument("--scopes", help="comma-separated: check,record,read,write,admin (not with --platform)")
+    create.add_argument("--scopes", help="comma-separated: check,record,read,write,admin,scim,events (not with --platform)")
     create.add_argument("--expires-days", type=int, help="the key stops working after this many days")
     listing = apikey_sub.add_parser("list", help="list a tenant's keys (never the keys themselves)")
     listing.add_argument("--tenant")

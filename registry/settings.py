@@ -71,6 +71,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     decision_log_batch_size: int = 500
     decision_log_flush_interval: float = 1.0
     decision_log_retention_days: int = 365
+    # The outbox (issue 14): writes emit their events in their own transaction, and every server runs
+    # the producer of time-driven events each `outbox_every_seconds` (one round at a time across all of
+    # them). REGISTRY_OUTBOX=off switches both off (to measure what the outbox costs writes).
+    outbox: bool = True
+    outbox_every_seconds: float = 60.0
     # Strict-Transport-Security: "auto" when the request came over TLS (as the ASGI server reports it),
     # "on" on every response (behind a proxy that terminates TLS), or "off".
     hsts: str = "auto"
@@ -176,6 +181,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             decision_log_batch_size=_number(env, "REGISTRY_DECISION_LOG_BATCH_SIZE", 500, int),
             decision_log_flush_interval=_number(env, "REGISTRY_DECISION_LOG_FLUSH_INTERVAL", 1.0, float),
             decision_log_retention_days=_number(env, "REGISTRY_DECISION_LOG_RETENTION_DAYS", 365, int),
+            outbox=_flag(env.get("REGISTRY_OUTBOX"), default=True),
+            outbox_every_seconds=_number(env, "REGISTRY_OUTBOX_EVERY_SECONDS", 60.0, float),
             hsts=hsts,
             **_web_settings(env, mode, secret),
             **_org_sync_settings(env),

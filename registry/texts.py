@@ -646,3 +646,33 @@ ERRORS_DA.update({
     "invalid_alias_kind": "Vælg en af slagsene: login-id (sub), UUID, brugernavn (UPN) eller lønnummer.",
     "invalid_alias": "Id'et kan ikke bruges: det må ikke have mellemrum i enderne eller tegnene , ( ) [ ] \" #.",
 })
+
+
+# Events for integrating systems and, later, e-mail (issue 14; registry.domain.events). One sentence
+# each, with no personal details: ids travel beside it, never names, notes or what a breach was about.
+EVENTS_DA = {
+    "delegation.offered": "Der er tilbudt en delegering, som venter på svar.",
+    "delegation.declared": "Der er givet en delegering.",
+    "delegation.accepted": "Delegeringen er taget imod.",
+    "delegation.declined": "Delegeringen er takket nej til.",
+    "delegation.amended": "Delegeringen er ændret.",
+    "delegation.revoked": "Delegeringen er trukket tilbage.",
+    "delegation.suspended": "Delegeringen er midlertidigt sat i bero.",
+    "delegation.resumed": "Delegeringen gælder igen.",
+    "delegation.expiring": "Delegeringen udløber {date}.",
+    "delegation.expired": "Delegeringen er udløbet.",
+    "red_line.set": "Der er sat en rød linje.",
+    "red_line.changed": "En rød linje er ændret.",
+    "red_line.ended": "En rød linje er ophævet.",
+    "stand_in.appointed": "Der er udpeget en stedfortræder.",
+    "stand_in.starting": "Stedfortræderen overtager i dag.",
+    "stand_in.ending": "Stedfortræderens periode slutter i dag.",
+    "stand_in.ended": "Stedfortræderens periode er afsluttet før tid.",
+    "act.recorded": "Der er registreret en beslutning som hverdagsdirektør.",
+    "justification.requested": "Lederen beder om en faglig begrundelse for en beslutning.",
+    "justification.given": "Der er givet en faglig begrundelse.",
+    "justification.overdue": "En faglig begrundelse er ikke givet til tiden.",
+    "feedback.given": "Der er givet faglig feedback på en beslutning.",
+    "review.due": "Delegeringen skal gennemgås {date}.",
+    "review.completed": "Delegeringen er gennemgået.",
+}

@@ -33,6 +33,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Tag
 
 from registry.api import authzen
+from registry.api.events import EventPage
 from registry.api.authorization import rest_door
 from registry.domain.decisions import ACTIONS
 from registry.policy.projection import Catalogue
@@ -308,6 +309,11 @@ OPERATIONS: dict[tuple[str, str], Doc] = {
     ("/casbin/{tenant}/catalogue.json", "get"): Doc(Catalogue, errors=(404,), tags=("casbin",)),
     ("/casbin/{tenant}/revision", "get"): Doc(CasbinRevision, errors=(400, 404), tags=("casbin",),
                                               params={"wait": {"minimum": 0, "maximum": 60}}),
+    ("/events", "get"): Doc(EventPage, errors=(400,), tags=("events",),
+                            params={"limit": {"minimum": 1, "maximum": 1000}},
+                            description="The pull event feed (README: For integrators): the organisation's "
+                                        "events as CloudEvents 1.0, oldest first, after the cursor `after` (the "
+                                        "`next` of the previous page). For API keys with the `events` scope."),
     ("/graphql", "post"): Doc(GraphQLResponse, body=GraphQLRequest, tags=("graphql",), other={400: "text/plain"},
                               description="GraphQL over HTTP. Errors of the query itself come back with 200 and "
                                           "`errors`; a request that is not GraphQL at all (no query, not JSON) "
@@ -423,4 +429,5 @@ def config(enabled: bool) -> OpenAPIConfig | None:
                     "The organisation and its delegations are managed through GraphQL (/graphql, schema.graphql).",
         tags=[Tag(name="authzen", description="OpenID AuthZEN Authorization API 1.0"),
               Tag(name="casbin", description="The tenant's policy for Casbin enforcers"),
+              Tag(name="events", description="The event feed for integrating systems (the `events` scope)"),
               Tag(name="health"), Tag(name="graphql")])

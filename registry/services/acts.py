@@ -17,6 +17,7 @@ from registry.domain.model import Act, Delegation, DueItem
 from registry.errors import Conflict, Forbidden, Invalid, NotFound
 from registry.policy.engine import Engine
 from registry.services import checks as check_uc
+from registry.services import events
 from registry.services.common import Ctx, Result, Sight, check_text, may, require, standing_in_for
 from registry.storage import aliases as alias_sql
 from registry.storage import rows
@@ -101,6 +102,7 @@ async def record(ctx: Ctx, engine: Engine, data: ActInput) -> Result:
             due = None if o.deadline is None else datetime.fromtimestamp(o.deadline, data.occurred_at.tzinfo)
             kind = "justify" if o.kind == "justify_at_follow_up" else o.kind  # due at the follow-up: no deadline
             await rows.insert(tx, "due_item", DueItem, dict(act_id=act.id, kind=kind, due_at=due, status="open"))
+        await events.act(tx, "act.recorded", act, ctx.now())
         return Result(act, tx.revision)
 
 
@@ -125,9 +127,10 @@ async def ask_for_justification(ctx: Ctx, act_id: UUID, version: int) -> Result:
         if any(item.kind == "justify" for item in await _due_items(tx.conn, ctx.tenant_id, act_id)):
             raise Invalid("the justification is already asked for", field="id", code="already_asked")
         delegation = await rows.get(tx.conn, "delegation", Delegation, ctx.tenant_id, act.delegation_id)
-        await rows.insert(tx, "due_item", DueItem, dict(
+        item = await rows.insert(tx, "due_item", DueItem, dict(
             act_id=act.id, kind="justify", status="open",
             due_at=ctx.now() + timedelta(days=delegation.control.justify_within_days)))
+        await events.act(tx, "justification.requested", act, ctx.now(), dueItem=item.id)
         return Result(act, tx.revision)
 
 
@@ -147,6 +150,7 @@ async def justify(ctx: Ctx, act_id: UUID, version: int, text: str) -> Result:
             if item.kind == "justify" and item.status == "open":
                 await rows.update(tx, "due_item", DueItem, item.id, item.version,
                                   {"status": "fulfilled", "fulfilled_at": ctx.now()})
+        await events.act(tx, "justification.given", updated, ctx.now())
         return Result(updated, tx.revision)
 
 
@@ -185,6 +189,7 @@ async def give_feedback(ctx: Ctx, act_id: UUID, version: int, text: str, assessm
         updated = await rows.update(tx, "act", Act, act_id, version, {
             "feedback": text, "assessment": assessment, "feedback_by": reviewer.id, "feedback_at": ctx.now(),
             "feedback_role": role})
+        await events.act(tx, "feedback.given", updated, ctx.now())
         return Result(FeedbackResult(updated, assessment == "not_acceptable"), tx.revision)
 
 

@@ -41,6 +41,7 @@ from registry.domain.model import Breach, BreachAccount, BreachResponse, Delegat
 from registry.errors import Conflict, Forbidden, Invalid
 from registry.services import breaches as breach_uc
 from registry.services import delegations as delegation_uc
+from registry.services import events
 from registry.services.common import (Ctx, Result, Sight, check_text, load_facts, may, readable_subtree, require)
 from registry.storage import breach_learning as sql
 from registry.storage import org as org_sql
@@ -209,6 +210,9 @@ async def add_response(ctx: Ctx, breach_id: UUID, data: ResponseInput) -> Result
             effect_until=data.until, lowered_to=data.lowered_to, recorded_by=me))
         if data.response == "revocation":
             await delegation_uc.revoke_in(ctx, tx, delegation, f"breach {breach.id}")
+        if data.response == "suspension":  # that, and the ids: nothing about the breach
+            await events.suspended(tx, delegation_id=breach.delegation_id, person_id=breach.person_id,
+                                   unit_id=breach.unit_id, area_id=breach.area_id, at=now)
         return Result(added, tx.revision)
 
 

@@ -18,6 +18,7 @@ from registry.domain import rules
 from registry.domain.model import Breach, Delegation, Person
 from registry.errors import Forbidden, Invalid, NotFound
 from registry.services import delegations as delegation_uc
+from registry.services import events
 from registry.services.common import (Ctx, Result, Sight, authority, check_text, load_facts, may,
                                       relations_to_unit, require, standing_in_for)
 from registry.storage import breach_learning as learning_sql
@@ -111,6 +112,9 @@ async def record(ctx: Ctx, data: BreachInput) -> Result:
             response_note=(data.response_note or "").strip() or None, recorded_by=ctx.principal.person.id))
         if data.response == "revocation":
             await delegation_uc.revoke_in(ctx, tx, delegation, f"breach {breach.id}")
+        if data.response == "suspension":  # that, and the ids: nothing about the breach
+            await events.suspended(tx, delegation_id=data.delegation_id, person_id=person_id, unit_id=unit_id,
+                                   area_id=area_id, at=now)
         return Result(breach, tx.revision)
 
 

@@ -15,6 +15,7 @@ from registry.domain.model import (ACCOUNT_MODES, CONTROL_FORMS, MAX_CONDITIONS,
 from registry.errors import Conflict, Forbidden, Invalid
 from registry.services.common import (Ctx, Facts, Result, Sight, authority, check_text, load_facts, may,
                                       relations_to_unit, require, require_person, standing_in_for)
+from registry.services import events
 from registry.services import offers as offer_uc
 from registry.storage import breaches as breach_sql
 from registry.storage import delegations as delegation_sql
@@ -184,6 +185,7 @@ async def declare(ctx: Ctx, data: DeclareInput) -> Result:
         if request is not None:
             from registry.services import requests as request_uc  # it reads delegations: imported when used
             await request_uc.mark_offered(ctx, tx, request, delegation)
+        await events.delegation(tx, "offered" if delegation.status == "offered" else "declared", delegation, ctx.now())
         return Result(delegation, tx.revision)
 
 
@@ -295,14 +297,21 @@ async def amend_in(ctx: Ctx, tx: WriteTx, facts: Facts, current: Delegation, cha
     for child in await delegation_sql.descendants(tx.conn, ctx.tenant_id, current.id):
         if child.parent_id == current.id and child.status not in ("revoked", "declined"):
             _check_child_fits(child, draft, facts)
+    widening_offered = False
     if offered:
         now_changes = await offer_uc.split_amendment(tx, ctx, current, changes, draft.level)
+        widening_offered = any(k not in now_changes for k in changes)
         if now_changes != changes:  # what takes effect now must hold by itself, too
             values.update({k: getattr(current, k) for k in changes if k not in now_changes})
             draft = await _check_draft(ctx, tx, facts, DelegationDraft(**values), delegator_led=delegator_led)
             changes = now_changes
     row = _row(draft)
-    return await rows.update(tx, "delegation", Delegation, current.id, current.version, {k: row[k] for k in changes})
+    amended = await rows.update(tx, "delegation", Delegation, current.id, current.version, {k: row[k] for k in changes})
+    if changes:
+        await events.delegation(tx, "amended", amended, ctx.now())
+    if widening_offered:  # what widens it waits for her answer (services/offers.py)
+        await events.delegation(tx, "offered", amended, ctx.now())
+    return amended
 
 
 # What makes two delegations the same grant, among what an amendment may change (rules.same_grant).
@@ -356,11 +365,13 @@ async def revoke_in(ctx: Ctx, tx: WriteTx, current: Delegation, reason: str) -> 
     revoked = {"status": "revoked", "revoked_at": ctx.now(), "revoked_reason": reason}
     delegation = await rows.update(tx, "delegation", Delegation, current.id, current.version, revoked)
     await offer_uc.close_on_revoke(tx, ctx, current.id)
+    ended = [delegation]
     cascade = {**revoked, "revoked_reason": f"parent delegation {current.id} revoked: {reason}"}
     for child in await delegation_sql.descendants(tx.conn, ctx.tenant_id, current.id):
         if child.status != "revoked":
-            await rows.update(tx, "delegation", Delegation, child.id, child.version, cascade)
+            ended.append(await rows.update(tx, "delegation", Delegation, child.id, child.version, cascade))
             await offer_uc.close_on_revoke(tx, ctx, child.id)
+    await events.delegations(tx, "revoked", ended, ctx.now())
     return delegation
 
 

@@ -24,6 +24,7 @@ from registry import texts
 from registry.domain import offers as offer_rules
 from registry.domain.model import OFFER_ANSWERS, Delegation, DelegationDraft, DelegationOffer
 from registry.errors import Conflict, Forbidden, Invalid
+from registry.services import events
 from registry.services.common import (Ctx, Result, Sight, check_text, load_facts, may_read_on_delegation,
                                       on_delegations, readable_subtree, require, require_person)
 from registry.storage import offers as offer_sql
@@ -178,6 +179,8 @@ async def answer(ctx: Ctx, offer_id: UUID, version: int, answer: str, note: str 
             await rows.update(tx, "delegation", Delegation, delegation.id, delegation.version, {"status": "declined"})
         updated = await rows.update(tx, "delegation_offer", DelegationOffer, offer.id, offer.version, dict(
             status=status, answer=answer, answer_note=note.strip(), answered_by=me, answered_at=now))
+        if answer in ("accept", "decline"):  # her note stays out of the event: it is hers and the leader's
+            await events.delegation(tx, f"{answer.removesuffix('e')}ed", delegation, now, offer=offer.id)
         return Result(updated, tx.revision)
 
 

@@ -7,6 +7,7 @@ from uuid import UUID
 from registry.domain import rules
 from registry.domain.model import SET_BY, RedLine
 from registry.errors import Invalid
+from registry.services import events
 from registry.services.common import Ctx, Facts, Result, authority, check_text, load_facts, relations_to_unit, require
 from registry.storage import redlines as red_line_sql
 from registry.storage import rows
@@ -42,6 +43,7 @@ async def create_red_line(ctx: Ctx, *, unit_id: UUID, area_id: UUID, condition: 
         red_line = await rows.insert(tx, "red_line", RedLine, dict(
             unit_id=unit_id, area_id=area_id, condition=canonical, consequence=consequence, set_by=set_by,
             why=(why or "").strip(), review_date=review_date))
+        await events.red_line(tx, "set", red_line, ctx.now())
         return Result(red_line, tx.revision)
 
 
@@ -70,6 +72,7 @@ async def update_red_line(ctx: Ctx, red_line_id: UUID, version: int, changes: di
         if "condition" in changes or "area_id" in changes:
             changes = {**changes, "condition": _compile(changes.get("condition", current.condition), area_id, facts)}
         red_line = await rows.update(tx, "red_line", RedLine, red_line_id, version, changes)
+        await events.red_line(tx, "changed", red_line, ctx.now())
         return Result(red_line, tx.revision)
 
 
@@ -81,6 +84,7 @@ async def archive_red_line(ctx: Ctx, red_line_id: UUID, version: int) -> Result:
         rules.check_red_line_authority(current.unit_id, current.set_by, led_units=led,
                                        is_admin=ctx.principal.is_admin, unit_tree=facts.unit_tree, units=facts.units)
         red_line = await rows.update(tx, "red_line", RedLine, red_line_id, version, {"archived_at": ctx.now()})
+        await events.red_line(tx, "ended", red_line, ctx.now())
         return Result(red_line, tx.revision)
 
 

@@ -9,6 +9,7 @@ from registry.domain import rules
 from registry.domain.model import Delegation, Review
 from registry.errors import Invalid
 from registry.services import delegations as delegation_uc
+from registry.services import events
 from registry.services.common import Ctx, Result, check_text, load_facts, require_person
 from registry.storage import rows
 
@@ -57,6 +58,8 @@ async def complete(ctx: Ctx, delegation_id: UUID, version: int, *, outcome: str,
             delegation = await delegation_uc.amend_in(ctx, tx, facts, current,
                                                       {**(changes or {}), "review_date": next_review_date})
         reviewer = ctx.principal.person.id
-        await rows.insert(tx, "review", Review, dict(delegation_id=delegation_id, outcome=outcome, note=note,
-                                                      next_review_date=next_review_date, reviewed_by=reviewer))
+        review = await rows.insert(tx, "review", Review, dict(
+            delegation_id=delegation_id, outcome=outcome, note=note, next_review_date=next_review_date,
+            reviewed_by=reviewer))
+        await events.delegation(tx, "review.completed", delegation, ctx.now(), review=review.id)
         return Result(delegation, tx.revision)

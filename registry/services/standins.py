@@ -8,6 +8,7 @@ from uuid import UUID
 from registry.domain import rules
 from registry.domain.model import Person, StandIn
 from registry.errors import Invalid
+from registry.services import events
 from registry.services.common import Ctx, Result, check_text, load_facts, require
 from registry.storage import org as org_sql
 from registry.storage import standins as standin_sql
@@ -34,6 +35,7 @@ async def appoint(ctx: Ctx, *, unit_id: UUID, stand_in_id: UUID, valid_from: dat
         appointment = await rows.insert(tx, "stand_in", StandIn, dict(
             unit_id=unit_id, leader_id=leader, stand_in_id=stand_in_id, valid_from=valid_from,
             valid_until=valid_until, note=note))
+        await events.stand_in(tx, "appointed", appointment, ctx.now())
         return Result(appointment, tx.revision)
 
 
@@ -65,6 +67,7 @@ async def end(ctx: Ctx, stand_in_id: UUID, version: int) -> Result:
                 code="not_the_leader", field="id",
                 message="only the leader who appointed the stand-in (or an administrator) ends it")
         ended = await rows.update(tx, "stand_in", StandIn, stand_in_id, version, {"archived_at": ctx.now()})
+        await events.stand_in(tx, "ended", ended, ctx.now())
         return Result(ended, tx.revision)
 
 

@@ -33,6 +33,7 @@ from registry.domain.model import Delegation
 from registry.domain.rules import accountable_delegator
 from registry.errors import Conflict, Invalid, RegistryError
 from registry.services import delegations as delegation_uc
+from registry.services import events
 from registry.services import org as org_uc
 from registry.services import aliases as alias_uc
 from registry.services.common import Ctx, check_text, require, utcnow
@@ -430,7 +431,8 @@ async def _effect(ctx: Ctx, tx, planned: Delegation, e: Effect, now: datetime) -
             return
         changes["valid_until"] = now
     if changes:
-        await rows.update(tx, "delegation", Delegation, d.id, d.version, changes)
+        updated = await rows.update(tx, "delegation", Delegation, d.id, d.version, changes)
+        await events.delegation(tx, "amended", updated, now)
 
 
 # --- the server's scheduled sync, and the runs for administrators -----------------------------------

@@ -124,6 +124,8 @@ class Db:
         # Called with (tenant id, revision) after each write commits; the app uses it so that this
         # server's own checks see its writes at once (read-your-writes).
         self.after_commit: Callable[[UUID, int], Awaitable[None]] | None = None
+        # Whether writes emit their events to the outbox (REGISTRY_OUTBOX; registry.storage.outbox).
+        self.outbox = True
 
     @classmethod
     async def connect(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> "Db":
@@ -159,7 +161,7 @@ class Db:
                 if revision is None:
                     raise NotFound("Unknown organisation", field="tenant")
                 await _stamp(conn, revision, actor, at)
-                yield WriteTx(conn, tenant_id, revision, actor)
+                yield WriteTx(conn, tenant_id, revision, actor, outbox=self.outbox)
         if self.after_commit is not None:
             await self.after_commit(tenant_id, revision)
 
@@ -173,13 +175,14 @@ async def _stamp(conn: Conn, revision: int, actor: Actor, at: datetime | None) -
 
 
 class WriteTx:
-    __slots__ = ("conn", "tenant_id", "revision", "actor")
+    __slots__ = ("conn", "tenant_id", "revision", "actor", "outbox")
 
-    def __init__(self, conn: Conn, tenant_id: UUID, revision: int, actor: Actor):
+    def __init__(self, conn: Conn, tenant_id: UUID, revision: int, actor: Actor, *, outbox: bool = True):
         self.conn = conn
         self.tenant_id = tenant_id
         self.revision = revision
         self.actor = actor
+        self.outbox = outbox  # whether its events are written (registry.storage.outbox.emit)
 
     async def on_behalf_of(self, label: str) -> None:
         """Record the rest of this transaction's changes as done on behalf of `label` (a stand-in
@@ -226,6 +229,7 @@ class BoundDb:
     def __init__(self, tx: WriteTx):
         self.tenant_id = tx.tenant_id
         self.revision = tx.revision
+        self.outbox = tx.outbox
         self.conn = _SerialConn(tx.conn.raw)
         self.writes = 0
 
@@ -242,5 +246,5 @@ class BoundDb:
                 "SELECT set_config('registry.actor', $1, true), set_config('registry.on_behalf_of', $2, true),"
                 " set_config('registry.at', $3, true)",
                 actor.label, actor.on_behalf_of or "", "" if at is None else at.isoformat())
-            yield WriteTx(self.conn, tenant_id, self.revision, actor)
+            yield WriteTx(self.conn, tenant_id, self.revision, actor, outbox=self.outbox)
         self.writes += 1

@@ -39,13 +39,13 @@ from tests.conftest import DEMO_TEMPLATE, JWT_SECRET, Clock, _clone, _drop, with
 from tests.support import Api, DemoIds, api_key, other_tenant, platform_key, snapshot
 
 ROLES = ("anon", "admin", "hr", "auditor", "leader", "standin", "sibling", "employee", "colleague",
-         "k_check", "k_record", "k_read", "k_write", "k_admin", "k_scim")
+         "k_check", "k_record", "k_read", "k_write", "k_admin", "k_scim", "k_events")
 PEOPLE = {"admin": "jonas.kristensen@eksempel.dk", "hr": "louise.thomsen@eksempel.dk",
           "auditor": "henrik.bach@eksempel.dk", "leader": "mette.sorensen@eksempel.dk",
           "standin": "maria.larsen@eksempel.dk", "sibling": "pia.schmidt@eksempel.dk",
           "employee": "anna.jensen@eksempel.dk", "colleague": "fatima.ali@eksempel.dk"}
 KEYS = {"k_check": ["check"], "k_record": ["record"], "k_read": ["read"], "k_write": ["write"],
-        "k_admin": ["admin"], "k_scim": ["scim"]}
+        "k_admin": ["admin"], "k_scim": ["scim"], "k_events": ["events"]}
 
 
 def _now() -> datetime:
@@ -58,16 +58,18 @@ ERR = "... on Error { code }"
 
 # The matrix. Columns, in order:
 #   anon admin hr auditor leader standin sibling employee colleague k_check k_record k_read k_write k_admin k_scim
-READ = "U A A A A A A A A D D A A A D"     # the organisation and its delegations
-CHECK = "U A A A A A A A A A D D D A D"    # checks and the Casbin export
-ORG = "U A D D D D D D D D D D A A D"      # units, people, memberships, teams
-ADMIN = "U A D D D D D D D D D D D A D"    # the catalogue of areas; erasure
-AUDIT = "U A D A D D D D D D D D D A D"    # the audit history and the decision log
-LEADS = "U A D D A A D D D D D D D A D"    # red lines; managing a delegation
-LEADS_IN_PERSON = "U D D D A A D D D D D D D D D"  # what only the leader chain does, as people
-OPEN = "A A A A A A A A A A A A A A A"
-NO_TENANT_ROLE = "U D D D D D D D D D D D D D D"  # the platform operator's alone (see PLATFORM below)
-SCIM = "U D D D D D D D D D D D D A A"  # SCIM 2.0 for identity providers: keys with `scim` (or `admin`)
+#   k_events
+READ = "U A A A A A A A A D D A A A D D"     # the organisation and its delegations
+CHECK = "U A A A A A A A A A D D D A D D"    # checks and the Casbin export
+ORG = "U A D D D D D D D D D D A A D D"      # units, people, memberships, teams
+ADMIN = "U A D D D D D D D D D D D A D D"    # the catalogue of areas; erasure
+AUDIT = "U A D A D D D D D D D D D A D D"    # the audit history and the decision log
+LEADS = "U A D D A A D D D D D D D A D D"    # red lines; managing a delegation
+LEADS_IN_PERSON = "U D D D A A D D D D D D D D D D"  # what only the leader chain does, as people
+OPEN = "A A A A A A A A A A A A A A A A"
+NO_TENANT_ROLE = "U D D D D D D D D D D D D D D D"  # the platform operator's alone (see PLATFORM below)
+SCIM = "U D D D D D D D D D D D D A A D"  # SCIM 2.0 for identity providers: keys with `scim` (or `admin`)
+EVENTS = "U D D D D D D D D D D D D A D A"  # the event feed (issue 14): keys with `events` (or `admin`), nothing else
 
 MATRIX: dict[str, str] = {
     # --- GraphQL queries
@@ -75,16 +77,16 @@ MATRIX: dict[str, str] = {
     "teams": READ, "team": READ, "decisionAreas": READ, "decisionArea": READ, "delegations": READ,
     "delegation": READ, "redLinesInForce": READ, "redLine": READ, "history": READ, "standIns": READ,
     "delegationsDueForReview": READ, "delegationsExpiring": READ, "unitFrame": READ,
-    "me": "U A A A A A A A A H H H H H H",
-    "involvementLevels": "U A A A A A A A A A A A A A A",
+    "me": "U A A A A A A A A H H H H H H H",
+    "involvementLevels": "U A A A A A A A A A A A A A A A",
     "check": CHECK, "checks": CHECK, "whoMay": CHECK, "mandate": CHECK,
     "auditHistory": AUDIT, "decisionLog": AUDIT, "syncRuns": AUDIT,
-    "acts": "U A H A A A H H H D D A A A D",
-    "myActs": "U H H H H H H A H D D D D D D",
-    "act": "U A H A A A H A H D D A A A D",
-    "breaches": "U H A H A A H A H D D D D D D",
-    "breach": "U H A H A A H A H D D D D D D",
-    "personalData": "U A A D D D D A D D D D D A D",
+    "acts": "U A H A A A H H H D D A A A D D",
+    "myActs": "U H H H H H H A H D D D D D D D",
+    "act": "U A H A A A H A H D D A A A D D",
+    "breaches": "U H A H A A H A H D D D D D D D",
+    "breach": "U H A H A A H A H D D D D D D D",
+    "personalData": "U A A D D D D A D D D D D A D D",
     # --- GraphQL mutations
     "createUnit": ORG, "updateUnit": ORG, "archiveUnit": ORG,
     "createPerson": ORG, "updatePerson": ORG, "archivePerson": ORG,
@@ -96,45 +98,45 @@ MATRIX: dict[str, str] = {
     "createRedLine": LEADS, "updateRedLine": LEADS, "archiveRedLine": LEADS, "setUnitFrame": LEADS,
     "declareDelegation": LEADS_IN_PERSON,
     "amendDelegation": LEADS, "revokeDelegation": LEADS,
-    "completeReview": "U A D D A A D D D D D D D D D",
-    "appointStandIn": "U A D D A D D D D D D D D A D",
-    "endStandIn": "U A D D A D D D D D D D D A D",
-    "recordAct": "U D D D D D D A D D A D D A D",
+    "completeReview": "U A D D A A D D D D D D D D D D",
+    "appointStandIn": "U A D D A D D D D D D D D A D D",
+    "endStandIn": "U A D D A D D D D D D D D A D D",
+    "recordAct": "U D D D D D D A D D A D D A D D",
     # Someone who may not see the act gets not found (H), whatever she tries on it.
-    "justifyAct": "U D H D D D H A H D D D D D D",
-    "giveFeedback": "U D H D A A H D H D D D D D D",
-    "askForJustification": "U D H D A A H D H D D D D D D",
-    "replyToFeedback": "U D H D D D H A H D D D D D D",
-    "fulfilDueItem": "U D H D A A H D H D D D D D D",  # the act's pre-approval
+    "justifyAct": "U D H D D D H A H D D D D D D D",
+    "giveFeedback": "U D H D A A H D H D D D D D D D",
+    "askForJustification": "U D H D A A H D H D D D D D D D",
+    "replyToFeedback": "U D H D D D H A H D D D D D D D",
+    "fulfilDueItem": "U D H D A A H D H D D D D D D D",  # the act's pre-approval
     "recordBreach": LEADS_IN_PERSON,
-    "followUpBreach": "U H D H A A H D H D D D D D D",
+    "followUpBreach": "U H D H A A H D H D D D D D D D",
     "erasePerson": ADMIN,
     # --- the leader's card (issue 12, part 4): drawn by the leader chain (or a stand-in) or the delegator,
     # as people; the unit's count for the leader chain, a stand-in, HR and auditors
     "recordLeaderCard": LEADS_IN_PERSON,
-    "leaderCardCount": "U D A A A A D D D D D D D D D",
+    "leaderCardCount": "U D A A A A D D D D D D D D D D",
     # --- breaches as learning (issue 12, part 6): responses, frame changes and learning points by the
     # leader chain (or a stand-in), as following up; her account by the employee alone (HR and the
     # leader chain read the breach but are refused); the shared learning points for every person;
     # the unit's count by cause for the leader chain, a stand-in, HR and auditors
-    "addBreachResponse": "U H D H A A H D H D D D D D D",
-    "recordFrameChange": "U H D H A A H D H D D D D D D",
-    "recordLearningPoint": "U H D H A A H D H D D D D D D",
-    "writeBreachAccount": "U H D H D D H A H D D D D D D",
-    "sharedLearningPoints": "U A A A A A A A A D D D D D D",
-    "breachOverview": "U D A A A A D D D D D D D D D",
+    "addBreachResponse": "U H D H A A H D H D D D D D D D",
+    "recordFrameChange": "U H D H A A H D H D D D D D D D",
+    "recordLearningPoint": "U H D H A A H D H D D D D D D D",
+    "writeBreachAccount": "U H D H D D H A H D D D D D D D",
+    "sharedLearningPoints": "U A A A A A A A A D D D D D D D",
+    "breachOverview": "U D A A A A D D D D D D D D D D",
     # --- issue 12, part 1: offers are answered by the delegate alone (Anna has one open in the demo);
     # a unit's offers and requests are for its leader chain, a stand-in, HR and auditors; members of
     # the unit ask and propose; the leader chain (or a stand-in) answers; administrators set the rule
-    "answerOffer": "U D D D D D D A D D D D D D D",
-    "myOffers": "U H H H H H H A H D D D D D D",
-    "myRequests": "U H H H H H H A A D D D D D D",
-    "offers": "U D A A A A D D D D D D D D D",
-    "requests": "U D A A A A D D D D D D D D D",
-    "askForDelegation": "U D D D A A D A A D D D D D D",
-    "proposeRule": "U D D D A A D A A D D D D D D",
+    "answerOffer": "U D D D D D D A D D D D D D D D",
+    "myOffers": "U H H H H H H A H D D D D D D D",
+    "myRequests": "U H H H H H H A A D D D D D D D",
+    "offers": "U D A A A A D D D D D D D D D D",
+    "requests": "U D A A A A D D D D D D D D D D",
+    "askForDelegation": "U D D D A A D A A D D D D D D D",
+    "proposeRule": "U D D D A A D A A D D D D D D D",
     "answerRequest": LEADS_IN_PERSON,
-    "withdrawRequest": "U D D D D D D A D D D D D D D",
+    "withdrawRequest": "U D D D D D D A D D D D D D D D",
     "setAcceptanceRule": ADMIN,
     "withdrawOffer": LEADS,
     # --- REST
@@ -146,6 +148,7 @@ MATRIX: dict[str, str] = {
     "POST /access/v1/search/action": CHECK,
     "GET /casbin/{tenant}/model.conf": CHECK, "GET /casbin/{tenant}/policy.csv": CHECK,
     "GET /casbin/{tenant}/revision": CHECK, "GET /casbin/{tenant}/catalogue.json": CHECK,
+    "GET /events": EVENTS,
     # --- SCIM 2.0 (registry.api.scim): Users are people, Groups are teams
     **{f"{method} /scim/v2/{path}": SCIM for method, path in (
         ("GET", "ServiceProviderConfig"), ("GET", "ResourceTypes"), ("GET", "ResourceTypes/{name}"),
@@ -193,11 +196,11 @@ PEER_MATRIX: dict[str, str] = {
 }
 
 FIELD_MATRIX: dict[str, str] = {
-    "Delegation.trust": "U H A H A A H A H D D H H H D",
+    "Delegation.trust": "U H A H A A H A H D D H H H D D",
     # issue 12, part 4: the delegate, the delegator, the leader chain, a stand-in, HR and auditors
-    "Delegation.leaderCards": "U H A A A A H A H D D H H H D",
+    "Delegation.leaderCards": "U H A A A A H A H D D H H H D D",
     # issue 12, part 1: as private as the leader's cards
-    "Delegation.offers": "U H A A A A H A H D D H H H D",
+    "Delegation.offers": "U H A A A A H A H D D H H H D D",
 }
 
 
