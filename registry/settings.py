@@ -119,6 +119,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mail_from: str = "Delegeringsregistret <registry@localhost>"
     mail_every_seconds: float = 60.0
     mail_log_retention_days: int = 90
+    # Links in mail go to REGISTRY_PUBLIC_URL; without it, to this (set by `registry serve`: its own address).
+    mail_link_base: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":

@@ -712,6 +712,10 @@ MAIL_LINK_DA = "Se mere i registret: {url}"
 MAIL_SIGNATURE_DA = "Venlig hilsen\nDelegeringsregistret"
 MAIL_FOOTER_DA = ("Du får denne mail, fordi du er en del af en delegering i registret. Dit overblik kan du få "
                   "dagligt, ugentligt eller slet ikke: {url}")
+MAIL_DIGEST_FOOTER_DA = {
+    "daily": "Du får dette overblik hver dag. Du kan vælge ugentligt eller intet overblik i stedet: {url}",
+    "weekly": "Du får dette overblik hver mandag. Du kan vælge dagligt eller intet overblik i stedet: {url}",
+}
 MAIL_DIGESTS_DA = {"daily": "Dagligt", "weekly": "Ugentligt", "none": "Intet overblik"}
 MAIL_DIGEST_SUBJECTS_DA = {"daily": "Dit daglige overblik", "weekly": "Dit ugentlige overblik"}
 MAIL_DIGEST_INTRO_DA = "Det venter på dig i opfølgningen:"

@@ -172,7 +172,7 @@ async def _event(db: Db, conn: Conn, send: Send, settings: Settings, event: outb
 
         def make(person=person, part=part) -> dm.Mail:
             return dm.event_mail(kind, part, to=person.email, name=person.name, data=data, area=area, unit=unit,
-                                 base_url=settings.public_url)
+                                 base_url=settings.public_url or settings.mail_link_base)
 
         await _deliver(db, send, settings.mail_from, event.tenant_id, person, f"event:{event.id}", make, now, stats)
 
@@ -194,14 +194,14 @@ async def digest_units(db: Db, tenant: UUID, tenant_key: str, person: Person, no
 
 
 async def _digests(db: Db, conn: Conn, send: Send, settings: Settings, tenant: UUID, now: datetime,
-                   stats: Stats) -> None:
+                   stats: Stats, early: bool = False) -> None:
     leaders = await sql.leaders_now(conn, tenant, now)
     if not leaders:
         return
     default = await sql.default_digest(conn, tenant) or dm.DEFAULT_DIGEST
     own = await sql.own_digests(conn, tenant, leaders)
     wanted = {p: own.get(p, default) for p in leaders}
-    keys = {p: dm.digest_key(period, now) for p, period in wanted.items()}
+    keys = {p: dm.digest_key(period, now, early) for p, period in wanted.items()}
     keys = {p: k for p, k in keys.items() if k is not None}
     if not keys:
         return
@@ -221,15 +221,16 @@ async def _digests(db: Db, conn: Conn, send: Send, settings: Settings, tenant: U
 
         def make(person=person, units=units, period=wanted[person_id]) -> dm.Mail | None:
             return dm.digest_mail(period, to=person.email, name=person.name, units=units,
-                                  base_url=settings.public_url)
+                                  base_url=settings.public_url or settings.mail_link_base)
 
         await _deliver(db, send, settings.mail_from, tenant, person, keys[person_id], make, now, stats)
         stats.digests += stats.sent - before
 
 
 async def run_round(db: Db, settings: Settings, clock: Callable[[], datetime], *, send: Send | None = None,
-                    batch: int = 500) -> Stats | None:
-    """One round of the mailer. None when another server's round is under way (it does the work)."""
+                    batch: int = 500, early: bool = False) -> Stats | None:
+    """One round of the mailer. None when another server's round is under way (it does the work).
+    `early`: the digests of today or this week go out now, whatever the hour (development's first round)."""
     sender = None
     if send is None:
         sender = Sender(settings)
@@ -249,7 +250,7 @@ async def run_round(db: Db, settings: Settings, clock: Callable[[], datetime], *
                         await sql.advance(conn, tenant, event.position)
                     if len(found) < batch:
                         break
-                await _digests(db, conn, send, settings, tenant, now, stats)
+                await _digests(db, conn, send, settings, tenant, now, stats, early)
             await sql.purge(conn, now - timedelta(days=settings.mail_log_retention_days))
         finally:
             if sender is not None:
@@ -303,3 +304,13 @@ async def set_default(ctx: Ctx, digest: str) -> tuple[str, int]:
 async def default_of(ctx: Ctx) -> str:
     async with ctx.db.read() as conn:
         return await sql.default_digest(conn, ctx.tenant_id) or dm.DEFAULT_DIGEST
+
+
+async def skip_to_end(db: Db) -> None:
+    """Every organisation's mailer cursor to its outbox's end: what is there now is not mailed (the demo
+    organisation just loaded: its making is no news to its people)."""
+    async with db.read() as conn:
+        await conn.execute("""INSERT INTO mail_cursor (tenant_id, position)
+                              SELECT tenant_id, max(position) FROM outbox_event GROUP BY tenant_id
+                              ON CONFLICT (tenant_id) DO UPDATE SET position = greatest(mail_cursor.position,
+                                                                                        excluded.position)""")

@@ -304,3 +304,51 @@ async def test_bad_input_to_the_preferences_is_a_typed_danish_error_and_writes_n
     assert (await api.gql(SET_DEFAULT, {"d": "DAILY"}, api_key=key))["setMailDigestDefault"]["digest"] == "DAILY"
     ok = await api.gql("query { myMailPreferences { digest own default } }", as_=ANNA)
     assert ok["myMailPreferences"] == {"digest": "DAILY", "own": None, "default": "DAILY"}
+
+
+async def test_the_web_page_where_she_chooses_her_digest(api):
+    async with api.web(as_=ANNA) as web:
+        page = await web.get("/mail-indstillinger")
+        assert page.status_code == 200, page.text
+        assert '<html lang="da"' in page.text and "<legend>Hvor tit vil du have overblikket?</legend>" in page.text
+        assert 'id="overblik-standard" name="overblik" value="standard" checked' in page.text
+        assert 'href="/mail-indstillinger" aria-current="page"' in page.text
+        # a value that is not a choice: a Danish error on the page, nothing written
+        before = await snapshot(api.db)
+        bad = await web.post("/mail-indstillinger", {"overblik": "hver time"})
+        assert bad.status_code == 400 and "Vælg dagligt, ugentligt eller intet overblik." in bad.text
+        assert 'role="alert"' in bad.text
+        assert await snapshot(api.db) == before
+        done = await web.post("/mail-indstillinger", {"overblik": "daily"})
+        assert done.status_code == 303 and done.headers["location"] == "/mail-indstillinger?gemt=1"
+        page = await web.get(done.headers["location"])
+        assert "Dit valg er gemt." in page.text and "<strong>Dagligt</strong>" in page.text
+        assert 'value="daily" checked' in page.text
+    ok = await api.gql("query { myMailPreferences { digest own default } }", as_=ANNA)
+    assert ok["myMailPreferences"] == {"digest": "DAILY", "own": "DAILY", "default": "WEEKLY"}
+    async with api.web(as_=ANNA) as web:
+        await web.get("/mail-indstillinger")
+        await web.post("/mail-indstillinger", {"overblik": "standard"})
+    ok = await api.gql("query { myMailPreferences { own } }", as_=ANNA)
+    assert ok["myMailPreferences"] == {"own": None}
+
+
+async def test_in_development_the_demo_shows_mettes_digest_in_the_mail_folder(api, settings, tmp_path):
+    """What `registry serve` does in development: a local SMTP server writing each mail to the data
+    directory's mail folder, and a first round that sends this week's digests at once."""
+    from registry import devmail
+
+    controller, port, folder = devmail.start(str(tmp_path))
+    try:
+        s = msgspec.structs.replace(settings, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False,
+                                    mail_link_base="http://127.0.0.1:8000")
+        await mail_uc.skip_to_end(api.db)
+        monday_early = _next(0, 5)  # before the digest's hour: the first round sends it anyway
+        await mail_uc.run_round(api.db, s, lambda: monday_early, early=True)
+    finally:
+        controller.stop()
+    found = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sorted(folder.glob("*.eml"))]
+    [mette] = [m for m in found if METTE in m["To"]]
+    assert mette["Subject"].startswith("Dit ugentlige overblik: ")
+    assert "http://127.0.0.1:8000/opfoelgning" in Inbox.text(mette)
+    assert Inbox.text(mette).startswith("Hej Mette,")
