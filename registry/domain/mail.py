@@ -71,10 +71,10 @@ class Mail(msgspec.Struct, frozen=True, kw_only=True):
         msg["To"] = formataddr((self.name, self.to))
         msg["Subject"] = self.subject
         msg["Message-ID"] = make_msgid(domain=domain)
-        msg["Content-Language"] = "da"
         msg["Auto-Submitted"] = "auto-generated"
         msg.set_content(self.text())
         msg.add_alternative(self.html(), subtype="html")
+        msg["Content-Language"] = "da"  # after: making the alternative moves Content-* headers into the part
         return msg
 
 
@@ -91,11 +91,19 @@ def event_path(kind: str, part: str, data: dict) -> str:
     return "/mit-mandat"
 
 
+def _day(when: str | None) -> str:
+    """An event's `when` (a date, or an instant: its day in Danish time) as "15. marts 2027"."""
+    if not when:
+        return ""
+    if len(when) == 10:
+        return texts.date_da(date.fromisoformat(when))
+    return texts.date_da(datetime.fromisoformat(when).astimezone(DK).date())
+
+
 def event_mail(kind: str, part: str, *, to: str, name: str, data: dict, area: str | None, unit: str | None,
                base_url: str | None) -> Mail:
     subject, sentence = texts.MAIL_EVENTS_DA[(kind, part)]
-    when = data.get("when")
-    day = texts.date_da(date.fromisoformat(when[:10])) if when else ""
+    day = _day(data.get("when"))
     lines = [sentence.format(date=day)]
     facts = [texts.MAIL_AREA_DA.format(area=area) if area else None, texts.MAIL_UNIT_DA.format(unit=unit) if unit else None]
     if any(facts):
