@@ -352,3 +352,70 @@ async def test_in_development_the_demo_shows_mettes_digest_in_the_mail_folder(ap
     assert mette["Subject"].startswith("Dit ugentlige overblik: ")
     assert "http://127.0.0.1:8000/opfoelgning" in Inbox.text(mette)
     assert Inbox.text(mette).startswith("Hej Mette,")
+
+
+RECORD_ACT = """mutation($i: RecordActInput!) { recordAct(input: $i) { __typename
+    ... on ActPayload { act { id version dueItems { kind } } } %s } }""" % ERR
+APPOINT = """mutation($u: ID!, $s: ID!, $f: DateTime!, $t: DateTime!) { appointStandIn(unitId: $u, standInId: $s,
+    validFrom: $f, validUntil: $t, note: "FERIE-NOTE") { __typename ... on StandInPayload { standIn { id } } %s } }
+    """ % ERR
+
+
+async def test_what_cannot_wait_reaches_the_leader_at_once(api, settings, smtp):
+    """An act that waits for her pre-approval, and her stand-in taking over today (and the stand-in)."""
+    from registry.services.events import produce_due
+
+    inbox, controller = smtp
+    s = _settings(settings, controller)
+    await _from_now_on(api.db)
+    await _no_digests(api.db)
+    ids = await api.ids()
+    solhaven = ids.unit("Plejecenter Solhaven")
+    nodes = (await api.gql("""query($p: ID!) { delegations(filter: {delegatePersonId: $p}) { nodes {
+        id version area { key } } } }""", {"p": ids.people["anna"]}, as_=ADMIN))["delegations"]["nodes"]
+    d = next(d for d in nodes if d["area"]["key"] == "care/alternative-solutions")
+    amended = (await api.gql("""mutation($id: ID!, $v: Int!) { amendDelegation(id: $id, version: $v,
+        input: {control: {form: PRE_APPROVAL}}) { __typename %s } }""" % ERR, {"id": d["id"], "v": d["version"]},
+                             as_=METTE))["amendDelegation"]
+    assert amended["__typename"] == "DelegationPayload", amended
+    await mail_uc.skip_to_end(api.db)  # (Anna's mail about the change is another test's)
+    act = (await api.gql(RECORD_ACT, {"i": {
+        "person": ANNA, "area": "care/alternative-solutions", "unit": solhaven, "caseRef": "SAG-7",
+        "description": "GÅTUR-BESKRIVELSE", "attributes": {"deviation": True, "citizen_category": "demens"},
+        "occurredAt": _now().isoformat()}}, as_=ANNA))["recordAct"]
+    assert "pre_approval" in [d["kind"].lower() for d in act["act"]["dueItems"]], act
+    start = _now().replace(microsecond=0) + timedelta(hours=1)
+    appointed = (await api.gql(APPOINT, {"u": solhaven, "s": ids.people["maria"], "f": start.isoformat(),
+                                         "t": (start + timedelta(days=5)).isoformat()}, as_=METTE))["appointStandIn"]
+    assert appointed["__typename"] == "StandInPayload", appointed
+    later = start + timedelta(minutes=5)
+    await produce_due(api.db, lambda: later)  # stand_in.starting, by the outbox's producer
+    await mail_uc.run_round(api.db, s, lambda: later)
+    mette = {m["Subject"]: m for m in inbox.to(METTE)}
+    assert set(mette) == {"En beslutning venter på din forhåndsgodkendelse", "Din stedfortræder overtager i dag"}
+    body = inbox.text(mette["En beslutning venter på din forhåndsgodkendelse"])
+    assert f"{PUBLIC}/handlinger/{act['act']['id']}" in body and "GÅTUR-BESKRIVELSE" not in body
+    assert f"{PUBLIC}/opfoelgning" in inbox.text(mette["Din stedfortræder overtager i dag"])
+    [maria] = inbox.to("maria.larsen@eksempel.dk")
+    assert maria["Subject"] == "Du er stedfortræder fra i dag" and "FERIE-NOTE" not in inbox.text(maria)
+    assert inbox.to(ANNA) == []  # her own act is no news to her
+
+
+async def test_feedback_on_her_act_reaches_her_without_its_text(api, settings, smtp):
+    inbox, controller = smtp
+    s = _settings(settings, controller)
+    await _from_now_on(api.db)
+    await _no_digests(api.db)
+    act = (await api.gql(RECORD_ACT, {"i": {
+        "person": ANNA, "area": "economy/purchase", "unit": (await api.ids()).unit("Plejecenter Solhaven"),
+        "caseRef": "INDK-2", "description": "Maling", "attributes": {"amount": 300, "on_contract": True},
+        "occurredAt": _now().isoformat()}}, as_=ANNA))["recordAct"]["act"]
+    fed = (await api.gql("""mutation($id: ID!, $v: Int!) { giveFeedback(id: $id, version: $v,
+        feedback: "FEEDBACK-TEKST", assessment: WORTH_DISCUSSING) { __typename %s } }""" % ERR,
+                         {"id": act["id"], "v": act["version"]}, as_=METTE))["giveFeedback"]
+    assert fed["__typename"] == "FeedbackPayload", fed
+    await mail_uc.run_round(api.db, s, _now)
+    [msg] = inbox.to(ANNA)
+    assert msg["Subject"] == "Du har fået faglig feedback"
+    body = inbox.text(msg) + inbox.html(msg)
+    assert f"{PUBLIC}/handlinger/{act['id']}" in body and "FEEDBACK-TEKST" not in body and "drøfte" not in body
