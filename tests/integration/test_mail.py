@@ -133,6 +133,12 @@ async def test_an_offer_is_mailed_to_her_in_danish_with_a_link(api, settings, sm
     assert len(inbox.messages) == 1
     again = await mail_uc.run_round(api.db, s, _now)
     assert again.sent == 0 and len(inbox.messages) == 1
+    # her access request shows the mail log: which event, sent, when; no text
+    ids = await api.ids()
+    export = (await api.gql("query($p: ID!) { personalData(personId: $p) { document } }",
+                            {"p": ids.people["fatima"]}, as_=FATIMA))["personalData"]["document"]
+    [logged] = export["mail"]["log"]
+    assert logged["key"].startswith("event:") and logged["status"] == "sent" and set(logged) == {"key", "status", "at"}
 
 
 async def test_two_mailers_at_once_send_each_mail_once(api, settings, smtp, demo_dsn):
