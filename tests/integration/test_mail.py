@@ -430,3 +430,28 @@ async def test_feedback_on_her_act_reaches_her_without_its_text(api, settings, s
     assert msg["Subject"] == "Du har fået faglig feedback"
     body = inbox.text(msg) + inbox.html(msg)
     assert f"{PUBLIC}/handlinger/{act['id']}" in body and "FEEDBACK-TEKST" not in body and "drøfte" not in body
+
+
+async def test_a_running_server_mails_by_itself(api, demo_dsn, smtp):
+    """The mailer as the app's lifespan runs it, in a real server process (REGISTRY_SMTP_HOST set)."""
+    import httpx
+
+    from tests.support import Server
+
+    inbox, controller = smtp
+    await mail_uc.skip_to_end(api.db)
+    await _no_digests(api.db)
+    server = Server(demo_dsn, REGISTRY_SMTP_HOST="127.0.0.1", REGISTRY_SMTP_PORT=str(controller.port),
+                    REGISTRY_SMTP_STARTTLS="off", REGISTRY_MAIL_EVERY_SECONDS="0.2", REGISTRY_PUBLIC_URL=PUBLIC)
+    try:
+        async with httpx.AsyncClient() as client:
+            await server.ready(client)
+        await _offer_to_fatima(api)
+        for _ in range(100):
+            if inbox.to(FATIMA):
+                break
+            await asyncio.sleep(0.1)
+        [msg] = inbox.to(FATIMA)
+        assert msg["Subject"] == "Du har fået tilbudt et mandat" and f"{PUBLIC}/mit-mandat" in Inbox.text(msg)
+    finally:
+        server.stop()
