@@ -99,6 +99,22 @@ async def _outbox_loop(db: Db, settings: Settings, clock: Callable[[], datetime]
         await asyncio.sleep(settings.outbox_every_seconds)
 
 
+async def _mail_loop(db: Db, settings: Settings, clock: Callable[[], datetime]) -> None:
+    """The mailer (registry.services.mail.run_round): each round, on every server; one at a time across
+    them (an advisory lock), each mail once (the mail log)."""
+    from registry.services.mail import run_round
+
+    while True:
+        try:
+            stats = await run_round(db, settings, clock)
+            if stats is not None and (stats.sent or stats.no_address or stats.refused):
+                log.info("mail: %d sent (%d digests), %d without an address, %d refused", stats.sent,
+                         stats.digests, stats.no_address, stats.refused)
+        except Exception:  # the SMTP server or the database may be away; the next round tries again
+            log.warning("the mailer's round failed; it tries again", exc_info=True)
+        await asyncio.sleep(settings.mail_every_seconds)
+
+
 async def _org_sync_loop(db: Db, settings: Settings, clock: Callable[[], datetime]) -> None:
     """The scheduled sync of the organisation from its source (REGISTRY_ORG_SYNC_*): looks each minute
     (or each interval, if shorter) whether a run is due; registry.services.sync.scheduled runs it."""
@@ -172,6 +188,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
         outbox = None
         if settings.outbox:
             outbox = asyncio.create_task(_outbox_loop(app.state.db, settings, clock), name="registry-outbox")
+        mail = None
+        if settings.outbox and settings.smtp_host:
+            mail = asyncio.create_task(_mail_loop(app.state.db, settings, clock), name="registry-mail")
         org_sync = None
         if settings.org_sync_source is not None:
             org_sync = asyncio.create_task(_org_sync_loop(app.state.db, settings, clock), name="registry-org-sync")
@@ -180,7 +199,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
             yield
         finally:
             await verifier.stop()
-            for task in (retention, outbox, org_sync):
+            for task in (retention, outbox, org_sync, mail):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

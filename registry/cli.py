@@ -378,6 +378,10 @@ def _serve(settings: Settings, args) -> int:
 
     host = args.host or settings.host
     port = args.port or settings.port
+    base = settings.public_url or f"http://{host}:{port}"
+    mail_folder = None
+    if settings.mode == "development" and settings.outbox and settings.smtp_host is None:
+        settings, mail_folder = _development_mail(settings, base)
 
     async def prepare() -> list[str]:
         from registry.demo import DEMO_LOGINS, DEMO_TENANT, demo_exists, load_demo, person_external_id
@@ -389,6 +393,17 @@ def _serve(settings: Settings, args) -> int:
                 empty = await conn.fetchval("SELECT count(*) = 0 FROM organisation")
             if args.demo or empty:
                 await load_demo(db)
+                from registry.services.mail import skip_to_end
+
+                await skip_to_end(db)  # the demo's making is no news to its people
+            if mail_folder is not None:  # the digests of this week now, so the demo shows Mette's
+                from registry.services.common import utcnow
+                from registry.services.mail import run_round
+
+                try:
+                    await run_round(db, settings, utcnow, early=True)
+                except Exception as exc:  # the mail is a convenience here; the server starts anyway
+                    lines.append(f"registry: the first round of development mail failed: {exc}")
             if await demo_exists(db) and settings.jwt_secret and settings.mode == "development":
                 hours = settings.dev_token_ttl_seconds // 3600
                 lines.append(f"Demo organisation 'Eksempel Kommune' (tenant '{DEMO_TENANT}'). Development tokens, "
@@ -405,18 +420,38 @@ def _serve(settings: Settings, args) -> int:
 
     lines = asyncio.run(prepare())
     app = create_app(settings)
-    base = settings.public_url or f"http://{host}:{port}"
     where = f"{base}/graphql"
     login = ("open it and sign in as any demo person, e.g. Mette Sørensen (leader) or Anna Jensen (employee)"
              if settings.dev_login else "people sign in with OpenID Connect" if settings.oidc_issuer
              else "sign-in is not configured (REGISTRY_OIDC_ISSUER, see docs/oidc.md)")
     print(f"registry: the web app (for leaders and employees) at {base}/ : {login}")
     print(f"registry: GraphiQL at {where}" if settings.graphiql else f"registry: GraphQL at {where}")
+    if mail_folder is not None:
+        print(f"registry: development mail (e.g. Mette Sørensen's digest) is written to {mail_folder}/ "
+              f"(a local SMTP server on 127.0.0.1:{settings.smtp_port})")
     for line in lines:
         print(line)
     sys.stdout.flush()
     uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0
+
+
+def _development_mail(settings: Settings, base: str):
+    """Development without REGISTRY_SMTP_HOST: a local SMTP server (registry.devmail) that writes each
+    mail to the data directory's mail folder, and the mailer pointed at it."""
+    import msgspec
+
+    from registry import devmail
+
+    try:
+        _controller, port, folder = devmail.start(settings.data_dir)
+    except Exception as exc:  # aiosmtpd missing (the embedded group left out) or no port: no mail
+        print(f"registry: no development mail server ({exc})", file=sys.stderr)
+        return settings, None
+    return msgspec.structs.replace(settings, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False,
+                                   mail_from="Delegeringsregistret <registry@localhost>",
+                                   mail_every_seconds=min(settings.mail_every_seconds, 10.0),
+                                   mail_link_base=base), folder
 
 
 def token_command(tenant: str, person: str) -> str:

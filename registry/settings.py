@@ -106,6 +106,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     org_sync_every_minutes: float = 1440.0
     org_sync_batch_size: int = 2000
     org_sync_review_days: int = 30
+    # E-mail to people (issue 14, part 3; registry.services.mail), off unless REGISTRY_SMTP_HOST is set
+    # (in development `registry serve` runs a local SMTP server that writes each mail to the data
+    # directory's mail folder, unless a host is set): the SMTP server, STARTTLS, the login, the From
+    # address, how often the mailer looks, and how long the mail log is kept.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout: float = 30.0
+    mail_from: str = "Delegeringsregistret <registry@localhost>"
+    mail_every_seconds: float = 60.0
+    mail_log_retention_days: int = 90
+    # Links in mail go to REGISTRY_PUBLIC_URL; without it, to this (set by `registry serve`: its own address).
+    mail_link_base: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -186,6 +201,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             hsts=hsts,
             **_web_settings(env, mode, secret),
             **_org_sync_settings(env),
+            **_mail_settings(env),
         )
 
 
@@ -310,3 +326,27 @@ def _org_sync_settings(env: Mapping[str, str]) -> dict:
             "org_sync_every_minutes": _number(env, "REGISTRY_ORG_SYNC_EVERY_MINUTES", 1440.0, float),
             "org_sync_batch_size": _number(env, "REGISTRY_ORG_SYNC_BATCH_SIZE", 2000, int),
             "org_sync_review_days": review_days}
+
+
+def _mail_settings(env: Mapping[str, str]) -> dict:
+    """E-mail: REGISTRY_SMTP_HOST, _PORT (587), _STARTTLS (on), _USER, _PASSWORD, _TIMEOUT_SECONDS (30);
+    REGISTRY_MAIL_FROM, REGISTRY_MAIL_EVERY_SECONDS (60), REGISTRY_MAIL_LOG_RETENTION_DAYS (90)."""
+    host = (env.get("REGISTRY_SMTP_HOST") or "").strip() or None
+    user = (env.get("REGISTRY_SMTP_USER") or "").strip() or None
+    password = env.get("REGISTRY_SMTP_PASSWORD") or None
+    if (user is None) != (password is None):
+        raise ValueError("set both REGISTRY_SMTP_USER and REGISTRY_SMTP_PASSWORD, or neither")
+    sender = (env.get("REGISTRY_MAIL_FROM") or "").strip() or "Delegeringsregistret <registry@localhost>"
+    if "@" not in sender or "\n" in sender or "\r" in sender:
+        raise ValueError(f"REGISTRY_MAIL_FROM must be an e-mail address, not {sender!r}")
+    return {
+        "smtp_host": host,
+        "smtp_port": _number(env, "REGISTRY_SMTP_PORT", 587, int),
+        "smtp_starttls": _flag(env.get("REGISTRY_SMTP_STARTTLS"), default=True),
+        "smtp_user": user,
+        "smtp_password": password,
+        "smtp_timeout": _number(env, "REGISTRY_SMTP_TIMEOUT_SECONDS", 30.0, float),
+        "mail_from": sender,
+        "mail_every_seconds": _number(env, "REGISTRY_MAIL_EVERY_SECONDS", 60.0, float),
+        "mail_log_retention_days": _number(env, "REGISTRY_MAIL_LOG_RETENTION_DAYS", 90, int),
+    }

@@ -676,3 +676,73 @@ EVENTS_DA = {
     "review.due": "Delegeringen skal gennemgås {date}.",
     "review.completed": "Delegeringen er gennemgået.",
 }
+
+
+# --- E-mail to people (issue 14, part 3; registry.domain.mail) -----------------------------------------
+# One subject and one sentence per event and recipient's part in it (delegate, actor, stand_in, leader).
+# What the recipient may already read in the web app and no more: never a trust note, a justification's
+# or feedback's text, or anything about a breach ("sat i bero", nothing more).
+MAIL_EVENTS_DA = {
+    ("delegation.offered", "delegate"): ("Du har fået tilbudt et mandat",
+                                         "Din leder har tilbudt dig et mandat. Det venter på dit svar."),
+    ("delegation.declared", "delegate"): ("Du har fået et nyt mandat", "Din leder har givet dig et mandat."),
+    ("delegation.amended", "delegate"): ("Dit mandat er ændret", "Et af dine mandater er ændret."),
+    ("delegation.revoked", "delegate"): ("Dit mandat er trukket tilbage", "Et af dine mandater er trukket tilbage."),
+    ("delegation.suspended", "delegate"): ("Dit mandat er midlertidigt sat i bero",
+                                           "Et af dine mandater er midlertidigt sat i bero."),
+    ("delegation.resumed", "delegate"): ("Dit mandat gælder igen", "Et af dine mandater gælder igen."),
+    ("delegation.expiring", "delegate"): ("Dit mandat udløber {date}",
+                                          "Et af dine mandater udløber {date}. Tal med din leder, hvis det "
+                                          "skal fortsætte."),
+    ("feedback.given", "actor"): ("Du har fået faglig feedback",
+                                  "Der er givet faglig feedback på en beslutning, du har truffet."),
+    ("justification.requested", "actor"): ("Din leder beder om en faglig begrundelse",
+                                           "Din leder beder dig begrunde en beslutning fagligt."),
+    ("stand_in.starting", "stand_in"): ("Du er stedfortræder fra i dag",
+                                        "Du er stedfortræder for lederen fra i dag."),
+    ("stand_in.starting", "leader"): ("Din stedfortræder overtager i dag",
+                                      "Din stedfortræder overtager fra i dag."),
+    ("act.recorded", "leader"): ("En beslutning venter på din forhåndsgodkendelse",
+                                 "En medarbejder har registreret en beslutning, der skal godkendes på forhånd."),
+}
+MAIL_GREETING_DA = "Hej {name}"
+MAIL_AREA_DA = "Område: {area}"
+MAIL_UNIT_DA = "Enhed: {unit}"
+MAIL_LINK_DA = "Se mere i registret: {url}"
+MAIL_SIGNATURE_DA = "Venlig hilsen\nDelegeringsregistret"
+MAIL_FOOTER_DA = ("Du får denne mail, fordi du er en del af en delegering i registret. Dit overblik kan du få "
+                  "dagligt, ugentligt eller slet ikke: {url}")
+MAIL_DIGEST_FOOTER_DA = {
+    "daily": "Du får dette overblik hver dag. Du kan vælge ugentligt eller intet overblik i stedet: {url}",
+    "weekly": "Du får dette overblik hver mandag. Du kan vælge dagligt eller intet overblik i stedet: {url}",
+}
+MAIL_DIGESTS_DA = {"daily": "Dagligt", "weekly": "Ugentligt", "none": "Intet overblik"}
+MAIL_DIGEST_SUBJECTS_DA = {"daily": "Dit daglige overblik", "weekly": "Dit ugentlige overblik"}
+MAIL_DIGEST_INTRO_DA = "Det venter på dig i opfølgningen:"
+MAIL_DIGEST_UNIT_DA = "{unit}: {summary}"
+
+
+def _count_da(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def digest_summary_da(review: int, expiring: int, feedback: int, overdue: int) -> str:
+    """"3 delegeringer skal gennemgås, 1 udløber inden for 14 dage, 2 begrundelser venter på din
+    feedback" (the parts that are not 0)."""
+    parts = []
+    if review:
+        parts.append(_count_da(review, "delegering skal gennemgås", "delegeringer skal gennemgås"))
+    if expiring:
+        parts.append(f"{expiring} udløber inden for 14 dage" if parts else
+                     _count_da(expiring, "delegering udløber inden for 14 dage",
+                               "delegeringer udløber inden for 14 dage"))
+    if feedback:
+        parts.append(_count_da(feedback, "begrundelse venter på din feedback", "begrundelser venter på din feedback"))
+    if overdue:
+        parts.append(_count_da(overdue, "begrundelse er forsinket", "begrundelser er forsinkede"))
+    return ", ".join(parts)
+
+
+ERRORS_DA.update({
+    "invalid_digest": "Vælg dagligt, ugentligt eller intet overblik.",
+})

@@ -47,7 +47,8 @@ PLACES = {"delegations_received": "delegations.received", "delegations_via_teams
           "leader_cards_drawn": "leader_cards.drawn",
           "offers_to_them": "offers.to_them", "requests_made": "requests.made",
           "requests_answered": "requests.answered",
-          "history_about_them": "history.about_them", "history_their_actions": "history.their_actions"}
+          "history_about_them": "history.about_them", "history_their_actions": "history.their_actions",
+          "mail_preference": "mail.preference", "mail_log": "mail.log"}
 PSEUDONYM_NAME = "Slettet person {}"
 PSEUDONYM_EXTERNAL_ID = "slettet-{}"
 
@@ -132,6 +133,9 @@ async def export(ctx: Ctx, person_id: UUID, *, limit: int = SECTION_LIMIT) -> Ex
                  "answers they gave to others' requests as a leader."),
                 ("decision_log: check decisions answered about the person (who asked, when, what, the answer); "
                  "kept for the decision log's retention period."),
+                ("mail.preference: the person's own choice of digest (daily, weekly, none), if she made one; "
+                 "mail.log: the mails the registry sent her or skipped (`event:<event id>` or a digest's period, "
+                 "the outcome, when), kept for the mail log's retention period; never a mail's text."),
                 ("aliases: the other ids the person is known by (a login's sub, a UUID, a user principal name, a "
                  "payroll number), which checks accept in place of the external id."),
             ],
@@ -165,6 +169,7 @@ async def export(ctx: Ctx, person_id: UUID, *, limit: int = SECTION_LIMIT) -> Ex
             "about_them": sections["history_about_them"],
             "their_actions": sections["history_their_actions"],
         },
+        "mail": {"preference": sections["mail_preference"], "log": sections["mail_log"]},
     }
     if decision_log is not None:
         document["decision_log"] = decision_log

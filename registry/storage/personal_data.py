@@ -130,6 +130,14 @@ SECTIONS: dict[str, str] = {
     "reviews_completed": """
         SELECT to_jsonb(r) - 'tenant_id' AS doc FROM review r
         WHERE r.tenant_id = $1 AND r.reviewed_by = $2 ORDER BY r.created_at, r.id LIMIT $3""",
+    # Issue 14, part 3: their choice of digest, and the mail log (which mails the registry sent them, or
+    # skipped, and when: ids and codes, never a mail's text).
+    "mail_preference": """
+        SELECT jsonb_build_object('digest', digest, 'updated_at', updated_at) AS doc FROM mail_preference
+        WHERE tenant_id = $1 AND person_id = $2 LIMIT $3""",
+    "mail_log": """
+        SELECT jsonb_build_object('key', key, 'status', status, 'at', at) AS doc FROM mail_sent
+        WHERE tenant_id = $1 AND person_id = $2 ORDER BY at, key LIMIT $3""",
     # Every change to a row about them: the person row, memberships, team memberships, delegations
     # to them, stand-in appointments, acts with their due items, breaches (whose history never holds
     # details), with the values before and after.

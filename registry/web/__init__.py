@@ -10,6 +10,7 @@ from litestar.static_files import create_static_files_router
 from registry.settings import Settings
 from registry.web import acts, board, breach_learning, errors, followup, frames, leader_cards, login, mandate, offers, \
     oidc
+from registry.web import mail as mail_pages  # issue 14, part 3
 from registry.web.door import session_middleware, web_door
 from registry.web.render import STATIC, template_config
 
@@ -20,7 +21,8 @@ WEB = "registry.web"  # marks the web app's routes (opt)
 def web_router(settings: Settings) -> list:
     """The pages (behind the web door and the session cookie) and their style sheet."""
     routes = [*login.ROUTES, *oidc.ROUTES, *mandate.ROUTES, *acts.ROUTES, *board.ROUTES, *followup.ROUTES,
-              *frames.ROUTES, *leader_cards.ROUTES, *breach_learning.ROUTES, *offers.ROUTES]
+              *frames.ROUTES, *leader_cards.ROUTES, *breach_learning.ROUTES, *offers.ROUTES,
+              *mail_pages.ROUTES]
     pages = Router(path="/", route_handlers=routes, before_request=web_door,
                    middleware=[session_middleware(settings)], exception_handlers=errors.HANDLERS,
                    include_in_schema=False, opt={WEB: True})

@@ -207,6 +207,7 @@ NAV: list[tuple[str, str, str]] = [
     ("/opfoelgning", "Opfølgning", "leader"),
     ("/tillidsbrud", "Tillidsbrud", "leader_or_hr"),
     ("/hvem-kan-beslutte", "Hvem kan beslutte?", "all"),
+    ("/mail-indstillinger", "Mails", "all"),  # issue 14, part 3
 ]
 # What each menu item is for, on the start page.
 NAV_HELP = {
@@ -219,6 +220,7 @@ NAV_HELP = {
     "/tillidsbrud": "Tillidsbrud, du følger op på: hvad der skete, hvordan tilliden genopbygges, og hvornår det "
                     "er afsluttet.",
     "/hvem-kan-beslutte": "Vælg et beslutningsområde og en enhed, og se, hvem der må beslutte.",
+    "/mail-indstillinger": "Vælg, hvor tit du vil have et overblik på mail: dagligt, ugentligt eller slet ikke.",
 }
 
 

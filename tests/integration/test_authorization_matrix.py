@@ -138,6 +138,10 @@ MATRIX: dict[str, str] = {
     "answerRequest": LEADS_IN_PERSON,
     "withdrawRequest": "U D D D D D D A D D D D D D D D",
     "setAcceptanceRule": ADMIN,
+    # --- e-mail (issue 14, part 3): every person her own digest; the organisation's default by administrators
+    "myMailPreferences": "U A A A A A A A A D D D D D D D",
+    "setMyMailDigest": "U A A A A A A A A D D D D D D D",
+    "setMailDigestDefault": ADMIN,
     "withdrawOffer": LEADS,
     # --- REST
     "GET /health": OPEN, "GET /health/ready": OPEN, "GET /.well-known/authzen-configuration": OPEN,
@@ -676,6 +680,9 @@ CALLS: dict[str, Call] = {
     "withdrawRequest": Call(_m("withdrawRequest", "RequestPayload", "id: $id, version: $v", "$id: ID!, $v: Int!"),
                             lambda fx: _target(fx, "request")),
     "setAcceptanceRule": Call(_m("setAcceptanceRule", "AcceptanceRulePayload", "fromLevel: 6")),
+    "myMailPreferences": Call(_q("myMailPreferences", "{ digest own default }")),
+    "setMyMailDigest": Call(_m("setMyMailDigest", "MailPreferencesPayload", "digest: DAILY")),
+    "setMailDigestDefault": Call(_m("setMailDigestDefault", "MailDigestDefaultPayload", "digest: DAILY")),
     "withdrawOffer": Call(_m("withdrawOffer", "OfferPayload", "id: $id, version: $v", "$id: ID!, $v: Int!"),
                           lambda fx: _target(fx, "widening")),
     # organisations (the platform operator's)
@@ -959,7 +966,8 @@ async def test_another_organisation_sees_and_changes_nothing_of_ours(op, matrix,
             shown = body.get("data")
             if op in MUTATIONS and shown and shown.get(op):
                 kind = shown[op]["__typename"]
-                writes_own = op in ("createPerson", "createDecisionArea", "setAcceptanceRule")  # these name nothing of ours
+                writes_own = op in ("createPerson", "createDecisionArea", "setAcceptanceRule",  # these name nothing of ours
+                                    "setMyMailDigest", "setMailDigestDefault")
                 assert kind in ("NotFoundError", "ForbiddenError") or writes_own, (op, who, shown)
         leaked = [m for m in marks if m in _shown(shown, variables)]
         if leaked:

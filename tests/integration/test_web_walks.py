@@ -76,6 +76,7 @@ async def test_a_delegation_goes_from_the_board_to_the_phone_and_the_act_comes_b
             mette.open("/stedfortraedere/ny", "Ny stedfortræder")
             mette.open(f"{delegation}/opfoelgning", "Opfølgning på delegeringen")
             mette.open("/hvem-kan-beslutte", "Hvem kan beslutte?")
+            mette.open("/mail-indstillinger", "Mails fra registret")
             mette.open("/mit-mandat", "Mit mandat (leder)")
             mette.assert_clean()
 

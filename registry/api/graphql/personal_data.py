@@ -26,7 +26,7 @@ class PersonalDataExport:
                     "team_memberships, delegations (received, via_teams, given, declared_on_their_behalf), "
                     "stand_ins, acts (with due items), feedback_given, breaches (with their later responses, her own "
                     "account, frame changes and learning points), breaches_recorded, "
-                    "reviews_completed, history (about_them, their_actions).")
+                    "reviews_completed, history (about_them, their_actions), mail (preference, log).")
 
 
 @strawberry.type

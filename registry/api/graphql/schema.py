@@ -28,6 +28,7 @@ from registry.api.graphql.organisations import OrganisationMutation, Organisatio
 from registry.api.graphql.personal_data import PersonalDataMutation, PersonalDataQuery
 from registry.api.graphql.trust import TrustMutation, TrustQuery
 from registry.api.graphql.leader_cards import LeaderCardMutation, LeaderCardQuery  # issue 12, part 4
+from registry.api.graphql.mail import MailMutation, MailQuery  # issue 14, part 3
 from registry.api.graphql.offers import OfferMutation, OfferQuery  # issue 12, part 1
 from registry.api.graphql.sync_runs import SyncRunQuery  # issue 13, part 1
 from registry.api.graphql import types as gt
@@ -539,9 +540,9 @@ def _schema(max_depth: int, max_tokens: int, max_aliases: int, introspection: bo
     if not introspection:
         limits.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     query = merge_types("Query", (Query, CheckQuery, TrustQuery, DecisionLogQuery, PersonalDataQuery,
-                                  OrganisationQuery, LeaderCardQuery, OfferQuery, SyncRunQuery))
+                                  OrganisationQuery, LeaderCardQuery, OfferQuery, SyncRunQuery, MailQuery))
     mutation = merge_types("Mutation", (Mutation, TrustMutation, PersonalDataMutation, OrganisationMutation,
-                                        LeaderCardMutation, OfferMutation))
+                                        LeaderCardMutation, OfferMutation, MailMutation))
     put_doors(query, mutation)  # registry.api.authorization: every query, mutation and link into the organisation
     return RegistrySchema(
         query=query, mutation=mutation, types=list(ERROR_TYPES),
