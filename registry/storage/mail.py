@@ -1,4 +1,4 @@
-"""SQL for e-mail (migration 0026): the mailer's cursor in each organisation's outbox, the mail log
+"""SQL for e-mail (migration 0025): the mailer's cursor in each organisation's outbox, the mail log
 (one row per person and mail, the guard against sending twice), the digest preferences, and who may
 get a digest."""
 

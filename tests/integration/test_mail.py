@@ -80,7 +80,7 @@ def _settings(settings, controller, **more):
 
 
 async def _from_now_on(db: Db) -> None:
-    """The mailer starts at the outbox's end (as migration 0026 does on a live registry)."""
+    """The mailer starts at the outbox's end (as migration 0025 does on a live registry)."""
     async with db.read() as conn:
         await conn.execute("INSERT INTO mail_cursor (tenant_id, position) SELECT tenant_id, max(position)"
                            " FROM outbox_event GROUP BY tenant_id ON CONFLICT (tenant_id) DO UPDATE"
