@@ -81,6 +81,12 @@ async def _retention_loop(db: Db, settings: Settings, clock: Callable[[], dateti
             await purge_sync_runs(db, clock())
         except Exception:
             log.warning("sync run purge failed", exc_info=True)
+        try:
+            from registry.services.webhooks import purge_outbox
+
+            await purge_outbox(db, clock(), timedelta(days=settings.outbox_retention_days))
+        except Exception:
+            log.warning("outbox purge failed", exc_info=True)
         await asyncio.sleep(6 * 3600)
 
 
@@ -97,6 +103,13 @@ async def _outbox_loop(db: Db, settings: Settings, clock: Callable[[], datetime]
         except Exception:  # the database may be away; the next round tries again
             log.warning("the outbox producer's round failed", exc_info=True)
         await asyncio.sleep(settings.outbox_every_seconds)
+
+
+async def _webhook_loop(db: Db, settings: Settings, clock: Callable[[], datetime]) -> None:
+    """Webhook deliveries (registry.services.webhooks.Deliverer): on every server, each attempt by one."""
+    from registry.services.webhooks import Deliverer
+
+    await Deliverer.from_settings(db, settings, clock).run()
 
 
 async def _org_sync_loop(db: Db, settings: Settings, clock: Callable[[], datetime]) -> None:
@@ -169,9 +182,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
             wire(app.state.db, app.state.engine)
         decision_log.start(app.state.db)
         retention = asyncio.create_task(_retention_loop(app.state.db, settings, clock), name="registry-retention")
-        outbox = None
+        outbox = webhooks = None
         if settings.outbox:
             outbox = asyncio.create_task(_outbox_loop(app.state.db, settings, clock), name="registry-outbox")
+            webhooks = asyncio.create_task(_webhook_loop(app.state.db, settings, clock), name="registry-webhooks")
         org_sync = None
         if settings.org_sync_source is not None:
             org_sync = asyncio.create_task(_org_sync_loop(app.state.db, settings, clock), name="registry-org-sync")
@@ -180,7 +194,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
             yield
         finally:
             await verifier.stop()
-            for task in (retention, outbox, org_sync):
+            for task in (retention, outbox, webhooks, org_sync):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
