@@ -105,11 +105,12 @@ async def _outbox_loop(db: Db, settings: Settings, clock: Callable[[], datetime]
         await asyncio.sleep(settings.outbox_every_seconds)
 
 
-async def _webhook_loop(db: Db, settings: Settings, clock: Callable[[], datetime]) -> None:
-    """Webhook deliveries (registry.services.webhooks.Deliverer): on every server, each attempt by one."""
+async def _webhook_loop(db: Db, settings: Settings, clock: Callable[[], datetime], dsn: str | None) -> None:
+    """Webhook deliveries (registry.services.webhooks.Deliverer): on every server, each attempt by one;
+    woken by the change feed (`dsn`) as soon as a write commits."""
     from registry.services.webhooks import Deliverer
 
-    await Deliverer.from_settings(db, settings, clock).run()
+    await Deliverer.from_settings(db, settings, clock, dsn).run()
 
 
 async def _org_sync_loop(db: Db, settings: Settings, clock: Callable[[], datetime]) -> None:
@@ -185,7 +186,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
         outbox = webhooks = None
         if settings.outbox:
             outbox = asyncio.create_task(_outbox_loop(app.state.db, settings, clock), name="registry-outbox")
-            webhooks = asyncio.create_task(_webhook_loop(app.state.db, settings, clock), name="registry-webhooks")
+            webhooks = asyncio.create_task(_webhook_loop(app.state.db, settings, clock,
+                                                         getattr(app.state.engine, "dsn", None)),
+                                           name="registry-webhooks")
         org_sync = None
         if settings.org_sync_source is not None:
             org_sync = asyncio.create_task(_org_sync_loop(app.state.db, settings, clock), name="registry-org-sync")

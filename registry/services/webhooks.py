@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import random
 import secrets
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
+import asyncpg
 import httpx
 import msgspec
 from standardwebhooks import Webhook
@@ -136,7 +138,7 @@ class Deliverer:
     def __init__(self, db: Db, *, clock: Callable[[], datetime], every: float = 1.0, timeout: float = 10.0,
                  concurrency: int = 8, retry_base: float = 30.0, retry_max: float = 4 * 3600.0,
                  retry_window: float = 24 * 3600.0, rand: Callable[[], float] = random.random,
-                 batch: int = 1000):
+                 batch: int = 1000, dsn: str | None = None):
         self.db, self.clock, self.every, self.timeout = db, clock, every, timeout
         self.concurrency, self.retry_base, self.retry_max = concurrency, retry_base, retry_max
         self.retry_window = timedelta(seconds=retry_window)
@@ -144,10 +146,14 @@ class Deliverer:
         self.rand, self.batch = rand, batch
         self.in_flight: set[asyncio.Task] = set()
         self.attempts = 0  # made by this server (for tests and logs)
+        # With a DSN, the loop also listens on the change feed (every committed write announces itself
+        # on `registry_changes`, migration 0002) and starts a round at once instead of at the next poll.
+        self.dsn = dsn
+        self.wake = asyncio.Event()
 
     @classmethod
-    def from_settings(cls, db: Db, settings, clock: Callable[[], datetime]) -> "Deliverer":
-        return cls(db, clock=clock, every=settings.webhook_every_seconds, timeout=settings.webhook_timeout_seconds,
+    def from_settings(cls, db: Db, settings, clock: Callable[[], datetime], dsn: str | None = None) -> "Deliverer":
+        return cls(db, clock=clock, dsn=dsn, every=settings.webhook_every_seconds, timeout=settings.webhook_timeout_seconds,
                    concurrency=settings.webhook_concurrency, retry_base=settings.webhook_retry_base_seconds,
                    retry_max=settings.webhook_retry_max_seconds,
                    retry_window=settings.webhook_retry_window_seconds)
@@ -155,6 +161,7 @@ class Deliverer:
     async def run(self) -> None:
         """Rounds until cancelled; cancelling abandons the attempts under way (their leases run out
         and they are made again, by this server after a restart or by another)."""
+        listener = await self._listen()
         async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False,
                                      headers={"user-agent": "registry-webhooks"}) as client:
             try:
@@ -165,12 +172,28 @@ class Deliverer:
                         log.warning("a webhook delivery round failed", exc_info=True)
                         started = 0
                     if started == 0 or len(self.in_flight) >= self.concurrency:
-                        await asyncio.sleep(self.every)
+                        self.wake.clear()
+                        with contextlib.suppress(asyncio.TimeoutError):
+                            await asyncio.wait_for(self.wake.wait(), self.every)
             finally:
+                if listener is not None:
+                    with contextlib.suppress(Exception):
+                        await listener.close()
                 for task in self.in_flight:
                     task.cancel()
                 if self.in_flight:
                     await asyncio.gather(*self.in_flight, return_exceptions=True)
+
+    async def _listen(self):
+        if self.dsn is None:
+            return None
+        try:
+            conn = await asyncpg.connect(self.dsn, server_settings={"application_name": "registry-webhooks"})
+            await conn.add_listener("registry_changes", lambda *_: self.wake.set())
+            return conn
+        except (OSError, asyncpg.PostgresError):
+            log.warning("the webhook loop cannot listen for changes; it polls every %.1f s", self.every)
+            return None
 
     async def round(self, client: httpx.AsyncClient) -> int:
         """Queue new events, then start as many due attempts as there are free places; how many started."""
