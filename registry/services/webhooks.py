@@ -166,13 +166,13 @@ class Deliverer:
                                      headers={"user-agent": "registry-webhooks"}) as client:
             try:
                 while True:
+                    self.wake.clear()  # a commit announced during the round wakes the next one at once
                     try:
                         started = await self.round(client)
                     except Exception:  # the database may be away; the next round tries again
                         log.warning("a webhook delivery round failed", exc_info=True)
                         started = 0
                     if started == 0 or len(self.in_flight) >= self.concurrency:
-                        self.wake.clear()
                         with contextlib.suppress(asyncio.TimeoutError):
                             await asyncio.wait_for(self.wake.wait(), self.every)
             finally:
