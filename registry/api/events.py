@@ -54,6 +54,15 @@ class SubscriptionOut(msgspec.Struct, rename="camel"):
     paused_until: datetime | None
 
 
+class SubscriptionIn(msgspec.Struct):
+    url: Annotated[str, msgspec.Meta(description="https:// (http:// only for 127.0.0.1 or localhost)")]
+    types: Annotated[list[str], msgspec.Meta(description="Event types or prefixes: delegation.revoked, red_line., ...")]
+
+
+class SubscriptionList(msgspec.Struct):
+    subscriptions: list[SubscriptionOut]
+
+
 class NewSubscription(msgspec.Struct, rename="camel"):
     subscription: SubscriptionOut
     secret: Annotated[str, msgspec.Meta(description="The signing secret (whsec_...): shown now, and never again.")]
@@ -69,6 +78,18 @@ class DeadLetterOut(msgspec.Struct, rename="camel"):
     last_status: int | None
     last_error: str | None
     since: datetime
+
+
+class DeadLetterList(msgspec.Struct, rename="camel"):
+    dead_letters: list[DeadLetterOut]
+
+
+class ReplayIn(msgspec.Struct):
+    """No fields: the delivery is named in the path (a body, if sent, is ignored)."""
+
+
+class Replayed(msgspec.Struct):
+    replayed: Annotated[str, msgspec.Meta(description="The delivery, pending again (the same webhook-id)")]
 
 
 def _subscription(s) -> SubscriptionOut:
@@ -104,30 +125,35 @@ async def create_subscription(request: Request, who: Principal) -> Response:
 async def list_subscriptions(request: Request, who: Principal) -> Response:
     """A system's own subscriptions; an administrator's: all of the organisation's. Never the secret."""
     found = await webhook_uc.subscriptions(_ctx(request, who))
-    return _json({"subscriptions": [_subscription(s) for s in found]})
+    return _json(SubscriptionList(subscriptions=[_subscription(s) for s in found]))
 
 
-@delete("/events/subscriptions/{subscription_id:str}", dependencies={"who": Provide(principal)}, status_code=204)
-async def delete_subscription(request: Request, who: Principal, subscription_id: str) -> None:
+class Deleted(msgspec.Struct):
+    deleted: Annotated[str, msgspec.Meta(description="The subscription deleted")]
+
+
+@delete("/events/subscriptions/{subscription_id:str}", dependencies={"who": Provide(principal)}, status_code=200)
+async def delete_subscription(request: Request, who: Principal, subscription_id: str) -> Response:
     """Delete a subscription (a system its own, an administrator any), and the deliveries still waiting."""
     await webhook_uc.unsubscribe(_ctx(request, who), subscription_id)
+    return _json(Deleted(deleted=subscription_id))
 
 
 @get("/events/dead-letters", dependencies={"who": Provide(principal)})
 async def list_dead_letters(request: Request, who: Principal) -> Response:
     """Deliveries given up after the retry window (about 24 hours), oldest first. Administrators."""
     found = await webhook_uc.dead_letters(_ctx(request, who))
-    return _json({"deadLetters": [DeadLetterOut(id=str(d.id), subscription_id=str(d.subscription_id),
+    return _json(DeadLetterList(dead_letters=[DeadLetterOut(id=str(d.id), subscription_id=str(d.subscription_id),
                                                 event_id=str(d.event_id), type=d.type, subject=str(d.subject),
                                                 attempts=d.attempts, last_status=d.last_status,
-                                                last_error=d.last_error, since=d.window_from) for d in found]})
+                                                last_error=d.last_error, since=d.window_from) for d in found]))
 
 
-@post("/events/dead-letters/{delivery_id:str}/replay", dependencies={"who": Provide(principal)}, status_code=202)
+@post("/events/dead-letters/{delivery_id:str}/replay", dependencies={"who": Provide(principal)}, status_code=200)
 async def replay_dead_letter(request: Request, who: Principal, delivery_id: str) -> Response:
     """Deliver a dead letter again (a new retry window, the same webhook-id). Administrators."""
     await webhook_uc.replay(_ctx(request, who), delivery_id)
-    return _json({"replayed": delivery_id}, 202)
+    return _json(Replayed(replayed=delivery_id))
 
 
 ROUTES += [create_subscription, list_subscriptions, delete_subscription, list_dead_letters, replay_dead_letter]

@@ -123,7 +123,7 @@ async def test_subscribe_list_delete_and_bad_input_writes_nothing(api):
     assert await _webhook_rows(api.db) == before
 
     deleted = await api.client.delete(f"/events/subscriptions/{sub['id']}", headers={"X-Api-Key": key})
-    assert deleted.status_code == 204
+    assert deleted.status_code == 200
     own = (await api.client.get("/events/subscriptions", headers={"X-Api-Key": key})).json()["subscriptions"]
     assert sub["id"] not in {s["id"] for s in own}
 
@@ -191,7 +191,7 @@ async def test_a_receiver_down_for_the_whole_window_gives_a_dead_letter_that_rep
             assert refused.status_code == 403
             up["on"] = True
             replayed = await api.client.post(f"/events/dead-letters/{letters[0]['id']}/replay", headers=admin)
-            assert replayed.status_code == 202
+            assert replayed.status_code == 200
             await until(lambda: len(receiver.delivered()) == 1)
         finally:
             await stop(task)
