@@ -165,7 +165,11 @@ class Deliverer:
         async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False,
                                      headers={"user-agent": "registry-webhooks"}) as client:
             try:
+                listened_at = time.monotonic()
                 while True:
+                    if self.dsn is not None and (listener is None or listener.is_closed()) \
+                            and time.monotonic() - listened_at > 30:
+                        listener, listened_at = await self._listen(), time.monotonic()  # lost: listen again
                     self.wake.clear()  # a commit announced during the round wakes the next one at once
                     try:
                         started = await self.round(client)

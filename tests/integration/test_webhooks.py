@@ -316,3 +316,21 @@ def test_only_https_or_this_machine(url):
 
     with pytest.raises(Invalid):
         check_url(url)
+
+
+async def test_a_commit_wakes_the_delivery_loop_without_waiting_for_the_poll(api, demo_dsn):
+    """With the change feed (a DSN), a write's webhook goes out at once, though the loop polls only
+    every 60 s."""
+    receiver = Receiver().start()
+    try:
+        key = await api_key(api.db, ["events"])
+        receiver.secret = (await subscribe(api, key, receiver.url, ["red_line."]))["secret"]
+        task = await running(fast(api.db, every=60.0, dsn=demo_dsn))
+        try:
+            await asyncio.sleep(0.5)  # the loop's first round has run; it now sleeps for a minute
+            await red_line(api, "care/relatives")
+            await until(lambda: len(receiver.delivered()) == 1, timeout=10.0)
+        finally:
+            await stop(task)
+    finally:
+        receiver.stop()
