@@ -81,6 +81,12 @@ async def _retention_loop(db: Db, settings: Settings, clock: Callable[[], dateti
             await purge_sync_runs(db, clock())
         except Exception:
             log.warning("sync run purge failed", exc_info=True)
+        try:
+            from registry.services.webhooks import purge_outbox
+
+            await purge_outbox(db, clock(), timedelta(days=settings.outbox_retention_days))
+        except Exception:
+            log.warning("outbox purge failed", exc_info=True)
         await asyncio.sleep(6 * 3600)
 
 
@@ -113,6 +119,14 @@ async def _mail_loop(db: Db, settings: Settings, clock: Callable[[], datetime]) 
         except Exception:  # the SMTP server or the database may be away; the next round tries again
             log.warning("the mailer's round failed; it tries again", exc_info=True)
         await asyncio.sleep(settings.mail_every_seconds)
+
+
+async def _webhook_loop(db: Db, settings: Settings, clock: Callable[[], datetime], dsn: str | None) -> None:
+    """Webhook deliveries (registry.services.webhooks.Deliverer): on every server, each attempt by one;
+    woken by the change feed (`dsn`) as soon as a write commits."""
+    from registry.services.webhooks import Deliverer
+
+    await Deliverer.from_settings(db, settings, clock, dsn).run()
 
 
 async def _org_sync_loop(db: Db, settings: Settings, clock: Callable[[], datetime]) -> None:
@@ -185,9 +199,12 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
             wire(app.state.db, app.state.engine)
         decision_log.start(app.state.db)
         retention = asyncio.create_task(_retention_loop(app.state.db, settings, clock), name="registry-retention")
-        outbox = None
+        outbox = webhooks = None
         if settings.outbox:
             outbox = asyncio.create_task(_outbox_loop(app.state.db, settings, clock), name="registry-outbox")
+            webhooks = asyncio.create_task(_webhook_loop(app.state.db, settings, clock,
+                                                         getattr(app.state.engine, "dsn", None)),
+                                           name="registry-webhooks")
         mail = None
         if settings.outbox and settings.smtp_host:
             mail = asyncio.create_task(_mail_loop(app.state.db, settings, clock), name="registry-mail")
@@ -199,7 +216,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow, db
             yield
         finally:
             await verifier.stop()
-            for task in (retention, outbox, org_sync, mail):
+            for task in (retention, outbox, webhooks, mail, org_sync):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

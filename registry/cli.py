@@ -414,6 +414,8 @@ def _serve(settings: Settings, args) -> int:
                     lines.append(f"  {role} ({external_id}):\n    {{\"Authorization\": \"Bearer {token}\"}}")
                 lines.append("More tokens (any demo person's e-mail is her external id), in another terminal "
                              f"in this folder:\n  {token_command(DEMO_TENANT, person_external_id(DEMO_LOGINS['leader']))}")
+                if settings.outbox:
+                    lines.append(await _dev_webhooks(db, settings))
         finally:
             await db.close()
         return lines
@@ -452,6 +454,25 @@ def _development_mail(settings: Settings, base: str):
                                    mail_from="Delegeringsregistret <registry@localhost>",
                                    mail_every_seconds=min(settings.mail_every_seconds, 10.0),
                                    mail_link_base=base), folder
+
+
+_DEV_RECEIVER = []  # the development webhook receiver, kept running while `serve` runs
+
+
+async def _dev_webhooks(db, settings: Settings) -> str:
+    """Development mode: a webhook receiver on 127.0.0.1 (a free port) that verifies each delivery's
+    signature and writes it to <data dir>/webhooks.jsonl and the log; the demo organisation subscribes
+    to it (every event type)."""
+    from registry.demo import subscribe_dev_receiver
+    from registry.webhook_receiver import Receiver
+
+    path = Path(settings.data_dir) / "webhooks.jsonl"
+    receiver = Receiver(path=path).start()
+    url = receiver.url  # .../webhooks (DEV_RECEIVER_PATH)
+    receiver.secret = await subscribe_dev_receiver(db, url)
+    _DEV_RECEIVER.append(receiver)
+    return (f"Webhooks: the demo organisation's events are delivered to a development receiver at {url}, which "
+            f"verifies each signature and writes the delivery to {path} (README: For integrators: events).")
 
 
 def token_command(tenant: str, person: str) -> str:

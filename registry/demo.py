@@ -185,3 +185,23 @@ async def load_demo(db: Db, clock=utcnow) -> None:
                                               a["assessment"])).value.act
             await act_uc.reply(as_(a["actor"]), act.id, act.version, a["reply"])
     # --- end of issue 12, part 3
+
+
+DEV_RECEIVER_PATH = "/webhooks"
+
+
+async def subscribe_dev_receiver(db: Db, url: str, clock=utcnow) -> str:
+    """Development only (`registry serve`): the demo organisation's subscription to every event type,
+    to the development webhook receiver at `url` (a new port each start: the one made at the last start
+    is replaced). Returns its signing secret, for the receiver to verify with."""
+    from registry.domain import events as ev
+    from registry.services import webhooks as webhook_uc
+
+    async with db.read() as conn:
+        tenant_id = await conn.fetchval("SELECT id FROM organisation WHERE key = $1", DEMO_TENANT)
+        await conn.execute(
+            "DELETE FROM webhook_subscription WHERE tenant_id = $1 AND api_key_id IS NULL AND url LIKE $2",
+            tenant_id, f"http://127.0.0.1:%{DEV_RECEIVER_PATH}")
+    prefixes = sorted({t.split(".")[2] + "." for t in ev.TYPES})
+    _, secret = await webhook_uc.subscribe_as_cli(db, tenant_id, url, prefixes, clock())
+    return secret

@@ -121,6 +121,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mail_log_retention_days: int = 90
     # Links in mail go to REGISTRY_PUBLIC_URL; without it, to this (set by `registry serve`: its own address).
     mail_link_base: str | None = None
+    # Webhooks (issue 14, part 2; registry.services.webhooks): every server runs the delivery loop while
+    # the outbox is on. Each round (every `webhook_every_seconds`) queues new events for their
+    # subscriptions and makes at most `webhook_concurrency` attempts at once, each cut off after
+    # `webhook_timeout_seconds`. A failed attempt is retried after base * 2^(n-1) seconds (at most
+    # `webhook_retry_max_seconds`, with jitter) until `webhook_retry_window_seconds` have passed since it
+    # was queued: then it is a dead letter. Delivered events are kept `outbox_retention_days`.
+    webhook_every_seconds: float = 1.0
+    webhook_timeout_seconds: float = 10.0
+    webhook_concurrency: int = 8
+    webhook_retry_base_seconds: float = 30.0
+    webhook_retry_max_seconds: float = 4 * 3600.0
+    webhook_retry_window_seconds: float = 24 * 3600.0
+    webhook_max_subscriptions: int = 20
+    outbox_retention_days: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -202,6 +216,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             **_web_settings(env, mode, secret),
             **_org_sync_settings(env),
             **_mail_settings(env),
+            **_webhook_settings(env),
         )
 
 
@@ -350,3 +365,18 @@ def _mail_settings(env: Mapping[str, str]) -> dict:
         "mail_every_seconds": _number(env, "REGISTRY_MAIL_EVERY_SECONDS", 60.0, float),
         "mail_log_retention_days": _number(env, "REGISTRY_MAIL_LOG_RETENTION_DAYS", 90, int),
     }
+
+
+WEBHOOK_SETTINGS = {"every_seconds": 1.0, "timeout_seconds": 10.0, "concurrency": 8, "retry_base_seconds": 30.0,
+                    "retry_max_seconds": 4 * 3600.0, "retry_window_seconds": 24 * 3600.0, "max_subscriptions": 20}
+
+
+def _webhook_settings(env: Mapping[str, str]) -> dict:
+    """REGISTRY_WEBHOOK_* (the defaults above) and REGISTRY_OUTBOX_RETENTION_DAYS (30, at least 21: a
+    time-driven event must outlive the producer's look-back, or it would be produced again)."""
+    found = {f"webhook_{name}": _number(env, f"REGISTRY_WEBHOOK_{name.upper()}", default, type(default))
+             for name, default in WEBHOOK_SETTINGS.items()}
+    keep = _number(env, "REGISTRY_OUTBOX_RETENTION_DAYS", 30, int)
+    if keep < 21:
+        raise ValueError("REGISTRY_OUTBOX_RETENTION_DAYS must be at least 21")
+    return {**found, "outbox_retention_days": keep}

@@ -746,3 +746,13 @@ def digest_summary_da(review: int, expiring: int, feedback: int, overdue: int) -
 ERRORS_DA.update({
     "invalid_digest": "Vælg dagligt, ugentligt eller intet overblik.",
 })
+
+# Webhooks (issue 14, part 2; registry.domain.webhooks writes the same texts, with the value, on the error)
+ERRORS_DA.update({
+    "invalid_url": "Adressen skal begynde med https:// (http:// kun for 127.0.0.1 eller localhost).",
+    "invalid_types": "Vælg mindst én hændelsestype.",
+    "unknown_event_type": "Ukendt hændelsestype.",
+    "too_many_subscriptions": "Organisationen har allerede det højeste antal abonnementer på hændelser. "
+                              "Slet et, før du opretter et nyt.",
+    "invalid_json": "Forespørgslen er ikke gyldig JSON.",
+})

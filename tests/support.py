@@ -181,7 +181,8 @@ TABLES = ("organisation", "org_unit", "person", "membership", "team", "team_memb
           "delegation_offer", "delegation_request", "unit_frame",  # issue 12, parts 1 and 5
           "person_alias",  # issue 13
           "outbox_event",  # issue 14: a write that changes nothing tells nobody either
-          "mail_preference", "mail_default", "mail_sent", "mail_cursor")  # issue 14, part 3
+          "mail_preference", "mail_default", "mail_sent", "mail_cursor",  # issue 14, part 3
+          "webhook_subscription", "webhook_delivery")  # issue 14, part 2
 
 
 async def snapshot(db: Db) -> dict:

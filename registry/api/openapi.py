@@ -34,6 +34,7 @@ from litestar.openapi.spec import Tag
 
 from registry.api import authzen
 from registry.api.events import EventPage
+from registry.api import events as event_api
 from registry.api.authorization import rest_door
 from registry.domain.decisions import ACTIONS
 from registry.policy.projection import Catalogue
@@ -314,6 +315,20 @@ OPERATIONS: dict[tuple[str, str], Doc] = {
                             description="The pull event feed (README: For integrators): the organisation's "
                                         "events as CloudEvents 1.0, oldest first, after the cursor `after` (the "
                                         "`next` of the previous page). For API keys with the `events` scope."),
+    # webhooks (issue 14, part 2; README: Webhooks)
+    ("/events/subscriptions", "post"): Doc(event_api.NewSubscription, body=event_api.SubscriptionIn, errors=(400,),
+                                           status=201, tags=("events",),
+                                           description="Subscribe the organisation's events of some types to a URL. "
+                                                       "The answer holds the signing secret, shown this once."),
+    ("/events/subscriptions", "get"): Doc(event_api.SubscriptionList, tags=("events",),
+                                          description="A system's own subscriptions; an administrator's: all."),
+    ("/events/subscriptions/{subscription_id}", "delete"): Doc(event_api.Deleted, errors=(400, 404),
+                                                               tags=("events",)),
+    ("/events/dead-letters", "get"): Doc(event_api.DeadLetterList, tags=("events",),
+                                         description="Deliveries given up after the retry window. Administrators."),
+    ("/events/dead-letters/{delivery_id}/replay", "post"): Doc(event_api.Replayed, body=event_api.ReplayIn,
+                                                               errors=(400, 404),
+                                                               tags=("events",)),
     ("/graphql", "post"): Doc(GraphQLResponse, body=GraphQLRequest, tags=("graphql",), other={400: "text/plain"},
                               description="GraphQL over HTTP. Errors of the query itself come back with 200 and "
                                           "`errors`; a request that is not GraphQL at all (no query, not JSON) "

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
+from typing import Annotated
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -130,3 +131,26 @@ def make(kind: str, *, subject: UUID, tenant_id: UUID, revision: int, occurred_a
 def type_prefix_ok(prefix: str) -> bool:
     """A feed filter: a prefix of some type (`dk.registry.delegation.`, or a whole type)."""
     return any(t.startswith(prefix) for t in TYPES)
+
+
+# --- CloudEvents 1.0: the shape of an event for systems (the pull feed GET /events, and webhooks) -----
+
+class CloudEvent(msgspec.Struct):
+    """One event, as CloudEvents 1.0 (JSON format). `data` holds ids only, the revision, and `textDa`,
+    one Danish sentence for people: never names, notes or anything about a breach."""
+
+    specversion: Annotated[str, msgspec.Meta(extra_json_schema={"const": "1.0"})]
+    id: Annotated[str, msgspec.Meta(description="Stable: the same event always has the same id (deduplicate on it).")]
+    source: Annotated[str, msgspec.Meta(description="/registry/<organisation key>")]
+    type: Annotated[str, msgspec.Meta(description="e.g. dk.registry.delegation.revoked (README: the event types)")]
+    subject: Annotated[str, msgspec.Meta(description="The id of what it is about (a delegation, a red line, ...)")]
+    time: datetime
+    datacontenttype: Annotated[str, msgspec.Meta(extra_json_schema={"const": "application/json"})]
+    data: dict
+    position: Annotated[str, msgspec.Meta(description="Its place in the feed: a cursor for `after`.")]
+
+
+def cloud_event(e, tenant_key: str) -> CloudEvent:
+    return CloudEvent(specversion="1.0", id=str(e.id), source=f"/registry/{tenant_key}", type=e.type,
+                      subject=str(e.subject), time=e.occurred_at, datacontenttype="application/json", data=e.data,
+                      position=str(e.position))

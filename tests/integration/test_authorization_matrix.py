@@ -153,6 +153,13 @@ MATRIX: dict[str, str] = {
     "GET /casbin/{tenant}/model.conf": CHECK, "GET /casbin/{tenant}/policy.csv": CHECK,
     "GET /casbin/{tenant}/revision": CHECK, "GET /casbin/{tenant}/catalogue.json": CHECK,
     "GET /events": EVENTS,
+    # webhooks (issue 14, part 2): a system subscribes, sees and deletes its own subscriptions (the fixture's
+    # is k_events's); administrators (people or keys) see and delete all of them, and see and replay dead letters
+    "POST /events/subscriptions": EVENTS,
+    "GET /events/subscriptions": "U A D D D D D D D D D D D A D A",
+    "DELETE /events/subscriptions/{subscription_id}": "U A D D D D D D D D D D D A D A",
+    "GET /events/dead-letters": "U A D D D D D D D D D D D A D D",
+    "POST /events/dead-letters/{delivery_id}/replay": "U A D D D D D D D D D D D A D D",
     # --- SCIM 2.0 (registry.api.scim): Users are people, Groups are teams
     **{f"{method} /scim/v2/{path}": SCIM for method, path in (
         ("GET", "ServiceProviderConfig"), ("GET", "ResourceTypes"), ("GET", "ResourceTypes/{name}"),
@@ -442,6 +449,18 @@ async def _set_up(api: Api, fx: Fixture) -> None:
     fx.t["other"] = await other_tenant(api.db)
     fx.keys["other_admin"] = await api_key(api.db, ["admin"], name="other-admin", tenant=OTHER)
     fx.keys["platform"] = await platform_key(api.db)
+    # webhooks (issue 14, part 2): k_events's subscription, and a dead letter of it to replay
+    made = await api.client.post("/events/subscriptions", headers={"X-Api-Key": fx.keys["k_events"]},
+                                 json={"url": "https://modtager.eksempel.dk/hooks", "types": ["delegation."]})
+    assert made.status_code == 201, made.text
+    t["subscription"] = made.json()["subscription"]["id"]
+    async with api.db.read() as conn:
+        t["deadLetter"] = str(await conn.fetchval(
+            """INSERT INTO webhook_delivery (subscription_id, tenant_id, position, subject, status, attempts,
+                                             window_from, next_at)
+               SELECT $1::uuid, tenant_id, position, subject, 'dead', 12, now(), now() FROM outbox_event
+                WHERE tenant_id = (SELECT tenant_id FROM webhook_subscription WHERE id = $1::uuid)
+                ORDER BY position DESC LIMIT 1 RETURNING id""", t["subscription"]))
 
 
 @pytest.fixture(scope="module")
@@ -734,7 +753,9 @@ _SCIM_SEARCH = {"json": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Sear
 # REST routes that write: their allowed cells run on a fresh copy, like mutations.
 REST_WRITES = {f"{m} /scim/v2/{p}" for m, p in (("POST", "Users"), ("PUT", "Users/{user_id}"),
                ("PATCH", "Users/{user_id}"), ("DELETE", "Users/{user_id}"), ("POST", "Groups"),
-               ("PUT", "Groups/{group_id}"), ("PATCH", "Groups/{group_id}"), ("DELETE", "Groups/{group_id}"))}
+               ("PUT", "Groups/{group_id}"), ("PATCH", "Groups/{group_id}"), ("DELETE", "Groups/{group_id}"))} | {
+    "POST /events/subscriptions", "DELETE /events/subscriptions/{subscription_id}",
+    "POST /events/dead-letters/{delivery_id}/replay"}
 
 
 def _rest_path(fx: Fixture, op: str) -> str:
@@ -742,6 +763,8 @@ def _rest_path(fx: Fixture, op: str) -> str:
     if path.startswith("/scim/v2/"):
         return (path.replace("{user_id}", str(fx.t["anna"]["id"])).replace("{group_id}", str(fx.t["team"]["id"]))
                 .replace("{name}", "User").replace("{schema_id}", _SCIM_USER))
+    if path.startswith("/events/"):
+        return path.replace("{subscription_id}", fx.t["subscription"]).replace("{delivery_id}", fx.t["deadLetter"])
     return path.replace("{tenant}", DEMO_TENANT).replace("{path}", "openapi.json").replace("{name}", "graphiql.min.css")
 
 
@@ -757,6 +780,7 @@ REST_CALLS: dict[str, Callable[[Fixture], dict]] = {
     "POST /scim/v2/Users/.search": lambda fx: _SCIM_SEARCH, "POST /scim/v2/Groups/.search": lambda fx: _SCIM_SEARCH,
     "POST /scim/v2/.search": lambda fx: _SCIM_SEARCH,
     "POST /access/v1/evaluation": lambda fx: {"json": _evaluation(fx)},
+    "POST /events/subscriptions": lambda fx: {"json": {"url": "https://modtager.eksempel.dk/ny", "types": ["act."]}},
     "POST /access/v1/evaluations": lambda fx: {"json": {"evaluations": [_evaluation(fx)]}},
     "POST /access/v1/search/subject": lambda fx: {"json": {**_evaluation(fx), "subject": {"type": "person"}}},
     "POST /access/v1/search/resource": lambda fx: {"json": {**_evaluation(fx), "resource": {"type": "decision"}}},
