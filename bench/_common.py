@@ -141,3 +141,21 @@ def load_average() -> str:
         return ", ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:
         return "unknown"
+
+
+async def demo_as_mette(dsn: str | None, max_size: int = 4):
+    """A migrated database with the demo organisation (a throw-away embedded one without `dsn`), and
+    Mette Sørensen (the demo's leader of Plejecenter Solhaven) as the caller: (db, Ctx, dsn)."""
+    from registry.auth import person_principal
+    from registry.demo import DEMO_TENANT, demo_exists, load_demo
+    from registry.services.common import Ctx
+    from registry.storage.db import Db
+    from registry.storage.migrate import migrate
+
+    if dsn is None:
+        _server, dsn, _folder = embedded_dsn()
+    await migrate(dsn)
+    db = await Db.connect(dsn, min_size=1, max_size=max_size)
+    if not await demo_exists(db):
+        await load_demo(db)
+    return db, Ctx(db=db, principal=await person_principal(db, DEMO_TENANT, "mette.sorensen@eksempel.dk")), dsn

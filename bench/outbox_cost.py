@@ -18,27 +18,15 @@ import asyncio
 import statistics
 import time
 
-from _common import banner, embedded_dsn, summary_ms
+from _common import banner, demo_as_mette, summary_ms
 
 
 async def main(args) -> None:
-    from registry.auth import person_principal
-    from registry.demo import DEMO_TENANT, demo_exists, load_demo
     from registry.services import delegations as delegation_uc
-    from registry.services.common import Ctx
-    from registry.storage.db import Db
-    from registry.storage.migrate import migrate
 
-    dsn = args.dsn
-    if dsn is None:
-        _server, dsn, _folder = embedded_dsn()
-    await migrate(dsn)
-    db = await Db.connect(dsn, min_size=1, max_size=4)
+    db, ctx, _dsn = await demo_as_mette(args.dsn)
+    mette = ctx.principal
     try:
-        if not await demo_exists(db):
-            await load_demo(db)
-        mette = await person_principal(db, DEMO_TENANT, "mette.sorensen@eksempel.dk")
-        ctx = Ctx(db=db, principal=mette)
         async with db.read() as conn:
             row = await conn.fetchrow(
                 """SELECT d.id, d.version FROM delegation d JOIN person p ON p.id = d.delegate_person_id

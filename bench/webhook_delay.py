@@ -18,30 +18,19 @@ import argparse
 import asyncio
 import time
 
-from _common import banner, embedded_dsn, summary_ms
+from _common import banner, demo_as_mette, summary_ms
 
 
 async def main(args) -> None:
-    from registry.auth import person_principal
-    from registry.demo import DEMO_TENANT, demo_exists, load_demo
     from registry.services import delegations as delegation_uc
     from registry.services import webhooks as webhook_uc
-    from registry.services.common import Ctx, utcnow
-    from registry.storage.db import Db
-    from registry.storage.migrate import migrate
+    from registry.services.common import utcnow
     from registry.webhook_receiver import Receiver
 
-    dsn = args.dsn
-    if dsn is None:
-        _server, dsn, _folder = embedded_dsn()
-    await migrate(dsn)
-    db = await Db.connect(dsn, min_size=1, max_size=6)
+    db, ctx, dsn = await demo_as_mette(args.dsn, max_size=6)
+    mette = ctx.principal
     receiver = Receiver().start()
     try:
-        if not await demo_exists(db):
-            await load_demo(db)
-        mette = await person_principal(db, DEMO_TENANT, "mette.sorensen@eksempel.dk")
-        ctx = Ctx(db=db, principal=mette)
         async with db.read() as conn:
             fatima = await conn.fetchval("SELECT id FROM person WHERE external_id = 'fatima.ali@eksempel.dk'")
             unit = await conn.fetchval("SELECT id FROM org_unit WHERE name = 'Plejecenter Solhaven'")
