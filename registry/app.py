@@ -126,7 +126,12 @@ async def _webhook_loop(db: Db, settings: Settings, clock: Callable[[], datetime
     woken by the change feed (`dsn`) as soon as a write commits."""
     from registry.services.webhooks import Deliverer
 
-    await Deliverer.from_settings(db, settings, clock, dsn).run()
+    while True:  # a loop that stopped on something unforeseen starts again, so webhooks never stop quietly
+        try:
+            await Deliverer.from_settings(db, settings, clock, dsn).run()
+        except Exception:
+            log.warning("the webhook delivery loop stopped; it starts again", exc_info=True)
+            await asyncio.sleep(5)
 
 
 async def _org_sync_loop(db: Db, settings: Settings, clock: Callable[[], datetime]) -> None:

@@ -134,6 +134,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_retry_max_seconds: float = 4 * 3600.0
     webhook_retry_window_seconds: float = 24 * 3600.0
     webhook_max_subscriptions: int = 20
+    # Receivers inside the network (localhost, private and link-local addresses, internal names): off
+    # in production unless REGISTRY_WEBHOOK_ALLOW_PRIVATE is set (a system could otherwise make the
+    # registry post to what only the registry can reach); on in development.
+    webhook_allow_private: bool = False
     outbox_retention_days: int = 30
 
     @classmethod
@@ -217,6 +221,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             **_org_sync_settings(env),
             **_mail_settings(env),
             **_webhook_settings(env),
+            webhook_allow_private=_flag(env.get("REGISTRY_WEBHOOK_ALLOW_PRIVATE"), default=mode == "development"),
         )
 
 

@@ -750,6 +750,8 @@ ERRORS_DA.update({
 # Webhooks (issue 14, part 2; registry.domain.webhooks writes the same texts, with the value, on the error)
 ERRORS_DA.update({
     "invalid_url": "Adressen skal begynde med https:// (http:// kun for 127.0.0.1 eller localhost).",
+    "private_url": "Adressen peger ind i et internt net. Registret sender ikke hændelser dertil, medmindre driften har "
+                   "tilladt det.",
     "invalid_types": "Vælg mindst én hændelsestype.",
     "unknown_event_type": "Ukendt hændelsestype.",
     "too_many_subscriptions": "Organisationen har allerede det højeste antal abonnementer på hændelser. "

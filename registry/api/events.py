@@ -117,7 +117,8 @@ async def create_subscription(request: Request, who: Principal) -> Response:
     if not isinstance(body, dict):
         body = {}
     created, secret = await webhook_uc.subscribe(_ctx(request, who), body.get("url"), body.get("types"),
-                                                 max_subscriptions=request.app.state.settings.webhook_max_subscriptions)
+                                                 max_subscriptions=request.app.state.settings.webhook_max_subscriptions,
+                                                 allow_private=request.app.state.settings.webhook_allow_private)
     return _json(NewSubscription(subscription=_subscription(created), secret=secret), 201)
 
 

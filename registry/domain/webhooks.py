@@ -10,7 +10,9 @@ has passed makes it a dead letter.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
 
 from registry.domain import events as ev
 from registry.errors import Invalid
@@ -25,14 +27,47 @@ UNKNOWN_TYPE_DA = "Ukendt hændelsestype: {value}."
 TOO_MANY_DA = "Organisationen har allerede {limit} abonnementer på hændelser. Slet et, før du opretter et nyt."
 
 
-def check_url(url: object) -> str:
-    """The receiver's URL: https, or http on this machine only (as for a JWKS URL)."""
+PRIVATE_DA = ("Adressen peger ind i et internt net (localhost, et privat eller lokalt IP-område eller et internt "
+              "navn). Registret sender ikke hændelser dertil, medmindre driften har tilladt det.")
+INTERNAL_NAMES = ("localhost", ".localhost", ".local", ".internal", ".intranet", ".lan", ".home.arpa")
+
+
+def check_url(url: object, *, allow_private: bool = False) -> str:
+    """The receiver's URL: https to a public name or address. With `allow_private` (development,
+    tests, or a registry that must reach receivers on the municipality's own network:
+    REGISTRY_WEBHOOK_ALLOW_PRIVATE) also internal names and private addresses, and http on this
+    machine. Otherwise a system could make the registry post to what only it can reach (SSRF)."""
     if not isinstance(url, str) or not url.strip() or len(url) > MAX_URL:
         raise Invalid("url must be an https:// URL", field="url", code="invalid_url", message_da=URL_DA)
+    url = url.strip()
+    if any(ord(c) < 33 or ord(c) == 127 for c in url):
+        raise Invalid("url may not contain spaces or control characters", field="url", code="invalid_url",
+                      message_da=URL_DA)
     try:
-        return check_jwks_url(url.strip(), "url")
-    except ValueError as e:
+        check_jwks_url(url, "url")
+        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+        host.encode("idna")
+    except (ValueError, UnicodeError) as e:
         raise Invalid(str(e), field="url", code="invalid_url", message_da=URL_DA) from None
+    if not allow_private and not public_host(host):
+        raise Invalid("url points into an internal network", field="url", code="private_url", message_da=PRIVATE_DA)
+    return url
+
+
+def public_host(host: str) -> bool:
+    """A name that is not an internal one, or an address in a public range."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_global
+    except ValueError:
+        return not (host in ("localhost",) or host.endswith(INTERNAL_NAMES) or "." not in host)
+
+
+def public_address(address: str) -> bool:
+    """An address a name resolved to, in a public range (an IPv4-mapped IPv6 address as its IPv4)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global
 
 
 def check_types(types: object) -> list[str]:

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from uuid import UUID
 
+import aiosmtplib
 import msgspec
 
 from registry.auth import Principal
@@ -119,7 +120,14 @@ async def _deliver(db: Db, send: Send, sender: str, tenant: UUID, person: sql.Re
             if not await sql.claim(conn, tenant, person.id, key, "sent", now):
                 return  # sent before
             try:
-                await send(mail.message(sender))
+                message = mail.message(sender)
+            except (ValueError, UnicodeError):  # an address no mail can carry: refused, and the round goes on
+                await sql.set_status(conn, tenant, person.id, key, "refused")
+                stats.refused += 1
+                log.warning("mail to person %s skipped: her e-mail address cannot be used", person.id)
+                return
+            try:
+                await send(message)
             except Refused:
                 await sql.set_status(conn, tenant, person.id, key, "refused")
                 stats.refused += 1
@@ -243,14 +251,19 @@ async def run_round(db: Db, settings: Settings, clock: Callable[[], datetime], *
         try:
             now = clock()
             for tenant in await sql.tenants(conn):
-                while True:
-                    found = await sql.events_after(conn, tenant, await sql.cursor(conn, tenant), batch)
-                    for event in found:
-                        await _event(db, conn, send, settings, event, now, stats)
-                        await sql.advance(conn, tenant, event.position)
-                    if len(found) < batch:
-                        break
-                await _digests(db, conn, send, settings, tenant, now, stats, early)
+                try:
+                    while True:
+                        found = await sql.events_after(conn, tenant, await sql.cursor(conn, tenant), batch)
+                        for event in found:
+                            await _event(db, conn, send, settings, event, now, stats)
+                            await sql.advance(conn, tenant, event.position)
+                        if len(found) < batch:
+                            break
+                    await _digests(db, conn, send, settings, tenant, now, stats, early)
+                except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                    raise  # the SMTP server is away: the round ends, and the next starts where this stopped
+                except Exception:  # one organisation's fault never keeps the others' mail back
+                    log.exception("the mailer's round for organisation %s failed; the others go on", tenant)
             await sql.purge(conn, now - timedelta(days=settings.mail_log_retention_days))
         finally:
             if sender is not None:

@@ -126,7 +126,10 @@ def _check_person(values: dict) -> None:
         _check_external_id(values["external_id"])
     if values.get("email") is not None:
         email = values["email"]
-        if "@" not in email or " " in email or len(email) > 200:
+        local, _, domain = email.rpartition("@")
+        if not local or not domain or len(email) > 200 or any(c.isspace() or ord(c) < 32 or c in ',;<>"()[]\\'
+                                                              for c in email) or "@" in local:
+            # one address, nothing a mail header could read as more (a comma, a line break)
             raise Invalid("email is not an email address", field="email", code="invalid_email")
     for role in values.get("roles") or ():
         _choice(role, PERSON_ROLES, "roles")

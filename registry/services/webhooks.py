@@ -53,13 +53,13 @@ def _system(ctx: Ctx) -> None:
 
 
 async def subscribe(ctx: Ctx, url: object, types: object, *, max_subscriptions: int = 20,
-                    api_key_id: UUID | None = None) -> tuple[sql.Subscription, str]:
+                    api_key_id: UUID | None = None, allow_private: bool = False) -> tuple[sql.Subscription, str]:
     """A new subscription for the calling system (the CLI and the demo pass no key): the subscription
     and its signing secret, which is never shown again."""
     if api_key_id is None:
         _system(ctx)
         api_key_id = ctx.principal.api_key_id
-    url = rules.check_url(url)
+    url = rules.check_url(url, allow_private=allow_private)
     types = rules.check_types(types)
     secret = new_secret()
     async with ctx.db.read() as conn:
@@ -77,7 +77,7 @@ async def subscribe(ctx: Ctx, url: object, types: object, *, max_subscriptions: 
 async def subscribe_as_cli(db: Db, tenant_id: UUID, url: str, types: list[str], now: datetime
                            ) -> tuple[sql.Subscription, str]:
     """A subscription made by the operator (the development demo), owned by no key."""
-    url, types, secret = rules.check_url(url), rules.check_types(types), new_secret()
+    url, types, secret = rules.check_url(url, allow_private=True), rules.check_types(types), new_secret()
     async with db.read() as conn:
         created = await sql.create(conn, tenant_id, None, url, types, secret, now)
     return created, secret
@@ -138,11 +138,12 @@ class Deliverer:
     def __init__(self, db: Db, *, clock: Callable[[], datetime], every: float = 1.0, timeout: float = 10.0,
                  concurrency: int = 8, retry_base: float = 30.0, retry_max: float = 4 * 3600.0,
                  retry_window: float = 24 * 3600.0, rand: Callable[[], float] = random.random,
-                 batch: int = 1000, dsn: str | None = None):
+                 batch: int = 1000, dsn: str | None = None, allow_private: bool = True):
         self.db, self.clock, self.every, self.timeout = db, clock, every, timeout
+        self.allow_private = allow_private
         self.concurrency, self.retry_base, self.retry_max = concurrency, retry_base, retry_max
         self.retry_window = timedelta(seconds=retry_window)
-        self.lease = timedelta(seconds=timeout * 1.5 + 1)
+        self.lease = timedelta(seconds=timeout * 2 + 5)  # above the whole attempt's time limit
         self.rand, self.batch = rand, batch
         self.in_flight: set[asyncio.Task] = set()
         self.attempts = 0  # made by this server (for tests and logs)
@@ -156,7 +157,8 @@ class Deliverer:
         return cls(db, clock=clock, dsn=dsn, every=settings.webhook_every_seconds, timeout=settings.webhook_timeout_seconds,
                    concurrency=settings.webhook_concurrency, retry_base=settings.webhook_retry_base_seconds,
                    retry_max=settings.webhook_retry_max_seconds,
-                   retry_window=settings.webhook_retry_window_seconds)
+                   retry_window=settings.webhook_retry_window_seconds,
+                   allow_private=settings.webhook_allow_private)
 
     async def run(self) -> None:
         """Rounds until cancelled; cancelling abandons the attempts under way (their leases run out
@@ -226,6 +228,13 @@ class Deliverer:
         except Exception:  # the database went away: the lease runs out and the attempt is made again
             log.warning("webhook delivery %s: the outcome could not be recorded", item.id, exc_info=True)
 
+    async def _public(self, url: str) -> bool:
+        """Whether every address the receiver's name resolves to now is public (a name that resolved
+        to a public address when it was subscribed may point inward later)."""
+        parts = httpx.URL(url)
+        found = await asyncio.get_running_loop().getaddrinfo(parts.host, parts.port or 443)
+        return bool(found) and all(rules.public_address(info[4][0]) for info in found)
+
     async def _attempt_once(self, client: httpx.AsyncClient, item: sql.Claimed) -> None:
         event = msgspec.convert(item.event, outbox_sql.StoredEvent, strict=False)
         body = msgspec.json.encode(cloud_event(event, item.tenant_key)).decode()
@@ -236,13 +245,18 @@ class Deliverer:
                    "webhook-timestamp": str(int(signed_at.timestamp())),
                    "webhook-signature": Webhook(item.secret).sign(msg_id, signed_at, body)}
         status: int | None = None
+        self.attempts += 1
         try:
-            self.attempts += 1
-            response = await client.post(item.url, content=body.encode(), headers=headers)
-            status = response.status_code
+            # The whole attempt within the timeout (httpx's own limits each read: a receiver trickling
+            # its answer would hold the slot forever), and only the status read, never the body.
+            async with asyncio.timeout(self.timeout):
+                if not self.allow_private and not await self._public(item.url):
+                    raise PermissionError("address not allowed")
+                async with client.stream("POST", item.url, content=body.encode(), headers=headers) as response:
+                    status = response.status_code
             error = None if 200 <= status < 300 else f"HTTP {status}"
-        except httpx.HTTPError as e:
-            error = f"{type(e).__name__}"
+        except Exception as e:  # any failure to deliver is the receiver's: recorded, retried, in the end dead
+            error = "address not allowed" if isinstance(e, PermissionError) else type(e).__name__
         async with self.db.read() as conn:
             now = self.clock()
             if error is None:

@@ -223,6 +223,31 @@ async def test_a_person_without_an_address_is_skipped_and_counted(api, settings,
     assert (await mail_uc.run_round(api.db, s, _now)).no_address == 0  # counted once
 
 
+async def test_an_address_no_mail_can_carry_is_refused_and_the_round_goes_on(api, settings, smtp):
+    """An address that passed into the registry before its check was strict (or by SQL) must not stop
+    the mailer: it is logged `refused`, and the mails after it go out."""
+    inbox, controller = smtp
+    s = _settings(settings, controller)
+    await _from_now_on(api.db)
+    await _no_digests(api.db)
+    ids = await api.ids()
+    async with api.db.write(ids.tenant, Actor("system:test")) as tx:
+        await tx.conn.execute("UPDATE person SET email = 'fatima@æblehaven.dk' WHERE email = $1", FATIMA)
+    await _offer_to_fatima(api)
+    await _offer_to_anna_amended(api)
+    stats = await mail_uc.run_round(api.db, s, _now)
+    assert stats.refused == 1 and stats.sent >= 1
+    assert all("æblehaven" not in m["To"] for m in inbox.messages)
+    async with api.db.read() as conn:
+        assert "refused" in {r["status"] for r in await conn.fetch("SELECT status FROM mail_sent")}
+    # ... and the registry no longer takes such an address (one address, nothing a header reads as more).
+    for bad in ("a@b.dk,c@d.dk", "a@b.dk\nBcc: x@y.dk", "Ole <a@b.dk>", "a@@b.dk", "@b.dk"):
+        result = (await api.gql("""mutation($id: ID!, $e: String!) { updatePerson(id: $id, version: 1,
+            input: {email: $e}) { __typename ... on Error { code } } }""", {"id": ids.people["anna"], "e": bad},
+            as_="jonas.kristensen@eksempel.dk"))["updatePerson"]
+        assert result == {"__typename": "InvalidInputError", "code": "invalid_email"}, (bad, result)
+
+
 async def test_the_mail_says_nothing_beyond_what_she_may_read(api, settings, smtp):
     inbox, controller = smtp
     s = _settings(settings, controller)

@@ -334,3 +334,75 @@ async def test_a_commit_wakes_the_delivery_loop_without_waiting_for_the_poll(api
             await stop(task)
     finally:
         receiver.stop()
+
+
+# --- the review's findings: what a system could make the registry do, and receivers that misbehave ---
+
+@pytest.mark.parametrize("url", [
+    "https://169.254.169.254/latest/meta-data/", "https://10.0.0.5/admin", "https://192.168.1.1/",
+    "https://[::ffff:127.0.0.1]/", "https://[::1]/", "https://localhost:5432/", "http://localhost:8000/graphql",
+    "http://127.0.0.1:25/", "https://metadata.google.internal/", "https://printer.local/", "https://intranet/",
+    "https://xn--/hooks",
+])
+def test_a_receiver_inside_the_network_is_refused_unless_the_operator_allows_it(url):
+    from registry.domain import webhooks as rules
+    from registry.errors import Invalid
+
+    with pytest.raises(Invalid) as refused:
+        rules.check_url(url)
+    assert refused.value.code in ("private_url", "invalid_url") and refused.value.message_da
+    if "xn--" not in url:
+        assert rules.check_url(url, allow_private=True) == url  # REGISTRY_WEBHOOK_ALLOW_PRIVATE
+    assert rules.check_url("https://sagssystem.kommune.dk/hooks") == "https://sagssystem.kommune.dk/hooks"
+    assert rules.check_url("https://93.184.216.34/hooks")  # a public address
+
+
+async def test_a_name_that_resolves_inward_is_not_posted_to(api):
+    """Subscribed by the operator to a receiver on this machine; a registry that does not allow
+    private receivers (production's default) records each attempt as refused and never connects."""
+    from registry.services import webhooks as webhook_uc
+
+    receiver = Receiver().start()
+    try:
+        ids = await api.ids()
+        async with api.db.read() as conn:
+            tenant = await conn.fetchval("SELECT id FROM organisation WHERE key = $1", DEMO_TENANT)
+        url = receiver.url.replace("127.0.0.1", "localhost")
+        _, receiver.secret = await webhook_uc.subscribe_as_cli(api.db, tenant, url, ["red_line."],
+                                                                datetime.now(timezone.utc))
+        await red_line(api, "economy/purchase")
+        deliverer = fast(api.db, allow_private=False)
+        async with httpx.AsyncClient() as client:
+            await deliverer.round(client)
+            await until(lambda: not deliverer.in_flight)
+        async with api.db.read() as conn:
+            row = await conn.fetchrow("SELECT status, attempts, last_error FROM webhook_delivery")
+        assert (row["status"], row["attempts"], row["last_error"]) == ("pending", 1, "address not allowed")
+        assert receiver.received == [] and ids
+    finally:
+        receiver.stop()
+
+
+async def test_a_receiver_that_never_answers_is_cut_off_within_the_timeout_and_retried(api):
+    """The whole attempt is bounded (not each read): a receiver that accepts and never answers holds
+    a delivery slot for `timeout`, and the attempt is recorded as failed."""
+    async def silent(reader, writer):
+        await asyncio.sleep(30)
+        writer.close()
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        key = await api_key(api.db, ["events"])
+        await subscribe(api, key, f"http://127.0.0.1:{port}/hooks", ["red_line."])
+        await red_line(api, "economy/purchase")
+        deliverer = fast(api.db, timeout=0.5)
+        started = time.monotonic()
+        async with httpx.AsyncClient() as client:
+            await deliverer.round(client)
+            await until(lambda: not deliverer.in_flight, timeout=5)
+        assert time.monotonic() - started < 3
+        async with api.db.read() as conn:
+            row = await conn.fetchrow("SELECT status, attempts, last_error FROM webhook_delivery")
+        assert row["status"] == "pending" and row["attempts"] == 1 and row["last_error"] == "TimeoutError"
+    finally:
+        server.close()
