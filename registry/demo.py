@@ -190,6 +190,9 @@ async def load_demo(db: Db, clock=utcnow) -> None:
 DEV_RECEIVER_PATH = "/webhooks"
 
 
+DEV_REPLAY = 3
+
+
 async def subscribe_dev_receiver(db: Db, url: str, clock=utcnow) -> str:
     """Development only (`registry serve`): the demo organisation's subscription to every event type,
     to the development webhook receiver at `url` (a new port each start: the one made at the last start
@@ -203,5 +206,7 @@ async def subscribe_dev_receiver(db: Db, url: str, clock=utcnow) -> str:
             "DELETE FROM webhook_subscription WHERE tenant_id = $1 AND api_key_id IS NULL AND url LIKE $2",
             tenant_id, f"http://127.0.0.1:%{DEV_RECEIVER_PATH}")
     prefixes = sorted({t.split(".")[2] + "." for t in ev.TYPES})
-    _, secret = await webhook_uc.subscribe_as_cli(db, tenant_id, url, prefixes, clock())
+    # The demo's three newest events are delivered at once, so the receiver's file shows deliveries
+    # from the start; every later change follows.
+    _, secret = await webhook_uc.subscribe_as_cli(db, tenant_id, url, prefixes, clock(), replay_last=DEV_REPLAY)
     return secret

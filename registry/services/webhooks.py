@@ -74,12 +74,13 @@ async def subscribe(ctx: Ctx, url: object, types: object, *, max_subscriptions: 
     return created, secret
 
 
-async def subscribe_as_cli(db: Db, tenant_id: UUID, url: str, types: list[str], now: datetime
-                           ) -> tuple[sql.Subscription, str]:
-    """A subscription made by the operator (the development demo), owned by no key."""
+async def subscribe_as_cli(db: Db, tenant_id: UUID, url: str, types: list[str], now: datetime, *,
+                           replay_last: int = 0) -> tuple[sql.Subscription, str]:
+    """A subscription made by the operator (the development demo), owned by no key; with `replay_last`,
+    the organisation's newest events so far are delivered to it too."""
     url, types, secret = rules.check_url(url, allow_private=True), rules.check_types(types), new_secret()
     async with db.read() as conn:
-        created = await sql.create(conn, tenant_id, None, url, types, secret, now)
+        created = await sql.create(conn, tenant_id, None, url, types, secret, now, replay_last=replay_last)
     return created, secret
 
 

@@ -63,12 +63,15 @@ async def lock_subscriptions(conn: Conn, tenant_id: UUID) -> None:
 
 
 async def create(conn: Conn, tenant_id: UUID, api_key_id: UUID | None, url: str, types: list[str], secret: str,
-                 now: datetime) -> Subscription:
-    """A new subscription, from the organisation's newest event on (older ones: GET /events)."""
+                 now: datetime, *, replay_last: int = 0) -> Subscription:
+    """A new subscription, from the organisation's newest event on (older ones: GET /events), or
+    with the `replay_last` newest events before it too."""
+    start = ("(SELECT coalesce(max(position), 0) FROM outbox_event WHERE tenant_id = $1)" if replay_last <= 0 else
+             f"""(SELECT coalesce(min(position) - 1, 0) FROM (SELECT position FROM outbox_event WHERE tenant_id = $1
+                   ORDER BY position DESC LIMIT {int(replay_last)}) newest)""")
     row = await conn.fetchrow(
         f"""INSERT INTO webhook_subscription (tenant_id, api_key_id, url, types, secret, created_at, cursor)
-            VALUES ($1, $2, $3, $4, $5, $6,
-                    (SELECT coalesce(max(position), 0) FROM outbox_event WHERE tenant_id = $1))
+            VALUES ($1, $2, $3, $4, $5, $6, {start})
             RETURNING {_COLUMNS}""", tenant_id, api_key_id, url, types, secret, now)
     return _sub(row)
 

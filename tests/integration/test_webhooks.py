@@ -406,3 +406,24 @@ async def test_a_receiver_that_never_answers_is_cut_off_within_the_timeout_and_r
         assert row["status"] == "pending" and row["attempts"] == 1 and row["last_error"] == "TimeoutError"
     finally:
         server.close()
+
+
+async def test_the_development_receiver_gets_the_demos_newest_events_at_once_and_every_later_one(api):
+    """`registry serve` in development subscribes the demo to its local receiver: the file shows
+    deliveries from the start (the demo's three newest events), then each change as it happens."""
+    from registry.demo import DEV_REPLAY, subscribe_dev_receiver
+
+    receiver = Receiver().start()
+    try:
+        receiver.secret = await subscribe_dev_receiver(api.db, receiver.url)
+        deliverer = fast(api.db)
+        async with httpx.AsyncClient() as client:
+            await deliverer.drain(client)
+        assert len(receiver.delivered()) == DEV_REPLAY
+        await red_line(api, "economy/purchase")
+        async with httpx.AsyncClient() as client:
+            await deliverer.drain(client)
+        assert [r.event["type"] for r in receiver.delivered()][-1] == "dk.registry.red_line.set"
+        assert len(receiver.delivered()) == DEV_REPLAY + 1
+    finally:
+        receiver.stop()
