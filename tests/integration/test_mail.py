@@ -207,15 +207,22 @@ async def _offer_to_anna_amended(api) -> None:
     assert result["__typename"] == "DelegationPayload", result
 
 
-async def test_a_person_without_an_address_is_skipped_and_counted(api, settings, smtp):
+async def _fatima_mailed_at(api, settings, smtp, email: str | None):
+    """The mailer from now on, no digests, Fatima's address set (by SQL), and an offer to her: the
+    mailer's settings, the inbox and the organisation's ids."""
     inbox, controller = smtp
     s = _settings(settings, controller)
     await _from_now_on(api.db)
     await _no_digests(api.db)
     ids = await api.ids()
     async with api.db.write(ids.tenant, Actor("system:test")) as tx:
-        await tx.conn.execute("UPDATE person SET email = NULL WHERE email = $1", FATIMA)
+        await tx.conn.execute("UPDATE person SET email = $2 WHERE email = $1", FATIMA, email)
     await _offer_to_fatima(api)
+    return s, inbox, ids
+
+
+async def test_a_person_without_an_address_is_skipped_and_counted(api, settings, smtp):
+    s, inbox, _ids = await _fatima_mailed_at(api, settings, smtp, None)
     stats = await mail_uc.run_round(api.db, s, _now)
     assert stats.no_address == 1 and stats.sent == 0 and inbox.messages == []
     async with api.db.read() as conn:
@@ -226,14 +233,7 @@ async def test_a_person_without_an_address_is_skipped_and_counted(api, settings,
 async def test_an_address_no_mail_can_carry_is_refused_and_the_round_goes_on(api, settings, smtp):
     """An address that passed into the registry before its check was strict (or by SQL) must not stop
     the mailer: it is logged `refused`, and the mails after it go out."""
-    inbox, controller = smtp
-    s = _settings(settings, controller)
-    await _from_now_on(api.db)
-    await _no_digests(api.db)
-    ids = await api.ids()
-    async with api.db.write(ids.tenant, Actor("system:test")) as tx:
-        await tx.conn.execute("UPDATE person SET email = 'fatima@æblehaven.dk' WHERE email = $1", FATIMA)
-    await _offer_to_fatima(api)
+    s, inbox, ids = await _fatima_mailed_at(api, settings, smtp, "fatima@æblehaven.dk")
     await _offer_to_anna_amended(api)
     stats = await mail_uc.run_round(api.db, s, _now)
     assert stats.refused == 1 and stats.sent >= 1
