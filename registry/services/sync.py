@@ -473,11 +473,7 @@ async def scheduled(db: Db, tenant_key: str, config: sources.SourceConfig, *, ev
                     exc.code, exc.message_da if isinstance(exc, sources.SourceUnavailable) else exc)
         message = exc.message_da if isinstance(exc, sources.SourceUnavailable) else str(exc)
         async with db.read() as conn:
-            failed = await syncs.start_run(conn, tenant.id, source=config.kind, trigger="schedule", digest="",
-                                           batch_size=batch_size, steps_total=0, counts={}, effects=0,
-                                           continues=None, now=now)
-            await syncs.finish_run(conn, failed.id, clock_now(), error_code=exc.code, error_da=message)
-        return failed
+            return await _record_failed(conn, tenant.id, config.kind, batch_size, now, exc.code, message)
     try:
         report = await run(db, tenant_key, source, source_name=config.kind, apply=True, clock=clock,
                            review_days=review_days, batch_size=batch_size, trigger="schedule")
@@ -503,13 +499,19 @@ async def _failed_unless_recorded(db: Db, tenant, config: sources.SourceConfig, 
         latest = await syncs.runs(conn, tenant.id, 1, source=config.kind)
         if latest and (not before or latest[0].seq != before[0].seq):
             return latest[0]
-        failed = await syncs.start_run(conn, tenant.id, source=config.kind, trigger="schedule", digest="",
-                                       batch_size=batch_size, steps_total=0, counts={}, effects=0, continues=None,
-                                       now=now)
         code = exc.code if isinstance(exc, RegistryError) else "internal_error"
         message = danish(exc) if isinstance(exc, RegistryError) else "uventet fejl (se serverens log)"
-        await syncs.finish_run(conn, failed.id, clock_now(), error_code=code, error_da=message)
-        return (await syncs.runs(conn, tenant.id, 1, source=config.kind))[0]
+        return await _record_failed(conn, tenant.id, config.kind, batch_size, now, code, message)
+
+
+async def _record_failed(conn, tenant_id: UUID, source: str, batch_size: int, now: datetime, code: str,
+                         message_da: str) -> syncs.SyncRun:
+    """A scheduled run that failed before it could begin, recorded (as it now stands: failed)."""
+    failed = await syncs.start_run(conn, tenant_id, source=source, trigger="schedule", digest="",
+                                   batch_size=batch_size, steps_total=0, counts={}, effects=0, continues=None,
+                                   now=now)
+    await syncs.finish_run(conn, failed.id, clock_now(), error_code=code, error_da=message_da)
+    return (await syncs.runs(conn, tenant_id, 1, source=source))[0]
 
 
 async def recent_runs(ctx: Ctx, first: int = 20) -> list[syncs.SyncRun]:

@@ -261,3 +261,17 @@ def test_when_the_scheduled_sync_is_due():
     assert not sync_uc.due(run("failed", 0.2), now, day) and sync_uc.due(run("failed", 0.25), now, day)  # 15 min
     # Under way: left alone (nobody reads the source meanwhile) until an interval has passed.
     assert not sync_uc.due(run("running", 5), now, day) and sync_uc.due(run("running", 25), now, day)
+
+
+async def test_a_scheduled_sync_whose_source_cannot_be_read_is_recorded_as_failed_and_writes_nothing(db, clock,
+                                                                                                   tmp_path):
+    from registry.sources import SourceConfig
+
+    await _organisation(db, "nordby")
+    before = await _state(db, "nordby")
+    config = SourceConfig(kind="csv", units=str(tmp_path / "missing.csv"), people=str(tmp_path / "missing.csv"))
+    failed = await sync_uc.scheduled(db, "nordby", config, every=timedelta(days=1), clock=clock)
+    assert (failed.status, failed.error_code, failed.trigger) == ("failed", "unreadable_file", "schedule")
+    assert "kan ikke læse filen" in failed.error_da and await _runs(db, "nordby") == [failed]
+    assert await _state(db, "nordby") == before
+    assert await sync_uc.scheduled(db, "nordby", config, every=timedelta(days=1), clock=clock) is None  # not yet due
